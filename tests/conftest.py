@@ -1,0 +1,88 @@
+"""Shared fixtures: tiny random GPT-2 and Llama models with a tokenizer trained here, and small corpora.
+
+Tiny models keep the suite fast and deterministic; the real SmolLM2 is exercised in a bounded
+integration test of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+import torch
+
+WORDS = ("the lord said unto moses and aaron speak to the children of israel that they bring me an offering "
+         "in the beginning god created heaven earth light darkness water day night firmament seed fruit tree "
+         "def class import return yield lambda async await print list dict tuple module function argument").split()
+
+
+def synthetic_documents(count: int = 40, words: int = 120, seed: int = 0, vocabulary=WORDS) -> list[str]:
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(vocabulary) for _ in range(words)) for _ in range(count)]
+
+
+def train_tokenizer(texts: list[str], vocab_size: int = 200):
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<unk>", "<eos>"]))
+    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="<unk>", eos_token="<eos>")
+
+
+@pytest.fixture(scope="session")
+def documents() -> list[str]:
+    return synthetic_documents()
+
+
+@pytest.fixture(scope="session")
+def tokenizer(documents):
+    return train_tokenizer(documents)
+
+
+def make_tiny_gpt2(tokenizer, seed: int = 0):
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(seed)
+    config = GPT2Config(vocab_size=len(tokenizer), n_positions=64, n_embd=32, n_layer=2, n_head=2,
+                        bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id)
+    return GPT2LMHeadModel(config).eval()
+
+
+def make_tiny_llama(tokenizer, seed: int = 0):
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=64,
+                         tie_word_embeddings=True)
+    return LlamaForCausalLM(config).eval()
+
+
+@pytest.fixture()
+def tiny_gpt2(tokenizer):
+    return make_tiny_gpt2(tokenizer)
+
+
+@pytest.fixture()
+def tiny_llama(tokenizer):
+    return make_tiny_llama(tokenizer)
+
+
+@pytest.fixture()
+def tiny_model_folder(tmp_path, tokenizer):
+    """A saved tiny GPT-2 + tokenizer folder, usable as `--base-model PATH`."""
+    folder = tmp_path / "tiny-gpt2"
+    make_tiny_gpt2(tokenizer).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture()
+def jsonl_corpus(tmp_path, documents) -> Path:
+    path = tmp_path / "tiny-corpus.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "text": text}) + "\n" for i, text in enumerate(documents)))
+    return path
