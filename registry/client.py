@@ -1,0 +1,126 @@
+"""The registry's Python API: publish, download, pull, list and describe learners.
+
+Example:
+    >>> import registry
+    >>> registry.publish("runs/igf-kjv", version="1.0.0")                 # -> PublishedLearner
+    >>> learner, resolution = registry.pull("kjv", base_model="smollm2", model=model, tokenizer=tokenizer)
+    >>> resolution.version, resolution.commit                            # what was resolved
+    >>> registry.list_learners(corpus="kjv")                             # -> [LearnerSummary, ...]
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from .constants import DEFAULT_ORG, LOCK_FILE, MANIFEST_FILE
+from .errors import IntegrityError
+from .lockfile import LockedLearner, find_locked, record_lock
+from .manifest import Manifest
+from .naming import LearnerReference, canonical_base_model
+from .resolve import Resolution, find_repository, pick_version
+from .store import LearnerSummary, PublishedLearner, open_store
+from .versions import VersionSpec
+
+
+def publish(folder: str | Path, *, version: str, org: str = DEFAULT_ORG, store: str | Path | None = None,
+            endpoint: str | None = None, token: str | None = None) -> PublishedLearner:
+    """Publish the learner in `folder` as `version` (X.Y.Z) to `<org>/<kind>-<base model>-<corpus>`.
+
+    Raises VersionExistsError if that version exists: published versions are never overwritten.
+    """
+    return open_store(store, endpoint=endpoint, token=token).publish(Path(folder), version=version, org=org)
+
+
+def download(corpus: str, *, base_model: str, kind: str = "igf", version: str | None = None,
+             org: str | None = None, store: str | Path | None = None, endpoint: str | None = None,
+             token: str | None = None, cache_dir: str | Path | None = None, lock: str | Path | None = None,
+             locked: bool = False) -> Resolution:
+    """Resolve the request, fetch the version into the cache, verify every file; no torch needed.
+
+    `lock`: a lock file to record the resolution in (or, with `locked=True`, to reproduce it from;
+    `locked` alone uses ./learnerhub.lock).
+    """
+    opened = open_store(store, endpoint=endpoint, token=token, cache_dir=cache_dir)
+    base_model = canonical_base_model(base_model)
+    lock_path = Path(lock) if lock is not None else (Path(LOCK_FILE) if locked else None)
+    expected = None
+    if locked:
+        entry = find_locked(lock_path, kind=kind, corpus=corpus, base_model=base_model)
+        repo_id, resolved_version, commit, expected = entry.repo_id, entry.version, entry.commit, entry.files
+        if opened.versions(repo_id).get(resolved_version) != commit:
+            raise IntegrityError(f"{lock_path} pins {repo_id}@{resolved_version} to commit {commit[:12]}, but the "
+                                 f"store {opened.location} no longer has that tag on that commit. Tags are "
+                                 "immutable: the store was altered, or this is another store.")
+    else:
+        repo_id = find_repository(opened, corpus, base_model=base_model, kind=kind, org=org)
+        resolved_version, commit = pick_version(opened, repo_id, version)
+    manifest = Manifest.from_json(opened.read_file(repo_id, commit, MANIFEST_FILE),
+                                  source=f"{repo_id}@{resolved_version}/{MANIFEST_FILE}")
+    folder = opened.fetch(repo_id, commit, manifest, expected=expected)
+    resolution = Resolution(kind, corpus, base_model, str(VersionSpec.parse(version)), repo_id, resolved_version,
+                            commit, manifest.files, opened.location, folder)
+    if lock_path is not None and not locked:
+        record_lock(lock_path, LockedLearner(kind, corpus, base_model, repo_id, resolved_version, commit,
+                                             manifest.files, opened.location))
+    return resolution
+
+
+class PulledLearner(NamedTuple):
+    """`learner, resolution = pull(...)`: the loaded learner and what was resolved."""
+
+    learner: Any
+    resolution: Resolution
+
+
+def pull(corpus: str, *, base_model: str, kind: str = "igf", version: str | None = None, org: str | None = None,
+         store: str | Path | None = None, endpoint: str | None = None, token: str | None = None,
+         cache_dir: str | Path | None = None, model=None, tokenizer=None, lock: str | Path | None = None,
+         locked: bool = False) -> PulledLearner:
+    """`download`, then load the learner, attached to `model` (checked against it) when one is given.
+
+    Raises BaseModelMismatchError (naming both models) if `model` is not the learner's base model.
+    """
+    from learners.loading import load_learner
+
+    resolution = download(corpus, base_model=base_model, kind=kind, version=version, org=org, store=store,
+                          endpoint=endpoint, token=token, cache_dir=cache_dir, lock=lock, locked=locked)
+    return PulledLearner(load_learner(resolution.folder, model, tokenizer), resolution)
+
+
+def list_learners(*, corpus: str | None = None, base_model: str | None = None, kind: str | None = None,
+                  org: str | None = None, store: str | Path | None = None, endpoint: str | None = None,
+                  token: str | None = None, refresh: bool = False) -> list[LearnerSummary]:
+    """Learners in the store matching every filter given (`*` wildcards allowed), sorted by repo_id."""
+    return open_store(store, endpoint=endpoint, token=token).list_learners(
+        corpus=corpus, base_model=base_model, kind=kind, org=org, refresh=refresh)
+
+
+@dataclass(frozen=True)
+class LearnerInfo:
+    """One version of one repository: its commit, learner.json and file hashes, and every version."""
+
+    repo_id: str
+    version: str
+    commit: str
+    versions: dict[str, str]
+    learner: dict
+    files: dict[str, str]
+    store: str
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def info(reference: str, *, store: str | Path | None = None, endpoint: str | None = None,
+         token: str | None = None) -> LearnerInfo:
+    """Describe `ORG/NAME[@VERSION]` (VERSION may be a spec or a commit; default: the newest)."""
+    parsed = LearnerReference.parse(reference)
+    opened = open_store(store, endpoint=endpoint, token=token)
+    versions = opened.versions(parsed.repo_id)
+    version, commit = VersionSpec.parse(parsed.version).pick(versions, repo_id=parsed.repo_id)
+    learner = json.loads(opened.read_file(parsed.repo_id, commit, "learner.json"))
+    manifest = Manifest.from_json(opened.read_file(parsed.repo_id, commit, MANIFEST_FILE), source=reference)
+    return LearnerInfo(parsed.repo_id, version, commit, versions, learner, manifest.files, opened.location)

@@ -1,0 +1,80 @@
+"""The few git operations the local store needs, through the `git` command and plain file reads.
+
+Refs are read from the files directly (loose refs, then packed-refs) because that is what keeps a
+warm pull and the index check free of subprocesses; everything that writes goes through git.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from .errors import StoreError
+
+ZERO_SHA = "0" * 40
+_IDENTITY = {"GIT_AUTHOR_NAME": "learnerhub", "GIT_AUTHOR_EMAIL": "learnerhub@localhost",
+             "GIT_COMMITTER_NAME": "learnerhub", "GIT_COMMITTER_EMAIL": "learnerhub@localhost"}
+
+
+class GitCommandError(StoreError):
+    """A git command failed; `stderr` holds git's own words."""
+
+    def __init__(self, message: str, stderr: str) -> None:
+        super().__init__(message)
+        self.stderr = stderr
+
+
+def git(repository: Path, *args: str, input: bytes | None = None, env: dict | None = None) -> bytes:
+    """Run `git --git-dir=repository args...` and return its stdout; raise GitCommandError on failure."""
+    environment = {**os.environ, **_IDENTITY, "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0",
+                   **(env or {})}
+    try:
+        completed = subprocess.run(["git", f"--git-dir={repository}", *args], input=input, env=environment,
+                                   capture_output=True, check=False)
+    except FileNotFoundError:
+        raise StoreError("The local store needs the `git` command; install git (e.g. apt-get install git).") from None
+    if completed.returncode != 0:
+        stderr = completed.stderr.decode(errors="replace").strip()
+        raise GitCommandError(f"git {args[0]} failed in {repository}: {stderr}", stderr)
+    return completed.stdout
+
+
+def init_bare(repository: Path) -> None:
+    """A bare repository with `main` as its default branch and no sample hooks."""
+    subprocess.run(["git", "init", "--quiet", "--bare", "--template=", "--initial-branch=main", str(repository)],
+                   check=True, capture_output=True)
+
+
+def read_refs(repository: Path, prefix: str = "refs/") -> dict[str, str]:
+    """Every ref under `prefix` -> the object it points to; loose refs take precedence over packed ones."""
+    refs: dict[str, str] = {}
+    packed = repository / "packed-refs"
+    if packed.exists():
+        for line in packed.read_text().splitlines():
+            if line and line[0] not in "#^":
+                sha, _, name = line.partition(" ")
+                if name.startswith(prefix):
+                    refs[name] = sha
+    root = repository / prefix
+    if root.is_dir():
+        for directory, _, files in os.walk(root):
+            for file in files:
+                if file.endswith(".lock"):
+                    continue
+                path = Path(directory, file)
+                sha = path.read_text().strip()
+                if len(sha) >= 40 and not sha.startswith("ref:"):
+                    refs[path.relative_to(repository).as_posix()] = sha
+    return refs
+
+
+def refs_signature(repository: Path) -> str:
+    """Changes whenever a ref of the repository is created, moved or packed (mtimes of the ref stores)."""
+    parts = []
+    for relative in ("refs/heads", "refs/tags", "packed-refs"):
+        try:
+            parts.append(str(os.stat(repository / relative).st_mtime_ns))
+        except FileNotFoundError:
+            parts.append("-")
+    return ":".join(parts)

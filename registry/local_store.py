@@ -1,0 +1,237 @@
+"""The embedded store: one bare git repository per learner at `<store>/models/<org>/<name>`.
+
+Layout (the Hub's own, so a Hub-compatible server can serve the folder unchanged)::
+
+    <store>/models/<org>/<name>/     bare git repository: branch main (newest version), tags v1.0.0, ...
+    <store>/.learnerhub/             listing index, generation stamp, pending-publish markers
+    <store>/.tmp/                    staging of publishes in progress (leftovers of killed ones are ignored)
+
+Bare repositories because nothing needs a working tree: publishing writes objects with plumbing and
+then moves `main` and creates the tag in one `git update-ref --stdin` transaction (compare-and-swap on
+main, "must not exist" on the tag). So a race for one version has exactly one winner, and a publisher
+killed at any point leaves only unreachable objects. A new repository is built complete (with its
+first version) in `.tmp/` and renamed into place.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+from packaging.version import Version
+
+from .constants import MAIN_BRANCH, PAUSE_ENV, default_cache_dir
+from .errors import IntegrityError, LearnerNotFoundError, RepositoryConflictError, StoreError, VersionExistsError
+from .git import ZERO_SHA, GitCommandError, git, init_bare, read_refs
+from .index import STALE_PENDING_SECONDS, LearnerIndex
+from .manifest import Manifest
+from .staging import StagedLearner, learner_identity, stage_learner
+from .store import LearnerSummary, PublishedLearner
+from .versions import tag_name, version_of_tag
+
+MAX_PUBLISH_ATTEMPTS = 50
+
+
+def pause_point(name: str) -> None:
+    """Test hook: if $LEARNERHUB_TEST_PAUSE_AT is `name`, say so on stderr and wait (to be killed).
+
+    Points, in order: `after-stage`, `before-rename` (new repository built in .tmp/), `after-objects`,
+    `after-commit` (existing repository), `after-refs`. Used by the atomicity tests only.
+    """
+    if os.environ.get(PAUSE_ENV) == name:
+        print(f"learnerhub: paused at {name}", file=sys.stderr, flush=True)
+        time.sleep(3600)
+
+
+class LocalStore:
+    """A folder of git repositories of learners; see the module docstring for its layout."""
+
+    def __init__(self, root: Path, *, cache_dir: Path | None = None) -> None:
+        self.root = Path(root)
+        self.location = str(self.root)
+        self.models = self.root / "models"
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        self.index = LearnerIndex(self.root)
+
+    def repository(self, repo_id: str) -> Path:
+        path = self.models / repo_id
+        if not (path / "HEAD").is_file():
+            raise LearnerNotFoundError(f"The store {self.root} has no learner {repo_id!r}. "
+                                       "See `learnerhub list` for the learners it has.")
+        return path
+
+    # Publishing ---------------------------------------------------------------------------------
+    def publish(self, source: Path, *, version: str, org: str) -> PublishedLearner:
+        scratch = self.root / ".tmp"
+        scratch.mkdir(parents=True, exist_ok=True)
+        self._remove_abandoned(scratch)
+        work = Path(tempfile.mkdtemp(prefix="publish-", dir=scratch))
+        try:
+            (work / "files").mkdir()
+            staged = stage_learner(source, work / "files", version=version, org=org)
+            pause_point("after-stage")
+            marker = self.index.begin_change(staged.repo_id)
+            commit = self._create_repository(staged, work / "repo") or self._publish_into_existing(staged)
+            pause_point("after-refs")
+            self.index.end_change(marker)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        tags = read_refs(self.models / staged.repo_id, "refs/tags/")
+        newest = max(filter(None, (version_of_tag(t.removeprefix("refs/tags/")) for t in tags)))
+        return PublishedLearner(staged.repo_id, staged.version, commit, self.location, staged.manifest.files,
+                                is_latest=Version(staged.version) == newest)
+
+    def _create_repository(self, staged: StagedLearner, scratch_repo: Path) -> str | None:
+        """Build the repository with its first version in .tmp/ and rename it into place.
+
+        Returns the commit, or None when the repository already exists (or appeared meanwhile).
+        """
+        target = self.models / staged.repo_id
+        if target.exists():
+            return None
+        init_bare(scratch_repo)
+        commit = git(scratch_repo, "commit-tree", write_tree(scratch_repo, staged.folder),
+                     "-m", f"Publish {staged.name} {tag_name(staged.version)}").decode().strip()
+        git(scratch_repo, "update-ref", "--stdin",
+            input=f"create refs/heads/{MAIN_BRANCH} {commit}\ncreate refs/tags/{tag_name(staged.version)} {commit}\n"
+            .encode())
+        pause_point("before-rename")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(scratch_repo, target)
+        except OSError:
+            if not (target / "HEAD").exists():
+                raise
+            return None
+        return commit
+
+    def _publish_into_existing(self, staged: StagedLearner) -> str:
+        repository = self.models / staged.repo_id
+        tree = write_tree(repository, staged.folder)
+        pause_point("after-objects")
+        tag_ref = f"refs/tags/{tag_name(staged.version)}"
+        for _ in range(MAX_PUBLISH_ATTEMPTS):
+            refs = read_refs(repository)
+            if tag_ref in refs:
+                raise self._version_exists(staged)
+            main = refs.get(f"refs/heads/{MAIN_BRANCH}", ZERO_SHA)
+            if main != ZERO_SHA:
+                self._check_identity(repository, main, staged)
+            parent = ["-p", main] if main != ZERO_SHA else []
+            commit = git(repository, "commit-tree", tree, *parent,
+                         "-m", f"Publish {staged.name} {tag_name(staged.version)}").decode().strip()
+            pause_point("after-commit")
+            published = [v for v in (version_of_tag(r.removeprefix("refs/tags/")) for r in refs
+                                      if r.startswith("refs/tags/")) if v is not None]
+            main_line = (f"update refs/heads/{MAIN_BRANCH} {commit} {main}"
+                         if all(Version(staged.version) > v for v in published)
+                         else f"verify refs/heads/{MAIN_BRANCH} {main}")
+            try:
+                git(repository, "update-ref", "--stdin", input=f"{main_line}\ncreate {tag_ref} {commit}\n".encode())
+                return commit
+            except GitCommandError:
+                if tag_ref in read_refs(repository, "refs/tags/"):
+                    raise self._version_exists(staged) from None
+                # main moved under us (another version was published): rebuild the commit on the new main.
+        raise StoreError(f"Could not publish {staged.repo_id}@{staged.version}: main kept moving.")
+
+    def _check_identity(self, repository: Path, main: str, staged: StagedLearner) -> None:
+        existing = learner_identity(json.loads(git(repository, "cat-file", "blob", f"{main}:learner.json")))
+        if existing != staged.identity:
+            raise RepositoryConflictError(
+                f"{staged.repo_id} holds learners of (kind, base model, corpus) = {existing}, but this learner is "
+                f"{staged.identity}. Publish it under another organisation, or check its learner.json.")
+
+    def _version_exists(self, staged: StagedLearner) -> VersionExistsError:
+        return VersionExistsError(f"{staged.repo_id} version {staged.version} already exists in {self.root}; "
+                                  "published versions are immutable. Publish a new version (e.g. bump the patch).")
+
+    @staticmethod
+    def _remove_abandoned(scratch: Path) -> None:
+        """Leftovers of publishes killed more than an hour ago."""
+        for entry in scratch.iterdir():
+            try:
+                if time.time() - entry.stat().st_mtime > STALE_PENDING_SECONDS:
+                    shutil.rmtree(entry, ignore_errors=True)
+            except FileNotFoundError:
+                pass
+
+    # Reading ------------------------------------------------------------------------------------
+    def list_learners(self, *, corpus: str | None = None, base_model: str | None = None, kind: str | None = None,
+                      org: str | None = None, refresh: bool = False) -> list[LearnerSummary]:
+        if base_model is not None:
+            from .naming import canonical_base_model
+
+            base_model = canonical_base_model(base_model)
+        return self.index.query(corpus=corpus, base_model=base_model, kind=kind, org=org, refresh=refresh)
+
+    def corpus_names(self) -> list[str]:
+        return self.index.corpus_names()
+
+    def versions(self, repo_id: str) -> dict[str, str]:
+        refs = read_refs(self.repository(repo_id), "refs/tags/")
+        found = {}
+        for ref, commit in refs.items():
+            version = version_of_tag(ref.removeprefix("refs/tags/"))
+            if version is not None:
+                found[str(version)] = commit
+        return found
+
+    def read_file(self, repo_id: str, commit: str, path: str) -> bytes:
+        try:
+            return git(self.repository(repo_id), "cat-file", "blob", f"{commit}:{path}")
+        except GitCommandError as error:
+            raise StoreError(f"{repo_id} has no {path} at commit {commit[:12]}: {error.stderr}") from None
+
+    def fetch(self, repo_id: str, commit: str, manifest: Manifest, *,
+              expected: dict[str, str] | None = None) -> Path:
+        """Check the version out into the cache once (`git archive`), verify it on every call."""
+        folder = self.cache_dir / repo_id / commit
+        if not folder.is_dir():
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{commit[:12]}-", dir=folder.parent))
+            try:
+                archive = git(self.repository(repo_id), "archive", "--format=tar", commit)
+                with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+                    tar.extractall(staging, filter="data")
+                try:
+                    manifest.verify(staging, expected=expected)
+                except IntegrityError as error:
+                    raise IntegrityError(f"The store's copy is damaged: {error}".replace(
+                        str(staging), f"{self.models / repo_id} (commit {commit[:12]})")) from None
+                try:
+                    os.rename(staging, folder)
+                except OSError:
+                    if not folder.is_dir():
+                        raise
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        manifest.verify(folder, expected=expected)
+        return folder
+
+
+def write_tree(repository: Path, folder: Path) -> str:
+    """Write every file of `folder` as git objects (one `hash-object`), return the root tree's sha."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    blobs = git(repository, "hash-object", "-w", "--stdin-paths",
+                input="".join(f"{p}\n" for p in files).encode()).decode().split()
+    entries: dict[str, list[str]] = {"": []}
+    for path, blob in zip(files, blobs):
+        parent, _, name = path.relative_to(folder).as_posix().rpartition("/")
+        entries.setdefault(parent, []).append(f"100644 blob {blob}\t{name}")
+        while parent:
+            parent = parent.rpartition("/")[0]
+            entries.setdefault(parent, [])
+    for directory in sorted((d for d in entries if d), key=lambda d: -d.count("/")):
+        tree = git(repository, "mktree", input="".join(f"{e}\n" for e in entries[directory]).encode()).decode().strip()
+        parent, _, name = directory.rpartition("/")
+        entries.setdefault(parent, []).append(f"040000 tree {tree}\t{name}")
+    return git(repository, "mktree", input="".join(f"{e}\n" for e in entries[""]).encode()).decode().strip()
+

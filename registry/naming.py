@@ -1,0 +1,61 @@
+"""Names that say what a learner is: `igf-smollm2-135m-instruct-kjv` under an organisation.
+
+One repository holds every version of one (kind, base model, corpus); its name is derived from
+them, timm-style, so that a listing reads without opening anything.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from learners.constants import SMOLLM2_ALIAS, SMOLLM2_MODEL_ID
+
+from .errors import InvalidVersionError, LearnerNotFoundError
+
+_NOT_NAME = re.compile(r"[^a-z0-9.]+")
+_ORG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
+
+
+def slug(text: str) -> str:
+    """Lower-case, runs of other characters -> '-': `SmolLM2-135M-Instruct` -> `smollm2-135m-instruct`."""
+    return _NOT_NAME.sub("-", text.lower()).strip("-.") or "unnamed"
+
+
+def canonical_base_model(name: str) -> str:
+    """The model id the user means: the alias `smollm2` is SmolLM2-135M-Instruct."""
+    return SMOLLM2_MODEL_ID if name.strip().lower() == SMOLLM2_ALIAS else name.strip()
+
+
+def same_base_model(asked: str, recorded: dict) -> bool:
+    """Whether the base model asked for (id, alias or path) is the one recorded in learner.json."""
+    asked = canonical_base_model(asked).lower()
+    return asked in {str(recorded.get(key, "")).lower() for key in ("model_id", "name_or_path")} - {""}
+
+
+def repository_name(kind: str, base_model_id: str, corpus_name: str) -> str:
+    """`igf` + `HuggingFaceTB/SmolLM2-135M-Instruct` + `kjv` -> `igf-smollm2-135m-instruct-kjv`."""
+    model = base_model_id.rstrip("/").rsplit("/", 1)[-1]
+    return f"{slug(kind)}-{slug(model)}-{slug(corpus_name)}"[:96]
+
+
+def check_org(org: str) -> str:
+    if not _ORG.match(org):
+        raise InvalidVersionError(f"Organisation {org!r} is not valid: use letters, digits, '.', '_' or '-'.")
+    return org
+
+
+@dataclass(frozen=True)
+class LearnerReference:
+    """`org/name[@version]` as typed on the command line (`learnerhub info local/igf-x@1.0.0`)."""
+
+    repo_id: str
+    version: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> "LearnerReference":
+        repo_id, _, version = text.partition("@")
+        if repo_id.count("/") != 1 or not all(repo_id.split("/")):
+            raise LearnerNotFoundError(f"{text!r} is not a learner reference: write ORG/NAME or ORG/NAME@VERSION, "
+                                       "for example local/igf-smollm2-135m-instruct-kjv@1.0.0.")
+        return cls(repo_id, version or None)

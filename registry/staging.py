@@ -1,0 +1,97 @@
+"""Turn a learner folder into exactly the files one version publishes, identical for every store.
+
+config.json, model.safetensors, learner.json, the rendered README.md, assets/* and the manifest of
+their sha256: staged in a private folder first, so that nothing half-written is ever published.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from learners.metadata import CONFIG_FILE, LEARNER_FILE, WEIGHTS_FILE, LearnerMetadata
+
+from .cards import render_card, write_card
+from .constants import ASSETS_DIR
+from .errors import RegistryError
+from .manifest import Manifest
+from .naming import check_org, repository_name
+from .versions import parse_release
+
+PLOT_SUFFIXES = (".png", ".svg", ".jpg", ".jpeg", ".gif")
+
+
+class NotALearnerFolderError(RegistryError, FileNotFoundError):
+    """The folder to publish lacks one of the files a learner is made of."""
+
+
+@dataclass(frozen=True)
+class StagedLearner:
+    """A staged version: its files in `folder`, where it goes (`repo_id`) and what it is."""
+
+    folder: Path
+    metadata: LearnerMetadata
+    org: str
+    name: str
+    version: str
+    manifest: Manifest
+
+    @property
+    def repo_id(self) -> str:
+        return f"{self.org}/{self.name}"
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        """(kind, base model id, corpus name): one repository holds one identity."""
+        return learner_identity(self.metadata.to_dict())
+
+
+def learner_identity(learner_json: dict) -> tuple[str, str, str]:
+    return (learner_json["kind"], learner_json["base_model"].get("model_id", ""), learner_json["corpus"]["name"])
+
+
+def stage_learner(source: Path, workdir: Path, *, version: str, org: str) -> StagedLearner:
+    """Copy `source`'s learner files into `workdir` (which must be empty), add the card and the manifest."""
+    source = Path(source)
+    version = str(parse_release(version))
+    check_org(org)
+    missing = [name for name in (CONFIG_FILE, WEIGHTS_FILE, LEARNER_FILE) if not (source / name).is_file()]
+    if missing:
+        raise NotALearnerFolderError(f"{source} is not a learner folder: {', '.join(missing)} missing. Publish the "
+                                     "folder written by `learnerhub build` (or InformationGainLearner.save).")
+    metadata = LearnerMetadata.load(source)
+    name = repository_name(metadata.kind, metadata.base_model.get("model_id", "model"), metadata.corpus["name"])
+    for file in (CONFIG_FILE, WEIGHTS_FILE, LEARNER_FILE):
+        shutil.copyfile(source / file, workdir / file)
+    plots = []
+    if (source / ASSETS_DIR).is_dir():
+        shutil.copytree(source / ASSETS_DIR, workdir / ASSETS_DIR)
+        plots = sorted(p.relative_to(workdir).as_posix() for p in (workdir / ASSETS_DIR).rglob("*")
+                       if p.suffix.lower() in PLOT_SUFFIXES)
+    card = render_card(metadata, repo_id=f"{org}/{name}", version=version, plots=plots,
+                       parameters=count_parameters(workdir / WEIGHTS_FILE))
+    write_card(workdir, card)
+    manifest = Manifest.of_folder(workdir, repo_id=f"{org}/{name}", version=version)
+    manifest.write(workdir)
+    return StagedLearner(workdir, metadata, org, name, version, manifest)
+
+
+def count_parameters(weights: Path) -> int | None:
+    """Number of values in a safetensors file, from its header alone (no torch needed)."""
+    try:
+        with weights.open("rb") as handle:
+            (length,) = struct.unpack("<Q", handle.read(8))
+            header = json.loads(handle.read(length))
+    except (OSError, ValueError, struct.error):
+        return None
+    total = 0
+    for key, entry in header.items():
+        if key != "__metadata__":
+            count = 1
+            for size in entry["shape"]:
+                count *= size
+            total += count
+    return total

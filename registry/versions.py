@@ -1,0 +1,86 @@
+"""Semantic versions (tags `v1.0.0`) and the specs that pick one: `1.2.0`, `>=1.0,<2`, `~=1.2`, a sha.
+
+A spec picks the newest published version it matches; a 40-hex string names a commit instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from .constants import TAG_PREFIX
+from .errors import InvalidVersionError, VersionNotFoundError
+
+_COMMIT = re.compile(r"^[0-9a-f]{40}$|^[0-9a-f]{64}$")
+
+
+def parse_release(text: str) -> Version:
+    """A version to publish: exactly MAJOR.MINOR.PATCH (pre-releases like 1.0.0rc1 allowed)."""
+    try:
+        version = Version(text.strip().removeprefix(TAG_PREFIX))
+    except InvalidVersion:
+        raise InvalidVersionError(f"Version {text!r} is not semantic: write MAJOR.MINOR.PATCH, e.g. 1.0.0.") from None
+    if len(version.release) != 3 or version.local or version.epoch or version.post or version.dev:
+        raise InvalidVersionError(f"Version {text!r} is not semantic: write MAJOR.MINOR.PATCH, e.g. 1.0.0.")
+    return version
+
+
+def tag_name(version: Version | str) -> str:
+    return f"{TAG_PREFIX}{version}"
+
+
+def version_of_tag(tag: str) -> Version | None:
+    """`v1.2.0` -> Version('1.2.0'); None for tags that are not learner versions."""
+    if not tag.startswith(TAG_PREFIX):
+        return None
+    try:
+        return parse_release(tag)
+    except InvalidVersionError:
+        return None
+
+
+@dataclass(frozen=True)
+class VersionSpec:
+    """What the user asked for: the newest (None), a version set, or one commit."""
+
+    text: str | None
+    specifier: SpecifierSet | None = None
+    commit: str | None = None
+
+    @classmethod
+    def parse(cls, text: str | None) -> "VersionSpec":
+        if text is None or text.strip() in {"", "latest", "*"}:
+            return cls(None)
+        text = text.strip()
+        if _COMMIT.match(text.lower()):
+            return cls(text, commit=text.lower())
+        bare = text.removeprefix(TAG_PREFIX)
+        if bare[:1].isdigit():
+            bare = f"=={bare}"
+        try:
+            return cls(text, specifier=SpecifierSet(bare))
+        except InvalidSpecifier:
+            raise InvalidVersionError(f"Version spec {text!r} is not valid: write a version (1.2.0), a range "
+                                      "(>=1.0,<2 or ~=1.2) or a 40-hex commit sha.") from None
+
+    def pick(self, published: dict[str, str], *, repo_id: str = "the learner") -> tuple[str, str]:
+        """(version, commit) of the newest published version matching; `published` maps version -> commit."""
+        if self.commit:
+            matches = [v for v, commit in published.items() if commit == self.commit]
+        else:
+            versions = [Version(v) for v in published]
+            allowed = (self.specifier.filter(versions) if self.specifier is not None
+                       else [v for v in versions if not v.is_prerelease] or versions)
+            matches = [str(v) for v in allowed]
+        if not matches:
+            shown = ", ".join(sorted(published, key=Version)) or "none"
+            raise VersionNotFoundError(f"No published version of {repo_id} matches {self.text!r} "
+                                       f"(published: {shown}).")
+        best = max(matches, key=Version)
+        return best, published[best]
+
+    def __str__(self) -> str:
+        return self.text or "latest"

@@ -1,0 +1,36 @@
+"""Learner folders for registry tests, made without training: a random head and honest fingerprints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from learners.fingerprint import embedding_fingerprint, tokenizer_fingerprint
+from learners.igf_head import InformationGainHead
+from learners.learner import InformationGainLearner
+from learners.metadata import LearnerMetadata
+
+
+def make_learner_folder(folder: Path, model, tokenizer, *, corpus: str = "kjv", model_id: str = "tiny/gpt2",
+                        seed: int = 0, metrics: dict | None = None, dataset_id: str | None = None,
+                        plot: bool = False) -> Path:
+    """Save an InformationGainLearner for `model` (as if built on `corpus`) into `folder`."""
+    torch.manual_seed(seed)
+    head = InformationGainHead(embedding_dim=model.get_input_embeddings().weight.shape[1], channels=8, hidden=4)
+    corpus_record = {"name": corpus, "fingerprint": f"sha256:{corpus}-{seed}"}
+    if dataset_id:
+        corpus_record["dataset_id"] = dataset_id
+    metadata = LearnerMetadata(
+        kind="igf", base_model={"model_id": model_id, "revision": None, "name_or_path": model_id},
+        tokenizer_fingerprint=tokenizer_fingerprint(tokenizer),
+        embedding_fingerprint=embedding_fingerprint(model.get_input_embeddings().weight), corpus=corpus_record,
+        probe={"probe": "fast", "pairs": 64}, hyperparameters={"seed": seed, "context_length": 32},
+        metrics=metrics if metrics is not None else {"test_spearman": 0.41, "test_mse": 0.83,
+                                                     "test_perplexity_standard": 32.5,
+                                                     "test_perplexity_igf": 30.1})
+    InformationGainLearner(head, metadata).save(folder)
+    if plot:
+        (folder / "assets").mkdir()
+        (folder / "assets" / "perplexity.png").write_bytes(b"\x89PNG\r\n\x1a\n fake plot bytes")
+    return Path(folder)
