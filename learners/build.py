@@ -1,0 +1,104 @@
+"""Build an IGF learner for a (corpus, base model): sample contexts, probe their gain, train the head.
+
+Probing is embarrassingly parallel: under `accelerate launch` every process probes its own shard of
+the contexts (all processes draw the same contexts from the same seed), and the pairs are gathered
+and put back in context order, so the result does not depend on the number of processes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+import torch
+from accelerate import Accelerator
+from accelerate.utils import gather_object
+from torch import nn
+
+from .base_models import BaseModelRef
+from .constants import DEFAULT_CONTEXT_LENGTH, DEFAULT_OBJECTIVE_SIZE
+from .contexts import CorpusSplit, TokenizedCorpus
+from .corpus import Corpus
+from .fingerprint import embedding_fingerprint, tokenizer_fingerprint
+from .learner import IGF_KIND, InformationGainLearner
+from .metadata import LearnerMetadata
+from .probes import make_probe
+from .training import HeadTrainingConfig, train_information_gain_head
+
+
+@dataclass
+class BuildConfig:
+    """What `learnerhub build` does; recorded in learner.json so the build can be reproduced."""
+
+    probe: str = "fast"
+    pairs: int = 480
+    objective_size: int = DEFAULT_OBJECTIVE_SIZE
+    test_size: int = DEFAULT_OBJECTIVE_SIZE
+    context_length: int = DEFAULT_CONTEXT_LENGTH
+    seed: int = 0
+    probe_batch_size: int = 16
+    probe_layers: int | None = None
+    head: HeadTrainingConfig = field(default_factory=HeadTrainingConfig)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def split_corpus(corpus: Corpus, tokenizer, config: BuildConfig) -> tuple[TokenizedCorpus, CorpusSplit]:
+    """The split a learner is built on; `finetune` uses the same one so its test set stays unseen."""
+    tokenized = TokenizedCorpus.from_corpus(corpus, tokenizer, context_length=config.context_length)
+    return tokenized, tokenized.split(objective_size=config.objective_size, test_size=config.test_size,
+                                      seed=config.seed)
+
+
+def collect_pairs(model: nn.Module, split: CorpusSplit, config: BuildConfig, *,
+                  accelerator: Accelerator | None = None,
+                  progress: bool = False) -> tuple[torch.Tensor, torch.Tensor, dict]:
+    """(contexts, information gains, probe description) for `config.pairs` contexts, probed in shards."""
+    accelerator = accelerator or Accelerator()
+    contexts = split.train.sample(config.pairs, torch.Generator().manual_seed(config.seed + 1))
+    shard = list(range(accelerator.process_index, len(contexts), accelerator.num_processes))
+    options = {"batch_size": config.probe_batch_size}
+    if config.probe == "fast":
+        options["layers"] = config.probe_layers
+    model.to(accelerator.device)
+    probe = make_probe(config.probe, model, split.objective.to(accelerator.device), **options)
+    gains = probe(contexts[shard], progress=progress and accelerator.is_local_main_process) if shard else []
+    pairs = gather_object([(index, float(gain)) for index, gain in zip(shard, gains)])
+    ordered = torch.tensor([gain for _, gain in sorted(pairs)], dtype=torch.float32)
+    return contexts, ordered, probe.describe()
+
+
+def build_information_gain_learner(model: nn.Module, tokenizer, corpus: Corpus, base_model: BaseModelRef,
+                                   config: BuildConfig | None = None, *, accelerator: Accelerator | None = None,
+                                   progress: bool = False) -> InformationGainLearner:
+    """Build and return an attached IGF learner (save it with `learner.save(folder)`).
+
+    Example:
+        >>> model, tokenizer, ref = load_base_model("smollm2")
+        >>> learner = build_information_gain_learner(model, tokenizer, load_corpus("kjv.jsonl.gz"), ref)
+    """
+    config = config or BuildConfig()
+    started = time.perf_counter()
+    tokenized, split = split_corpus(corpus, tokenizer, config)
+    contexts, gains, probe_description = collect_pairs(model, split, config, accelerator=accelerator, progress=progress)
+    probe_seconds = time.perf_counter() - started
+    head, metrics = train_information_gain_head(model.get_input_embeddings(), contexts, gains, config.head,
+                                                progress=progress)
+    metrics.update(probe_seconds=round(probe_seconds, 2), build_seconds=round(time.perf_counter() - started, 2))
+    metadata = LearnerMetadata(
+        kind=IGF_KIND,
+        base_model={"model_id": base_model.model_id, "revision": base_model.revision,
+                    "name_or_path": base_model.name_or_path,
+                    "architecture": (model.config.architectures or [type(model).__name__])[0],
+                    "vocab_size": int(model.get_input_embeddings().weight.shape[0]),
+                    "embedding_dim": int(model.get_input_embeddings().weight.shape[1])},
+        tokenizer_fingerprint=tokenizer_fingerprint(tokenizer),
+        embedding_fingerprint=embedding_fingerprint(model.get_input_embeddings().weight),
+        corpus={"name": corpus.name, "fingerprint": corpus.fingerprint, "documents": len(corpus),
+                "usable_documents": len(tokenized.documents)},
+        probe=probe_description,
+        hyperparameters=config.to_dict(),
+        metrics=metrics,
+    )
+    return InformationGainLearner(head, metadata).attach(model, tokenizer, check=False)

@@ -1,0 +1,115 @@
+"""Train the IGF head on (context, information gain) pairs, keeping the best checkpoint.
+
+Pairs are split three ways: train, validation (picks the best epoch and stops early) and test (the
+held-out score recorded in learner.json, never used for a decision, so it is not flattered).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass
+
+import torch
+from scipy.stats import spearmanr
+from torch import nn
+from tqdm.auto import tqdm
+
+from .igf_head import InformationGainHead
+
+
+@dataclass
+class HeadTrainingConfig:
+    """How the head is trained (defaults measured on SmolLM2 + kjv; see benchmarks/)."""
+
+    lr: float = 1e-4
+    batch_size: int = 128
+    max_epochs: int = 150
+    patience: int = 25
+    validation_fraction: float = 0.15
+    test_fraction: float = 0.15
+    channels: int = 256
+    hidden: int = 32
+    dropout: float = 0.1
+    seed: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def zscore(values: torch.Tensor) -> tuple[torch.Tensor, float, float]:
+    mean, std = float(values.mean()), float(values.std())
+    return (values - mean) / (std if std > 0 else 1.0), mean, std
+
+
+def _rank_correlation(predicted: torch.Tensor, target: torch.Tensor) -> float:
+    if len(target) < 3 or float(predicted.std()) == 0.0:
+        return 0.0
+    return float(spearmanr(predicted.numpy(), target.numpy())[0])
+
+
+@torch.no_grad()
+def _evaluate(head: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> tuple[float, float]:
+    head.eval()
+    predicted = torch.cat([head(inputs[i:i + 256]) for i in range(0, len(inputs), 256)])
+    return _rank_correlation(predicted, targets), float(((predicted - targets) ** 2).mean())
+
+
+def train_information_gain_head(embeddings: nn.Module, contexts: torch.Tensor, gains: torch.Tensor,
+                                config: HeadTrainingConfig | None = None, *,
+                                progress: bool = False) -> tuple[InformationGainHead, dict]:
+    """Fit a head to predict z-scored `gains` of `contexts` over the frozen `embeddings`.
+
+    Returns the head from the epoch with the best validation Spearman, and metrics: validation and
+    test Spearman and MSE (on z-scored labels), the best epoch, and the label mean/std used.
+    """
+    config = config or HeadTrainingConfig()
+    if len(contexts) != len(gains):
+        raise ValueError(f"{len(contexts)} contexts but {len(gains)} gains.")
+    if len(contexts) < 20:
+        raise ValueError(f"Training a learner needs at least 20 (context, gain) pairs; got {len(contexts)}.")
+    targets, label_mean, label_std = zscore(gains.float())
+    with torch.no_grad():
+        weight = embeddings.weight
+        inputs = torch.cat([embeddings(contexts[i:i + 256].to(weight.device)).float().cpu()
+                            for i in range(0, len(contexts), 256)])
+
+    generator = torch.Generator().manual_seed(config.seed)
+    order = torch.randperm(len(inputs), generator=generator)
+    n_test = max(2, int(round(len(order) * config.test_fraction)))
+    n_val = max(2, int(round(len(order) * config.validation_fraction)))
+    test_idx, val_idx, train_idx = order[:n_test], order[n_test:n_test + n_val], order[n_test + n_val:]
+
+    torch.manual_seed(config.seed)
+    head = InformationGainHead(inputs.shape[-1], channels=config.channels, hidden=config.hidden,
+                               dropout=config.dropout)
+    optimizer = torch.optim.Adam(head.parameters(), lr=config.lr)
+    best_state, best_key, best_epoch, epochs_run = copy.deepcopy(head.state_dict()), None, 0, 0
+    epochs = tqdm(range(1, config.max_epochs + 1), desc="training learner", unit="epoch", disable=not progress)
+    for epoch in epochs:
+        head.train()
+        permutation = train_idx[torch.randperm(len(train_idx), generator=generator)]
+        for start in range(0, len(permutation), config.batch_size):
+            batch = permutation[start:start + config.batch_size]
+            loss = nn.functional.mse_loss(head(inputs[batch]), targets[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        epochs_run = epoch
+        val_spearman, val_mse = _evaluate(head, inputs[val_idx], targets[val_idx])
+        key = (round(val_spearman, 6), -val_mse)
+        if best_key is None or key > best_key:
+            best_key, best_epoch, best_state = key, epoch, copy.deepcopy(head.state_dict())
+        epochs.set_postfix(val_spearman=f"{val_spearman:.3f}", best_epoch=best_epoch)
+        if epoch - best_epoch >= config.patience:
+            break
+    head.load_state_dict(best_state)
+    head.eval()
+    val_spearman, val_mse = _evaluate(head, inputs[val_idx], targets[val_idx])
+    test_spearman, test_mse = _evaluate(head, inputs[test_idx], targets[test_idx])
+    metrics = {
+        "pairs": len(inputs), "train_pairs": len(train_idx), "validation_pairs": len(val_idx),
+        "test_pairs": len(test_idx), "validation_spearman": val_spearman, "validation_mse": val_mse,
+        "test_spearman": test_spearman, "test_mse": test_mse, "best_epoch": best_epoch,
+        "epochs_run": epochs_run, "label_mean": label_mean, "label_std": label_std,
+    }
+    return head, metrics
