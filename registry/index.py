@@ -75,6 +75,8 @@ class LearnerIndex:
     def query(self, *, corpus: str | None = None, base_model: str | None = None, kind: str | None = None,
               org: str | None = None, refresh: bool = False) -> list[LearnerSummary]:
         """Rows matching every filter (case-insensitive; `*` and `?` are wildcards)."""
+        if not self.models.is_dir():
+            return []  # an empty (or not yet created) store: answer without creating anything
         self.ensure_fresh(full=refresh)
         clauses, values = [], []
         for value, columns in ((corpus, ("corpus", "dataset_id")), (base_model, ("base_model", "base_model_path")),
@@ -89,6 +91,8 @@ class LearnerIndex:
         return list(map(LearnerSummary._make, rows))
 
     def corpus_names(self) -> list[str]:
+        if not self.models.is_dir():
+            return []
         self.ensure_fresh()
         with closing(self._connect()) as connection:
             rows = connection.execute("SELECT corpus, dataset_id FROM repos").fetchall()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 
 from learners.fingerprint import embedding_fingerprint, tokenizer_fingerprint
@@ -34,3 +35,13 @@ def make_learner_folder(folder: Path, model, tokenizer, *, corpus: str = "kjv", 
         (folder / "assets").mkdir()
         (folder / "assets" / "perplexity.png").write_bytes(b"\x89PNG\r\n\x1a\n fake plot bytes")
     return Path(folder)
+
+
+@pytest.fixture(autouse=True)
+def isolated_learnerhub_home(tmp_path, monkeypatch):
+    """Keep the default store and cache of every registry test inside its temporary folder."""
+    import learners.constants
+
+    monkeypatch.setattr(learners.constants, "LEARNERHUB_HOME", tmp_path / "home")
+    monkeypatch.delenv("LEARNERHUB_STORE", raising=False)
+    return tmp_path / "home"

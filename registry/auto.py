@@ -1,0 +1,58 @@
+"""`learnerhub finetune --learner auto`: use the store's learner for the corpus, or build and publish one.
+
+The learner used is always the one pulled back from the store (verified, and the same bytes the
+next run will get), never the in-memory one that was just built.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from .client import publish, pull
+from .constants import DEFAULT_ORG
+from .errors import LearnerNotFoundError, VersionExistsError
+
+FIRST_VERSION = "1.0.0"
+
+
+def pull_or_build(corpus, model, tokenizer, ref, config=None, *, store: str | Path | None = None,
+                  endpoint: str | None = None, org: str = DEFAULT_ORG, progress: bool = False):
+    """The IGF learner for (`corpus`, `ref.model_id`), attached to `model`; built and published if missing.
+
+    `corpus` is a `learners.corpus.Corpus`, `ref` a `BaseModelRef`, `config` a `BuildConfig`.
+    """
+    request = dict(base_model=ref.model_id, kind="igf", store=store, endpoint=endpoint, model=model,
+                   tokenizer=tokenizer)
+    try:
+        learner, resolution = pull(corpus.name, **request)
+    except LearnerNotFoundError as missing:
+        _say(progress, f"{missing}\nBuilding it, then publishing it as {FIRST_VERSION}.")
+        _build_and_publish(corpus, model, tokenizer, ref, config, store=store, endpoint=endpoint, org=org,
+                           progress=progress)
+        learner, resolution = pull(corpus.name, **request)
+    _say(progress, f"Using learner {resolution.repo_id}@{resolution.version} (commit {resolution.commit[:12]}) "
+                   f"from {resolution.store}.")
+    if learner.metadata.corpus.get("fingerprint") != corpus.fingerprint:
+        _say(progress, f"Note: that learner was built on another text named {corpus.name!r} (corpus fingerprints "
+                       "differ); its scores may fit this corpus less well.")
+    return learner
+
+
+def _build_and_publish(corpus, model, tokenizer, ref, config, *, store, endpoint, org, progress) -> None:
+    from learners.build import build_information_gain_learner
+
+    learner = build_information_gain_learner(model, tokenizer, corpus, ref, config, progress=progress)
+    with tempfile.TemporaryDirectory(prefix="learnerhub-auto-") as work:
+        try:
+            published = publish(learner.save(Path(work) / "learner"), version=FIRST_VERSION, org=org, store=store,
+                                endpoint=endpoint)
+            _say(progress, f"Published {published.repo_id}@{published.version} to {published.store}.")
+        except VersionExistsError:
+            _say(progress, "Another process published it meanwhile; using theirs.")
+
+
+def _say(enabled: bool, message: str) -> None:
+    if enabled:
+        print(message, file=sys.stderr)

@@ -1,0 +1,125 @@
+"""`learnerhub publish | pull | list | info`, added to the `learnerhub` parser by `add_commands`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .constants import DEFAULT_ORG, LOCK_FILE
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register the registry's subcommands on the `learnerhub` parser's subparsers."""
+    publish = subparsers.add_parser("publish", help="Publish a learner folder as a new immutable version.")
+    publish.add_argument("folder", help="Learner folder (config.json, model.safetensors, learner.json, assets/).")
+    publish.add_argument("--version", required=True, help="Semantic version X.Y.Z (tag vX.Y.Z).")
+    publish.add_argument("--org", default=DEFAULT_ORG, help=f"Organisation (default {DEFAULT_ORG}).")
+    _add_store_arguments(publish)
+    publish.add_argument("--json", action="store_true", help="Print the result as JSON.")
+    publish.set_defaults(handler=run_publish)
+
+    pull = subparsers.add_parser("pull", help="Resolve, download and verify the learner for a corpus.")
+    pull.add_argument("corpus", help="Corpus name (or the dataset id recorded by the learner).")
+    pull.add_argument("--base-model", required=True, help="Base model id, path, or `smollm2`.")
+    pull.add_argument("--kind", default="igf", help="Learner kind (default igf).")
+    pull.add_argument("--version", help="1.2.0, >=1.0,<2, ~=1.2 or a commit sha (default: newest).")
+    pull.add_argument("--org", help="Organisation, when several hold a learner for the corpus.")
+    _add_store_arguments(pull)
+    pull.add_argument("--lock", default=LOCK_FILE, help=f"Lock file to record the resolution in (default {LOCK_FILE}).")
+    pull.add_argument("--no-lock", action="store_true", help="Do not write a lock file.")
+    pull.add_argument("--locked", action="store_true", help="Reproduce exactly what the lock file records.")
+    pull.add_argument("--json", action="store_true", help="Print the resolution as JSON.")
+    pull.set_defaults(handler=run_pull)
+
+    listing = subparsers.add_parser("list", help="List the learners in a store (`*` wildcards allowed).")
+    listing.add_argument("--corpus")
+    listing.add_argument("--base-model")
+    listing.add_argument("--kind")
+    listing.add_argument("--org")
+    listing.add_argument("--refresh", action="store_true", help="Re-check every repository's refs (local store).")
+    _add_store_arguments(listing)
+    listing.add_argument("--json", action="store_true", help="Print JSON lines, one learner each.")
+    listing.set_defaults(handler=run_list)
+
+    info = subparsers.add_parser("info", help="Describe ORG/NAME[@VERSION]: versions, commit, metrics, files.")
+    info.add_argument("reference", help="ORG/NAME or ORG/NAME@VERSION (a spec or a commit sha).")
+    _add_store_arguments(info)
+    info.add_argument("--json", action="store_true", help="Print JSON.")
+    info.set_defaults(handler=run_info)
+
+
+def _add_store_arguments(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--store", help="Local store folder (default $LEARNERHUB_STORE or LEARNERHUB_HOME/store).")
+    where.add_argument("--endpoint", help="A Hub-compatible server, e.g. https://huggingface.co (token: HF_TOKEN).")
+
+
+def run_publish(args) -> int:
+    from .client import publish
+
+    published = publish(args.folder, version=args.version, org=args.org, store=args.store, endpoint=args.endpoint)
+    if args.json:
+        print(json.dumps(published.to_dict(), indent=2))
+    else:
+        print(f"Published {published.repo_id}@{published.version} (commit {published.commit[:12]}"
+              f"{', now main' if published.is_latest else ''}) to {published.store}")
+    return 0
+
+
+def run_pull(args) -> int:
+    from .client import download
+
+    resolution = download(args.corpus, base_model=args.base_model, kind=args.kind, version=args.version,
+                          org=args.org, store=args.store, endpoint=args.endpoint,
+                          lock=None if args.no_lock else args.lock, locked=args.locked)
+    if args.json:
+        print(json.dumps(resolution.to_dict(), indent=2))
+    else:
+        print(f"{resolution.repo_id}@{resolution.version} (commit {resolution.commit[:12]}), "
+              f"{len(resolution.files)} files verified, in {resolution.folder}")
+    return 0
+
+
+def run_list(args) -> int:
+    from .client import list_learners
+
+    learners = list_learners(corpus=args.corpus, base_model=args.base_model, kind=args.kind, org=args.org,
+                             store=args.store, endpoint=args.endpoint, refresh=args.refresh)
+    if args.json:
+        sys.stdout.writelines(json.dumps(learner.to_dict()) + "\n" for learner in learners)
+        return 0
+    rows = [("REPOSITORY", "KIND", "BASE MODEL", "CORPUS", "LATEST", "VERSIONS")]
+    rows += [(s.repo_id, s.kind or "?", s.base_model or "?", s.corpus or "?", s.latest or "-",
+              str(len(s.versions.split()))) for s in learners]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    sys.stdout.writelines("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() + "\n"
+                          for row in rows)
+    if not learners:
+        print("(no learners match)")
+    return 0
+
+
+def run_info(args) -> int:
+    from .client import info
+
+    described = info(args.reference, store=args.store, endpoint=args.endpoint)
+    if args.json:
+        print(json.dumps(described.to_dict(), indent=2))
+        return 0
+    learner = described.learner
+    print(f"{described.repo_id}@{described.version}  commit {described.commit}\n"
+          f"  kind {learner['kind']}, base model {learner['base_model'].get('model_id')}, "
+          f"corpus {learner['corpus']['name']}\n"
+          f"  versions: {', '.join(sorted(described.versions, key=_version_key))}")
+    for name, value in sorted(learner.get("metrics", {}).items()):
+        print(f"  {name}: {value}")
+    for name, digest in described.files.items():
+        print(f"  {digest[:16]}  {name}")
+    return 0
+
+
+def _version_key(text: str):
+    from packaging.version import Version
+
+    return Version(text)
