@@ -171,9 +171,16 @@ class FastInformationGainProbe:
         if self._objective_grads is None:
             self._prepare_objective()
         scores = []
-        starts = range(0, len(contexts), self.batch_size)
-        for start in tqdm(starts, desc="fast IG probe", unit="batch", disable=not progress):
-            scores.append(self._score_batch(contexts[start:start + self.batch_size]))
+        flags = {p: p.requires_grad for p in self.model.parameters()}
+        try:
+            for p in flags:  # per-example gradients come from hooks: no weight needs a gradient of its own
+                p.requires_grad_(False)
+            starts = range(0, len(contexts), self.batch_size)
+            for start in tqdm(starts, desc="fast IG probe", unit="batch", disable=not progress):
+                scores.append(self._score_batch(contexts[start:start + self.batch_size]))
+        finally:
+            for p, flag in flags.items():
+                p.requires_grad_(flag)
         return torch.cat(scores) * self._objective_perplexity * self.lr
 
     def _score_batch(self, batch: torch.Tensor) -> torch.Tensor:

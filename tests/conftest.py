@@ -86,3 +86,39 @@ def jsonl_corpus(tmp_path, documents) -> Path:
     path = tmp_path / "tiny-corpus.jsonl"
     path.write_text("".join(json.dumps({"id": i, "text": text}) + "\n" for i, text in enumerate(documents)))
     return path
+
+
+def metadata_for(model, tokenizer, *, model_id: str = "tiny/gpt2", corpus: str = "tiny", **extra):
+    """learner.json contents for a learner built on `model` (fingerprints computed, not faked)."""
+    from learners.fingerprint import embedding_fingerprint, tokenizer_fingerprint
+    from learners.metadata import LearnerMetadata
+
+    return LearnerMetadata(kind="igf", base_model={"model_id": model_id, "revision": None},
+                           tokenizer_fingerprint=tokenizer_fingerprint(tokenizer),
+                           embedding_fingerprint=embedding_fingerprint(model.get_input_embeddings().weight),
+                           corpus={"name": corpus, "fingerprint": "sha256:0"}, **extra)
+
+
+@pytest.fixture()
+def random_learner(tiny_gpt2, tokenizer):
+    """An untrained (randomly initialised) IGF learner attached to `tiny_gpt2`."""
+    from learners.igf_head import InformationGainHead
+    from learners.learner import InformationGainLearner
+
+    torch.manual_seed(3)
+    return InformationGainLearner(InformationGainHead(32), metadata_for(tiny_gpt2, tokenizer)).attach(tiny_gpt2, tokenizer)
+
+
+class ForwardRecorder:
+    """Records every batch of token ids the language model's forward pass receives."""
+
+    def __init__(self, model):
+        self.batches = []
+        self.handle = model.register_forward_pre_hook(self, with_kwargs=True)
+
+    def __call__(self, module, args, kwargs):
+        self.batches.append(kwargs["input_ids"].clone())
+
+    @property
+    def rows(self):
+        return torch.cat(self.batches) if self.batches else torch.empty(0, dtype=torch.long)

@@ -1,0 +1,108 @@
+"""The IGF learner: it learns a ranking, round-trips exactly, and refuses the wrong base model."""
+
+import json
+
+import pytest
+import safetensors.torch
+import torch
+
+from conftest import make_tiny_gpt2, make_tiny_llama, metadata_for, train_tokenizer
+from learners.errors import BaseModelMismatchError, LearnerFormatError
+from learners.learner import InformationGainLearner
+from learners.loading import load_learner
+from learners.training import HeadTrainingConfig, train_information_gain_head
+
+
+@pytest.fixture()
+def known_function_pairs(tokenizer):
+    """Contexts whose 'gain' is how many of 4 marker tokens they contain, plus a little noise."""
+    generator = torch.Generator().manual_seed(0)
+    vocab = len(tokenizer)
+    markers = torch.tensor([5, 17, 42, 99])
+    plain = torch.tensor([t for t in range(vocab) if t not in markers.tolist()])
+    contexts = plain[torch.randint(0, len(plain), (400, 24), generator=generator)]
+    gains = torch.zeros(400)
+    for i in range(400):
+        chosen = markers[torch.randperm(4, generator=generator)[:int(torch.randint(0, 5, (1,), generator=generator))]]
+        positions = torch.randperm(24, generator=generator)[:len(chosen)]
+        contexts[i, positions] = chosen
+        gains[i] = len(chosen) + 0.1 * torch.randn(1, generator=generator).item()
+    return contexts, gains
+
+
+def test_learner_recovers_a_known_ranking(tiny_gpt2, known_function_pairs):
+    contexts, gains = known_function_pairs
+    head, metrics = train_information_gain_head(tiny_gpt2.get_input_embeddings(), contexts, gains,
+                                                HeadTrainingConfig(lr=3e-3, max_epochs=120, patience=30))
+    assert metrics["test_spearman"] > 0.8
+    assert 1 <= metrics["best_epoch"] <= metrics["epochs_run"]
+    assert metrics["pairs"] == 400 and metrics["test_pairs"] + metrics["validation_pairs"] + metrics["train_pairs"] == 400
+
+
+def test_training_keeps_the_best_epoch_not_the_last(tiny_gpt2, known_function_pairs):
+    contexts, gains = known_function_pairs
+    _, metrics = train_information_gain_head(tiny_gpt2.get_input_embeddings(), contexts, gains,
+                                             HeadTrainingConfig(lr=3e-2, max_epochs=40, patience=5))
+    assert metrics["epochs_run"] - metrics["best_epoch"] <= 5
+
+
+def test_save_load_round_trip_is_exact(tmp_path, tiny_gpt2, tokenizer):
+    torch.manual_seed(0)
+    from learners.igf_head import InformationGainHead
+
+    learner = InformationGainLearner(InformationGainHead(32), metadata_for(tiny_gpt2, tokenizer))
+    learner.attach(tiny_gpt2, tokenizer)
+    learner.save(tmp_path / "learner")
+    assert sorted(p.name for p in (tmp_path / "learner").iterdir()) == [
+        "README.md", "config.json", "learner.json", "model.safetensors"]
+    loaded = load_learner(tmp_path / "learner", tiny_gpt2, tokenizer)
+    ids = torch.randint(0, len(tokenizer), (6, 20))
+    assert torch.equal(learner.score(ids), loaded.score(ids))
+    assert loaded.metadata.to_dict() == learner.metadata.to_dict()
+    assert json.loads((tmp_path / "learner" / "config.json").read_text())["embedding_dim"] == 32
+    # the base model's embeddings are not copied into the learner file
+    tensors = safetensors.torch.load_file(tmp_path / "learner" / "model.safetensors")
+    assert not any(t.shape[0] == len(tokenizer) for t in tensors.values())
+
+
+@pytest.fixture()
+def saved_learner(tmp_path, tiny_gpt2, tokenizer):
+    from learners.igf_head import InformationGainHead
+
+    return InformationGainLearner(InformationGainHead(32), metadata_for(tiny_gpt2, tokenizer)).save(tmp_path / "l")
+
+
+def test_wrong_tokenizer_is_refused(saved_learner, tiny_gpt2, documents):
+    other_tokenizer = train_tokenizer(documents[:5], vocab_size=len(tiny_gpt2.get_input_embeddings().weight) - 20)
+    with pytest.raises(BaseModelMismatchError, match="built for base model 'tiny/gpt2'.*different vocabulary"):
+        load_learner(saved_learner, tiny_gpt2, other_tokenizer)
+
+
+def test_wrong_embeddings_are_refused(saved_learner, tokenizer):
+    other_model = make_tiny_gpt2(tokenizer, seed=1)
+    with pytest.raises(BaseModelMismatchError, match="other input embeddings"):
+        load_learner(saved_learner, other_model, tokenizer)
+    llama = make_tiny_llama(tokenizer)
+    with pytest.raises(BaseModelMismatchError, match="tiny/gpt2"):
+        load_learner(saved_learner, llama, tokenizer)
+
+
+def test_same_embeddings_in_another_precision_are_accepted(saved_learner, tiny_gpt2, tokenizer):
+    half = make_tiny_gpt2(tokenizer).to(torch.bfloat16)
+    learner = load_learner(saved_learner, half, tokenizer)
+    assert learner.score(torch.randint(0, len(tokenizer), (2, 8))).shape == (2,)
+
+
+def test_corrupted_or_pickled_learners_are_refused(saved_learner, tiny_gpt2, tokenizer):
+    weights = saved_learner / "model.safetensors"
+    original = weights.read_bytes()
+    weights.write_bytes(original[: len(original) // 2])
+    with pytest.raises(LearnerFormatError, match="corrupted"):
+        load_learner(saved_learner, tiny_gpt2, tokenizer)
+    weights.unlink()
+    torch.save({"conv.weight": torch.zeros(1)}, saved_learner / "pytorch_model.bin")
+    with pytest.raises(LearnerFormatError, match="never unpickles"):
+        load_learner(saved_learner, tiny_gpt2, tokenizer)
+    (saved_learner / "learner.json").write_text("{not json")
+    with pytest.raises(LearnerFormatError, match="not valid JSON"):
+        load_learner(saved_learner, tiny_gpt2, tokenizer)
