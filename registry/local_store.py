@@ -201,11 +201,11 @@ class LocalStore:
                 archive = git(self.repository(repo_id), "archive", "--format=tar", commit)
                 with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
                     tar.extractall(staging, filter="data")
-                try:
-                    manifest.verify(staging, expected=expected)
-                except IntegrityError as error:
-                    raise IntegrityError(f"The store's copy is damaged: {error}".replace(
-                        str(staging), f"{self.models / repo_id} (commit {commit[:12]})")) from None
+                problem = manifest.mismatch(staging)
+                if problem:
+                    raise IntegrityError(f"The store's copy of {repo_id}@{manifest.version} (commit {commit[:12]} in "
+                                         f"{self.models / repo_id}) is damaged: {problem}. Nothing was loaded; "
+                                         "restore the repository from a backup, or publish a new version.")
                 try:
                     os.rename(staging, folder)
                 except OSError:

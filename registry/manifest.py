@@ -64,14 +64,18 @@ class Manifest:
             raise IntegrityError(f"{self.repo_id}@{self.version} does not hold the files recorded in the lock file "
                                  f"(differs: {changed}). The store was changed after locking; pull without "
                                  "--locked to re-resolve, or restore the store.")
+        problem = self.mismatch(folder)
+        if problem:
+            raise IntegrityError(f"{self.repo_id}@{self.version}: {problem} in {folder}. The file was tampered with or "
+                                 f"corrupted; it was not loaded. Delete {folder} and pull again.")
+
+    def mismatch(self, folder: Path) -> str | None:
+        """What differs from the manifest in `folder` (the first file), or None when every file matches."""
         for name, recorded in self.files.items():
             path = folder / name
             if not path.is_file():
-                raise IntegrityError(f"{self.repo_id}@{self.version}: {name} is missing from {folder}. "
-                                     f"Delete {folder} and pull again.")
+                return f"{name} is missing"
             actual = sha256_of(path)
             if actual != recorded:
-                raise IntegrityError(
-                    f"{self.repo_id}@{self.version}: {path} has sha256 {actual[:16]}..., but {recorded[:16]}... was "
-                    f"published. The file was tampered with or corrupted; it was not loaded. Delete {folder} "
-                    "and pull again (or restore the store if the store's copy is the damaged one).")
+                return f"{name} has sha256 {actual[:16]}..., but {recorded[:16]}... was published"
+        return None
