@@ -9,9 +9,19 @@ Example:
 from .base_models import BaseModelRef, load_base_model
 from .build import BuildConfig, build_information_gain_learner
 from .corpus import Corpus, load_corpus
-from .errors import (BaseModelMismatchError, BaseModelNotFoundError, CorpusError, LearnerFormatError,
-                     LearnerHubError)
-from .filters import ConstantThreshold, ContextFilter, InformationGainFilter, ShiftingThreshold
+from .errors import (
+                     BaseModelMismatchError,
+                     BaseModelNotFoundError,
+                     CorpusError,
+                     LearnerFormatError,
+                     LearnerHubError,
+)
+from .filters import (
+                     ConstantThreshold,
+                     ContextFilter,
+                     InformationGainFilter,
+                     ShiftingThreshold,
+)
 from .finetune import FinetuneConfig, FinetuneResult, finetune
 from .learner import InformationGainLearner
 from .loading import load_learner

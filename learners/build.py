@@ -19,6 +19,7 @@ from .base_models import BaseModelRef
 from .constants import DEFAULT_CONTEXT_LENGTH, DEFAULT_OBJECTIVE_SIZE
 from .contexts import CorpusSplit, TokenizedCorpus
 from .corpus import Corpus
+from .distributed import make_accelerator
 from .fingerprint import embedding_fingerprint, tokenizer_fingerprint
 from .learner import IGF_KIND, InformationGainLearner
 from .metadata import LearnerMetadata
@@ -55,7 +56,7 @@ def collect_pairs(model: nn.Module, split: CorpusSplit, config: BuildConfig, *,
                   accelerator: Accelerator | None = None,
                   progress: bool = False) -> tuple[torch.Tensor, torch.Tensor, dict]:
     """(contexts, information gains, probe description) for `config.pairs` contexts, probed in shards."""
-    accelerator = accelerator or Accelerator()
+    accelerator = accelerator or make_accelerator()
     contexts = split.train.sample(config.pairs, torch.Generator().manual_seed(config.seed + 1))
     shard = list(range(accelerator.process_index, len(contexts), accelerator.num_processes))
     options = {"batch_size": config.probe_batch_size}
@@ -79,13 +80,15 @@ def build_information_gain_learner(model: nn.Module, tokenizer, corpus: Corpus, 
         >>> learner = build_information_gain_learner(model, tokenizer, load_corpus("kjv.jsonl.gz"), ref)
     """
     config = config or BuildConfig()
+    accelerator = accelerator or make_accelerator()
     started = time.perf_counter()
     tokenized, split = split_corpus(corpus, tokenizer, config)
     contexts, gains, probe_description = collect_pairs(model, split, config, accelerator=accelerator, progress=progress)
     probe_seconds = time.perf_counter() - started
     head, metrics = train_information_gain_head(model.get_input_embeddings(), contexts, gains, config.head,
                                                 progress=progress)
-    metrics.update(probe_seconds=round(probe_seconds, 2), build_seconds=round(time.perf_counter() - started, 2))
+    metrics.update(probe_seconds=round(probe_seconds, 2), probe_processes=accelerator.num_processes,
+                   build_seconds=round(time.perf_counter() - started, 2))
     metadata = LearnerMetadata(
         kind=IGF_KIND,
         base_model={"model_id": base_model.model_id, "revision": base_model.revision,

@@ -108,11 +108,10 @@ def _build_config(args):
 
 
 def run_build(args) -> int:
-    from accelerate import Accelerator
-
     from .build import build_information_gain_learner
+    from .distributed import make_accelerator
 
-    accelerator = Accelerator()
+    accelerator = make_accelerator()
     corpus, model, tokenizer, ref = _load(args)
     learner = build_information_gain_learner(model, tokenizer, corpus, ref, _build_config(args),
                                              accelerator=accelerator, progress=True)

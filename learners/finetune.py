@@ -14,9 +14,16 @@ from accelerate import Accelerator
 from torch import nn
 from tqdm.auto import tqdm
 
-from .constants import (DEFAULT_ADAM_EPS, DEFAULT_BATCH_SIZE, DEFAULT_EVAL_EVERY, DEFAULT_LEARNING_RATE,
-                        DEFAULT_MAX_GRAD_NORM, DEFAULT_STEPS)
+from .constants import (
+    DEFAULT_ADAM_EPS,
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_EVAL_EVERY,
+    DEFAULT_LEARNING_RATE,
+    DEFAULT_MAX_GRAD_NORM,
+    DEFAULT_STEPS,
+)
 from .contexts import ContextStream
+from .distributed import make_accelerator
 from .errors import LearnerHubError
 from .filters import ContextFilter
 from .lm import per_example_loss, perplexity
@@ -83,7 +90,7 @@ def finetune(model: nn.Module, train: ContextStream, test: torch.Tensor, context
     """
     config = config or FinetuneConfig()
     context_filter = context_filter or ContextFilter()
-    accelerator = accelerator or Accelerator()
+    accelerator = accelerator or make_accelerator()
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, eps=config.eps, weight_decay=0.0)
     prepared_model, optimizer = accelerator.prepare(model, optimizer)
     generator = torch.Generator().manual_seed(config.seed * 1000 + accelerator.process_index)

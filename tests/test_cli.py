@@ -1,0 +1,82 @@
+"""`learnerhub build` and `learnerhub finetune` end to end on a tiny model, and their errors."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from learners.cli import main
+
+TINY = ["--context-length", "16", "--objective-size", "4", "--test-size", "4"]
+
+
+def run_cli(*args, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "learners.cli", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=300)
+
+
+def test_build_then_finetune_side_by_side(tmp_path, tiny_model_folder, jsonl_corpus, capsys):
+    out = tmp_path / "learner"
+    assert main(["build", "--corpus", str(jsonl_corpus), "--base-model", str(tiny_model_folder), "--out", str(out),
+                 "--pairs", "40", "--learner-epochs", "5", *TINY]) == 0
+    metadata = json.loads((out / "learner.json").read_text())
+    assert metadata["probe"]["name"] == "fast" and metadata["corpus"]["name"] == "tiny-corpus"
+    assert metadata["metrics"]["pairs"] == 40 and "test_spearman" in metadata["metrics"]
+    capsys.readouterr()
+    assert main(["finetune", "--corpus", str(jsonl_corpus), "--base-model", str(tiny_model_folder),
+                 "--learner", str(out), "--steps", "4", "--batch-size", "4", "--eval-every", "2",
+                 "--threshold", "constant:-0.5", "--plot", str(tmp_path / "ppl.png"), "--json", *TINY]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["results"]) == {"standard", "igf"}
+    for arm in report["results"].values():
+        assert [e["step"] for e in arm["evaluations"]] == [0, 2, 4]
+        assert arm["lm_backward_contexts"] == 16
+    assert (tmp_path / "ppl.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_errors_are_clear_and_exit_2(tmp_path, tiny_model_folder):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"body": 1}\n')
+    result = run_cli("build", "--corpus", str(bad), "--base-model", str(tiny_model_folder), "--out",
+                     str(tmp_path / "x"))
+    assert result.returncode == 2
+    assert "learnerhub: error:" in result.stderr and "no string field 'text'" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = run_cli("finetune", "--base-model", str(tmp_path / "no-such-model"), "--steps", "1")
+    assert result.returncode == 2 and "Cannot load base model" in result.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_help_explains_every_flag():
+    result = run_cli("build", "--help")
+    assert result.returncode == 0
+    for flag in ("--corpus", "--base-model", "--out", "--probe", "--pairs", "--seed"):
+        assert flag in result.stdout
+
+
+def _weights_digest(folder: Path) -> str:
+    return hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()
+
+
+def test_accelerate_launch_shards_the_probe_and_merges_deterministically(tmp_path, tiny_model_folder, jsonl_corpus):
+    common = ["build", "--corpus", str(jsonl_corpus), "--base-model", str(tiny_model_folder), "--probe", "exact",
+              "--pairs", "24", "--learner-epochs", "5", *TINY]
+    single = run_cli(*common, "--out", str(tmp_path / "one"))
+    assert single.returncode == 0, single.stderr
+    launched = subprocess.run(
+        [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+         "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+         "-m", "learners.cli", *common, "--out", str(tmp_path / "two")],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert launched.returncode == 0, launched.stderr[-3000:]
+    one = json.loads((tmp_path / "one" / "learner.json").read_text())
+    two = json.loads((tmp_path / "two" / "learner.json").read_text())
+    assert (one["metrics"]["probe_processes"], two["metrics"]["probe_processes"]) == (1, 2)
+    assert two["metrics"]["pairs"] == one["metrics"]["pairs"] == 24
+    for key in ("test_spearman", "validation_spearman", "label_mean", "label_std", "best_epoch"):
+        assert two["metrics"][key] == pytest.approx(one["metrics"][key], rel=1e-5, abs=1e-6), key
+    assert _weights_digest(tmp_path / "one") == _weights_digest(tmp_path / "two")
