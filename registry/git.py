@@ -42,8 +42,10 @@ def git(repository: Path, *args: str, input: bytes | None = None, env: dict | No
 
 def init_bare(repository: Path) -> None:
     """A bare repository with `main` as its default branch and no sample hooks."""
-    subprocess.run(["git", "init", "--quiet", "--bare", "--template=", "--initial-branch=main", str(repository)],
-                   check=True, capture_output=True)
+    completed = subprocess.run(["git", "init", "--quiet", "--bare", "--template=", "--initial-branch=main",
+                                str(repository)], capture_output=True, check=False)
+    if completed.returncode != 0:
+        raise StoreError(f"git init failed in {repository}: {completed.stderr.decode(errors='replace').strip()}")
 
 
 def read_refs(repository: Path, prefix: str = "refs/") -> dict[str, str]:

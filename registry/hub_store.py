@@ -149,7 +149,12 @@ class HubStore:
         return found
 
     def corpus_names(self) -> list[str]:
-        return sorted({name for s in self.list_learners() for name in (s.corpus, s.dataset_id) if name})
+        names = sorted({name for s in self.list_learners() for name in (s.corpus, s.dataset_id) if name})
+        if not names and offline():
+            cache = self.cache_dir or constants.HF_HUB_CACHE
+            raise LearnerNotFoundError(f"HF_HUB_OFFLINE=1 is set and the Hub cache ({cache}) holds no learner. Pull "
+                                       "once online, or unset HF_HUB_OFFLINE.")
+        return names
 
     def versions(self, repo_id: str) -> dict[str, str]:
         if offline():

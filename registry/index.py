@@ -105,9 +105,13 @@ class LearnerIndex:
             return self._refresh(self._repositories(), stored={})
         with closing(self._connect()) as connection:
             meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
-            stored = dict(connection.execute("SELECT repo_id, refs_signature FROM repos").fetchall())
         pending = self._pending_repositories()
-        if full or meta.get("generation") != self._generation() or meta.get("folders") != self._folders_signature():
+        stale = full or meta.get("generation") != self._generation() or meta.get("folders") != self._folders_signature()
+        if not stale and not pending:
+            return None
+        with closing(self._connect()) as connection:
+            stored = dict(connection.execute("SELECT repo_id, refs_signature FROM repos").fetchall())
+        if stale:
             return self._refresh(self._repositories(), stored=stored)
         changed = {repo_id: path for repo_id, path in pending.items()
                    if stored.get(repo_id) != refs_signature(path)}

@@ -16,11 +16,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from registry_helpers import isolated_learnerhub_home, make_learner_folder  # noqa: F401 (autouse fixture)
 
 import registry
 from registry.constants import PAUSE_ENV
 from registry.git import read_refs
-from registry_helpers import isolated_learnerhub_home, make_learner_folder  # noqa: F401 (autouse fixture)
 
 REPO = "local/igf-gpt2-kjv"
 PUBLISHER = """

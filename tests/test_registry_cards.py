@@ -5,9 +5,9 @@ from __future__ import annotations
 import subprocess
 
 from huggingface_hub import ModelCard
+from registry_helpers import isolated_learnerhub_home, make_learner_folder  # noqa: F401 (autouse fixture)
 
 from registry import publish
-from registry_helpers import isolated_learnerhub_home, make_learner_folder  # noqa: F401 (autouse fixture)
 
 
 def test_card_metadata_parses_and_carries_base_model_datasets_and_model_index(tmp_path, tiny_gpt2, tokenizer):

@@ -8,13 +8,18 @@ import zlib
 
 import pytest
 import torch
+from conftest import make_tiny_llama
+from registry_helpers import isolated_learnerhub_home, make_learner_folder  # noqa: F401 (autouse fixture)
 
 import registry
-from conftest import make_tiny_llama
 from learners.errors import BaseModelMismatchError
-from registry.errors import (IntegrityError, LearnerNotFoundError, LockFileError, VersionNotFoundError,
-                             WrongBaseModelError)
-from registry_helpers import isolated_learnerhub_home, make_learner_folder  # noqa: F401 (autouse fixture)
+from registry.errors import (
+    IntegrityError,
+    LearnerNotFoundError,
+    LockFileError,
+    VersionNotFoundError,
+    WrongBaseModelError,
+)
 
 REPO = "local/igf-gpt2-kjv"
 

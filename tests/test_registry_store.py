@@ -7,14 +7,18 @@ import json
 import subprocess
 
 import pytest
+from registry_helpers import isolated_learnerhub_home, make_learner_folder  # noqa: F401 (autouse fixture)
 
 import registry
 from registry.cli import add_commands
-from registry.errors import (InvalidVersionError, LearnerNotFoundError, RepositoryConflictError,
-                             VersionExistsError)
+from registry.errors import (
+    InvalidVersionError,
+    LearnerNotFoundError,
+    RepositoryConflictError,
+    VersionExistsError,
+)
 from registry.git import read_refs
 from registry.staging import NotALearnerFolderError
-from registry_helpers import isolated_learnerhub_home, make_learner_folder  # noqa: F401 (autouse fixture)
 
 REPO = "local/igf-gpt2-kjv"
 
