@@ -18,12 +18,13 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# The main job: build a learner on the bundled sample corpus with the bundled SmolLM2, then fine-tune
-# with and without it (small defaults so it runs in minutes on 2 CPU cores; benchmarks/ runs the paper's protocol).
+# The main job, on the embedded local store (LEARNERHUB_HOME, default ~/.cache/learnerhub): fine-tune
+# SmolLM2 on the bundled sample corpus with and without its IGF learner. The first run builds the
+# learner and publishes it as 1.0.0; later runs pull it by corpus name. Small defaults so it runs in
+# minutes on 2 CPU cores; benchmarks/ runs the paper's full protocol.
+RUN_ARGS ?= --learner auto --pairs 96 --objective-size 16 --test-size 24 --steps 15 --batch-size 8 --eval-every 5
 run: $(STAMP)
-	$(BIN)/learnerhub build --out .runs/igf-smollm2-kjv-sample --pairs 96 --objective-size 16 --test-size 24
-	$(BIN)/learnerhub finetune --learner .runs/igf-smollm2-kjv-sample --objective-size 16 --test-size 24 \
-		--steps 20 --batch-size 8 --eval-every 5 --plot .runs/perplexity.png
+	$(BIN)/learnerhub finetune $(RUN_ARGS) --plot .runs/perplexity.png
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

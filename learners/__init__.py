@@ -4,33 +4,35 @@ Example:
     >>> from learners import load_base_model, load_learner, InformationGainFilter, finetune
     >>> model, tokenizer, ref = load_base_model("smollm2")
     >>> learner = load_learner("igf-smollm2-kjv", model, tokenizer)
+
+Names are imported on first use, so `import learners.errors` (as the registry does) stays cheap and
+does not pull in torch.
 """
 
-from .base_models import BaseModelRef, load_base_model
-from .build import BuildConfig, build_information_gain_learner
-from .corpus import Corpus, load_corpus
-from .errors import (
-                     BaseModelMismatchError,
-                     BaseModelNotFoundError,
-                     CorpusError,
-                     LearnerFormatError,
-                     LearnerHubError,
-)
-from .filters import (
-                     ConstantThreshold,
-                     ContextFilter,
-                     InformationGainFilter,
-                     ShiftingThreshold,
-)
-from .finetune import FinetuneConfig, FinetuneResult, finetune
-from .learner import InformationGainLearner
-from .loading import load_learner
-from .probes import ExactInformationGainProbe, FastInformationGainProbe
+from __future__ import annotations
 
-__all__ = [
-    "BaseModelMismatchError", "BaseModelNotFoundError", "BaseModelRef", "BuildConfig", "ConstantThreshold",
-    "ContextFilter", "Corpus", "CorpusError", "ExactInformationGainProbe", "FastInformationGainProbe",
-    "FinetuneConfig", "FinetuneResult", "InformationGainFilter", "InformationGainLearner", "LearnerFormatError",
-    "LearnerHubError", "ShiftingThreshold", "build_information_gain_learner", "finetune", "load_base_model",
-    "load_corpus", "load_learner",
-]
+import importlib
+
+_EXPORTS = {
+    "BaseModelRef": "base_models", "load_base_model": "base_models",
+    "BuildConfig": "build", "build_information_gain_learner": "build",
+    "Corpus": "corpus", "load_corpus": "corpus",
+    "BaseModelMismatchError": "errors", "BaseModelNotFoundError": "errors", "CorpusError": "errors",
+    "LearnerFormatError": "errors", "LearnerHubError": "errors",
+    "ConstantThreshold": "filters", "ContextFilter": "filters", "InformationGainFilter": "filters",
+    "ShiftingThreshold": "filters",
+    "FinetuneConfig": "finetuning", "FinetuneResult": "finetuning", "finetune": "finetuning",
+    "InformationGainLearner": "learner", "load_learner": "loading",
+    "ExactInformationGainProbe": "probes", "FastInformationGainProbe": "probes",
+    "FilteredDataset": "trainer",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'learners' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value

@@ -39,6 +39,7 @@ class BuildConfig:
     seed: int = 0
     probe_batch_size: int = 16
     probe_layers: int | None = None
+    calibration_contexts: int = 1024
     head: HeadTrainingConfig = field(default_factory=HeadTrainingConfig)
 
     def to_dict(self) -> dict:
@@ -104,4 +105,20 @@ def build_information_gain_learner(model: nn.Module, tokenizer, corpus: Corpus, 
         hyperparameters=config.to_dict(),
         metrics=metrics,
     )
-    return InformationGainLearner(head, metadata).attach(model, tokenizer, check=False)
+    learner = InformationGainLearner(head, metadata).attach(model, tokenizer, check=False)
+    calibrate_scores(learner, split.train.sample(config.calibration_contexts,
+                                                 torch.Generator().manual_seed(config.seed + 2)))
+    return learner
+
+
+def calibrate_scores(learner: InformationGainLearner, contexts: torch.Tensor) -> None:
+    """Record the mean and spread of the head's predictions on fresh contexts (none it was trained on).
+
+    A regressor's predictions shrink towards the mean, the more so the weaker it is; thresholds are
+    read in standard deviations of what the learner actually predicts on the corpus, so +1 keeps
+    about the top sixth of contexts whatever the learner's accuracy.
+    """
+    learner.metadata.metrics.update(prediction_mean=0.0, prediction_std=1.0)
+    raw = torch.cat([learner.score(contexts[i:i + 256]) for i in range(0, len(contexts), 256)])
+    learner.metadata.metrics.update(prediction_mean=float(raw.mean()), prediction_std=float(raw.std()),
+                                    calibration_contexts=len(contexts))

@@ -32,6 +32,18 @@ def _add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="Seed for the split, the sampling and the training.")
 
 
+def _add_build_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--probe", choices=["exact", "fast"], default="fast",
+                        help="exact: one AdamW step + objective-set evaluation per context (the paper); fast: "
+                             "first-order batched estimate (default, >10x faster on CPU).")
+    parser.add_argument("--pairs", type=int, default=480, help="Contexts to probe (training pairs).")
+    parser.add_argument("--probe-layers", type=int, default=None,
+                        help="fast probe only: use the linear layers of the top N blocks (default: all).")
+    parser.add_argument("--probe-batch-size", type=int, default=16, help="Contexts per probe batch.")
+    parser.add_argument("--learner-lr", type=float, default=None, help="Learning rate of the learner's head.")
+    parser.add_argument("--learner-epochs", type=int, default=None, help="Most epochs to train the head.")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="learnerhub",
@@ -43,15 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
                                             "on them, and write a learner folder.")
     _add_corpus_arguments(build)
     build.add_argument("--out", required=True, help="Folder to write the learner to (replaced if it exists).")
-    build.add_argument("--probe", choices=["exact", "fast"], default="fast",
-                       help="exact: one AdamW step + objective-set evaluation per context (the paper); fast: "
-                            "first-order batched estimate (default, >10x faster on CPU).")
-    build.add_argument("--pairs", type=int, default=480, help="Contexts to probe (training pairs).")
-    build.add_argument("--probe-layers", type=int, default=None,
-                       help="fast probe only: use the linear layers of the top N blocks (default: all).")
-    build.add_argument("--probe-batch-size", type=int, default=16, help="Contexts per probe batch.")
-    build.add_argument("--learner-lr", type=float, default=None, help="Learning rate of the learner's head.")
-    build.add_argument("--learner-epochs", type=int, default=None, help="Most epochs to train the head.")
+    _add_build_arguments(build)
     build.set_defaults(handler=run_build)
 
     tune = commands.add_parser("finetune", help="Fine-tune with and without a learner, side by side.",
@@ -71,14 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
                       help="shifting[:START,END,STEP] (paper: +1 sd, then -1 after step 10) or constant[:VALUE].")
     tune.add_argument("--plot", help="Write a PNG of test perplexity against step here.")
     tune.add_argument("--json", action="store_true", help="Print the results as JSON instead of a table.")
+    _add_build_arguments(tune)  # used by --learner auto when the store has no learner yet
     tune.set_defaults(handler=run_finetune)
 
-    try:
-        from registry.cli import add_commands
-    except ImportError:
-        pass
-    else:
-        add_commands(commands)
+    from registry.cli import add_commands, add_store_arguments
+
+    add_store_arguments(tune)
+    add_commands(commands)
     return parser
 
 
@@ -96,15 +99,13 @@ def _build_config(args):
     from .training import HeadTrainingConfig
 
     head = HeadTrainingConfig(seed=args.seed)
-    if getattr(args, "learner_lr", None):
+    if args.learner_lr:
         head.lr = args.learner_lr
-    if getattr(args, "learner_epochs", None):
+    if args.learner_epochs:
         head.max_epochs = args.learner_epochs
-    return BuildConfig(probe=getattr(args, "probe", "fast"), pairs=getattr(args, "pairs", 480),
-                       objective_size=args.objective_size, test_size=args.test_size,
-                       context_length=args.context_length, seed=args.seed,
-                       probe_batch_size=getattr(args, "probe_batch_size", 16),
-                       probe_layers=getattr(args, "probe_layers", None), head=head)
+    return BuildConfig(probe=args.probe, pairs=args.pairs, objective_size=args.objective_size,
+                       test_size=args.test_size, context_length=args.context_length, seed=args.seed,
+                       probe_batch_size=args.probe_batch_size, probe_layers=args.probe_layers, head=head)
 
 
 def run_build(args) -> int:
@@ -128,7 +129,7 @@ def run_finetune(args) -> int:
     from .build import split_corpus
     from .comparison import compare_filters, comparison_table
     from .filters import InformationGainFilter, parse_threshold
-    from .finetune import FinetuneConfig
+    from .finetuning import FinetuneConfig
     from .loading import load_learner
 
     threshold = parse_threshold(args.threshold)
@@ -138,7 +139,8 @@ def run_finetune(args) -> int:
     if args.learner == "auto":
         from registry.auto import pull_or_build
 
-        learner = pull_or_build(corpus, model, tokenizer, ref, _build_config(args), progress=True)
+        learner = pull_or_build(corpus, model, tokenizer, ref, _build_config(args), store=args.store,
+                                endpoint=args.endpoint, progress=True)
     elif args.learner != "none":
         learner = load_learner(args.learner, model, tokenizer)
     if learner is not None:

@@ -8,7 +8,7 @@ from torch import nn
 
 from .contexts import CorpusSplit
 from .filters import ContextFilter
-from .finetune import FinetuneConfig, FinetuneResult, finetune
+from .finetuning import FinetuneConfig, FinetuneResult, finetune
 
 
 def compare_filters(model: nn.Module, split: CorpusSplit, filters: dict[str, ContextFilter | None],

@@ -72,11 +72,18 @@ class InformationGainLearner:
 
     @torch.no_grad()
     def score(self, input_ids: torch.Tensor) -> torch.Tensor:
-        """Predicted z-scored information gain of each context in a (batch, time) tensor of token ids."""
+        """Standardised predicted information gain of each context in a (batch, time) tensor of token ids.
+
+        Scores are in standard deviations of the learner's own predictions over the contexts it was
+        trained on, so a threshold of +1 keeps about the top sixth whatever the learner's accuracy.
+        """
         if self._embeddings is None:
             raise RuntimeError("Attach the learner to its base model first: learner.attach(model, tokenizer).")
         embeddings = self._embeddings(input_ids.to(self._embeddings.weight.device))
-        return self.head(embeddings.to(self.head.conv.weight.dtype)).float().cpu()
+        raw = self.head(embeddings.to(self.head.conv.weight.dtype)).float().cpu()
+        mean = self.metadata.metrics.get("prediction_mean", 0.0)
+        std = self.metadata.metrics.get("prediction_std", 1.0) or 1.0
+        return (raw - mean) / std
 
     def save(self, folder: str | Path) -> Path:
         """Write config.json, model.safetensors, learner.json (and a default README.md) atomically."""

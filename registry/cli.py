@@ -15,7 +15,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     publish.add_argument("folder", help="Learner folder (config.json, model.safetensors, learner.json, assets/).")
     publish.add_argument("--version", required=True, help="Semantic version X.Y.Z (tag vX.Y.Z).")
     publish.add_argument("--org", default=DEFAULT_ORG, help=f"Organisation (default {DEFAULT_ORG}).")
-    _add_store_arguments(publish)
+    add_store_arguments(publish)
     publish.add_argument("--json", action="store_true", help="Print the result as JSON.")
     publish.set_defaults(handler=run_publish)
 
@@ -25,7 +25,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     pull.add_argument("--kind", default="igf", help="Learner kind (default igf).")
     pull.add_argument("--version", help="1.2.0, >=1.0,<2, ~=1.2 or a commit sha (default: newest).")
     pull.add_argument("--org", help="Organisation, when several hold a learner for the corpus.")
-    _add_store_arguments(pull)
+    add_store_arguments(pull)
     pull.add_argument("--lock", default=LOCK_FILE, help=f"Lock file to record the resolution in (default {LOCK_FILE}).")
     pull.add_argument("--no-lock", action="store_true", help="Do not write a lock file.")
     pull.add_argument("--locked", action="store_true", help="Reproduce exactly what the lock file records.")
@@ -38,18 +38,18 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     listing.add_argument("--kind")
     listing.add_argument("--org")
     listing.add_argument("--refresh", action="store_true", help="Re-check every repository's refs (local store).")
-    _add_store_arguments(listing)
+    add_store_arguments(listing)
     listing.add_argument("--json", action="store_true", help="Print JSON lines, one learner each.")
     listing.set_defaults(handler=run_list)
 
     info = subparsers.add_parser("info", help="Describe ORG/NAME[@VERSION]: versions, commit, metrics, files.")
     info.add_argument("reference", help="ORG/NAME or ORG/NAME@VERSION (a spec or a commit sha).")
-    _add_store_arguments(info)
+    add_store_arguments(info)
     info.add_argument("--json", action="store_true", help="Print JSON.")
     info.set_defaults(handler=run_info)
 
 
-def _add_store_arguments(parser: argparse.ArgumentParser) -> None:
+def add_store_arguments(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--store", help="Local store folder (default $LEARNERHUB_STORE or LEARNERHUB_HOME/store).")
     where.add_argument("--endpoint", help="A Hub-compatible server, e.g. https://huggingface.co (token: HF_TOKEN).")
