@@ -2,13 +2,18 @@
 
 import pytest
 import torch
+from conftest import ForwardRecorder
 
 from learners.contexts import TokenizedCorpus
 from learners.corpus import load_corpus
-from learners.filters import (ConstantThreshold, ContextFilter, InformationGainFilter, ShiftingThreshold,
-                              parse_threshold)
-from learners.finetune import FilterTooStrictError, FinetuneConfig, finetune
-from conftest import ForwardRecorder
+from learners.filters import (
+    ConstantThreshold,
+    ContextFilter,
+    InformationGainFilter,
+    ShiftingThreshold,
+    parse_threshold,
+)
+from learners.finetuning import FilterTooStrictError, FinetuneConfig, finetune
 
 
 @pytest.fixture()

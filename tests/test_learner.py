@@ -5,8 +5,8 @@ import json
 import pytest
 import safetensors.torch
 import torch
-
 from conftest import make_tiny_gpt2, make_tiny_llama, metadata_for, train_tokenizer
+
 from learners.errors import BaseModelMismatchError, LearnerFormatError
 from learners.learner import InformationGainLearner
 from learners.loading import load_learner

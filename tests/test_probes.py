@@ -2,9 +2,14 @@
 
 import pytest
 import torch
+from conftest import (
+    make_tiny_gpt2,
+    make_tiny_llama,
+    synthetic_documents,
+    train_tokenizer,
+)
 from scipy.stats import spearmanr
 
-from conftest import make_tiny_gpt2, make_tiny_llama, synthetic_documents, train_tokenizer
 from learners.probes import ExactInformationGainProbe, FastInformationGainProbe
 
 BIBLE = "the lord said unto moses and aaron speak to children of israel offering beginning god heaven earth".split()

@@ -1,11 +1,11 @@
 """IGF as a drop-in for a Hugging Face Trainer script."""
 
 import torch
+from conftest import ForwardRecorder
 from transformers import Trainer, TrainingArguments
 
 from learners.filters import ConstantThreshold, InformationGainFilter
 from learners.trainer import FilteredDataset
-from conftest import ForwardRecorder
 
 
 def test_trainer_trains_only_on_accepted_examples(tmp_path, tiny_gpt2, tokenizer, random_learner):
