@@ -65,23 +65,35 @@ def parse_threshold(text: str) -> Threshold:
 
 
 class ContextFilter:
-    """Accepts everything; subclasses override one or both hooks."""
+    """Accepts everything. Subclasses override the hooks they need; the loop calls, in order:
+
+    1. `select_before_forward(input_ids, step)`: the model has not seen the candidates yet;
+    2. when `wants_losses(step)`: a no-grad forward on the survivors, then
+       `select_after_forward(input_ids, losses, step)`;
+    3. after each training step, `observe_training(input_ids, losses, step)` with the per-example
+       losses of the batch just trained on.
+    """
 
     name = "none"
 
     def select_before_forward(self, input_ids: torch.Tensor, step: int) -> torch.Tensor:
         return torch.ones(len(input_ids), dtype=torch.bool)
 
+    def wants_losses(self, step: int) -> bool:
+        return False
+
     def select_after_forward(self, input_ids: torch.Tensor, losses: torch.Tensor, step: int) -> torch.Tensor:
         return torch.ones(len(input_ids), dtype=torch.bool)
 
-    @property
-    def needs_forward_selection(self) -> bool:
-        """True when `select_after_forward` may reject: the loop then forwards before deciding."""
-        return False
+    def observe_training(self, input_ids: torch.Tensor, losses: torch.Tensor, step: int) -> None:
+        """Called with every trained batch's per-example losses (for filters that adapt)."""
 
     def describe(self) -> dict:
         return {"name": self.name}
+
+    def stats(self) -> dict:
+        """Counters a filter keeps of its own (stages, transitions), reported with the run."""
+        return {}
 
 
 class InformationGainFilter(ContextFilter):

@@ -1,7 +1,9 @@
-"""The fine-tuning loop that any context filter steers, on `accelerate` (one CPU, GPUs or nodes).
+"""The fine-tuning loop that any filter steers, on `accelerate` (one CPU, GPUs or nodes).
 
-Candidates are drawn from the training stream and shown to the filter before the language model sees
-them; only accepted contexts are batched and trained on. The result counts what each filter saved.
+Candidates come from a source (random contexts for a number of steps, or one epoch over fixed
+examples) and are shown to the filter before the model sees them; only accepted examples are batched
+and trained on. Filters that need each example's loss get a no-grad forward pass first. The result
+counts, per example, what each filter saved.
 """
 
 from __future__ import annotations
@@ -14,26 +16,24 @@ from accelerate import Accelerator
 from torch import nn
 from tqdm.auto import tqdm
 
-from .constants import (
-    DEFAULT_ADAM_EPS,
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_EVAL_EVERY,
-    DEFAULT_LEARNING_RATE,
-    DEFAULT_MAX_GRAD_NORM,
-    DEFAULT_STEPS,
-)
+from .constants import (DEFAULT_ADAM_EPS, DEFAULT_BATCH_SIZE, DEFAULT_EVAL_EVERY, DEFAULT_LEARNING_RATE,
+                        DEFAULT_MAX_GRAD_NORM, DEFAULT_STEPS)
 from .contexts import ContextStream
 from .distributed import make_accelerator
 from .errors import LearnerHubError
+from .examples import Examples, OneEpoch, RandomContexts, as_source
 from .filters import ContextFilter
-from .lm import per_example_loss, perplexity
+from .tasks import CausalLMTask
 
 
 @dataclass
 class FinetuneConfig:
-    """The paper's protocol by default: batch 16, AdamW lr 5e-5, clip 3.0, 60 steps, eval every 10."""
+    """The paper's protocol by default: batch 16, AdamW lr 5e-5, clip 3.0, 60 steps, eval every 10.
 
-    steps: int = DEFAULT_STEPS
+    `steps=None` trains until the source runs out (one epoch over fixed examples).
+    """
+
+    steps: int | None = DEFAULT_STEPS
     batch_size: int = DEFAULT_BATCH_SIZE
     lr: float = DEFAULT_LEARNING_RATE
     eps: float = DEFAULT_ADAM_EPS
@@ -49,19 +49,26 @@ class FinetuneConfig:
 
 @dataclass
 class FinetuneResult:
-    """What happened in one fine-tuning run, counted per context."""
+    """What happened in one fine-tuning run, counted per example."""
 
     filter: dict
     config: dict
+    metric: str = "test_perplexity"
     train_loss: list[float] = field(default_factory=list)
     evaluations: list[dict] = field(default_factory=list)
     contexts_seen: int = 0
     contexts_accepted: int = 0
     skipped_before_forward: int = 0
     skipped_after_forward: int = 0
+    scoring_forward_contexts: int = 0
     lm_forward_contexts: int = 0
     lm_backward_contexts: int = 0
     wall_seconds: float = 0.0
+    filter_stats: dict = field(default_factory=dict)
+
+    @property
+    def final_score(self) -> float:
+        return self.evaluations[-1][self.metric]
 
     @property
     def final_perplexity(self) -> float:
@@ -69,7 +76,9 @@ class FinetuneResult:
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        data["final_perplexity"] = self.final_perplexity
+        data["final_score"] = self.final_score
+        if self.metric == "test_perplexity":
+            data["final_perplexity"] = self.final_perplexity
         return data
 
 
@@ -77,12 +86,14 @@ class FilterTooStrictError(LearnerHubError, RuntimeError):
     """The filter accepts (almost) nothing, so a batch cannot be filled."""
 
 
-def finetune(model: nn.Module, train: ContextStream, test: torch.Tensor, context_filter: ContextFilter | None = None,
-             config: FinetuneConfig | None = None, *, accelerator: Accelerator | None = None,
+def finetune(model: nn.Module, train: ContextStream | Examples | RandomContexts | OneEpoch,
+             test: torch.Tensor | Examples, context_filter: ContextFilter | None = None,
+             config: FinetuneConfig | None = None, *, task=None, accelerator: Accelerator | None = None,
              progress: bool = False) -> FinetuneResult:
-    """Fine-tune `model` in place on contexts from `train` that `context_filter` accepts.
+    """Fine-tune `model` in place on the examples from `train` that `context_filter` accepts.
 
-    Test perplexity is measured at step 0, every `eval_every` steps and at the end.
+    The test metric is measured at step 0, every `eval_every` steps and at the end. `task` defaults
+    to causal language modelling (`tasks.SequenceClassificationTask` for classifiers).
 
     Example:
         >>> result = finetune(model, split.train, split.test, InformationGainFilter(learner))
@@ -90,52 +101,89 @@ def finetune(model: nn.Module, train: ContextStream, test: torch.Tensor, context
     """
     config = config or FinetuneConfig()
     context_filter = context_filter or ContextFilter()
+    task = task or CausalLMTask()
+    source = as_source(train)
+    test = test if isinstance(test, Examples) else Examples(test)
     accelerator = accelerator or make_accelerator()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, eps=config.eps, weight_decay=0.0)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.lr,
+                                  eps=config.eps, weight_decay=0.0)
     prepared_model, optimizer = accelerator.prepare(model, optimizer)
     generator = torch.Generator().manual_seed(config.seed * 1000 + accelerator.process_index)
-    result = FinetuneResult(filter=context_filter.describe(), config=config.to_dict())
-    accepted: list[torch.Tensor] = []
+    result = FinetuneResult(filter=context_filter.describe(), config=config.to_dict(), metric=task.metric)
+    buffer: list[Examples] = []
+    buffered = 0
     started = time.perf_counter()
 
     def evaluate(step: int) -> None:
-        ppl = perplexity(accelerator.unwrap_model(prepared_model), test)
-        result.evaluations.append({"step": step, "test_perplexity": ppl})
+        scores = task.evaluate(accelerator.unwrap_model(prepared_model), test)
+        result.evaluations.append({"step": step, **scores, "seconds": time.perf_counter() - started,
+                                   "contexts_seen": result.contexts_seen, "trained": result.lm_backward_contexts})
 
-    evaluate(0)
-    for step in tqdm(range(config.steps), desc=f"fine-tuning ({context_filter.name})", unit="step",
-                     disable=not (progress and accelerator.is_local_main_process)):
+    def fill_buffer(step: int) -> bool:
+        """Draw candidates until a batch is buffered; False when the source ran out first."""
+        nonlocal buffered
         drawn = 0
-        while len(accepted) < config.batch_size:
+        while buffered < config.batch_size:
             if drawn >= config.max_candidates_per_step:
                 raise FilterTooStrictError(
-                    f"The {context_filter.name} filter accepted {len(accepted)} of {drawn} candidate contexts at step "
-                    f"{step}; a batch needs {config.batch_size}. Lower the threshold (e.g. --threshold constant:-1).")
-            candidates = train.sample(config.candidates_per_draw, generator)
-            drawn += len(candidates)
-            keep = context_filter.select_before_forward(candidates, step)
-            result.contexts_seen += len(candidates)
+                    f"The {context_filter.name} filter accepted {buffered} of {drawn} candidates at step {step}; "
+                    f"a batch needs {config.batch_size}. Lower the threshold (e.g. --threshold constant:-1).")
+            chunk = source.draw(config.candidates_per_draw, generator)
+            if chunk is None:
+                return False
+            drawn += len(chunk)
+            result.contexts_seen += len(chunk)
+            keep = context_filter.select_before_forward(chunk.input_ids, step)
             result.skipped_before_forward += int((~keep).sum())
-            accepted.extend(candidates[keep])
-        batch = torch.stack(accepted[:config.batch_size]).to(accelerator.device)
-        del accepted[:config.batch_size]
+            chunk = chunk[keep]
+            if len(chunk) and context_filter.wants_losses(step):
+                with torch.no_grad():
+                    prepared_model.eval()
+                    losses = task.losses(prepared_model, chunk.to(accelerator.device)).cpu()
+                result.scoring_forward_contexts += len(chunk)
+                keep = context_filter.select_after_forward(chunk.input_ids, losses, step)
+                result.skipped_after_forward += int((~keep).sum())
+                chunk = chunk[keep]
+            if len(chunk):
+                buffer.append(chunk)
+                buffered += len(chunk)
+        return True
+
+    evaluate(0)
+    bar = tqdm(total=config.steps, desc=f"fine-tuning ({context_filter.name})", unit="step",
+               disable=not (progress and accelerator.is_local_main_process))
+    step = 0
+    while config.steps is None or step < config.steps:
+        exhausted = not fill_buffer(step)
+        if buffered == 0:
+            break
+        pending = Examples.cat(buffer)
+        batch, rest = pending[:config.batch_size], pending[config.batch_size:]
+        buffer[:] = [rest] if len(rest) else []
+        buffered = len(rest)
 
         prepared_model.train()
-        losses = per_example_loss(prepared_model, batch)
-        result.lm_forward_contexts += len(batch)
-        keep = context_filter.select_after_forward(batch.cpu(), losses.detach().cpu(), step).to(losses.device)
-        result.skipped_after_forward += int((~keep).sum())
-        if keep.any():
-            loss = losses[keep].mean()
-            accelerator.backward(loss)
-            accelerator.clip_grad_norm_(prepared_model.parameters(), config.max_grad_norm)
-            optimizer.step()
-            optimizer.zero_grad()
-            result.lm_backward_contexts += int(keep.sum())
-            result.contexts_accepted += int(keep.sum())
-            result.train_loss.append(float(loss.detach()))
-        if (step + 1) % config.eval_every == 0 or step + 1 == config.steps:
-            evaluate(step + 1)
+        losses = task.losses(prepared_model, batch.to(accelerator.device))
+        loss = losses.mean()
+        accelerator.backward(loss)
+        accelerator.clip_grad_norm_(prepared_model.parameters(), config.max_grad_norm)
+        optimizer.step()
+        optimizer.zero_grad()
+        result.lm_backward_contexts += len(batch)
+        result.contexts_accepted += len(batch)
+        result.train_loss.append(float(loss.detach()))
+        context_filter.observe_training(batch.input_ids, losses.detach().cpu(), step)
+        step += 1
+        bar.update(1)
+        if step % config.eval_every == 0:
+            evaluate(step)
+        if exhausted and buffered == 0:
+            break
+    bar.close()
+    if result.evaluations[-1]["step"] != step:
+        evaluate(step)
+    result.lm_forward_contexts = result.scoring_forward_contexts + result.lm_backward_contexts
     result.wall_seconds = time.perf_counter() - started
+    result.filter_stats = context_filter.stats()
     accelerator.free_memory()
     return result
