@@ -99,6 +99,14 @@ class LearnerIndex:
         return sorted({name for row in rows for name in row if name})
 
     # Freshness ----------------------------------------------------------------------------------
+    def signature(self) -> str:
+        """Changes whenever `query` could answer differently (without opening sqlite): for readers' caches."""
+        try:
+            pending = ",".join(sorted(os.listdir(self.pending)))
+        except FileNotFoundError:
+            pending = ""
+        return f"{self._generation()}|{self._folders_signature()}|{pending}"
+
     def ensure_fresh(self, *, full: bool = False) -> None:
         if not self.path.exists():
             self.state.mkdir(parents=True, exist_ok=True)
