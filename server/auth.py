@@ -1,0 +1,105 @@
+"""Bearer tokens: writes always need one, reads only when the server is started with private reads.
+
+Tokens are held as sha256 hashes only (a leaked process dump or tokens file reveals no token) and
+compared in constant time. Sources: `LEARNERHUB_TOKENS` (comma-separated write tokens),
+`LEARNERHUB_READ_TOKENS` (read-only tokens, useful with private reads), and `--tokens-file` (one
+sha256 hex digest a line, optionally followed by `read` or `write`; `#` starts a comment).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import Request
+
+from .errors import INVALID_CREDENTIALS, HubError
+
+WRITE_TOKENS_ENV = "LEARNERHUB_TOKENS"
+READ_TOKENS_ENV = "LEARNERHUB_READ_TOKENS"
+SCOPES = ("read", "write")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass
+class TokenRegistry:
+    """sha256(token) -> scope ("read" or "write"); `private_reads` makes reads need a token too."""
+
+    hashes: dict[str, str] = field(default_factory=dict)
+    private_reads: bool = False
+
+    @classmethod
+    def configure(cls, *, tokens: list[str] | None = None, read_tokens: list[str] | None = None,
+                  tokens_file: str | Path | None = None, private_reads: bool = False,
+                  environ: dict[str, str] | None = None) -> "TokenRegistry":
+        """Tokens given here, plus those of the environment, plus the hashes of `tokens_file`."""
+        environ = os.environ if environ is None else environ
+        registry = cls(private_reads=private_reads)
+        for token in [*(tokens or []), *_split(environ.get(WRITE_TOKENS_ENV, ""))]:
+            registry.hashes[hash_token(token)] = "write"
+        for token in [*(read_tokens or []), *_split(environ.get(READ_TOKENS_ENV, ""))]:
+            registry.hashes.setdefault(hash_token(token), "read")
+        if tokens_file is not None:
+            registry.hashes.update(read_tokens_file(Path(tokens_file)))
+        return registry
+
+    def scope_of(self, token: str) -> str | None:
+        """The token's scope, comparing its hash with every known hash in constant time."""
+        digest = hash_token(token)
+        found = None
+        for known, scope in self.hashes.items():
+            if hmac.compare_digest(known, digest):
+                found = scope
+        return found
+
+    def check(self, request: Request, *, write: bool) -> str | None:
+        """Raise 401/403 unless the request may read (or, with `write`, write); return the token's scope."""
+        token = bearer_token(request)
+        if token is None:
+            if write:
+                raise HubError(401, "This endpoint writes: send `Authorization: Bearer <token>` (HF_TOKEN, or "
+                                    "token=... in huggingface_hub).", code="Unauthorized")
+            if self.private_reads:
+                raise HubError(401, "This server's reads are private: send `Authorization: Bearer <token>`.",
+                               code="Unauthorized")
+            return None
+        scope = self.scope_of(token)
+        if scope is None:
+            raise HubError(401, INVALID_CREDENTIALS, code="Unauthorized")
+        if write and scope != "write":
+            raise HubError(403, "Your token is read-only: writing needs a token from LEARNERHUB_TOKENS or a "
+                                "`write` line of the tokens file.", code="Forbidden")
+        return scope
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def read_tokens_file(path: Path) -> dict[str, str]:
+    """Hashes of a tokens file; refuses anything that is not a sha256 hex digest (no plain tokens on disk)."""
+    hashes = {}
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        digest, scope = words[0].lower(), (words[1] if len(words) > 1 else "write")
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest) or scope not in SCOPES:
+            raise ValueError(f"{path}:{number}: expected a sha256 hex digest optionally followed by read|write "
+                             "(make one with: printf %s TOKEN | sha256sum).")
+        hashes[digest] = scope
+    return hashes
+
+
+def _split(text: str) -> list[str]:
+    return [token.strip() for token in text.split(",") if token.strip()]

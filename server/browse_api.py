@@ -1,0 +1,109 @@
+"""The browse API (JSON, documented at /docs): find learners, read one, compare them on a leaderboard.
+
+Heavy answers carry an ETag derived from the store's listing signature (or the commit they describe),
+so a client polling with If-None-Match gets 304 without the server building the answer again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Callable, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from registry.constants import CARD_FILE
+from registry.naming import canonical_base_model
+
+from .catalog import ListQuery
+from .context import ServerContext, readable
+from .errors import HubError, repo_not_found
+from .paths import check_repo_id
+
+router = APIRouter(prefix="/api/learners", tags=["Browse API"])
+catalog_router = APIRouter(prefix="/api", tags=["Browse API"])
+
+
+def conditional(request: Request, tag_source: str, build: Callable[[], Any]) -> Response:
+    """`build()` as JSON with an ETag; 304 (nothing built) when the client already holds that version."""
+    etag = f'"{hashlib.sha1(tag_source.encode()).hexdigest()}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+    return JSONResponse(build(), headers=headers)
+
+
+@router.get("", summary="List learners: search, filter, sort, page")
+def list_learners(request: Request,
+                  search: str | None = Query(None, description="Words that must all appear in the repository id, "
+                                                                "corpus, base model or kind"),
+                  corpus: str | None = Query(None, description="Corpus name or dataset id (`*` wildcards)"),
+                  base_model: str | None = Query(None, description="Base model id (or `smollm2`)"),
+                  kind: str | None = None, org: str | None = None,
+                  sort: str = Query("name", description="`name`, `date`, or a metric name such as "
+                                                        "`test_spearman` or `perplexity_ratio`"),
+                  order: Literal["asc", "desc"] | None = Query(None, description="Default: best or newest first"),
+                  page: int = Query(1, ge=1), per_page: int = Query(20, ge=1, le=200),
+                  ctx: ServerContext = Depends(readable)) -> Response:
+    query = ListQuery(search=search, corpus=corpus, base_model=canonical_base_model(base_model) if base_model else None,
+                      kind=kind, org=org, sort=sort, order=order, page=page, per_page=per_page)
+    signature = ctx.catalog.snapshot()[0]
+    return conditional(request, f"{signature}?{query}", lambda: ctx.catalog.query(query))
+
+
+@router.get("/{org}/{name}", summary="One learner: metadata, metrics, versions and files")
+def get_learner(request: Request, org: str, name: str, version: str | None = None,
+                ctx: ServerContext = Depends(readable)) -> Response:
+    repo_id = check_repo_id(org, name)
+    summary = ctx.catalog.summary(repo_id)
+    if summary is None:
+        raise repo_not_found(repo_id)
+    wanted = version or summary.latest
+    facts = ctx.catalog.facts(repo_id, wanted)
+    if facts is None:
+        raise HubError(404, f"{repo_id} has no version {wanted!r} (published: {summary.versions}).",
+                       code="RevisionNotFound")
+
+    def build() -> dict[str, Any]:
+        return {**ctx.catalog.describe(summary), "version": facts.version, "commit": facts.commit,
+                "learner": facts.learner, "metrics": facts.metrics,
+                "versions": [{"version": v.version, "commit": v.commit, "created_at": v.created_at,
+                              "metrics": v.metrics} for v in ctx.catalog.versions(repo_id)],
+                "files": ctx.catalog.files(repo_id, facts.commit),
+                "card_url": f"/api/learners/{repo_id}/card?version={facts.version}",
+                "download_url": f"/{repo_id}/resolve/{facts.commit}/"}
+
+    return conditional(request, f"{ctx.catalog.snapshot()[0]}|{repo_id}|{facts.commit}", build)
+
+
+@router.get("/{org}/{name}/card", summary="A version's model card (markdown)", response_class=PlainTextResponse)
+def get_card(org: str, name: str, version: str | None = None, ctx: ServerContext = Depends(readable)) -> Response:
+    repo_id = check_repo_id(org, name)
+    summary = ctx.catalog.summary(repo_id)
+    facts = ctx.catalog.facts(repo_id, version or (summary.latest if summary else None))
+    if facts is None:
+        raise repo_not_found(repo_id) if summary is None else HubError(
+            404, f"{repo_id} has no version {version!r}.", code="RevisionNotFound")
+    text = ctx.reader.read_text(repo_id, facts.commit, CARD_FILE) or ""
+    return PlainTextResponse(text, media_type="text/markdown; charset=utf-8",
+                             headers={"ETag": f'"{facts.commit}"', "X-Repo-Commit": facts.commit})
+
+
+@catalog_router.get("/corpora", summary="The corpora present, with their number of learners")
+def corpora(ctx: ServerContext = Depends(readable)) -> list[dict[str, Any]]:
+    return ctx.catalog.counts("corpus")
+
+
+@catalog_router.get("/base-models", summary="The base models present, with their number of learners")
+def base_models(ctx: ServerContext = Depends(readable)) -> list[dict[str, Any]]:
+    return ctx.catalog.counts("base_model")
+
+
+@catalog_router.get("/leaderboard", summary="Benchmark scores of every learner and version for (corpus, base model)")
+def leaderboard(request: Request, corpus: str, base_model: str,
+                metric: str | None = Query(None, description="Default: perplexity_ratio (IGF / standard test "
+                                                             "perplexity; below 1 means the learner helps)"),
+                ctx: ServerContext = Depends(readable)) -> Response:
+    base = canonical_base_model(base_model)
+    return conditional(request, f"{ctx.catalog.snapshot()[0]}|{corpus}|{base}|{metric}",
+                       lambda: ctx.catalog.leaderboard(corpus, base, metric=metric))

@@ -1,0 +1,221 @@
+"""What the browse API and the web page show: learners with their metrics, filtered, sorted and paged.
+
+The registry's listing index answers "which repositories, which versions"; the metrics and dates live
+in each version's learner.json, read once per (repository, version) since published versions are
+immutable. The listing itself is cached until the index's signature changes (a publish, through the
+registry or through this server's Hub API), so a warm list request opens neither sqlite nor git.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import math
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from packaging.version import Version
+
+from registry.constants import MANIFEST_FILE
+from registry.local_store import LocalStore
+from registry.store import LearnerSummary
+from registry.versions import tag_name
+
+from .git_reader import RepositoryReader
+
+LOWER_IS_BETTER = ("perplexity", "mse", "loss", "seconds", "ratio")
+RATIO_METRIC = "perplexity_ratio"
+SORTS = ("name", "date")
+
+
+def lower_is_better(metric: str) -> bool:
+    return any(word in metric for word in LOWER_IS_BETTER)
+
+
+@dataclass(frozen=True)
+class VersionFacts:
+    """One published version: its commit, learner.json and the numeric metrics (plus the IGF ratio)."""
+
+    version: str
+    commit: str
+    learner: dict
+    metrics: dict[str, float]
+
+    @property
+    def created_at(self) -> str:
+        return str(self.learner.get("created_at") or "")
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    search: str | None = None
+    corpus: str | None = None
+    base_model: str | None = None
+    kind: str | None = None
+    org: str | None = None
+    sort: str = "name"
+    order: str | None = None
+    page: int = 1
+    per_page: int = 20
+
+
+class Catalog:
+    """Learners of one local store, as the server presents them."""
+
+    def __init__(self, store: LocalStore, reader: RepositoryReader) -> None:
+        self.store = store
+        self.reader = reader
+        self._snapshot: tuple[str, list[LearnerSummary]] | None = None
+        self._facts: dict[tuple[str, str], VersionFacts | None] = {}
+        self._lock = threading.Lock()
+
+    # The listing --------------------------------------------------------------------------------
+    def snapshot(self) -> tuple[str, list[LearnerSummary]]:
+        """(signature, every learner); the signature changes whenever the listing may have changed."""
+        signature = self.store.index.signature()
+        cached = self._snapshot
+        if cached is not None and cached[0] == signature:
+            return cached
+        learners = self.store.list_learners()
+        with self._lock:
+            self._snapshot = (signature, learners)
+        return self._snapshot
+
+    def summary(self, repo_id: str) -> LearnerSummary | None:
+        return next((s for s in self.snapshot()[1] if s.repo_id == repo_id), None)
+
+    def facts(self, repo_id: str, version: str | None) -> VersionFacts | None:
+        """learner.json of one version (None if the version or its learner.json is missing)."""
+        if version is None:
+            return None
+        key = (repo_id, version)
+        if key not in self._facts:
+            self._facts[key] = self._read_facts(repo_id, version)
+        return self._facts[key]
+
+    def _read_facts(self, repo_id: str, version: str) -> VersionFacts | None:
+        try:
+            commit = self.reader.resolve(repo_id, tag_name(version))
+            learner = json.loads(self.reader.read_text(repo_id, commit, "learner.json") or "null")
+        except Exception:  # a damaged or vanished version is listed without facts, not a server error
+            return None
+        if not isinstance(learner, dict):
+            return None
+        return VersionFacts(version, commit, learner, numeric_metrics(learner.get("metrics") or {}))
+
+    def versions(self, repo_id: str) -> list[VersionFacts]:
+        """Every published version, newest first."""
+        published = sorted(self.store.versions(repo_id), key=Version, reverse=True)
+        return [f for f in (self.facts(repo_id, v) for v in published) if f is not None]
+
+    def query(self, query: ListQuery) -> dict[str, Any]:
+        """One page of the learners matching the query, with the facts of their latest versions."""
+        matching = [s for s in self.snapshot()[1] if _matches(s, query)]
+        reverse = query.order == "desc"
+        if query.sort == "name":
+            matching.sort(key=lambda s: s.repo_id, reverse=reverse)
+        else:
+            metric = None if query.sort == "date" else query.sort.removeprefix("metric:")
+            descending = (query.order or ("asc" if metric and lower_is_better(metric) else "desc")) == "desc"
+            matching.sort(key=lambda s: self._sort_value(s, metric, descending))
+        start = (query.page - 1) * query.per_page
+        page = matching[start:start + query.per_page]
+        return {"total": len(matching), "page": query.page, "per_page": query.per_page,
+                "pages": max(1, math.ceil(len(matching) / query.per_page)),
+                "items": [self.describe(s) for s in page]}
+
+    def _sort_value(self, summary: LearnerSummary, metric: str | None, descending: bool) -> tuple:
+        facts = self.facts(summary.repo_id, summary.latest)
+        if metric is None:
+            value: Any = facts.created_at if facts else ""
+            return (not value, _Reversed(value) if descending else value, summary.repo_id)
+        number = facts.metrics.get(metric) if facts else None
+        return (number is None, -(number or 0.0) if descending else (number or 0.0), summary.repo_id)
+
+    def describe(self, summary: LearnerSummary) -> dict[str, Any]:
+        facts = self.facts(summary.repo_id, summary.latest)
+        return {**summary.to_dict(), "org": summary.repo_id.split("/")[0],
+                "created_at": facts.created_at if facts else None,
+                "commit": facts.commit if facts else None, "metrics": facts.metrics if facts else {}}
+
+    def counts(self, field: str) -> list[dict[str, Any]]:
+        """How many learners each corpus (or base model) has: what the store covers."""
+        found: dict[str, int] = {}
+        for summary in self.snapshot()[1]:
+            value = getattr(summary, field)
+            if value:
+                found[value] = found.get(value, 0) + 1
+        return [{"name": name, "learners": count} for name, count in sorted(found.items())]
+
+    # Leaderboards -------------------------------------------------------------------------------
+    def leaderboard(self, corpus: str, base_model: str, *, metric: str | None = None) -> dict[str, Any]:
+        """Every version of every learner for (corpus, base model), best first by `metric`."""
+        rows = []
+        for summary in self.snapshot()[1]:
+            if not (_like(summary.corpus, corpus) or _like(summary.dataset_id, corpus)):
+                continue
+            if not _like(summary.base_model, base_model):
+                continue
+            for facts in self.versions(summary.repo_id):
+                rows.append({"repo_id": summary.repo_id, "kind": summary.kind, "version": facts.version,
+                             "commit": facts.commit, "created_at": facts.created_at, "metrics": facts.metrics,
+                             "is_latest": facts.version == summary.latest})
+        metrics = sorted({name for row in rows for name in row["metrics"]})
+        if metric is None:
+            metric = RATIO_METRIC if RATIO_METRIC in metrics else (metrics[0] if metrics else None)
+        if metric is not None:
+            sign = 1.0 if lower_is_better(metric) else -1.0
+            rows.sort(key=lambda r: (metric not in r["metrics"], sign * r["metrics"].get(metric, 0.0),
+                                     r["repo_id"], r["version"]))
+        for rank, row in enumerate(rows, start=1):
+            row["rank"] = rank
+        return {"corpus": corpus, "base_model": base_model, "metric": metric,
+                "lower_is_better": lower_is_better(metric) if metric else None, "metrics": metrics, "rows": rows}
+
+    def files(self, repo_id: str, commit: str) -> list[dict[str, Any]]:
+        """The files of a version with size and sha256 (from the manifest)."""
+        manifest = json.loads(self.reader.read_text(repo_id, commit, MANIFEST_FILE) or "{}").get("files", {})
+        return [{"path": path, "size": entry.size, "sha256": manifest.get(path)}
+                for path, entry in sorted(self.reader.tree(repo_id, commit).items())]
+
+
+def numeric_metrics(metrics: dict) -> dict[str, float]:
+    """The numbers of learner.json's metrics, plus perplexity_ratio = IGF / standard (below 1: IGF helps)."""
+    found = {name: float(value) for name, value in metrics.items()
+             if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)}
+    standard, igf = found.get("test_perplexity_standard"), found.get("test_perplexity_igf")
+    if standard and igf is not None:
+        found[RATIO_METRIC] = round(igf / standard, 6)
+    return found
+
+
+class _Reversed:
+    """Wraps a string so that sorting ascending orders it descending."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __lt__(self, other: "_Reversed") -> bool:
+        return self.value > other.value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Reversed) and self.value == other.value
+
+
+def _like(value: str | None, pattern: str | None) -> bool:
+    if not pattern:
+        return True
+    return value is not None and fnmatch.fnmatchcase(value.lower(), pattern.lower())
+
+
+def _matches(summary: LearnerSummary, query: ListQuery) -> bool:
+    if query.search:
+        words = query.search.lower().split()
+        text = " ".join(filter(None, (summary.repo_id, summary.corpus, summary.dataset_id, summary.base_model,
+                                      summary.kind))).lower()
+        if not all(word in text for word in words):
+            return False
+    return ((not query.corpus or _like(summary.corpus, query.corpus) or _like(summary.dataset_id, query.corpus))
+            and _like(summary.base_model, query.base_model) and _like(summary.kind, query.kind)
+            and _like(summary.repo_id.split("/")[0], query.org))

@@ -1,0 +1,70 @@
+"""Errors in the Hugging Face Hub's shape, so that unmodified huggingface_hub raises the right exception.
+
+The client reads `X-Error-Code` (RepoNotFound, RevisionNotFound, EntryNotFound) to pick the exception
+class and `X-Error-Message` / `{"error": ...}` for its message; browsers and httpx get the same JSON.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+INVALID_CREDENTIALS = "Invalid credentials in Authorization header"
+
+
+class HubError(Exception):
+    """An error answered as `{"error": message}` with status `status` and, if given, X-Error-Code."""
+
+    def __init__(self, status: int, message: str, *, code: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.headers = headers or {}
+
+
+def repo_not_found(repo_id: str) -> HubError:
+    return HubError(404, f"Repository {repo_id} not found. Check the name, or create it first.", code="RepoNotFound")
+
+
+def revision_not_found(repo_id: str, revision: str) -> HubError:
+    return HubError(404, f"Revision {revision!r} not found in {repo_id}: use a branch, a tag or a commit sha.",
+                    code="RevisionNotFound")
+
+
+def entry_not_found(repo_id: str, path: str, commit: str) -> HubError:
+    return HubError(404, f"{path} does not exist in {repo_id} at commit {commit[:12]}.", code="EntryNotFound",
+                    headers={"X-Repo-Commit": commit})
+
+
+def unprocessable(message: str) -> HubError:
+    return HubError(422, message, code="InvalidRequest")
+
+
+def error_response(status: int, message: str, *, code: str | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    """The Hub's error shape: JSON body plus the headers the client parses (message kept to one line)."""
+    extra = {"X-Error-Message": message.replace("\n", " ")[:500].encode("ascii", "replace").decode()}
+    if code:
+        extra["X-Error-Code"] = code
+    return JSONResponse({"error": message}, status_code=status, headers={**(headers or {}), **extra})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error the app raises, FastAPI's validation errors included, leaves in the Hub's shape."""
+
+    @app.exception_handler(HubError)
+    async def _hub_error(request: Request, error: HubError) -> JSONResponse:
+        return error_response(error.status, error.message, code=error.code, headers=error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(map(str, e.get('loc', ())))}: {e.get('msg')}" for e in error.errors())
+        return error_response(422, f"Invalid request: {problems}", code="InvalidRequest")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        return error_response(error.status_code, str(error.detail), headers=dict(error.headers or {}))

@@ -1,0 +1,301 @@
+"""The Hugging Face Hub HTTP protocol over the store, enough for unmodified `huggingface_hub` and `hf`.
+
+Repositories (create, info, refs, tree, list), commits (preupload answers "regular" so content comes
+inline as base64 in the NDJSON commit: no LFS or Xet storage), tags, and file downloads (`resolve`,
+with the headers the client checks: X-Repo-Commit, ETag, Content-Length). Model repositories only.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import yaml
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from registry.constants import DEFAULT_ORG, MAIN_BRANCH
+from registry.git import read_refs
+
+from .commits import CommitRequest
+from .context import ServerContext, readable, writable
+from .errors import HubError, entry_not_found, repo_not_found, unprocessable
+from .hub_models import matches_listing, model_info
+from .paths import check_file_path, check_ref_name, check_repo_id
+from .git_reader import COMMIT_SHA
+
+router = APIRouter(tags=["Hub-compatible API"])
+LIST_PAGE = 1000
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _repo(ctx: ServerContext, org: str, name: str) -> str:
+    repo_id = check_repo_id(org, name)
+    ctx.reader.path(repo_id)  # 404 RepoNotFound
+    return repo_id
+
+
+# Repositories -----------------------------------------------------------------------------------
+@router.post("/api/repos/create")
+def create_repo(request: Request, payload: dict = Body(...), ctx: ServerContext = Depends(writable)):
+    """Create an empty model repository (409 with its url if it exists, as the Hub answers)."""
+    if payload.get("type") not in (None, "model"):
+        raise unprocessable(f"This server holds model repositories only, not {payload.get('type')!r}.")
+    name = str(payload.get("name") or "")
+    repo_id = check_repo_id(str(payload.get("organization") or DEFAULT_ORG), name)
+    url = f"{_base(request)}/{repo_id}"
+    if not ctx.writer.create_repository(repo_id):
+        return JSONResponse({"error": "You already created this model repo", "url": url}, status_code=409,
+                            headers={"X-Error-Message": "You already created this model repo"})
+    return {"url": url, "name": repo_id, "id": repo_id}
+
+
+@router.post("/api/validate-yaml")
+def validate_yaml(payload: dict = Body(...), ctx: ServerContext = Depends(readable)):
+    """Check a card's YAML front matter (huggingface_hub asks before committing a README.md)."""
+    content = str(payload.get("content") or "")
+    if content.startswith("---"):
+        block = content.partition("\n")[2].partition("\n---")[0]
+        try:
+            yaml.safe_load(block)
+        except yaml.YAMLError as error:
+            return JSONResponse({"errors": [{"message": f"Invalid YAML in README.md: {error}"}], "warnings": []},
+                                status_code=400)
+    return {"errors": [], "warnings": []}
+
+
+@router.get("/api/whoami-v2")
+def whoami(request: Request, ctx: ServerContext = Depends(readable)):
+    scope = ctx.tokens.check(request, write=False)
+    if scope is None:
+        raise HubError(401, "whoami needs a token: send `Authorization: Bearer <token>`.", code="Unauthorized")
+    return {"type": "user", "name": DEFAULT_ORG, "fullname": f"learnerhub {scope} token", "orgs": [],
+            "auth": {"type": "access_token", "accessToken": {"displayName": "learnerhub", "role": scope}}}
+
+
+@router.get("/api/models")
+def list_models(request: Request, search: str | None = None, author: str | None = None,
+                filter: list[str] = Query(default=[]), limit: int | None = Query(default=None, ge=1),
+                cursor: int = Query(default=0, ge=0), ctx: ServerContext = Depends(readable)):
+    """Repositories matching search/author/filter, a page at a time (next page in the Link header)."""
+    flags = request.query_params
+    want_card = flags.get("cardData", "").lower() in {"1", "true"} or flags.get("full", "").lower() in {"1", "true"}
+    found = []
+    for repo_id in sorted(_all_repositories(ctx)):
+        commit = read_refs(ctx.reader.models / repo_id, "refs/heads/").get(f"refs/heads/{MAIN_BRANCH}")
+        info = model_info(ctx.reader, repo_id, commit, private=ctx.tokens.private_reads, with_card=want_card,
+                          with_siblings=flags.get("full", "").lower() in {"1", "true"})
+        if matches_listing(info, search=search, author=author, filters=filter):
+            found.append(info)
+    size = min(limit or LIST_PAGE, LIST_PAGE)
+    page = found[cursor:cursor + size]
+    headers = {}
+    if cursor + size < len(found):
+        params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"] + [("cursor", cursor + size)]
+        headers["Link"] = f'<{_base(request)}/api/models?{urlencode(params)}>; rel="next"'
+    return JSONResponse(page, headers=headers)
+
+
+def _all_repositories(ctx: ServerContext) -> list[str]:
+    models = ctx.reader.models
+    if not models.is_dir():
+        return []
+    return [f"{org.name}/{repo.name}" for org in models.iterdir() if org.is_dir() and not org.name.startswith(".")
+            for repo in org.iterdir() if (repo / "HEAD").is_file()]
+
+
+@router.get("/api/models/{org}/{name}")
+@router.get("/api/models/{org}/{name}/revision/{revision}")
+def get_model_info(request: Request, org: str, name: str, revision: str | None = None,
+                   ctx: ServerContext = Depends(readable)):
+    repo_id = _repo(ctx, org, name)
+    if revision is None:
+        commit = read_refs(ctx.reader.path(repo_id), "refs/heads/").get(f"refs/heads/{MAIN_BRANCH}")
+    else:
+        commit = ctx.reader.resolve(repo_id, revision)
+    blobs = request.query_params.get("blobs", "").lower() in {"1", "true"}
+    return model_info(ctx.reader, repo_id, commit, private=ctx.tokens.private_reads, blobs=blobs)
+
+
+@router.get("/api/models/{org}/{name}/refs")
+def list_refs(org: str, name: str, ctx: ServerContext = Depends(readable)):
+    repo_id = _repo(ctx, org, name)
+    refs = ctx.reader.refs(repo_id)
+
+    def described(prefix: str) -> list[dict[str, str]]:
+        return [{"name": ref.removeprefix(prefix), "ref": ref, "targetCommit": ctx.reader.resolve(
+                 repo_id, ref.removeprefix(prefix))} for ref in sorted(refs) if ref.startswith(prefix)]
+
+    return {"branches": described("refs/heads/"), "tags": described("refs/tags/"), "converts": [],
+            "pullRequests": []}
+
+
+@router.get("/api/models/{org}/{name}/tree/{revision}")
+@router.get("/api/models/{org}/{name}/tree/{revision}/{path:path}")
+def list_tree(org: str, name: str, revision: str, path: str = "", recursive: str = "false",
+              ctx: ServerContext = Depends(readable)):
+    """Files (and folders) under `path` at the revision; everything below it with recursive=true."""
+    repo_id = _repo(ctx, org, name)
+    commit = ctx.reader.resolve(repo_id, revision)
+    prefix = f"{check_file_path(path.strip('/'))}/" if path.strip("/") else ""
+    deep = recursive.lower() in {"1", "true"}
+    tree = ctx.reader.tree(repo_id, commit)
+    if prefix and not any(p.startswith(prefix) for p in tree):
+        raise entry_not_found(repo_id, path, commit)
+    files: list[dict[str, Any]] = []
+    folders: dict[str, None] = {}
+    for file_path, entry in sorted(tree.items()):
+        if not file_path.startswith(prefix):
+            continue
+        rest = file_path[len(prefix):]
+        parts = rest.split("/")
+        for depth in range(1, len(parts) if deep else min(2, len(parts))):
+            folders.setdefault(prefix + "/".join(parts[:depth]))
+        if deep or len(parts) == 1:
+            files.append({"type": "file", "oid": entry.sha, "size": entry.size, "path": file_path})
+    return [{"type": "directory", "oid": "0" * 40, "size": 0, "path": f} for f in folders] + files
+
+
+# Writes -----------------------------------------------------------------------------------------
+@router.post("/api/models/{org}/{name}/preupload/{revision}")
+def preupload(org: str, name: str, revision: str, payload: dict = Body(...), create_pr: str | None = None,
+              ctx: ServerContext = Depends(writable)):
+    """Every file is uploaded "regular" (inline in the commit); `oid` lets the client skip unchanged files."""
+    repo_id = _repo(ctx, org, name)
+    _refuse_pull_requests(create_pr)
+    heads = read_refs(ctx.reader.path(repo_id), "refs/heads/")
+    commit = heads.get(f"refs/heads/{revision}")
+    tree = ctx.reader.tree(repo_id, commit) if commit else {}
+    files = payload.get("files")
+    if not isinstance(files, list):
+        raise unprocessable("preupload expects {\"files\": [{\"path\": ..., \"size\": ..., \"sample\": ...}]}.")
+    answer = []
+    for file in files:
+        path = check_file_path(str(file.get("path", "")))
+        entry = tree.get(path)
+        answer.append({"path": path, "uploadMode": "regular", "shouldIgnore": False,
+                       "oid": entry.sha if entry else None})
+    return {"files": answer}
+
+
+@router.post("/api/models/{org}/{name}/commit/{revision}")
+async def commit(request: Request, org: str, name: str, revision: str, create_pr: str | None = None,
+                 ctx: ServerContext = Depends(writable)):
+    """Apply an NDJSON commit (header, file, deletedFile, deletedFolder lines) atomically to a branch."""
+    repo_id = _repo(ctx, org, name)
+    _refuse_pull_requests(create_pr)
+    branch = check_ref_name(revision, what="branch")
+    parsed = parse_commit(await request.body())
+    from starlette.concurrency import run_in_threadpool
+
+    sha = await run_in_threadpool(ctx.writer.commit, repo_id, branch, parsed)
+    return {"commitUrl": f"{_base(request)}/{repo_id}/commit/{sha}", "commitOid": sha, "success": True,
+            "pullRequestUrl": None}
+
+
+def parse_commit(body: bytes) -> CommitRequest:
+    """The client's NDJSON commit payload; anything malformed is a 422 naming the line."""
+    request: CommitRequest | None = None
+    for number, line in enumerate(body.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            key, value = item["key"], item["value"]
+        except (ValueError, KeyError, TypeError):
+            raise unprocessable(f"Commit line {number} is not a JSON object with `key` and `value`.") from None
+        if key == "header":
+            request = CommitRequest(summary=str(value.get("summary") or "Commit"),
+                                    description=str(value.get("description") or ""),
+                                    parent_commit=value.get("parentCommit"))
+            if request.parent_commit is not None and not COMMIT_SHA.match(str(request.parent_commit)):
+                raise unprocessable("parentCommit must be a 40-hex commit sha.")
+            continue
+        if request is None:
+            raise unprocessable("A commit starts with its header line ({\"key\": \"header\", ...}).")
+        path = check_file_path(str(value.get("path", "")).strip("/") if key == "deletedFolder" else
+                               str(value.get("path", "")))
+        if key == "file":
+            if value.get("encoding", "base64") != "base64":
+                raise unprocessable(f"{path}: only base64 file content is supported.")
+            try:
+                request.additions[path] = base64.b64decode(value.get("content", ""), validate=True)
+            except (binascii.Error, ValueError):
+                raise unprocessable(f"{path}: content is not valid base64.") from None
+        elif key == "deletedFile":
+            request.deleted_files.append(path)
+        elif key == "deletedFolder":
+            request.deleted_folders.append(path)
+        elif key == "lfsFile":
+            raise unprocessable(f"{path}: this server stores no LFS objects; set HF_HUB_DISABLE_XET=1 and upload "
+                                "regular files (preupload answers 'regular').")
+        else:
+            raise unprocessable(f"Commit line {number}: unknown operation {key!r}.")
+    if request is None:
+        raise unprocessable("Empty commit payload: expected NDJSON lines, the first one the header.")
+    return request
+
+
+@router.post("/api/models/{org}/{name}/tag/{revision}")
+def create_tag(org: str, name: str, revision: str, payload: dict = Body(...),
+               ctx: ServerContext = Depends(writable)):
+    repo_id = _repo(ctx, org, name)
+    tag = check_ref_name(str(payload.get("tag", "")))
+    ctx.writer.create_tag(repo_id, tag, ctx.reader.resolve(repo_id, revision))
+    return {}
+
+
+def _refuse_pull_requests(create_pr: str | None) -> None:
+    if create_pr not in (None, "", "0", "false"):
+        raise unprocessable("This server has no pull requests: commit to a branch instead.")
+
+
+# Downloads --------------------------------------------------------------------------------------
+@router.api_route("/{org}/{name}/resolve/{revision}/{path:path}", methods=["GET", "HEAD"])
+def resolve(request: Request, org: str, name: str, revision: str, path: str,
+            ctx: ServerContext = Depends(readable)):
+    """One file at a branch, tag or commit; `Range: bytes=a-b` is honoured (the client resumes with it)."""
+    repo_id = check_repo_id(org, name)
+    if not ctx.reader.exists(repo_id):
+        raise repo_not_found(repo_id)
+    commit = ctx.reader.resolve(repo_id, revision)
+    path = check_file_path(path)
+    entry = ctx.reader.tree(repo_id, commit).get(path)
+    if entry is None:
+        raise entry_not_found(repo_id, path, commit)
+    headers = {"X-Repo-Commit": commit, "ETag": f'"{entry.sha}"', "Accept-Ranges": "bytes",
+               "Content-Disposition": f"inline; filename*=UTF-8''{quote(path.rsplit('/', 1)[-1])}"}
+    if request.method == "HEAD":
+        return Response(headers={**headers, "Content-Length": str(entry.size)},
+                        media_type="application/octet-stream")
+    content = ctx.reader.blob(repo_id, entry)
+    span = _byte_range(request.headers.get("range"), len(content))
+    if span is None:
+        return Response(content, headers=headers, media_type="application/octet-stream")
+    start, end = span
+    return Response(content[start:end + 1], status_code=206, media_type="application/octet-stream",
+                    headers={**headers, "Content-Range": f"bytes {start}-{end}/{len(content)}"})
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(first, last) byte of a single `bytes=a-b` range; None for no (or an unsupported) range."""
+    if not header or not header.startswith("bytes=") or "," in header:
+        return None
+    first, _, last = header.removeprefix("bytes=").partition("-")
+    try:
+        if not first:
+            start, end = max(0, size - int(last)), size - 1
+        else:
+            start, end = int(first), min(int(last), size - 1) if last else size - 1
+    except ValueError:
+        return None
+    if start > end or start >= size:
+        raise HubError(416, f"Range {header} is outside the file ({size} bytes).",
+                       headers={"Content-Range": f"bytes */{size}"})
+    return start, end

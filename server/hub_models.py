@@ -1,0 +1,83 @@
+"""The Hub's view of a repository: ModelInfo JSON (sha, siblings, tags, cardData) built from git.
+
+Tags are derived from the card's metadata as the Hub derives them (`base_model:*`, `dataset:*`,
+`license:*`, the library and `library:*`), so `list_models(filter=...)` finds learners by corpus,
+base model or library the same way on this server and on huggingface.co.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import yaml
+
+from .git_reader import RepositoryReader
+
+CARD_FILE = "README.md"
+
+
+def card_metadata(text: str | None) -> dict[str, Any]:
+    """The YAML front matter of a model card ({} when absent or unreadable)."""
+    if not text or not text.startswith("---"):
+        return {}
+    _, _, rest = text.partition("\n")
+    block, found, _ = rest.partition("\n---")
+    if not found:
+        return {}
+    try:
+        data = yaml.safe_load(block)
+    except yaml.YAMLError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def derived_tags(card: dict[str, Any]) -> list[str]:
+    """The card's own tags plus the ones the Hub derives from its metadata."""
+    tags = [str(t) for t in _as_list(card.get("tags"))]
+    if card.get("library_name"):
+        tags += [str(card["library_name"]), f"library:{card['library_name']}"]
+    tags += [f"base_model:{m}" for m in _as_list(card.get("base_model"))]
+    tags += [f"dataset:{d}" for d in _as_list(card.get("datasets"))]
+    tags += [f"license:{lic}" for lic in _as_list(card.get("license"))]
+    return list(dict.fromkeys(tags))
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+@lru_cache(maxsize=16384)
+def _card_at(reader: RepositoryReader, repo_id: str, commit: str) -> dict[str, Any]:
+    return card_metadata(reader.read_text(repo_id, commit, CARD_FILE))
+
+
+def model_info(reader: RepositoryReader, repo_id: str, commit: str | None, *, private: bool,
+               with_card: bool = True, with_siblings: bool = True, blobs: bool = False) -> dict[str, Any]:
+    """What `GET /api/models/{repo_id}[/revision/{rev}]` answers (commit None: an empty repository)."""
+    card = _card_at(reader, repo_id, commit) if commit else {}
+    info: dict[str, Any] = {"id": repo_id, "modelId": repo_id, "author": repo_id.split("/")[0], "sha": commit,
+                            "private": private, "disabled": False, "gated": False, "downloads": 0, "likes": 0,
+                            "library_name": card.get("library_name"), "tags": derived_tags(card),
+                            "pipeline_tag": card.get("pipeline_tag")}
+    if commit:
+        info["lastModified"] = info["createdAt"] = reader.commit_date(repo_id, commit)
+    if with_card:
+        info["cardData"] = card or None
+    if with_siblings:
+        tree = reader.tree(repo_id, commit) if commit else {}
+        info["siblings"] = [{"rfilename": path, **({"size": e.size, "blobId": e.sha} if blobs else {})}
+                            for path, e in sorted(tree.items())]
+    return info
+
+
+def matches_listing(info: dict[str, Any], *, search: str | None, author: str | None, filters: list[str]) -> bool:
+    """`list_models` semantics: search is a substring of the id, author the namespace, every filter a tag."""
+    if search and search.lower() not in info["id"].lower():
+        return False
+    if author and info["author"].lower() != author.lower():
+        return False
+    tags = {t.lower() for t in info["tags"]}
+    return all(f.lower() in tags for f in filters)
