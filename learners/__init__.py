@@ -25,6 +25,11 @@ _EXPORTS = {
     "InformationGainLearner": "learner", "load_learner": "loading",
     "ExactInformationGainProbe": "probes", "FastInformationGainProbe": "probes",
     "FilteredDataset": "trainer",
+    "BernoulliNaiveBayes": "meta_predictors", "HashedLogisticRegression": "meta_predictors",
+    "make_predictor": "meta_predictors",
+    "StreamingConfig": "streaming", "StreamingFilter": "streaming",
+    "StreamingBuildConfig": "streaming_learner", "StreamingLearner": "streaming_learner",
+    "build_streaming_learner": "streaming_learner",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -9,8 +9,9 @@ from torch import nn
 from .errors import LearnerFormatError
 from .learner import IGF_KIND, InformationGainLearner
 from .metadata import LearnerMetadata
+from .streaming_learner import STREAMING_KIND, StreamingLearner
 
-LEARNER_KINDS = {IGF_KIND: InformationGainLearner}
+LEARNER_KINDS = {IGF_KIND: InformationGainLearner, STREAMING_KIND: StreamingLearner}
 
 
 def load_learner(folder: str | Path, model: nn.Module | None = None, tokenizer=None):

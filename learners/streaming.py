@@ -1,0 +1,167 @@
+"""The three-stage streaming filter of "Efficient NLP Model Finetuning via Multistage Data Filtering".
+
+Examples arrive as a stream (one epoch over a fixed budget) and pass three stages:
+
+- stage 0, warm-up: train on everything for `warmup_steps` optimizer steps and record each trained
+  example's loss. The loss threshold is the mean of the last `threshold_window` of them (the
+  authors' code: 128), frozen when stage 0 ends. The warm-up examples, labelled with that threshold,
+  are the meta predictor's first lessons.
+- stage 1: forward every example; those with loss at or under the threshold skip the backward pass,
+  the rest are trained on in full batches. The meta predictor learns "loss above threshold" from
+  every forwarded example.
+- stage 2: examples the meta predictor calls unimportant skip the forward pass too; the rest are
+  forwarded, trained on if their loss is still above the threshold, and taught to the predictor.
+
+The cutoff (stage 1 -> 2): the model's recent loss on the stream, the mean over the last
+`cutoff_window` forwarded examples (all of them, not only the trained ones, which are above the
+threshold by construction), falls to `cutoff_ratio` x threshold, and the predictor has learned from
+at least `min_predictor_examples` examples. A filter made from a pulled learner starts in stage 1
+or 2 with the saved threshold and the warm predictor.
+
+Example:
+    >>> streaming = StreamingFilter(make_predictor("hashed_logistic", vocab_size=len(tokenizer)))
+    >>> result = finetune(model, train_examples, test, streaming, FinetuneConfig(steps=None))
+    >>> result.filter_stats["transitions"]
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import asdict, dataclass
+
+import torch
+
+from .filters import ContextFilter
+from .meta_predictors import MetaPredictor
+
+WARMUP, LOSS_THRESHOLD, PREDICTOR = 0, 1, 2
+STAGE_NAMES = {WARMUP: "warm-up", LOSS_THRESHOLD: "loss threshold", PREDICTOR: "meta predictor"}
+
+
+@dataclass
+class StreamingConfig:
+    """The filter's knobs; recorded in the run's filter description and in a streaming learner."""
+
+    warmup_steps: int = 8
+    threshold_window: int = 128
+    cutoff_ratio: float = 1.0
+    cutoff_window: int = 128
+    min_predictor_examples: int = 256
+    decision_probability: float = 0.5
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class StreamingFilter(ContextFilter):
+    """Loss threshold, then meta predictor: skips backward passes, then forward passes too."""
+
+    name = "streaming"
+
+    def __init__(self, predictor: MetaPredictor, config: StreamingConfig | None = None, *,
+                 start_stage: int = WARMUP, threshold: float | None = None) -> None:
+        if start_stage not in STAGE_NAMES:
+            raise ValueError(f"start_stage must be one of {sorted(STAGE_NAMES)} ({STAGE_NAMES}), not {start_stage}.")
+        if start_stage > WARMUP and threshold is None:
+            raise ValueError("Starting after the warm-up needs a loss threshold (a pulled streaming learner has one).")
+        self.predictor = predictor
+        self.config = config or StreamingConfig()
+        self.stage = start_stage
+        self.start_stage = start_stage
+        self.threshold = threshold
+        self.transitions: list[dict] = []
+        self._warmup_losses: deque[float] = deque(maxlen=self.config.threshold_window)
+        self._warmup_examples: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self._recent_losses: deque[float] = deque(maxlen=self.config.cutoff_window)
+        self._last_step = 0
+        self.counts = {"warmup_trained": 0, "forwarded": 0, "above_threshold": 0, "skipped_backward": 0,
+                       "skipped_forward": 0, "predictor_examples": 0, "predictor_correct": 0,
+                       "predictor_correct_stage2": 0, "predictor_examples_stage2": 0}
+
+    # -- the loop's hooks -------------------------------------------------------------------------
+
+    def select_before_forward(self, input_ids: torch.Tensor, step: int) -> torch.Tensor:
+        self._last_step = step
+        if self.stage < PREDICTOR:
+            return torch.ones(len(input_ids), dtype=torch.bool)
+        keep = self.predictor.predict_proba(input_ids) >= self.config.decision_probability
+        self.counts["skipped_forward"] += int((~keep).sum())
+        return keep
+
+    def wants_losses(self, step: int) -> bool:
+        return self.stage > WARMUP
+
+    def select_after_forward(self, input_ids: torch.Tensor, losses: torch.Tensor, step: int) -> torch.Tensor:
+        above = losses.float() > self.threshold
+        self._learn(input_ids, above)
+        self.counts["forwarded"] += len(losses)
+        self.counts["above_threshold"] += int(above.sum())
+        self.counts["skipped_backward"] += int((~above).sum())
+        self._recent_losses.extend(losses.tolist())
+        if self.stage == LOSS_THRESHOLD and self.cutoff_reached():
+            self._enter(PREDICTOR, step)
+        return above
+
+    def observe_training(self, input_ids: torch.Tensor, losses: torch.Tensor, step: int) -> None:
+        if self.stage != WARMUP:
+            return
+        self.counts["warmup_trained"] += len(losses)
+        self._warmup_losses.extend(losses.float().tolist())
+        self._warmup_examples.append((input_ids, losses.float()))
+        if step + 1 >= self.config.warmup_steps:
+            self.end_warmup(step + 1)
+
+    # -- stages -----------------------------------------------------------------------------------
+
+    def end_warmup(self, step: int) -> None:
+        """Freeze the threshold at the running mean, and teach the predictor the warm-up examples."""
+        self.threshold = sum(self._warmup_losses) / len(self._warmup_losses)
+        for input_ids, losses in self._warmup_examples:
+            self._learn(input_ids, losses > self.threshold)
+        self._warmup_examples.clear()
+        self._enter(LOSS_THRESHOLD, step)
+
+    @property
+    def cutoff(self) -> float | None:
+        """The recent stream loss at which stage 2 starts."""
+        return None if self.threshold is None else self.config.cutoff_ratio * self.threshold
+
+    def recent_loss(self) -> float | None:
+        """Mean loss of the last `cutoff_window` forwarded examples (None until the window is full)."""
+        if len(self._recent_losses) < self.config.cutoff_window:
+            return None
+        return sum(self._recent_losses) / len(self._recent_losses)
+
+    def cutoff_reached(self) -> bool:
+        recent = self.recent_loss()
+        return (recent is not None and recent <= self.cutoff
+                and self.counts["predictor_examples"] >= self.config.min_predictor_examples)
+
+    def _enter(self, stage: int, step: int) -> None:
+        self.transitions.append({"from": self.stage, "to": stage, "step": step,
+                                 "recent_loss": self.recent_loss(), "threshold": self.threshold})
+        self.stage = stage
+
+    def _learn(self, input_ids: torch.Tensor, labels: torch.Tensor) -> None:
+        """Prequential: score the examples first (the predictor's honest accuracy), then learn from them."""
+        correct = int(((self.predictor.predict_proba(input_ids) >= self.config.decision_probability) == labels).sum())
+        self.counts["predictor_correct"] += correct
+        self.counts["predictor_examples"] += len(labels)
+        if self.stage == PREDICTOR:
+            self.counts["predictor_correct_stage2"] += correct
+            self.counts["predictor_examples_stage2"] += len(labels)
+        self.predictor.update(input_ids, labels)
+
+    # -- reporting --------------------------------------------------------------------------------
+
+    def describe(self) -> dict:
+        return {"name": self.name, "predictor": self.predictor.config(), "start_stage": self.start_stage,
+                "threshold": self.threshold, **self.config.to_dict()}
+
+    def stats(self) -> dict:
+        counts = self.counts
+        seen = counts["predictor_examples"]
+        return {"stage": self.stage, "start_stage": self.start_stage, "threshold": self.threshold,
+                "cutoff": self.cutoff, "transitions": list(self.transitions), **counts,
+                "predictor_accuracy": counts["predictor_correct"] / seen if seen else None,
+                "positive_rate": counts["above_threshold"] / counts["forwarded"] if counts["forwarded"] else None}
