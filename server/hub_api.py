@@ -257,7 +257,8 @@ def _refuse_pull_requests(create_pr: str | None) -> None:
 
 
 # Downloads --------------------------------------------------------------------------------------
-@router.api_route("/{org}/{name}/resolve/{revision}/{path:path}", methods=["GET", "HEAD"])
+@router.get("/{org}/{name}/resolve/{revision}/{path:path}", operation_id="resolve_file")
+@router.head("/{org}/{name}/resolve/{revision}/{path:path}", operation_id="resolve_file_metadata")
 def resolve(request: Request, org: str, name: str, revision: str, path: str,
             ctx: ServerContext = Depends(readable)):
     """One file at a branch, tag or commit; `Range: bytes=a-b` is honoured (the client resumes with it)."""
