@@ -1,0 +1,93 @@
+"""The web pages in a real headless Chromium (Debian chromium + chromium-driver): load the list, search,
+open a learner, read its score, see its plot and card; a screenshot lands in the test's folder.
+
+Chromium is part of the test set-up (`make browser`): when it is missing this test fails, it never skips.
+"""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+from conftest import make_tiny_gpt2
+from registry_helpers import isolated_learnerhub_home, make_learner_folder  # noqa: F401 (autouse fixture)
+
+import registry
+from server import create_app
+from server.testing import running_server
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+
+
+def tiny_png(path: Path) -> None:
+    """A real 2x2 PNG, so the browser has an image to decode (a learner's perplexity plot)."""
+    rows = b"".join(b"\0" + bytes([200, 30, 30] * 2) for _ in range(2))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+@pytest.fixture()
+def browser(tmp_path):
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.fail("The page test needs Chromium: install the Debian packages `chromium` and `chromium-driver` "
+                    "(make browser, or apt-get install -y chromium chromium-driver).")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                 f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1280,1400"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(tmp_path / "chromium-profile", ignore_errors=True)
+
+
+def test_search_open_a_learner_and_see_its_score(tmp_path, tokenizer, browser):
+    from selenium.webdriver.common.by import By
+
+    model = make_tiny_gpt2(tokenizer)
+    for seed, corpus in enumerate(("kjv", "pydocs", "wiki")):
+        folder = make_learner_folder(tmp_path / corpus, model, tokenizer, corpus=corpus, seed=seed, plot=True,
+                                     metrics={"test_perplexity_standard": 40.0, "test_perplexity_igf": 30.0 + seed,
+                                              "test_spearman": 0.5})
+        tiny_png(folder / "assets" / "perplexity.png")
+        registry.publish(folder, version="1.0.0", store=tmp_path / "store")
+
+    with running_server(create_app(tmp_path / "store")) as url:
+        browser.get(url + "/")
+        assert len(browser.find_elements(By.CSS_SELECTOR, "a.learner-link")) == 3
+        box = browser.find_element(By.ID, "search")
+        box.send_keys("pydocs")
+        browser.find_element(By.ID, "search-button").click()
+        links = browser.find_elements(By.CSS_SELECTOR, "a.learner-link")
+        assert [link.text for link in links] == ["local/igf-gpt2-pydocs"]
+        assert browser.find_element(By.ID, "count").text == "1 learner"
+        links[0].click()
+
+        assert browser.find_element(By.ID, "learner-name").text.startswith("local/igf-gpt2-pydocs")
+        score = browser.find_element(By.CSS_SELECTOR, 'td.metric-value[data-metric="perplexity_ratio"]')
+        assert score.text == "0.775"  # 31 / 40
+        plot = browser.find_element(By.ID, "plot")
+        assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", plot) == 2
+        assert "information-gain learner" in browser.find_element(By.ID, "card").text
+        assert browser.find_element(By.CSS_SELECTOR, "#versions td a").text == "1.0.0"
+        browser.save_screenshot(str(tmp_path / "learner-page.png"))
+
+        browser.find_element(By.LINK_TEXT, "leaderboard").click()
+        rows = browser.find_elements(By.CSS_SELECTOR, "#leaderboard tr")
+        assert len(rows) == 2 and "local/igf-gpt2-pydocs" in rows[1].text
+    assert (tmp_path / "learner-page.png").stat().st_size > 1000
