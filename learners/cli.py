@@ -11,6 +11,7 @@ from . import constants
 from .errors import LearnerHubError
 
 SAMPLE_CORPUS = Path(__file__).parent / "data" / "kjv-sample.jsonl.gz"
+PREDICTOR_NAMES = ("bernoulli_nb", "hashed_logistic")  # learners.meta_predictors.PREDICTORS, without importing torch
 
 
 def _add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,18 +45,37 @@ def _add_build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--learner-epochs", type=int, default=None, help="Most epochs to train the head.")
 
 
+def _add_streaming_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("streaming filter (build --kind streaming, finetune --streaming)")
+    group.add_argument("--predictor", choices=sorted(PREDICTOR_NAMES), default=None,
+                       help="Meta predictor: hashed_logistic (hashed uni+bigram logistic regression, the default) "
+                            "or bernoulli_nb (the paper's naive Bayes over token presence).")
+    group.add_argument("--examples", type=int, default=1024,
+                       help="build --kind streaming: contexts streamed once through the filter to train the predictor.")
+    group.add_argument("--warmup-steps", type=int, default=None, help="Stage-0 optimizer steps (default 8).")
+    group.add_argument("--cutoff-ratio", type=float, default=None,
+                       help="Stage 2 starts when the recent loss falls to this x the threshold (default 1.0).")
+    group.add_argument("--start-stage", type=int, choices=[1, 2], default=None,
+                       help="Where a pulled streaming learner starts: 1 (loss threshold, warm predictor) or 2 "
+                            "(meta predictor; the default).")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="learnerhub",
         description="Secondary learners that choose which examples a language model should fine-tune on.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    build = commands.add_parser("build", help="Build an IGF learner for a corpus and base model.",
-                                description="Probe the information gain of sampled contexts, train the learner "
-                                            "on them, and write a learner folder.")
+    build = commands.add_parser("build", help="Build a learner (igf or streaming) for a corpus and base model.",
+                                description="igf: probe the information gain of sampled contexts and train the "
+                                            "learner on them. streaming: fine-tune once over --examples contexts "
+                                            "with the three-stage streaming filter and keep its loss threshold and "
+                                            "meta predictor. Either way, write a learner folder.")
     _add_corpus_arguments(build)
+    build.add_argument("--kind", choices=["igf", "streaming"], default="igf", help="Learner kind (default igf).")
     build.add_argument("--out", required=True, help="Folder to write the learner to (replaced if it exists).")
     _add_build_arguments(build)
+    _add_streaming_arguments(build)
     build.set_defaults(handler=run_build)
 
     tune = commands.add_parser("finetune", help="Fine-tune with and without a learner, side by side.",
@@ -64,9 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
                                            "perplexity of both.")
     _add_corpus_arguments(tune)
     tune.add_argument("--learner", default="none",
-                      help="A learner folder, `none` (standard fine-tuning only), or `auto` (pull the corpus' "
-                           "learner from the store; build and publish one when there is none).")
+                      help="A learner folder of either kind (igf: the IGF filter; streaming: the streaming filter "
+                           "starting with the learner's threshold and predictor), `none` (standard fine-tuning "
+                           "only), or `auto` (pull the corpus' IGF learner from the store; build and publish one "
+                           "when there is none).")
+    tune.add_argument("--streaming", action="store_true",
+                      help="Add an arm with a fresh streaming filter (warm-up, loss threshold, meta predictor).")
     tune.add_argument("--steps", type=int, default=constants.DEFAULT_STEPS, help="Optimizer steps (paper: 60).")
+    tune.add_argument("--contexts", type=int, default=None,
+                      help="Train one epoch over this many fixed contexts instead of --steps random draws (the "
+                           "streaming protocol: filters then save passes over a fixed budget).")
     tune.add_argument("--batch-size", type=int, default=constants.DEFAULT_BATCH_SIZE, help="Contexts per step.")
     tune.add_argument("--lr", type=float, default=constants.DEFAULT_LEARNING_RATE, help="AdamW learning rate.")
     tune.add_argument("--eval-every", type=int, default=constants.DEFAULT_EVAL_EVERY,
@@ -76,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--plot", help="Write a PNG of test perplexity against step here.")
     tune.add_argument("--json", action="store_true", help="Print the results as JSON instead of a table.")
     _add_build_arguments(tune)  # used by --learner auto when the store has no learner yet
+    _add_streaming_arguments(tune)
     tune.set_defaults(handler=run_finetune)
 
     from registry.cli import add_commands, add_store_arguments
@@ -108,10 +136,60 @@ def _build_config(args):
                        probe_batch_size=args.probe_batch_size, probe_layers=args.probe_layers, head=head)
 
 
+def _streaming_config(args):
+    from .streaming import StreamingConfig
+
+    config = StreamingConfig()
+    if args.warmup_steps is not None:
+        config.warmup_steps = args.warmup_steps
+    if args.cutoff_ratio is not None:
+        config.cutoff_ratio = args.cutoff_ratio
+    return config
+
+
+def _fresh_streaming_filter(args, model):
+    from .meta_predictors import DEFAULT_PREDICTOR, make_predictor
+    from .streaming import StreamingFilter
+
+    predictor = make_predictor(args.predictor or DEFAULT_PREDICTOR,
+                               vocab_size=int(model.get_input_embeddings().weight.shape[0]))
+    return StreamingFilter(predictor, _streaming_config(args))
+
+
+def run_build_streaming(args) -> int:
+    import torch
+
+    from .build import split_corpus
+    from .examples import Examples
+    from .streaming_learner import StreamingBuildConfig, build_streaming_learner
+
+    corpus, model, tokenizer, ref = _load(args)
+    tokenized, split = split_corpus(corpus, tokenizer, _build_config(args))
+    config = StreamingBuildConfig(examples=args.examples, seed=args.seed, filter=_streaming_config(args))
+    if args.predictor:
+        config.predictor = args.predictor
+    if args.start_stage:
+        config.start_stage = args.start_stage
+    train = Examples(split.train.sample(args.examples, torch.Generator().manual_seed(args.seed + 3)))
+    record = {"name": corpus.name, "fingerprint": corpus.fingerprint, "documents": len(corpus),
+              "usable_documents": len(tokenized.documents)}
+    learner = build_streaming_learner(model, tokenizer, train, base_model=ref, corpus=record, config=config,
+                                      progress=True)
+    folder = learner.save(args.out)
+    metrics, probe = learner.metadata.metrics, learner.metadata.probe
+    print(f"Wrote {learner.kind} learner for corpus {corpus.name!r} on {ref.model_id} to {folder}\n"
+          f"  threshold {metrics['threshold']:.3f}, predictor {config.predictor} (online accuracy "
+          f"{metrics['predictor_accuracy']:.3f}), trained on {probe['trained_examples']} of {probe['examples']} "
+          f"contexts, ended in stage {probe['final_stage']}")
+    return 0
+
+
 def run_build(args) -> int:
     from .build import build_information_gain_learner
     from .distributed import make_accelerator
 
+    if args.kind == "streaming":
+        return run_build_streaming(args)
     accelerator = make_accelerator()
     corpus, model, tokenizer, ref = _load(args)
     learner = build_information_gain_learner(model, tokenizer, corpus, ref, _build_config(args),
@@ -126,11 +204,17 @@ def run_build(args) -> int:
 
 
 def run_finetune(args) -> int:
+    import dataclasses
+
+    import torch
+
     from .build import split_corpus
     from .comparison import compare_filters, comparison_table
+    from .examples import Examples
     from .filters import InformationGainFilter, parse_threshold
     from .finetuning import FinetuneConfig
     from .loading import load_learner
+    from .streaming_learner import STREAMING_KIND
 
     threshold = parse_threshold(args.threshold)
     corpus, model, tokenizer, ref = _load(args)
@@ -143,10 +227,19 @@ def run_finetune(args) -> int:
                                 endpoint=args.endpoint, progress=True)
     elif args.learner != "none":
         learner = load_learner(args.learner, model, tokenizer)
-    if learner is not None:
+    if args.streaming:
+        filters["streaming"] = _fresh_streaming_filter(args, model)
+    if learner is not None and learner.kind == STREAMING_KIND:
+        start_stage = args.start_stage or learner.start_stage
+        filters[f"streaming-pulled-s{start_stage}"] = learner.make_filter(start_stage=start_stage)
+    elif learner is not None:
         filters["igf"] = InformationGainFilter(learner, threshold)
     _, split = split_corpus(corpus, tokenizer, _build_config(args))
-    config = FinetuneConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, eval_every=args.eval_every,
+    steps = args.steps
+    if args.contexts:  # one epoch over a fixed budget; every arm sees the same contexts
+        fixed = split.train.sample(args.contexts, torch.Generator().manual_seed(args.seed + 4))
+        split, steps = dataclasses.replace(split, train=Examples(fixed)), None
+    config = FinetuneConfig(steps=steps, batch_size=args.batch_size, lr=args.lr, eval_every=args.eval_every,
                             seed=args.seed)
     results = compare_filters(model, split, filters, config, progress=not args.json)
     if args.plot:

@@ -14,17 +14,19 @@ from cards import CARDS_DIR
 from learners.constants import LIBRARY_NAME, SMOLLM2_ALIAS, SMOLLM2_MODEL_ID
 from learners.metadata import LearnerMetadata
 
-TEMPLATES = {"igf": CARDS_DIR / "igf_learner.md"}
+TEMPLATES = {"igf": CARDS_DIR / "igf_learner.md", "streaming": CARDS_DIR / "streaming_learner.md"}
 DEFAULT_LICENSE = "apache-2.0"
 _BUILD_KEYS = ("probe", "pairs", "seed", "objective_size", "context_length", "epochs", "learning_rate")
 #: Metric name -> (task type, task name) of the model-index: learner quality vs. fine-tuning benchmark.
-_LEARNER_TASK = ("information-gain-prediction", "Information gain prediction")
+_LEARNER_TASKS = {"igf": ("information-gain-prediction", "Information gain prediction"),
+                  "streaming": ("loss-threshold-prediction", "Meta predictor (loss above threshold)")}
+_METHOD_TAGS = {"igf": "information-gain-filtration", "streaming": "multistage-data-filtering"}
 _FINETUNE_TASK = ("text-generation", "Fine-tuning (IGF vs standard)")
 
 
 def learner_tags(kind: str, corpus_name: str) -> list[str]:
     """Tags `list` filters on: the library, the learner kind and the corpus."""
-    return [LIBRARY_NAME, f"learner:{kind}", f"corpus:{corpus_name}", "information-gain-filtration"]
+    return [LIBRARY_NAME, f"learner:{kind}", f"corpus:{corpus_name}", _METHOD_TAGS.get(kind, _METHOD_TAGS["igf"])]
 
 
 def eval_results(metadata: LearnerMetadata) -> list[EvalResult]:
@@ -34,7 +36,8 @@ def eval_results(metadata: LearnerMetadata) -> list[EvalResult]:
     for name, value in sorted(metadata.metrics.items()):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
-        task_type, task_name = _FINETUNE_TASK if "perplexity" in name else _LEARNER_TASK
+        learner_task = _LEARNER_TASKS.get(metadata.kind, _LEARNER_TASKS["igf"])
+        task_type, task_name = _FINETUNE_TASK if "perplexity" in name else learner_task
         results.append(EvalResult(task_type=task_type, task_name=task_name,
                                   dataset_type=corpus.get("dataset_id") or corpus["name"],
                                   dataset_name=corpus["name"], dataset_split="test" if "test" in name else None,
