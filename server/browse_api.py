@@ -11,6 +11,7 @@ from typing import Any, Callable, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.concurrency import run_in_threadpool
 
 from registry.constants import CARD_FILE
 from registry.naming import canonical_base_model
@@ -26,15 +27,23 @@ catalog_router = APIRouter(prefix="/api", tags=["Browse API"])
 
 def conditional(request: Request, tag_source: str, build: Callable[[], Any]) -> Response:
     """`build()` as JSON with an ETag; 304 (nothing built) when the client already holds that version."""
-    etag = f'"{hashlib.sha1(tag_source.encode()).hexdigest()}"'
+    etag = _etag(tag_source)
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+    if _client_holds(request, etag):
         return Response(status_code=304, headers=headers)
     return JSONResponse(build(), headers=headers)
 
 
+def _etag(source: str) -> str:
+    return f'"{hashlib.sha1(source.encode()).hexdigest()}"'
+
+
+def _client_holds(request: Request, etag: str) -> bool:
+    return etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
+
+
 @router.get("", summary="List learners: search, filter, sort, page")
-def list_learners(request: Request,
+async def list_learners(request: Request,
                   search: str | None = Query(None, description="Words that must all appear in the repository id, "
                                                                 "corpus, base model or kind"),
                   corpus: str | None = Query(None, description="Corpus name or dataset id (`*` wildcards)"),
@@ -47,8 +56,14 @@ def list_learners(request: Request,
                   ctx: ServerContext = Depends(readable)) -> Response:
     query = ListQuery(search=search, corpus=corpus, base_model=canonical_base_model(base_model) if base_model else None,
                       kind=kind, org=org, sort=sort, order=order, page=page, per_page=per_page)
-    signature = ctx.catalog.snapshot()[0]
-    return conditional(request, f"{signature}?{query}", lambda: ctx.catalog.query(query))
+    signature = ctx.store.index.signature()
+    etag = _etag(f"{signature}?{query}")
+    if _client_holds(request, etag):
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": "no-cache"})
+    body = ctx.catalog.cached_page(query, signature)
+    if body is None:  # first time at this store state: facts may need git reads, off the event loop
+        body = await run_in_threadpool(ctx.catalog.page_json, query, signature)
+    return Response(body, media_type="application/json", headers={"ETag": etag, "Cache-Control": "no-cache"})
 
 
 @router.get("/{org}/{name}", summary="One learner: metadata, metrics, versions and files")

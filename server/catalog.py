@@ -26,7 +26,7 @@ from .git_reader import RepositoryReader
 
 LOWER_IS_BETTER = ("perplexity", "mse", "loss", "seconds", "ratio")
 RATIO_METRIC = "perplexity_ratio"
-SORTS = ("name", "date")
+MAX_CACHED_PAGES = 1024
 
 
 def lower_is_better(metric: str) -> bool:
@@ -68,6 +68,7 @@ class Catalog:
         self.reader = reader
         self._snapshot: tuple[str, list[LearnerSummary]] | None = None
         self._facts: dict[tuple[str, str], VersionFacts | None] = {}
+        self._pages: dict[ListQuery, tuple[str, bytes]] = {}
         self._lock = threading.Lock()
 
     # The listing --------------------------------------------------------------------------------
@@ -81,6 +82,20 @@ class Catalog:
         with self._lock:
             self._snapshot = (signature, learners)
         return self._snapshot
+
+    def cached_page(self, query: ListQuery, signature: str) -> bytes | None:
+        """The JSON of `query` if it was built at this signature (the hot path of the list endpoint)."""
+        cached = self._pages.get(query)
+        return cached[1] if cached is not None and cached[0] == signature else None
+
+    def page_json(self, query: ListQuery, signature: str) -> bytes:
+        """`query` answered as JSON bytes, kept until the store changes (at most MAX_CACHED_PAGES queries)."""
+        body = json.dumps(self.query(query)).encode()
+        with self._lock:
+            if len(self._pages) >= MAX_CACHED_PAGES:
+                self._pages.clear()
+            self._pages[query] = (signature, body)
+        return body
 
     def summary(self, repo_id: str) -> LearnerSummary | None:
         return next((s for s in self.snapshot()[1] if s.repo_id == repo_id), None)

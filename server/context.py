@@ -36,14 +36,14 @@ def context(request: Request) -> ServerContext:
     return request.app.state.context
 
 
-def readable(request: Request) -> ServerContext:
+async def readable(request: Request) -> ServerContext:
     """Dependency of read routes: the context, once the token check for reads passed."""
     ctx = context(request)
     ctx.tokens.check(request, write=False)
     return ctx
 
 
-def writable(request: Request) -> ServerContext:
+async def writable(request: Request) -> ServerContext:
     """Dependency of write routes: the context, once a write token was presented."""
     ctx = context(request)
     ctx.tokens.check(request, write=True)

@@ -20,8 +20,10 @@ from registry.git import GitCommandError, git, read_refs
 from .errors import repo_not_found, revision_not_found
 
 COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
+SAFE_REVISION = re.compile(r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
 BLOB_CACHE_BYTES = 256 << 20
 LARGEST_CACHED_BLOB = 32 << 20
+MAX_CACHED_TREES = 8192
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class RepositoryReader:
 
     def __init__(self, models: Path) -> None:
         self.models = models
+        self._commits: dict[tuple[str, str], str] = {}  # (repo, ref target or sha) -> commit, verified
+        self._trees: dict[tuple[str, str], dict[str, TreeEntry]] = {}
         self._blobs: OrderedDict[str, bytes] = OrderedDict()
         self._blob_bytes = 0
         self._lock = threading.Lock()
@@ -55,20 +59,51 @@ class RepositoryReader:
         """Full ref name -> sha (tags may point to annotated tag objects; see `resolve`)."""
         return read_refs(self.path(repo_id))
 
-    def resolve(self, repo_id: str, revision: str) -> str:
-        """A branch, tag or commit sha -> the commit sha; RevisionNotFound if it names nothing."""
-        path = self.path(repo_id)
-        refs = read_refs(path)
-        for ref in (f"refs/heads/{revision}", f"refs/tags/{revision}"):
-            if ref in refs:
-                return _peel(str(path), refs[ref])
-        if COMMIT_SHA.match(revision) and _is_commit(str(path), revision):
-            return revision
-        raise revision_not_found(repo_id, revision)
+    def resolve(self, repo_id: str, revision: str, *, cached_only: bool = False) -> str | None:
+        """A branch, tag or commit sha -> the commit sha; RevisionNotFound if it names nothing.
+
+        With `cached_only`, None instead of running git (the caller then retries off the event loop).
+        """
+        if not SAFE_REVISION.match(revision):
+            raise revision_not_found(repo_id, revision)
+        target = _ref_target(self.path(repo_id), revision)
+        if target is None and not COMMIT_SHA.match(revision):
+            raise revision_not_found(repo_id, revision)
+        key = (repo_id, target or revision)
+        commit = self._commits.get(key)
+        if commit is not None or cached_only:
+            return commit
+        if target is not None:
+            commit = git(self.path(repo_id), "rev-parse", f"{target}^{{commit}}").decode().strip()
+        else:
+            try:
+                kind = git(self.path(repo_id), "cat-file", "-t", revision).strip()
+            except GitCommandError:
+                kind = b""
+            if kind != b"commit":
+                raise revision_not_found(repo_id, revision)
+            commit = revision
+        if len(self._commits) > MAX_CACHED_TREES * 8:
+            self._commits.clear()
+        self._commits[key] = commit
+        return commit
 
     def tree(self, repo_id: str, commit: str) -> dict[str, TreeEntry]:
         """Every file of the commit (recursive), path -> entry."""
-        return _tree(str(self.path(repo_id)), commit)
+        key = (repo_id, commit)
+        tree = self._trees.get(key)
+        if tree is None:
+            tree = _read_tree(self.path(repo_id), commit)
+            if len(self._trees) > MAX_CACHED_TREES:
+                self._trees.clear()
+            self._trees[key] = tree
+        return tree
+
+    def cached_tree(self, repo_id: str, commit: str) -> dict[str, TreeEntry] | None:
+        return self._trees.get((repo_id, commit))
+
+    def cached_blob(self, entry: TreeEntry) -> bytes | None:
+        return self._blobs.get(entry.sha)
 
     def commit_date(self, repo_id: str, commit: str) -> str:
         """The committer date in the Hub's format, `2024-05-01T12:00:00.000Z` (what it calls lastModified)."""
@@ -97,25 +132,21 @@ class RepositoryReader:
         return None if entry is None else self.blob(repo_id, entry).decode("utf-8", errors="replace")
 
 
-@lru_cache(maxsize=65536)
-def _peel(repository: str, sha: str) -> str:
-    """The commit a ref points to (annotated tags point to a tag object first)."""
-    if git(Path(repository), "cat-file", "-t", sha).strip() == b"commit":
-        return sha
-    return git(Path(repository), "rev-parse", f"{sha}^{{commit}}").decode().strip()
+def _ref_target(repository: Path, revision: str) -> str | None:
+    """What branch or tag `revision` points to: its loose ref file when there is one (one read), else packed-refs."""
+    for ref in (f"refs/heads/{revision}", f"refs/tags/{revision}"):
+        try:
+            sha = (repository / ref).read_text().strip()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            continue
+        if COMMIT_SHA.match(sha):
+            return sha
+    refs = read_refs(repository)
+    return refs.get(f"refs/heads/{revision}") or refs.get(f"refs/tags/{revision}")
 
 
-@lru_cache(maxsize=65536)
-def _is_commit(repository: str, sha: str) -> bool:
-    try:
-        return git(Path(repository), "cat-file", "-t", sha).strip() == b"commit"
-    except GitCommandError:
-        return False
-
-
-@lru_cache(maxsize=8192)
-def _tree(repository: str, commit: str) -> dict[str, TreeEntry]:
-    listing = git(Path(repository), "ls-tree", "-r", "-l", "-z", commit)
+def _read_tree(repository: Path, commit: str) -> dict[str, TreeEntry]:
+    listing = git(repository, "ls-tree", "-r", "-l", "-z", commit)
     entries = {}
     for record in listing.split(b"\0"):
         if not record:

@@ -16,6 +16,7 @@ from urllib.parse import quote, urlencode
 import yaml
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from registry.constants import DEFAULT_ORG, MAIN_BRANCH
 from registry.git import read_refs
@@ -25,7 +26,7 @@ from .context import ServerContext, readable, writable
 from .errors import HubError, entry_not_found, repo_not_found, unprocessable
 from .hub_models import matches_listing, model_info
 from .paths import check_file_path, check_ref_name, check_repo_id
-from .git_reader import COMMIT_SHA
+from .git_reader import COMMIT_SHA, TreeEntry
 
 router = APIRouter(tags=["Hub-compatible API"])
 LIST_PAGE = 1000
@@ -192,8 +193,6 @@ async def commit(request: Request, org: str, name: str, revision: str, create_pr
     _refuse_pull_requests(create_pr)
     branch = check_ref_name(revision, what="branch")
     parsed = parse_commit(await request.body())
-    from starlette.concurrency import run_in_threadpool
-
     sha = await run_in_threadpool(ctx.writer.commit, repo_id, branch, parsed)
     return {"commitUrl": f"{_base(request)}/{repo_id}/commit/{sha}", "commitOid": sha, "success": True,
             "pullRequestUrl": None}
@@ -259,29 +258,51 @@ def _refuse_pull_requests(create_pr: str | None) -> None:
 # Downloads --------------------------------------------------------------------------------------
 @router.get("/{org}/{name}/resolve/{revision}/{path:path}", operation_id="resolve_file")
 @router.head("/{org}/{name}/resolve/{revision}/{path:path}", operation_id="resolve_file_metadata")
-def resolve(request: Request, org: str, name: str, revision: str, path: str,
-            ctx: ServerContext = Depends(readable)):
-    """One file at a branch, tag or commit; `Range: bytes=a-b` is honoured (the client resumes with it)."""
+async def resolve(request: Request, org: str, name: str, revision: str, path: str,
+                  ctx: ServerContext = Depends(readable)):
+    """One file at a branch, tag or commit; `Range: bytes=a-b` is honoured (the client resumes with it).
+
+    A warm request (commit, tree and blob cached) is answered on the event loop; anything needing git runs
+    in the thread pool.
+    """
     repo_id = check_repo_id(org, name)
-    if not ctx.reader.exists(repo_id):
-        raise repo_not_found(repo_id)
-    commit = ctx.reader.resolve(repo_id, revision)
     path = check_file_path(path)
-    entry = ctx.reader.tree(repo_id, commit).get(path)
-    if entry is None:
-        raise entry_not_found(repo_id, path, commit)
+    wants_body = request.method != "HEAD"
+    found = _locate(ctx, repo_id, revision, path, wants_body=wants_body, cached_only=True)
+    if found is None:
+        found = await run_in_threadpool(_locate, ctx, repo_id, revision, path, wants_body=wants_body)
+    commit, entry, content = found
     headers = {"X-Repo-Commit": commit, "ETag": f'"{entry.sha}"', "Accept-Ranges": "bytes",
                "Content-Disposition": f"inline; filename*=UTF-8''{quote(path.rsplit('/', 1)[-1])}"}
-    if request.method == "HEAD":
+    if content is None:
         return Response(headers={**headers, "Content-Length": str(entry.size)},
                         media_type="application/octet-stream")
-    content = ctx.reader.blob(repo_id, entry)
     span = _byte_range(request.headers.get("range"), len(content))
     if span is None:
         return Response(content, headers=headers, media_type="application/octet-stream")
     start, end = span
     return Response(content[start:end + 1], status_code=206, media_type="application/octet-stream",
                     headers={**headers, "Content-Range": f"bytes {start}-{end}/{len(content)}"})
+
+
+def _locate(ctx: ServerContext, repo_id: str, revision: str, path: str, *, wants_body: bool,
+            cached_only: bool = False) -> tuple[str, TreeEntry, bytes | None] | None:
+    """(commit, entry, content or None) of a file; with `cached_only`, None as soon as git would be needed."""
+    if not ctx.reader.exists(repo_id):
+        raise repo_not_found(repo_id)
+    commit = ctx.reader.resolve(repo_id, revision, cached_only=cached_only)
+    if commit is None:
+        return None
+    tree = ctx.reader.cached_tree(repo_id, commit) if cached_only else ctx.reader.tree(repo_id, commit)
+    if tree is None:
+        return None
+    entry = tree.get(path)
+    if entry is None:
+        raise entry_not_found(repo_id, path, commit)
+    if not wants_body:
+        return commit, entry, None
+    content = ctx.reader.cached_blob(entry) if cached_only else ctx.reader.blob(repo_id, entry)
+    return None if content is None else (commit, entry, content)
 
 
 def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
