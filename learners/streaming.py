@@ -11,6 +11,9 @@ Examples arrive as a stream (one epoch over a fixed budget) and pass three stage
   every forwarded example.
 - stage 2: examples the meta predictor calls unimportant skip the forward pass too; the rest are
   forwarded, trained on if their loss is still above the threshold, and taught to the predictor.
+  A random `explore_fraction` of the examples it rejects is forwarded anyway (our addition): a
+  predictor that learns only from the examples it lets through can talk itself into rejecting
+  everything, after which it never sees another label; exploring keeps both classes in its diet.
 
 The cutoff (stage 1 -> 2): the model's recent loss on the stream, the mean over the last
 `cutoff_window` forwarded examples (all of them, not only the trained ones, which are above the
@@ -48,6 +51,8 @@ class StreamingConfig:
     cutoff_window: int = 128
     min_predictor_examples: int = 256
     decision_probability: float = 0.5
+    explore_fraction: float = 0.1
+    seed: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -73,18 +78,20 @@ class StreamingFilter(ContextFilter):
         self._warmup_losses: deque[float] = deque(maxlen=self.config.threshold_window)
         self._warmup_examples: list[tuple[torch.Tensor, torch.Tensor]] = []
         self._recent_losses: deque[float] = deque(maxlen=self.config.cutoff_window)
-        self._last_step = 0
+        self._generator = torch.Generator().manual_seed(self.config.seed)
         self.counts = {"warmup_trained": 0, "forwarded": 0, "above_threshold": 0, "skipped_backward": 0,
-                       "skipped_forward": 0, "predictor_examples": 0, "predictor_correct": 0,
+                       "skipped_forward": 0, "explored": 0, "predictor_examples": 0, "predictor_correct": 0,
                        "predictor_correct_stage2": 0, "predictor_examples_stage2": 0}
 
     # -- the loop's hooks -------------------------------------------------------------------------
 
     def select_before_forward(self, input_ids: torch.Tensor, step: int) -> torch.Tensor:
-        self._last_step = step
         if self.stage < PREDICTOR:
             return torch.ones(len(input_ids), dtype=torch.bool)
-        keep = self.predictor.predict_proba(input_ids) >= self.config.decision_probability
+        important = self.predictor.predict_proba(input_ids) >= self.config.decision_probability
+        explored = ~important & (torch.rand(len(input_ids), generator=self._generator) < self.config.explore_fraction)
+        keep = important | explored
+        self.counts["explored"] += int(explored.sum())
         self.counts["skipped_forward"] += int((~keep).sum())
         return keep
 
