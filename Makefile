@@ -47,6 +47,7 @@ bench-registry: $(STAMP)
 	$(BIN)/python benchmarks/bench_registry.py
 
 bench-server: $(STAMP)
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk
 	$(BIN)/python benchmarks/bench_server.py
 
 bench-streaming: $(STAMP)

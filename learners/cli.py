@@ -107,9 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     tune.set_defaults(handler=run_finetune)
 
     from registry.cli import add_commands, add_store_arguments
+    from server.cli import add_commands as add_server_commands
 
     add_store_arguments(tune)
     add_commands(commands)
+    add_server_commands(commands)
     return parser
 
 
