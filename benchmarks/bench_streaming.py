@@ -107,7 +107,7 @@ def summarise(runs: dict[str, list], *, metric: str, higher_is_better: bool) -> 
     for name, arm in summary["arms"].items():
         arm["backward_reduction"] = base["median_lm_backward_contexts"] / max(arm["median_lm_backward_contexts"], 1)
         arm["forward_reduction"] = base["median_lm_forward_contexts"] / max(arm["median_lm_forward_contexts"], 1)
-        arm["time_reduction"] = base["median_training_seconds"] / arm["median_training_seconds"]
+        arm["time_reduction"] = base["median_training_seconds"] / max(arm["median_training_seconds"], 1e-3)
         arm["wall_reduction"] = base["median_wall_seconds"] / arm["median_wall_seconds"]
         if higher_is_better:
             arm["score_change_points"] = 100 * (arm["median_final_score"] - base["median_final_score"])
@@ -130,6 +130,25 @@ def goals(summary: dict, *, lm: bool) -> dict:
                          "accuracy_within_1pt": arm["score_change_points"] >= -1}
         met[name]["all"] = all(met[name].values())
     return met
+
+
+def winners(summary: dict, *, lm: bool) -> dict:
+    """The predictor and the pulled start stage to make defaults: best quality within the goal, then fastest.
+
+    An arm that keeps quality within the goal beats one that does not; among those, the larger
+    training-time reduction wins.
+    """
+    arms = summary["arms"]
+
+    def key(name: str) -> tuple:
+        arm = arms[name]
+        within = arm["score_ratio"] <= 1.02 if lm else arm["score_change_points"] >= -1
+        return (within, arm["time_reduction"])
+
+    predictors = [f"streaming-{name}" for name in PREDICTORS if f"streaming-{name}" in arms]
+    stages = [name for name in ("streaming-pulled-s2", "streaming-pulled-s1") if name in arms]
+    return {"predictor": max(predictors, key=key).removeprefix("streaming-") if predictors else None,
+            "pulled_start_stage": int(max(stages, key=key)[-1]) if stages else None}
 
 
 def plot(runs: dict[str, list], path: Path, *, metric: str, title: str) -> None:
@@ -193,6 +212,7 @@ def language_modelling(args, results: dict, write, store: Path, stream_config: S
                   f"({runs[name][-1]['training_seconds']:.0f} s)", file=sys.stderr)
             results["lm"]["summary"] = summarise(runs, metric="test_perplexity", higher_is_better=False)
             results["lm"]["goals"] = goals(results["lm"]["summary"], lm=True)
+            results["lm"]["winners"] = winners(results["lm"]["summary"], lm=True)
             results["lm"]["runs"] = runs
             write()
         plot(runs, args.out.with_name("streaming_lm.png"), metric="test_perplexity",
@@ -240,6 +260,7 @@ def classification(args, results: dict, write, store: Path, stream_config: Strea
                   f"({runs[name][-1]['training_seconds']:.0f} s)", file=sys.stderr)
             results["classification"]["summary"] = summarise(runs, metric="test_accuracy", higher_is_better=True)
             results["classification"]["goals"] = goals(results["classification"]["summary"], lm=False)
+            results["classification"]["winners"] = winners(results["classification"]["summary"], lm=False)
             results["classification"]["runs"] = runs
             write()
         plot(runs, args.out.with_name("streaming_classification.png"), metric="test_accuracy",
@@ -289,7 +310,7 @@ def main() -> int:
         if "lm" in parts:
             language_modelling(args, results, write, Path(store) / "lm", stream_config)
     write()
-    print(json.dumps({part: {"goals": results[part]["goals"],
+    print(json.dumps({part: {"goals": results[part]["goals"], "winners": results[part]["winners"],
                              "arms": {n: {k: v for k, v in a.items() if k.startswith(("median_final", "backward",
                                                                                      "time", "score"))}
                                       for n, a in results[part]["summary"]["arms"].items()}}
