@@ -25,12 +25,18 @@ from registry.versions import tag_name
 from .git_reader import RepositoryReader
 
 LOWER_IS_BETTER = ("perplexity", "mse", "loss", "seconds", "ratio")
+HIGHER_IS_BETTER = ("spearman", "accuracy", "speedup", "saving")
 RATIO_METRIC = "perplexity_ratio"
 MAX_CACHED_PAGES = 1024
 
 
 def lower_is_better(metric: str) -> bool:
     return any(word in metric for word in LOWER_IS_BETTER)
+
+
+def is_score(metric: str) -> bool:
+    """Whether a metric has a better direction at all (counts and hyperparameters have none)."""
+    return lower_is_better(metric) or any(word in metric for word in HIGHER_IS_BETTER)
 
 
 @dataclass(frozen=True)

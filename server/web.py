@@ -17,7 +17,7 @@ from markdown_it import MarkdownIt
 from registry.constants import CARD_FILE
 from registry.naming import canonical_base_model
 
-from .catalog import ListQuery, lower_is_better
+from .catalog import ListQuery, is_score, lower_is_better
 from .context import ServerContext, readable
 from .errors import HubError, repo_not_found
 from .paths import check_repo_id
@@ -67,7 +67,7 @@ def learner_page(request: Request, org: str, name: str, version: str | None = No
     return templates.TemplateResponse(request, "learner.html", {
         "summary": summary, "facts": facts, "versions": ctx.catalog.versions(repo_id), "files": files,
         "file_url": file_url, "plot": plots[0] if plots else None, "card_html": render_card(card, file_url=file_url),
-        "lower_is_better": lower_is_better})
+        "lower_is_better": lower_is_better, "is_score": is_score})
 
 
 @router.get("/leaderboard", response_class=HTMLResponse)
