@@ -33,6 +33,7 @@ from learners.comparison import compare_filters
 from learners.corpus import load_corpus
 from learners.filters import InformationGainFilter, parse_threshold
 from learners.finetuning import FinetuneConfig
+from learners.loading import load_learner
 from learners.plots import plot_perplexity_curves
 from learners.probes import ExactInformationGainProbe, FastInformationGainProbe
 
@@ -105,6 +106,8 @@ def main() -> int:
     parser.add_argument("--budget-minutes", type=float, default=None,
                         help="Start no new seed after this many minutes (the results so far are kept).")
     parser.add_argument("--learner-out", default=None, help="Also save the learner built here to this folder.")
+    parser.add_argument("--learner", default=None,
+                        help="Use this learner folder instead of building one (skips the probe comparison).")
     parser.add_argument("--out", default=str(RESULTS / "igf.json"))
     args = parser.parse_args()
     started = time.perf_counter()
@@ -121,11 +124,14 @@ def main() -> int:
                             "lr": 5e-5, "max_grad_norm": 3.0, "steps": args.steps, "eval_every": 10,
                             "threshold": parse_threshold(args.threshold).describe()}}
 
-    results["probes"] = measure_probes(model, split, args.probe_contexts, seed=0)
-    write(results, out)
-    learner = build_information_gain_learner(model, tokenizer, corpus, ref, build_config, progress=True)
-    if args.learner_out:
-        learner.save(args.learner_out)
+    if args.learner:
+        learner = load_learner(args.learner, model, tokenizer)
+    else:
+        results["probes"] = measure_probes(model, split, args.probe_contexts, seed=0)
+        write(results, out)
+        learner = build_information_gain_learner(model, tokenizer, corpus, ref, build_config, progress=True)
+        if args.learner_out:
+            learner.save(args.learner_out)
     results["learner"] = {"metrics": learner.metadata.metrics, "probe": learner.metadata.probe}
     results["filter_overhead"] = measure_filter_overhead(model, learner, split)
     write(results, out)
