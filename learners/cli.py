@@ -57,7 +57,7 @@ def _add_streaming_arguments(parser: argparse.ArgumentParser) -> None:
                        help="Stage 2 starts when the recent loss falls to this x the threshold (default 1.0).")
     group.add_argument("--start-stage", type=int, choices=[1, 2], default=None,
                        help="Where a pulled streaming learner starts: 1 (loss threshold, warm predictor) or 2 "
-                            "(meta predictor; the default).")
+                            "(meta predictor). Default 1: it kept more quality in benchmarks/results/streaming.json.")
 
 
 def build_parser() -> argparse.ArgumentParser:

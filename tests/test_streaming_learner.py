@@ -47,7 +47,7 @@ def test_building_keeps_the_threshold_and_restores_the_model(tiny_gpt2, tokenize
     metadata = learner.metadata
     assert metadata.kind == "streaming" and metadata.metrics["threshold"] == learner.threshold > 0
     assert metadata.probe["examples"] == 96 and metadata.probe["transitions"][0]["to"] == LOSS_THRESHOLD
-    assert learner.predictor.class_counts.sum() >= 12 and learner.start_stage == PREDICTOR
+    assert learner.predictor.class_counts.sum() >= 12 and learner.start_stage == LOSS_THRESHOLD
 
 
 def test_save_load_round_trip_is_exact(tmp_path, built, tiny_gpt2, tokenizer):
