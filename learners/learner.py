@@ -8,9 +8,6 @@ for.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import safetensors.torch
@@ -19,6 +16,7 @@ from torch import nn
 
 from .errors import BaseModelMismatchError, LearnerFormatError
 from .fingerprint import embedding_fingerprint, embeddings_match, tokenizer_fingerprint
+from .folders import write_folder_atomically
 from .igf_head import InformationGainHead
 from .metadata import CONFIG_FILE, WEIGHTS_FILE, LearnerMetadata
 
@@ -87,18 +85,12 @@ class InformationGainLearner:
 
     def save(self, folder: str | Path) -> Path:
         """Write config.json, model.safetensors, learner.json (and a default README.md) atomically."""
-        folder = Path(folder)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-        try:
+
+        def write(staging: Path) -> None:
             self.head.save_pretrained(staging, config=self.head_config())
             self.metadata.save(staging)
-            if folder.exists():
-                shutil.rmtree(folder)
-            os.replace(staging, folder)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return folder
+
+        return write_folder_atomically(folder, write)
 
     def head_config(self) -> dict:
         conv = self.head.conv

@@ -15,9 +15,6 @@ Example:
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,10 +27,22 @@ from .base_models import BaseModelRef
 from .errors import LearnerFormatError
 from .examples import Examples
 from .fingerprint import embedding_fingerprint, tokenizer_fingerprint
+from .folders import write_folder_atomically
 from .learner import check_base_model, load_safetensors_into, read_config
-from .meta_predictors import DEFAULT_PREDICTOR, MetaPredictor, make_predictor, predictor_from_config
+from .meta_predictors import (
+    DEFAULT_PREDICTOR,
+    MetaPredictor,
+    make_predictor,
+    predictor_from_config,
+)
 from .metadata import CONFIG_FILE, WEIGHTS_FILE, LearnerMetadata
-from .streaming import LOSS_THRESHOLD, PREDICTOR, WARMUP, StreamingConfig, StreamingFilter
+from .streaming import (
+    LOSS_THRESHOLD,
+    PREDICTOR,
+    WARMUP,
+    StreamingConfig,
+    StreamingFilter,
+)
 
 STREAMING_KIND = "streaming"
 #: Where a pulled learner starts. Measured (benchmarks/results/streaming.json): starting in stage 2 saved
@@ -87,20 +96,13 @@ class StreamingLearner:
 
     def save(self, folder: str | Path) -> Path:
         """Write config.json, model.safetensors and learner.json atomically."""
-        folder = Path(folder)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-        try:
+        def write(staging: Path) -> None:
             (staging / CONFIG_FILE).write_text(json.dumps(self.config(), indent=2) + "\n")
             tensors = {name: t.contiguous() for name, t in self.predictor.state_dict().items()}
             safetensors.torch.save_file(tensors, str(staging / WEIGHTS_FILE), metadata={"format": "pt"})
             self.metadata.save(staging)
-            if folder.exists():
-                shutil.rmtree(folder)
-            os.replace(staging, folder)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return folder
+
+        return write_folder_atomically(folder, write)
 
     @classmethod
     def load(cls, folder: str | Path, model: nn.Module | None = None, tokenizer=None) -> "StreamingLearner":
