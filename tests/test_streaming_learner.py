@@ -130,7 +130,7 @@ def test_cli_builds_a_streaming_learner_and_finetunes_with_it(tmp_path, tiny_mod
     assert main(["finetune", "--learner", str(out), "--streaming", "--contexts", "48", "--batch-size", "4",
                  "--warmup-steps", "2", "--eval-every", "100", "--json", *tiny]) == 0
     report = json.loads(capsys.readouterr().out)["results"]
-    assert set(report) == {"standard", "streaming", "streaming-pulled-s2"}
+    assert set(report) == {"standard", "streaming", "streaming-pulled-s1"}   # pulled learners start in stage 1
     assert report["standard"]["lm_backward_contexts"] == report["standard"]["contexts_seen"] == 48
     assert report["streaming"]["filter_stats"]["transitions"][0]["to"] == LOSS_THRESHOLD
-    assert report["streaming-pulled-s2"]["filter_stats"]["start_stage"] == PREDICTOR
+    assert report["streaming-pulled-s1"]["filter_stats"]["start_stage"] == LOSS_THRESHOLD
