@@ -102,9 +102,7 @@ class InformationGainLearner:
     def load(cls, folder: str | Path, model: nn.Module | None = None, tokenizer=None) -> "InformationGainLearner":
         """Load from a folder (safetensors only), and attach to `model` when given."""
         folder = Path(folder)
-        metadata = LearnerMetadata.load(folder)
-        if metadata.kind != IGF_KIND:
-            raise LearnerFormatError(f"{folder} holds a {metadata.kind!r} learner, not an {IGF_KIND!r} one.")
+        metadata = LearnerMetadata.load(folder, kind=IGF_KIND)
         head = InformationGainHead(**read_config(folder))
         load_safetensors_into(head, folder)
         learner = cls(head, metadata)

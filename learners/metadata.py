@@ -48,7 +48,15 @@ class LearnerMetadata:
         (Path(folder) / LEARNER_FILE).write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
 
     @classmethod
-    def load(cls, folder: str | Path) -> "LearnerMetadata":
+    def load(cls, folder: str | Path, *, kind: str | None = None) -> "LearnerMetadata":
+        """Read and check learner.json; with `kind`, refuse a learner of another kind."""
+        metadata = cls._read(folder)
+        if kind is not None and metadata.kind != kind:
+            raise LearnerFormatError(f"{folder} holds a {metadata.kind!r} learner, not a {kind!r} one.")
+        return metadata
+
+    @classmethod
+    def _read(cls, folder: str | Path) -> "LearnerMetadata":
         path = Path(folder) / LEARNER_FILE
         if not path.exists():
             raise LearnerFormatError(f"{folder} is not a learner folder: {LEARNER_FILE} is missing.")

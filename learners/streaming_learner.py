@@ -108,9 +108,7 @@ class StreamingLearner:
     def load(cls, folder: str | Path, model: nn.Module | None = None, tokenizer=None) -> "StreamingLearner":
         """Load from a folder (safetensors only), and attach to `model` (checked) when given."""
         folder = Path(folder)
-        metadata = LearnerMetadata.load(folder)
-        if metadata.kind != STREAMING_KIND:
-            raise LearnerFormatError(f"{folder} holds a {metadata.kind!r} learner, not a {STREAMING_KIND!r} one.")
+        metadata = LearnerMetadata.load(folder, kind=STREAMING_KIND)
         config = read_config(folder)
         try:
             predictor = predictor_from_config(config["predictor"])
