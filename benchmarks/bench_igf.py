@@ -109,7 +109,11 @@ def main() -> int:
     parser.add_argument("--learner", default=None,
                         help="Use this learner folder instead of building one (skips the probe comparison).")
     parser.add_argument("--out", default=str(RESULTS / "igf.json"))
+    parser.add_argument("--resume", action="store_true",
+                        help="Keep the seeds already in --out (needs --learner, the same one) and run the rest.")
     args = parser.parse_args()
+    if args.resume and not args.learner:
+        parser.error("--resume needs --learner: new seeds must use the learner the earlier ones used")
     started = time.perf_counter()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -137,7 +141,14 @@ def main() -> int:
     write(results, out)
 
     runs: dict[str, list] = {"standard": [], "igf": []}
-    for seed in range(args.seeds):
+    if args.resume and out.exists():
+        earlier = json.loads(out.read_text())
+        runs = earlier.get("runs", runs)
+        for key in ("probes",):
+            if key in earlier:
+                results[key] = earlier[key]
+        results["commands"] = [*earlier.get("commands", [earlier["command"]]), results["command"]]
+    for seed in range(len(runs["igf"]), args.seeds):
         if args.budget_minutes and (time.perf_counter() - started) / 60 > args.budget_minutes:
             break
         config = FinetuneConfig(steps=args.steps, seed=seed)
@@ -145,6 +156,7 @@ def main() -> int:
         for name, result in compare_filters(model, split, arms, config, progress=True).items():
             runs[name].append(result.to_dict())
         results["finetuning"] = summarise(runs)
+        results["runs"] = runs
         write(results, out)
         plot_perplexity_curves({name: [r["evaluations"] for r in rs] for name, rs in runs.items()},
                                out.with_name("igf_perplexity.png"),

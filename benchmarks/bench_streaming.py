@@ -135,17 +135,21 @@ def goals(summary: dict, *, lm: bool) -> dict:
 
 
 def winners(summary: dict, *, lm: bool) -> dict:
-    """The predictor and the pulled start stage to make defaults: best quality within the goal, then fastest.
+    """The predictor and the pulled start stage to make defaults.
 
-    An arm that keeps quality within the goal beats one that does not; among those, the larger
-    training-time reduction wins.
+    Among arms that keep quality within the goal, the larger training-time reduction wins; when none
+    does, the better quality wins (a default should not trade accuracy the user did not agree to give).
     """
     arms = summary["arms"]
 
+    def within(name: str) -> bool:
+        return arms[name]["score_ratio"] <= 1.02 if lm else arms[name]["score_change_points"] >= -1
+
+    def quality(name: str) -> float:
+        return -arms[name]["score_ratio"] if lm else arms[name]["score_change_points"]
+
     def key(name: str) -> tuple:
-        arm = arms[name]
-        within = arm["score_ratio"] <= 1.02 if lm else arm["score_change_points"] >= -1
-        return (within, arm["time_reduction"])
+        return (True, arms[name]["time_reduction"]) if within(name) else (False, quality(name))
 
     predictors = [f"streaming-{name}" for name in PREDICTORS if f"streaming-{name}" in arms]
     stages = [name for name in ("streaming-pulled-s2", "streaming-pulled-s1") if name in arms]
@@ -208,7 +212,7 @@ def language_modelling(args, results: dict, write, store: Path, stream_config: S
                 "streaming-pulled-s1": pulled.make_filter(start_stage=LOSS_THRESHOLD)}
         if igf is not None:
             arms["igf"] = InformationGainFilter(igf, parse_threshold(args.igf_threshold))
-        for name, context_filter in arms.items():
+        for name, context_filter in selected(arms, args.lm_arms).items():
             runs.setdefault(name, []).append(run_arm(model, initial, train, Examples(split.test), context_filter,
                                                      config, CausalLMTask()))
             print(f"lm seed {seed} {name}: {runs[name][-1]['final_score']:.3f} "
@@ -257,7 +261,7 @@ def classification(args, results: dict, write, store: Path, stream_config: Strea
         arms = {"standard": None, **fresh_filters(len(tokenizer), tokenizer.pad_token_id, stream_config),
                 "streaming-pulled-s2": pulled.make_filter(start_stage=PREDICTOR),
                 "streaming-pulled-s1": pulled.make_filter(start_stage=LOSS_THRESHOLD)}
-        for name, context_filter in arms.items():
+        for name, context_filter in selected(arms, args.cls_arms).items():
             runs.setdefault(name, []).append(run_arm(model, initial, train, task.test, context_filter, config,
                                                      SequenceClassificationTask()))
             print(f"cls seed {seed} {name}: {runs[name][-1]['final_score']:.4f} "
@@ -269,6 +273,21 @@ def classification(args, results: dict, write, store: Path, stream_config: Strea
             write()
         plot(runs, args.out.with_name("streaming_classification.png"), metric="test_accuracy",
              title="KJV Old vs New Testament, MiniLM, one epoch: quality vs compute")
+
+
+def _or(value, default):
+    return default if value is None else value
+
+
+def selected(arms: dict, names: str | None) -> dict:
+    """The arms named on the command line (all by default); standard is always run, ratios need it."""
+    if names is None:
+        return arms
+    wanted = {"standard", *names.split(",")}
+    unknown = wanted - set(arms)
+    if unknown:
+        sys.exit(f"Unknown arm(s) {sorted(unknown)}: choose from {sorted(arms)}.")
+    return {name: arm for name, arm in arms.items() if name in wanted}
 
 
 def main() -> int:
@@ -289,6 +308,12 @@ def main() -> int:
     parser.add_argument("--cls-test", type=int, default=512)
     parser.add_argument("--warmup-steps", type=int, default=StreamingConfig.warmup_steps)
     parser.add_argument("--cutoff-ratio", type=float, default=StreamingConfig.cutoff_ratio)
+    for part in ("lm", "cls"):
+        parser.add_argument(f"--{part}-warmup-steps", type=int, default=None, help=f"{part} only (default --warmup-steps).")
+        parser.add_argument(f"--{part}-cutoff-ratio", type=float, default=None, help=f"{part} only (default --cutoff-ratio).")
+        parser.add_argument(f"--{part}-arms", default=None,
+                            help=f"{part}: comma-separated arms to run (default all: standard, streaming-<predictor>, "
+                                 "streaming-pulled-s2, streaming-pulled-s1, and igf for lm with --igf-learner).")
     parser.add_argument("--igf-learner", default=None, help="An IGF learner folder for SmolLM2 to run side by side.")
     parser.add_argument("--igf-threshold", default="shifting")
     parser.add_argument("--out", type=Path, default=RESULTS / "streaming.json")
@@ -296,10 +321,12 @@ def main() -> int:
     args.kjv = args.kjv or str(Path(args.corpus).with_name("kjv.jsonl.gz"))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    stream_config = StreamingConfig(warmup_steps=args.warmup_steps, cutoff_ratio=args.cutoff_ratio)
+    stream_configs = {part: StreamingConfig(warmup_steps=_or(getattr(args, f"{part}_warmup_steps"), args.warmup_steps),
+                                            cutoff_ratio=_or(getattr(args, f"{part}_cutoff_ratio"), args.cutoff_ratio))
+                      for part in ("lm", "cls")}
     results = {"command": " ".join([Path(sys.executable).name, *sys.argv]), "date": dt.date.today().isoformat(),
                "machine": machine(), "seeds": list(range(args.seeds)), "default_predictor": DEFAULT_PREDICTOR,
-               "streaming_config": stream_config.to_dict(),
+               "streaming_config": {part: config.to_dict() for part, config in stream_configs.items()},
                "protocol": {"batch_size": args.batch_size, "lm_lr": args.lr, "cls_lr": args.cls_lr, "epochs": 1,
                             "time": "training_seconds = wall clock minus the two test evaluations"}}
 
@@ -310,9 +337,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-streaming-store-") as store:
         parts = args.parts.split(",")
         if "classification" in parts:
-            classification(args, results, write, Path(store) / "cls", stream_config)
+            classification(args, results, write, Path(store) / "cls", stream_configs["cls"])
         if "lm" in parts:
-            language_modelling(args, results, write, Path(store) / "lm", stream_config)
+            language_modelling(args, results, write, Path(store) / "lm", stream_configs["lm"])
     write()
     print(json.dumps({part: {"goals": results[part]["goals"], "winners": results[part]["winners"],
                              "arms": {n: {k: v for k, v in a.items() if k.startswith(("median_final", "backward",

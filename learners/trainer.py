@@ -1,14 +1,22 @@
-"""Drop-in filtering for Hugging Face `Trainer` scripts: wrap the training set, add one callback.
+"""Drop-in filtering for Hugging Face `Trainer` scripts, two ways.
 
-Example:
+Filters that decide from the tokens alone (IGF): wrap the training set, add one callback.
+
     >>> data = FilteredDataset(train_dataset, InformationGainFilter(learner, ShiftingThreshold()))
     >>> trainer = Trainer(model=model, args=TrainingArguments(..., max_steps=60),
     ...                   train_dataset=data, callbacks=[data.callback])
 
 The wrapper is an `IterableDataset`: rejected examples are dropped while batches are assembled, before
-the model sees them, so they cost no forward or backward pass. The callback keeps the filter's notion
-of the current optimizer step in sync with the Trainer (the shifting threshold needs it). Keep
-`dataloader_num_workers=0` (the default) so the filter runs where the callback updates it.
+the model sees them, so they cost no forward or backward pass, and every batch is full. The callback
+keeps the filter's notion of the current optimizer step in sync with the Trainer (the shifting
+threshold needs it). Keep `dataloader_num_workers=0` (the default) so the filter runs where the
+callback updates it.
+
+Filters that also need the model's losses (the streaming filter): use `FilteringTrainer` in place of
+`Trainer`.
+
+    >>> trainer = FilteringTrainer(model=model, args=args, train_dataset=train_dataset,
+    ...                            context_filter=pulled_learner.make_filter(), task=CausalLMTask())
 """
 
 from __future__ import annotations
@@ -17,9 +25,11 @@ from typing import Iterable, Iterator
 
 import torch
 from torch.utils.data import IterableDataset
-from transformers import TrainerCallback
+from transformers import Trainer, TrainerCallback
 
+from .examples import Examples
 from .filters import ContextFilter
+from .tasks import CausalLMTask, SequenceClassificationTask
 
 
 class FilterStepCallback(TrainerCallback):
@@ -72,3 +82,62 @@ class FilteredDataset(IterableDataset):
         for example, accepted in zip(chunk, keep):
             if accepted:
                 yield example
+
+
+class FilteringTrainer(Trainer):
+    """A `Trainer` whose training step asks a `ContextFilter` before the forward and before the backward pass.
+
+    Each batch the Trainer draws goes through the filter's hooks in the order the learnerhub loop uses:
+    `select_before_forward` (rejected examples cost nothing), then, when the filter wants losses, a
+    no-grad forward and `select_after_forward` (rejected examples cost a forward but no backward), then
+    a forward and backward on the survivors and `observe_training`. Unlike the learnerhub loop, survivors
+    are not buffered into full batches: a Trainer step trains on what survived of its own batch, and a
+    step where nothing survived runs no backward pass (the optimizer skips parameters without
+    gradients). Counts of what was spared are in `filter_counts` and in the Trainer's logs.
+    """
+
+    def __init__(self, *args, context_filter: ContextFilter,
+                 task: CausalLMTask | SequenceClassificationTask | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.context_filter = context_filter
+        self.task = task or CausalLMTask()
+        self.filter_counts = {"seen": 0, "skipped_before_forward": 0, "skipped_after_forward": 0,
+                              "forwarded_for_filter": 0, "trained": 0, "steps_without_backward": 0}
+
+    def training_step(self, model, inputs: dict, num_items_in_batch=None) -> torch.Tensor:
+        model.train()
+        inputs = self._prepare_inputs(inputs)
+        batch = _examples(inputs, self.task)
+        step = self.state.global_step
+        counts = self.filter_counts
+        counts["seen"] += len(batch)
+        keep = self.context_filter.select_before_forward(batch.input_ids.cpu(), step)
+        counts["skipped_before_forward"] += int((~keep).sum())
+        batch = batch[keep.to(batch.input_ids.device)]
+        if len(batch) and self.context_filter.wants_losses(step):
+            with torch.no_grad(), self.compute_loss_context_manager():
+                losses = self.task.losses(model, batch).float().cpu()
+            counts["forwarded_for_filter"] += len(batch)
+            keep = self.context_filter.select_after_forward(batch.input_ids.cpu(), losses, step)
+            counts["skipped_after_forward"] += int((~keep).sum())
+            batch = batch[keep.to(batch.input_ids.device)]
+        if not len(batch):
+            counts["steps_without_backward"] += 1
+            return torch.zeros((), device=self.args.device)
+        with self.compute_loss_context_manager():
+            losses = self.task.losses(model, batch)
+        loss = losses.mean() / self.current_gradient_accumulation_steps
+        self.accelerator.backward(loss)
+        counts["trained"] += len(batch)
+        self.context_filter.observe_training(batch.input_ids.cpu(), losses.detach().float().cpu(), step)
+        return loss.detach()
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        logs = {**logs, **{f"filter/{key}": value for key, value in self.filter_counts.items()}}
+        super().log(logs, start_time)
+
+
+def _examples(inputs: dict, task) -> Examples:
+    """The Trainer's collated batch as `Examples`; classification needs its class labels."""
+    labels = inputs.get("labels") if isinstance(task, SequenceClassificationTask) else None
+    return Examples(inputs["input_ids"], labels, inputs.get("attention_mask"))

@@ -5,7 +5,10 @@ from conftest import ForwardRecorder
 from transformers import Trainer, TrainingArguments
 
 from learners.filters import ConstantThreshold, InformationGainFilter
-from learners.trainer import FilteredDataset
+from learners.meta_predictors import make_predictor
+from learners.streaming import LOSS_THRESHOLD, PREDICTOR, StreamingConfig, StreamingFilter
+from learners.tasks import CausalLMTask
+from learners.trainer import FilteredDataset, FilteringTrainer
 
 
 def test_trainer_trains_only_on_accepted_examples(tmp_path, tiny_gpt2, tokenizer, random_learner):
@@ -31,3 +34,74 @@ def test_trainer_trains_only_on_accepted_examples(tmp_path, tiny_gpt2, tokenizer
     counts = data.counts()
     assert counts["skipped"] > 0 and counts["seen"] == counts["accepted"] + counts["skipped"]
     assert data.step == 4   # the callback kept the filter in step with the Trainer
+
+
+def trainer_args(tmp_path, steps: int, batch_size: int = 8):
+    return TrainingArguments(output_dir=str(tmp_path / "out"), max_steps=steps, per_device_train_batch_size=batch_size,
+                             learning_rate=1e-3, report_to=[], save_strategy="no", logging_steps=1,
+                             use_cpu=True, disable_tqdm=True)
+
+
+def lm_examples(tokenizer, count: int, seed: int = 0) -> list[dict]:
+    ids = torch.randint(0, len(tokenizer), (count, 16), generator=torch.Generator().manual_seed(seed))
+    return [{"input_ids": row, "labels": row.clone()} for row in ids]
+
+
+class GradRecorder(ForwardRecorder):
+    """Also records whether each forward pass builds a graph (training) or not (the filter's scoring)."""
+
+    def __call__(self, module, args, kwargs):
+        super().__call__(module, args, kwargs)
+        self.batches[-1] = (self.batches[-1], torch.is_grad_enabled())
+
+
+def test_streaming_filter_in_a_trainer_spares_backward_passes_under_the_threshold(tmp_path, tiny_gpt2, tokenizer):
+    streaming = StreamingFilter(make_predictor("bernoulli_nb", vocab_size=len(tokenizer)),
+                                StreamingConfig(warmup_steps=3, threshold_window=16, min_predictor_examples=10 ** 6))
+    under_threshold = []
+    original = streaming.select_after_forward
+
+    def spy(input_ids, losses, step):
+        keep = original(input_ids, losses, step)
+        under_threshold.append(input_ids[~keep])
+        return keep
+
+    streaming.select_after_forward = spy
+    recorder = GradRecorder(tiny_gpt2)
+    trainer = FilteringTrainer(model=tiny_gpt2, args=trainer_args(tmp_path, 12), train_dataset=lm_examples(tokenizer, 96),
+                               context_filter=streaming, task=CausalLMTask())
+    try:
+        trainer.train()
+    finally:
+        recorder.handle.remove()
+    counts = trainer.filter_counts
+    trained = torch.cat([batch for batch, grad in recorder.batches if grad])
+    assert streaming.stage == LOSS_THRESHOLD and streaming.counts["warmup_trained"] == 24
+    assert counts["seen"] == 96 and counts["forwarded_for_filter"] == 96 - 24
+    assert counts["skipped_after_forward"] == streaming.counts["skipped_backward"] > 0
+    assert len(trained) == counts["trained"] == 96 - counts["skipped_after_forward"]
+    skipped = {tuple(row) for row in torch.cat(under_threshold).tolist()}
+    assert not skipped & {tuple(row) for row in trained.tolist()}   # under the threshold: never a backward pass
+    assert any(key.startswith("filter/") for key in trainer.state.log_history[0])
+
+
+def test_pulled_streaming_filter_in_a_trainer_skips_forward_passes(tmp_path, tiny_gpt2, tokenizer):
+    examples = lm_examples(tokenizer, 64, seed=1)
+    ids = torch.stack([e["input_ids"] for e in examples])
+    predictor = make_predictor("bernoulli_nb", vocab_size=len(tokenizer))
+    predictor.update(ids, torch.rand(len(ids), generator=torch.Generator().manual_seed(0)) < 0.5)
+    streaming = StreamingFilter(predictor, StreamingConfig(explore_fraction=0.0), start_stage=PREDICTOR, threshold=0.0)
+    recorder = GradRecorder(tiny_gpt2)
+    trainer = FilteringTrainer(model=tiny_gpt2, args=trainer_args(tmp_path, 8), train_dataset=examples,
+                               context_filter=streaming, task=CausalLMTask())
+    try:
+        trainer.train()
+    finally:
+        recorder.handle.remove()
+    counts = trainer.filter_counts
+    expected = (predictor.predict_proba(ids) >= 0.5).sum()   # what the (frozen-in-decisions) predictor lets through
+    forwarded = torch.cat([batch for batch, _ in recorder.batches])
+    assert counts["skipped_before_forward"] > 10 and counts["skipped_after_forward"] == 0
+    assert counts["forwarded_for_filter"] == counts["trained"] == 64 - counts["skipped_before_forward"]
+    assert len(forwarded) == 2 * counts["trained"]   # a scoring forward and a training forward, nothing for the skipped
+    assert abs(counts["trained"] - int(expected)) <= 16   # the predictor keeps learning online, so only roughly
