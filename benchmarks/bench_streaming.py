@@ -309,8 +309,10 @@ def main() -> int:
     parser.add_argument("--warmup-steps", type=int, default=StreamingConfig.warmup_steps)
     parser.add_argument("--cutoff-ratio", type=float, default=StreamingConfig.cutoff_ratio)
     for part in ("lm", "cls"):
-        parser.add_argument(f"--{part}-warmup-steps", type=int, default=None, help=f"{part} only (default --warmup-steps).")
-        parser.add_argument(f"--{part}-cutoff-ratio", type=float, default=None, help=f"{part} only (default --cutoff-ratio).")
+        parser.add_argument(f"--{part}-warmup-steps", type=int, default=None,
+                            help=f"{part} only (default --warmup-steps).")
+        parser.add_argument(f"--{part}-cutoff-ratio", type=float, default=None,
+                            help=f"{part} only (default --cutoff-ratio).")
         parser.add_argument(f"--{part}-arms", default=None,
                             help=f"{part}: comma-separated arms to run (default all: standard, streaming-<predictor>, "
                                  "streaming-pulled-s2, streaming-pulled-s1, and igf for lm with --igf-learner).")

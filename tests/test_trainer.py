@@ -68,8 +68,8 @@ def test_streaming_filter_in_a_trainer_spares_backward_passes_under_the_threshol
 
     streaming.select_after_forward = spy
     recorder = GradRecorder(tiny_gpt2)
-    trainer = FilteringTrainer(model=tiny_gpt2, args=trainer_args(tmp_path, 12), train_dataset=lm_examples(tokenizer, 96),
-                               context_filter=streaming, task=CausalLMTask())
+    trainer = FilteringTrainer(model=tiny_gpt2, args=trainer_args(tmp_path, 12),
+                               train_dataset=lm_examples(tokenizer, 96), context_filter=streaming, task=CausalLMTask())
     try:
         trainer.train()
     finally:
