@@ -24,7 +24,7 @@ _EXPORTS = {
     "FinetuneConfig": "finetuning", "FinetuneResult": "finetuning", "finetune": "finetuning",
     "InformationGainLearner": "learner", "load_learner": "loading",
     "ExactInformationGainProbe": "probes", "FastInformationGainProbe": "probes",
-    "FilteredDataset": "trainer",
+    "FilteredDataset": "trainer", "FilteringTrainer": "trainer",
     "BernoulliNaiveBayes": "meta_predictors", "HashedLogisticRegression": "meta_predictors",
     "make_predictor": "meta_predictors",
     "StreamingConfig": "streaming", "StreamingFilter": "streaming",
