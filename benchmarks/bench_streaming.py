@@ -158,23 +158,26 @@ def winners(summary: dict, *, lm: bool) -> dict:
 
 
 def plot(runs: dict[str, list], path: Path, *, metric: str, title: str) -> None:
+    """Quality against compute, two ways: training seconds, and examples trained on (backward passes)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(7, 4.5), dpi=120)
-    for name, rs in runs.items():
-        x = [r["training_seconds"] for r in rs]
-        y = [r["final_score"] for r in rs]
-        points = axes.scatter(x, y, alpha=0.35)
-        axes.scatter([statistics.median(x)], [statistics.median(y)], color=points.get_facecolor()[0], alpha=1,
-                     marker="D", s=60, edgecolor="black", label=f"{name} (median of {len(rs)})")
-    axes.set_xlabel("training seconds (one epoch, test evaluations excluded)")
-    axes.set_ylabel(metric.replace("_", " "))
-    axes.set_title(title)
-    axes.grid(alpha=0.3)
-    axes.legend(fontsize=7)
+    figure, panels = plt.subplots(1, 2, figsize=(11, 4.5), dpi=120, sharey=True)
+    for axes, key, label in ((panels[0], "training_seconds", "training seconds (test evaluations excluded)"),
+                             (panels[1], "lm_backward_contexts", "examples trained on (backward passes)")):
+        for name, rs in runs.items():
+            x = [r[key] for r in rs]
+            y = [r["final_score"] for r in rs]
+            points = axes.scatter(x, y, alpha=0.35)
+            axes.scatter([statistics.median(x)], [statistics.median(y)], color=points.get_facecolor()[0], alpha=1,
+                         marker="D", s=60, edgecolor="black", label=f"{name} (median of {len(rs)})")
+        axes.set_xlabel(label)
+        axes.grid(alpha=0.3)
+    panels[0].set_ylabel(metric.replace("_", " "))
+    panels[1].legend(fontsize=7)
+    figure.suptitle(title)
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
@@ -222,8 +225,9 @@ def language_modelling(args, results: dict, write, store: Path, stream_config: S
             results["lm"]["winners"] = winners(results["lm"]["summary"], lm=True)
             results["lm"]["runs"] = runs
             write()
+        versus = " vs IGF" if igf is not None else ""
         plot(runs, args.out.with_name("streaming_lm.png"), metric="test_perplexity",
-             title=f"{corpus.name}, SmolLM2-135M, one epoch: quality vs compute")
+             title=f"{corpus.name}, SmolLM2-135M, one epoch: streaming filter{versus}, quality vs compute")
 
 
 def classification(args, results: dict, write, store: Path, stream_config: StreamingConfig) -> None:
