@@ -105,3 +105,35 @@ def test_pulled_streaming_filter_in_a_trainer_skips_forward_passes(tmp_path, tin
     assert counts["forwarded_for_filter"] == counts["trained"] == 64 - counts["skipped_before_forward"]
     assert len(forwarded) == 2 * counts["trained"]   # a scoring forward and a training forward, nothing for the skipped
     assert abs(counts["trained"] - int(expected)) <= 16   # the predictor keeps learning online, so only roughly
+
+
+def test_filtering_trainer_fine_tunes_a_sequence_classifier(tmp_path, tokenizer):
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from learners.tasks import SequenceClassificationTask
+
+    torch.manual_seed(0)
+    model = BertForSequenceClassification(BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2,
+                                                     num_attention_heads=2, intermediate_size=64, num_labels=2))
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.randint(0, 2, (160,), generator=generator)
+    ids = torch.randint(3, 100, (160, 12), generator=generator)
+    ids[:, 0] = 100 + labels     # the label is readable from the first token
+    mask = torch.ones_like(ids)
+    mask[::2, 8:] = 0            # every other example is padded
+    ids[mask == 0] = 1
+    examples = [{"input_ids": i, "attention_mask": m, "labels": y} for i, m, y in zip(ids, mask, labels)]
+    streaming = StreamingFilter(make_predictor("hashed_logistic", vocab_size=len(tokenizer), pad_token_id=1),
+                                StreamingConfig(warmup_steps=4, threshold_window=32, min_predictor_examples=10 ** 6))
+    before = model.classifier.weight.detach().clone()
+    args = TrainingArguments(output_dir=str(tmp_path / "out"), max_steps=20, per_device_train_batch_size=8,
+                             learning_rate=3e-3, report_to=[], save_strategy="no", use_cpu=True, disable_tqdm=True)
+    trainer = FilteringTrainer(model=model, args=args, train_dataset=examples, context_filter=streaming,
+                               task=SequenceClassificationTask())
+    trainer.train()
+    counts = trainer.filter_counts
+    assert counts["seen"] == 160 and streaming.stage == LOSS_THRESHOLD
+    assert 0 < counts["trained"] < 160 and counts["skipped_after_forward"] == streaming.counts["skipped_backward"] > 0
+    assert not torch.equal(model.classifier.weight, before)
+    logits = model(input_ids=ids, attention_mask=mask).logits
+    assert (logits.argmax(-1) == labels).float().mean() > 0.8   # it learned from the examples it kept
