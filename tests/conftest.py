@@ -122,3 +122,21 @@ class ForwardRecorder:
     @property
     def rows(self):
         return torch.cat(self.batches) if self.batches else torch.empty(0, dtype=torch.long)
+
+
+def tiny_bert_classifier(tokenizer, seed: int = 0):
+    """A two-label BERT sequence classifier small enough to train in seconds."""
+    from transformers import BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(seed)
+    return BertForSequenceClassification(BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2,
+                                                    num_attention_heads=2, intermediate_size=64, num_labels=2))
+
+
+def marker_labelled_ids(count: int, length: int = 12, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random token ids (3..99) whose label (0 or 1) is readable from the first token (100 + label)."""
+    generator = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, 2, (count,), generator=generator)
+    ids = torch.randint(3, 100, (count, length), generator=generator)
+    ids[:, 0] = 100 + labels
+    return ids, labels

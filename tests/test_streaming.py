@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from conftest import ForwardRecorder
+from conftest import ForwardRecorder, marker_labelled_ids, tiny_bert_classifier
 
 from learners.contexts import TokenizedCorpus
 from learners.corpus import load_corpus
@@ -170,18 +170,11 @@ def test_stage_two_skips_forward_passes_and_works_with_frozen_layers(tiny_gpt2, 
 
 
 def test_classification_with_padding_one_epoch(tokenizer):
-    from transformers import BertConfig, BertForSequenceClassification
-
     from learners.tasks import SequenceClassificationTask
 
-    torch.manual_seed(0)
-    model = BertForSequenceClassification(BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2,
-                                                     num_attention_heads=2, intermediate_size=64, num_labels=2))
-    generator = torch.Generator().manual_seed(0)
-    labels = torch.randint(0, 2, (256,), generator=generator)
-    ids = torch.randint(3, 100, (256, 12), generator=generator)
-    ids[:, 0] = 100 + labels     # the label is readable from the first token
-    lengths = torch.randint(6, 13, (256,), generator=generator)
+    model = tiny_bert_classifier(tokenizer)
+    ids, labels = marker_labelled_ids(256)
+    lengths = torch.randint(6, 13, (256,), generator=torch.Generator().manual_seed(1))
     mask = (torch.arange(12)[None] < lengths[:, None]).long()
     ids[mask == 0] = 1           # pad id 1
     train, test = Examples(ids[:192], labels[:192], mask[:192]), Examples(ids[192:], labels[192:], mask[192:])

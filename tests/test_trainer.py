@@ -1,7 +1,7 @@
 """IGF as a drop-in for a Hugging Face Trainer script."""
 
 import torch
-from conftest import ForwardRecorder
+from conftest import ForwardRecorder, marker_labelled_ids, tiny_bert_classifier
 from transformers import Trainer, TrainingArguments
 
 from learners.filters import ConstantThreshold, InformationGainFilter
@@ -108,17 +108,10 @@ def test_pulled_streaming_filter_in_a_trainer_skips_forward_passes(tmp_path, tin
 
 
 def test_filtering_trainer_fine_tunes_a_sequence_classifier(tmp_path, tokenizer):
-    from transformers import BertConfig, BertForSequenceClassification
-
     from learners.tasks import SequenceClassificationTask
 
-    torch.manual_seed(0)
-    model = BertForSequenceClassification(BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2,
-                                                     num_attention_heads=2, intermediate_size=64, num_labels=2))
-    generator = torch.Generator().manual_seed(0)
-    labels = torch.randint(0, 2, (160,), generator=generator)
-    ids = torch.randint(3, 100, (160, 12), generator=generator)
-    ids[:, 0] = 100 + labels     # the label is readable from the first token
+    model = tiny_bert_classifier(tokenizer)
+    ids, labels = marker_labelled_ids(160)
     mask = torch.ones_like(ids)
     mask[::2, 8:] = 0            # every other example is padded
     ids[mask == 0] = 1
