@@ -128,6 +128,11 @@ def main() -> int:
                             "lr": 5e-5, "max_grad_norm": 3.0, "steps": args.steps, "eval_every": 10,
                             "threshold": parse_threshold(args.threshold).describe()}}
 
+    earlier = json.loads(out.read_text()) if args.resume and out.exists() else None   # read before any write
+    if earlier:
+        results["commands"] = [*earlier.get("commands", [earlier["command"]]), results["command"]]
+        if "probes" in earlier:
+            results["probes"] = earlier["probes"]
     if args.learner:
         learner = load_learner(args.learner, model, tokenizer)
     else:
@@ -141,13 +146,8 @@ def main() -> int:
     write(results, out)
 
     runs: dict[str, list] = {"standard": [], "igf": []}
-    if args.resume and out.exists():
-        earlier = json.loads(out.read_text())
+    if earlier:
         runs = earlier.get("runs", runs)
-        for key in ("probes",):
-            if key in earlier:
-                results[key] = earlier[key]
-        results["commands"] = [*earlier.get("commands", [earlier["command"]]), results["command"]]
     for seed in range(len(runs["igf"]), args.seeds):
         if args.budget_minutes and (time.perf_counter() - started) / 60 > args.budget_minutes:
             break
