@@ -5,7 +5,10 @@ Examples arrive as a stream (one epoch over a fixed budget) and pass three stage
 - stage 0, warm-up: train on everything for `warmup_steps` optimizer steps and record each trained
   example's loss. The loss threshold is the mean of the last `threshold_window` of them (the
   authors' code: 128), frozen when stage 0 ends. The warm-up examples, labelled with that threshold,
-  are the meta predictor's first lessons.
+  are the meta predictor's first lessons. With `plateau_tolerance` set, stage 0 goes on past
+  `warmup_steps` until the loss stops falling (the last window's mean is within that fraction of the
+  window before it) or `max_warmup_steps` is reached: a threshold taken while the loss still falls
+  fast is a random model's loss, and stage 1 would then train on misclassified examples only.
 - stage 1: forward every example; those with loss at or under the threshold skip the backward pass,
   the rest are trained on in full batches. The meta predictor learns "loss above threshold" from
   every forwarded example.
@@ -47,6 +50,8 @@ class StreamingConfig:
 
     warmup_steps: int = 8
     threshold_window: int = 128
+    plateau_tolerance: float | None = None
+    max_warmup_steps: int | None = None
     cutoff_ratio: float = 1.0
     cutoff_window: int = 128
     min_predictor_examples: int = 256
@@ -75,7 +80,7 @@ class StreamingFilter(ContextFilter):
         self.start_stage = start_stage
         self.threshold = threshold
         self.transitions: list[dict] = []
-        self._warmup_losses: deque[float] = deque(maxlen=self.config.threshold_window)
+        self._warmup_losses: deque[float] = deque(maxlen=2 * self.config.threshold_window)
         self._warmup_examples: list[tuple[torch.Tensor, torch.Tensor]] = []
         self._recent_losses: deque[float] = deque(maxlen=self.config.cutoff_window)
         self._generator = torch.Generator().manual_seed(self.config.seed)
@@ -115,14 +120,32 @@ class StreamingFilter(ContextFilter):
         self.counts["warmup_trained"] += len(losses)
         self._warmup_losses.extend(losses.float().tolist())
         self._warmup_examples.append((input_ids, losses.float()))
-        if step + 1 >= self.config.warmup_steps:
+        if self.warmup_done(step + 1):
             self.end_warmup(step + 1)
 
     # -- stages -----------------------------------------------------------------------------------
 
+    def warmup_done(self, steps: int) -> bool:
+        """After `warmup_steps`; with a plateau tolerance, also once the loss has stopped falling."""
+        config = self.config
+        if steps < config.warmup_steps:
+            return False
+        capped = config.max_warmup_steps is not None and steps >= config.max_warmup_steps
+        return config.plateau_tolerance is None or capped or self.loss_plateaued()
+
+    def loss_plateaued(self) -> bool:
+        """The last window of trained losses is no more than `plateau_tolerance` (relative) under the one before."""
+        window = self.config.threshold_window
+        if len(self._warmup_losses) < 2 * window:
+            return False
+        losses = list(self._warmup_losses)
+        previous, recent = sum(losses[:window]) / window, sum(losses[window:]) / window
+        return recent >= previous * (1 - self.config.plateau_tolerance)
+
     def end_warmup(self, step: int) -> None:
         """Freeze the threshold at the running mean, and teach the predictor the warm-up examples."""
-        self.threshold = sum(self._warmup_losses) / len(self._warmup_losses)
+        recent = list(self._warmup_losses)[-self.config.threshold_window:]
+        self.threshold = sum(recent) / len(recent)
         for input_ids, losses in self._warmup_examples:
             self._learn(input_ids, losses > self.threshold)
         self._warmup_examples.clear()

@@ -80,6 +80,26 @@ def test_threshold_is_the_running_mean_of_the_last_window_of_warmup_losses():
     assert streaming.counts["predictor_examples"] == 12   # the warm-up examples, labelled by the threshold
 
 
+
+def test_a_plateau_warmup_lasts_until_the_loss_stops_falling():
+    config = StreamingConfig(warmup_steps=2, threshold_window=4, plateau_tolerance=0.1)
+    streaming = StreamingFilter(BernoulliNaiveBayes(50), config)
+    ids = torch.randint(0, 50, (4, 8))
+    # window means 4.0, 2.0 (falling by half), 1.5 (by a quarter), 1.4 (by under a tenth: the plateau)
+    for step, level in enumerate([4.0, 2.0, 1.5, 1.4]):
+        assert streaming.stage == WARMUP, f"warm-up ended early, at step {step}"
+        streaming.observe_training(ids, torch.full((4,), level), step)
+    assert streaming.stage == LOSS_THRESHOLD and streaming.transitions[0]["step"] == 4
+    assert streaming.threshold == pytest.approx(1.4)   # the last window, not the two compared
+
+
+def test_a_plateau_warmup_stops_at_its_cap_while_the_loss_still_falls():
+    config = StreamingConfig(warmup_steps=1, threshold_window=4, plateau_tolerance=0.01, max_warmup_steps=3)
+    streaming = StreamingFilter(BernoulliNaiveBayes(50), config)
+    for step, level in enumerate([8.0, 4.0, 2.0]):
+        streaming.observe_training(torch.randint(0, 50, (4, 8)), torch.full((4,), level), step)
+    assert streaming.stage == LOSS_THRESHOLD and streaming.threshold == pytest.approx(2.0)
+
 def test_stage_two_starts_exactly_when_the_recent_loss_reaches_the_cutoff():
     config = StreamingConfig(cutoff_ratio=0.8, cutoff_window=4, min_predictor_examples=0)
     streaming = StreamingFilter(BernoulliNaiveBayes(50), config, start_stage=LOSS_THRESHOLD, threshold=2.0)
