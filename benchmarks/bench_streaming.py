@@ -312,11 +312,16 @@ def main() -> int:
     parser.add_argument("--cls-test", type=int, default=512)
     parser.add_argument("--warmup-steps", type=int, default=StreamingConfig.warmup_steps)
     parser.add_argument("--cutoff-ratio", type=float, default=StreamingConfig.cutoff_ratio)
+    parser.add_argument("--warmup-plateau", type=float, default=StreamingConfig.plateau_tolerance,
+                        help="Warm up past --warmup-steps until the loss stops falling (StreamingConfig).")
+    parser.add_argument("--max-warmup-steps", type=int, default=StreamingConfig.max_warmup_steps)
     for part in ("lm", "cls"):
         parser.add_argument(f"--{part}-warmup-steps", type=int, default=None,
                             help=f"{part} only (default --warmup-steps).")
         parser.add_argument(f"--{part}-cutoff-ratio", type=float, default=None,
                             help=f"{part} only (default --cutoff-ratio).")
+        parser.add_argument(f"--{part}-warmup-plateau", type=float, default=None,
+                            help=f"{part} only (default --warmup-plateau).")
         parser.add_argument(f"--{part}-arms", default=None,
                             help=f"{part}: comma-separated arms to run (default all: standard, streaming-<predictor>, "
                                  "streaming-pulled-s2, streaming-pulled-s1, and igf for lm with --igf-learner).")
@@ -328,7 +333,10 @@ def main() -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     stream_configs = {part: StreamingConfig(warmup_steps=_or(getattr(args, f"{part}_warmup_steps"), args.warmup_steps),
-                                            cutoff_ratio=_or(getattr(args, f"{part}_cutoff_ratio"), args.cutoff_ratio))
+                                            cutoff_ratio=_or(getattr(args, f"{part}_cutoff_ratio"), args.cutoff_ratio),
+                                            plateau_tolerance=_or(getattr(args, f"{part}_warmup_plateau"),
+                                                                  args.warmup_plateau),
+                                            max_warmup_steps=args.max_warmup_steps)
                       for part in ("lm", "cls")}
     results = {"command": " ".join([Path(sys.executable).name, *sys.argv]), "date": dt.date.today().isoformat(),
                "machine": machine(), "seeds": list(range(args.seeds)), "default_predictor": DEFAULT_PREDICTOR,

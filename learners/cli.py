@@ -16,8 +16,9 @@ PREDICTOR_NAMES = ("bernoulli_nb", "hashed_logistic")  # learners.meta_predictor
 
 def _add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", default=str(SAMPLE_CORPUS),
-                        help="JSONL ({\"text\": ...} a line, .gz allowed), a text file (blank lines separate documents), "
-                             "a folder of .txt/.md files, or a `datasets` folder/.parquet/.csv/.arrow file. "
+                        help="JSONL ({\"text\": ...} a line, .gz allowed), a text file (blank lines separate "
+                             "documents), a folder of .txt/.md files, or a `datasets` folder/.parquet/.csv/.arrow "
+                             "file. "
                              "Default: the bundled King James Bible sample (149 chapters, public domain).")
     parser.add_argument("--corpus-name", help="Name the learner is published under (default: the file name).")
     parser.add_argument("--text-field", default="text", help="JSON field or dataset column holding the text.")
@@ -53,6 +54,10 @@ def _add_streaming_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--examples", type=int, default=1024,
                        help="build --kind streaming: contexts streamed once through the filter to train the predictor.")
     group.add_argument("--warmup-steps", type=int, default=None, help="Stage-0 optimizer steps (default 8).")
+    group.add_argument("--warmup-plateau", type=float, default=None, metavar="TOLERANCE",
+                       help="Go on warming up past --warmup-steps until the loss falls by less than this fraction "
+                            "per window of 128 examples (e.g. 0.05), so the threshold is a converged loss.")
+    group.add_argument("--max-warmup-steps", type=int, default=None, help="Cap on a --warmup-plateau warm-up.")
     group.add_argument("--cutoff-ratio", type=float, default=None,
                        help="Stage 2 starts when the recent loss falls to this x the threshold (default 1.0).")
     group.add_argument("--start-stage", type=int, choices=[1, 2], default=None,
@@ -146,6 +151,10 @@ def _streaming_config(args):
         config.warmup_steps = args.warmup_steps
     if args.cutoff_ratio is not None:
         config.cutoff_ratio = args.cutoff_ratio
+    if args.warmup_plateau is not None:
+        config.plateau_tolerance = args.warmup_plateau
+    if args.max_warmup_steps is not None:
+        config.max_warmup_steps = args.max_warmup_steps
     return config
 
 
@@ -177,13 +186,25 @@ def run_build_streaming(args) -> int:
               "usable_documents": len(tokenized.documents)}
     learner = build_streaming_learner(model, tokenizer, train, base_model=ref, corpus=record, config=config,
                                       progress=True)
-    folder = learner.save(args.out)
+    folder = _save_with_card(learner, args.out)
     metrics, probe = learner.metadata.metrics, learner.metadata.probe
     print(f"Wrote {learner.kind} learner for corpus {corpus.name!r} on {ref.model_id} to {folder}\n"
           f"  threshold {metrics['threshold']:.3f}, predictor {config.predictor} (online accuracy "
           f"{metrics['predictor_accuracy']:.3f}), trained on {probe['trained_examples']} of {probe['examples']} "
           f"contexts, ended in stage {probe['final_stage']}")
     return 0
+
+
+def _save_with_card(learner, out: str) -> Path:
+    """Save the learner and give its folder the real model card (marked unpublished), not the generic one."""
+    from registry.naming import repository_name
+    from registry.staging import write_folder_card
+
+    folder = learner.save(out)
+    metadata = learner.metadata
+    name = repository_name(metadata.kind, metadata.base_model.get("model_id", "model"), metadata.corpus["name"])
+    write_folder_card(folder, metadata, repo_id=name, version=None)
+    return folder
 
 
 def run_build(args) -> int:
@@ -197,7 +218,7 @@ def run_build(args) -> int:
     learner = build_information_gain_learner(model, tokenizer, corpus, ref, _build_config(args),
                                              accelerator=accelerator, progress=True)
     if accelerator.is_main_process:
-        folder = learner.save(args.out)
+        folder = _save_with_card(learner, args.out)
         metrics = learner.metadata.metrics
         print(f"Wrote {learner.kind} learner for corpus {corpus.name!r} on {ref.model_id} to {folder}\n"
               f"  pairs {metrics['pairs']}, probe {learner.metadata.probe['name']} ({metrics['probe_seconds']:.1f} s), "
