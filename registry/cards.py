@@ -45,9 +45,12 @@ def eval_results(metadata: LearnerMetadata) -> list[EvalResult]:
     return results
 
 
-def render_card(metadata: LearnerMetadata, *, repo_id: str, version: str, plots: list[str] = (),
+def render_card(metadata: LearnerMetadata, *, repo_id: str, version: str | None, plots: list[str] = (),
                 parameters: int | None = None) -> ModelCard:
-    """The card of `repo_id` at `version`; `plots` are paths (relative to the repo) of images to show."""
+    """The card of `repo_id` at `version` (None: a built folder not yet published).
+
+    `plots` are paths (relative to the folder) of images to show.
+    """
     base = metadata.base_model
     corpus = metadata.corpus
     model_id = base.get("model_id") or base.get("name_or_path") or "unknown"

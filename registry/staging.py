@@ -66,17 +66,22 @@ def stage_learner(source: Path, workdir: Path, *, version: str, org: str) -> Sta
     name = repository_name(metadata.kind, metadata.base_model.get("model_id", "model"), metadata.corpus["name"])
     for file in (CONFIG_FILE, WEIGHTS_FILE, LEARNER_FILE):
         shutil.copyfile(source / file, workdir / file)
-    plots = []
     if (source / ASSETS_DIR).is_dir():
         shutil.copytree(source / ASSETS_DIR, workdir / ASSETS_DIR)
-        plots = sorted(p.relative_to(workdir).as_posix() for p in (workdir / ASSETS_DIR).rglob("*")
-                       if p.suffix.lower() in PLOT_SUFFIXES)
-    card = render_card(metadata, repo_id=f"{org}/{name}", version=version, plots=plots,
-                       parameters=count_parameters(workdir / WEIGHTS_FILE))
-    write_card(workdir, card)
+    write_folder_card(workdir, metadata, repo_id=f"{org}/{name}", version=version)
     manifest = Manifest.of_folder(workdir, repo_id=f"{org}/{name}", version=version)
     manifest.write(workdir)
     return StagedLearner(workdir, metadata, org, name, version, manifest)
+
+
+def write_folder_card(folder: Path, metadata: LearnerMetadata, *, repo_id: str, version: str | None) -> None:
+    """README.md for a learner folder, showing its assets/ plots; version None: built, not yet published."""
+    plots = []
+    if (folder / ASSETS_DIR).is_dir():
+        plots = sorted(p.relative_to(folder).as_posix() for p in (folder / ASSETS_DIR).rglob("*")
+                       if p.suffix.lower() in PLOT_SUFFIXES)
+    write_card(folder, render_card(metadata, repo_id=repo_id, version=version, plots=plots,
+                                   parameters=count_parameters(folder / WEIGHTS_FILE)))
 
 
 def count_parameters(weights: Path) -> int | None:

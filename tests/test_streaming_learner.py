@@ -126,6 +126,10 @@ def test_cli_builds_a_streaming_learner_and_finetunes_with_it(tmp_path, tiny_mod
     assert main(["build", "--kind", "streaming", "--out", str(out), "--examples", "96", "--warmup-steps", "2",
                  "--predictor", "bernoulli_nb", *tiny]) == 0
     assert json.loads((out / "learner.json").read_text())["kind"] == "streaming"
+    card = (out / "README.md").read_text()   # the real card, marked unpublished, not the mixin's generic one
+    assert card.startswith("---") and "\n# streaming-" in card and "not yet published" in card
+    assert "learnerhub publish" in card
+    assert "--version 1.0.0" in card and 'version="' not in card and "threshold" in card
     capsys.readouterr()
     assert main(["finetune", "--learner", str(out), "--streaming", "--contexts", "48", "--batch-size", "4",
                  "--warmup-steps", "2", "--eval-every", "100", "--json", *tiny]) == 0
