@@ -20,9 +20,12 @@ Examples arrive as a stream (one epoch over a fixed budget) and pass three stage
 
 The cutoff (stage 1 -> 2): the model's recent loss on the stream, the mean over the last
 `cutoff_window` forwarded examples (all of them, not only the trained ones, which are above the
-threshold by construction), falls to `cutoff_ratio` x threshold, and the predictor has learned from
-at least `min_predictor_examples` examples. A filter made from a pulled learner starts in stage 1
-or 2 with the saved threshold and the warm predictor.
+threshold by construction), falls to `cutoff_ratio` x threshold, the predictor has learned from
+at least `min_predictor_examples` examples, and its recent balanced accuracy (the mean of its recall on
+important and on unimportant examples, over the last `cutoff_window` it scored before learning from
+them) is at least `min_predictor_balanced_accuracy` (our addition): a predictor no better than a coin
+would skip important examples as often as unimportant ones, and stage 1 alone is then the better deal.
+A filter made from a pulled learner starts in stage 1 or 2 with the saved threshold and the warm predictor.
 
 Example:
     >>> streaming = StreamingFilter(make_predictor("hashed_logistic", vocab_size=len(tokenizer)))
@@ -55,6 +58,7 @@ class StreamingConfig:
     cutoff_ratio: float = 1.0
     cutoff_window: int = 128
     min_predictor_examples: int = 256
+    min_predictor_balanced_accuracy: float = 0.0
     decision_probability: float = 0.5
     explore_fraction: float = 0.1
     seed: int = 0
@@ -83,6 +87,7 @@ class StreamingFilter(ContextFilter):
         self._warmup_losses: deque[float] = deque(maxlen=2 * self.config.threshold_window)
         self._warmup_examples: list[tuple[torch.Tensor, torch.Tensor]] = []
         self._recent_losses: deque[float] = deque(maxlen=self.config.cutoff_window)
+        self._recent_calls: deque[tuple[bool, bool]] = deque(maxlen=self.config.cutoff_window)  # (said, was)
         self._generator = torch.Generator().manual_seed(self.config.seed)
         self.counts = {"warmup_trained": 0, "forwarded": 0, "above_threshold": 0, "skipped_backward": 0,
                        "skipped_forward": 0, "explored": 0, "predictor_examples": 0, "predictor_correct": 0,
@@ -165,7 +170,16 @@ class StreamingFilter(ContextFilter):
     def cutoff_reached(self) -> bool:
         recent = self.recent_loss()
         return (recent is not None and recent <= self.cutoff
-                and self.counts["predictor_examples"] >= self.config.min_predictor_examples)
+                and self.counts["predictor_examples"] >= self.config.min_predictor_examples
+                and self.recent_balanced_accuracy() >= self.config.min_predictor_balanced_accuracy)
+
+    def recent_balanced_accuracy(self) -> float:
+        """Mean recall on important and unimportant examples lately (a class not seen counts as a coin: 0.5)."""
+        recalls = []
+        for important in (True, False):
+            said = [s for s, was in self._recent_calls if was == important]
+            recalls.append(sum(s == important for s in said) / len(said) if said else 0.5)
+        return sum(recalls) / 2
 
     def _enter(self, stage: int, step: int) -> None:
         self.transitions.append({"from": self.stage, "to": stage, "step": step,
@@ -174,7 +188,9 @@ class StreamingFilter(ContextFilter):
 
     def _learn(self, input_ids: torch.Tensor, labels: torch.Tensor) -> None:
         """Prequential: score the examples first (the predictor's honest accuracy), then learn from them."""
-        correct = int(((self.predictor.predict_proba(input_ids) >= self.config.decision_probability) == labels).sum())
+        said = self.predictor.predict_proba(input_ids) >= self.config.decision_probability
+        correct = int((said == labels).sum())
+        self._recent_calls.extend(zip(said.tolist(), labels.bool().tolist()))
         self.counts["predictor_correct"] += correct
         self.counts["predictor_examples"] += len(labels)
         if self.stage == PREDICTOR:
@@ -194,4 +210,5 @@ class StreamingFilter(ContextFilter):
         return {"stage": self.stage, "start_stage": self.start_stage, "threshold": self.threshold,
                 "cutoff": self.cutoff, "transitions": list(self.transitions), **counts,
                 "predictor_accuracy": counts["predictor_correct"] / seen if seen else None,
+                "recent_predictor_balanced_accuracy": self.recent_balanced_accuracy() if seen else None,
                 "positive_rate": counts["above_threshold"] / counts["forwarded"] if counts["forwarded"] else None}

@@ -123,6 +123,26 @@ def test_the_cutoff_waits_for_a_predictor_that_has_learned_enough():
     assert streaming.stage == PREDICTOR and streaming.transitions[-1]["step"] == 2
 
 
+def test_the_cutoff_waits_for_a_predictor_better_than_a_coin():
+    config = StreamingConfig(cutoff_ratio=100.0, cutoff_window=32, min_predictor_examples=0,
+                             min_predictor_balanced_accuracy=0.8)
+    streaming = StreamingFilter(BernoulliNaiveBayes(64), config, start_stage=LOSS_THRESHOLD, threshold=1.0)
+    generator = torch.Generator().manual_seed(0)
+    for step in range(10):   # loss above the threshold at random: nothing in the tokens tells
+        ids = torch.randint(0, 60, (16, 8), generator=generator)
+        streaming.select_after_forward(ids, 2 * torch.rand(16, generator=generator), step)
+        assert streaming.stage == LOSS_THRESHOLD, f"a coin-flip predictor reached stage 2 at step {step}"
+    assert streaming.recent_balanced_accuracy() < 0.8
+    for step in range(10, 30):   # now the examples above the threshold carry token 63
+        ids = torch.randint(0, 60, (16, 8), generator=generator)
+        above = torch.rand(16, generator=generator) < 0.5
+        ids[above, 0] = 63
+        streaming.select_after_forward(ids, torch.where(above, 2.0, 0.5), step)
+        if streaming.stage == PREDICTOR:
+            break
+    assert streaming.stage == PREDICTOR and streaming.stats()["recent_predictor_balanced_accuracy"] >= 0.8
+
+
 def test_under_threshold_examples_get_no_backward_pass(tiny_gpt2, split):
     examples = distinct_contexts(split, 192)
     streaming = StreamingFilter(make_predictor("bernoulli_nb", vocab_size=tiny_gpt2.config.vocab_size),
