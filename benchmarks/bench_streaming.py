@@ -315,6 +315,9 @@ def main() -> int:
     parser.add_argument("--warmup-plateau", type=float, default=StreamingConfig.plateau_tolerance,
                         help="Warm up past --warmup-steps until the loss stops falling (StreamingConfig).")
     parser.add_argument("--max-warmup-steps", type=int, default=StreamingConfig.max_warmup_steps)
+    parser.add_argument("--min-predictor-balanced-accuracy", type=float,
+                        default=StreamingConfig.min_predictor_balanced_accuracy,
+                        help="Gate on stage 2 (StreamingConfig); 0 lets any predictor in.")
     for part in ("lm", "cls"):
         parser.add_argument(f"--{part}-warmup-steps", type=int, default=None,
                             help=f"{part} only (default --warmup-steps).")
@@ -336,7 +339,8 @@ def main() -> int:
                                             cutoff_ratio=_or(getattr(args, f"{part}_cutoff_ratio"), args.cutoff_ratio),
                                             plateau_tolerance=_or(getattr(args, f"{part}_warmup_plateau"),
                                                                   args.warmup_plateau),
-                                            max_warmup_steps=args.max_warmup_steps)
+                                            max_warmup_steps=args.max_warmup_steps,
+                                            min_predictor_balanced_accuracy=args.min_predictor_balanced_accuracy)
                       for part in ("lm", "cls")}
     results = {"command": " ".join([Path(sys.executable).name, *sys.argv]), "date": dt.date.today().isoformat(),
                "machine": machine(), "seeds": list(range(args.seeds)), "default_predictor": DEFAULT_PREDICTOR,

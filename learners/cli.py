@@ -58,6 +58,9 @@ def _add_streaming_arguments(parser: argparse.ArgumentParser) -> None:
                        help="Go on warming up past --warmup-steps until the loss falls by less than this fraction "
                             "per window of 128 examples (e.g. 0.05), so the threshold is a converged loss.")
     group.add_argument("--max-warmup-steps", type=int, default=None, help="Cap on a --warmup-plateau warm-up.")
+    group.add_argument("--min-predictor-balanced-accuracy", type=float, default=None, metavar="ACCURACY",
+                       help="Stage 2 also waits until the predictor's recent balanced accuracy reaches this "
+                            "(e.g. 0.75); a weaker predictor would skip important examples.")
     group.add_argument("--cutoff-ratio", type=float, default=None,
                        help="Stage 2 starts when the recent loss falls to this x the threshold (default 1.0).")
     group.add_argument("--start-stage", type=int, choices=[1, 2], default=None,
@@ -155,6 +158,8 @@ def _streaming_config(args):
         config.plateau_tolerance = args.warmup_plateau
     if args.max_warmup_steps is not None:
         config.max_warmup_steps = args.max_warmup_steps
+    if args.min_predictor_balanced_accuracy is not None:
+        config.min_predictor_balanced_accuracy = args.min_predictor_balanced_accuracy
     return config
 
 
