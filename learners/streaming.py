@@ -58,7 +58,7 @@ class StreamingConfig:
     cutoff_ratio: float = 1.0
     cutoff_window: int = 128
     min_predictor_examples: int = 256
-    min_predictor_balanced_accuracy: float = 0.0
+    min_predictor_balanced_accuracy: float = 0.75
     decision_probability: float = 0.5
     explore_fraction: float = 0.1
     seed: int = 0

@@ -101,7 +101,8 @@ def test_a_plateau_warmup_stops_at_its_cap_while_the_loss_still_falls():
     assert streaming.stage == LOSS_THRESHOLD and streaming.threshold == pytest.approx(2.0)
 
 def test_stage_two_starts_exactly_when_the_recent_loss_reaches_the_cutoff():
-    config = StreamingConfig(cutoff_ratio=0.8, cutoff_window=4, min_predictor_examples=0)
+    config = StreamingConfig(cutoff_ratio=0.8, cutoff_window=4, min_predictor_examples=0,
+                             min_predictor_balanced_accuracy=0.0)   # the loss condition alone
     streaming = StreamingFilter(BernoulliNaiveBayes(50), config, start_stage=LOSS_THRESHOLD, threshold=2.0)
     ids = torch.randint(0, 50, (2, 8))
     # recent means over windows of 4 losses: -, 2.0, 1.9, 1.75, 1.55 (under the cutoff 1.6 at step 4)
@@ -114,7 +115,7 @@ def test_stage_two_starts_exactly_when_the_recent_loss_reaches_the_cutoff():
 
 
 def test_the_cutoff_waits_for_a_predictor_that_has_learned_enough():
-    config = StreamingConfig(cutoff_window=2, min_predictor_examples=6)
+    config = StreamingConfig(cutoff_window=2, min_predictor_examples=6, min_predictor_balanced_accuracy=0.0)
     streaming = StreamingFilter(BernoulliNaiveBayes(50), config, start_stage=LOSS_THRESHOLD, threshold=5.0)
     ids = torch.randint(0, 50, (2, 8))
     for step in range(3):
