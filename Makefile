@@ -50,8 +50,18 @@ bench-server: $(STAMP)
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk
 	$(BIN)/python benchmarks/bench_server.py
 
+# The two committed streaming runs (about 1 h each on 2 CPU cores); the LM one runs IGF beside it.
 bench-streaming: $(STAMP)
-	$(BIN)/python benchmarks/bench_streaming.py --corpus $(CORPORA)/pydocs.jsonl.gz
+	test -f .runs/igf-smollm2-pydocs/learner.json || $(BIN)/learnerhub build --corpus $(CORPORA)/pydocs.jsonl.gz \
+		--base-model smollm2 --out .runs/igf-smollm2-pydocs --pairs 480
+	$(BIN)/python benchmarks/bench_streaming.py --corpus $(CORPORA)/pydocs.jsonl.gz --parts lm --seeds 5 \
+		--lm-contexts 384 --lm-build-contexts 384 --test-size 100 --lm-warmup-steps 4 --lm-cutoff-ratio 1.0 \
+		--lm-arms streaming-hashed_logistic,streaming-pulled-s1,igf --igf-learner .runs/igf-smollm2-pydocs \
+		--igf-threshold constant:0 --min-predictor-balanced-accuracy 0 --out benchmarks/results/streaming_lm.json
+	$(BIN)/python benchmarks/bench_streaming.py --corpus $(CORPORA)/pydocs.jsonl.gz --parts classification \
+		--seeds 5 --cls-lr 1e-4 --cls-train 4608 --cls-build 1024 --cls-test 512 --cls-warmup-plateau 0.05 \
+		--min-predictor-balanced-accuracy 0.75 --cls-arms streaming-hashed_logistic,streaming-pulled-s1 \
+		--out benchmarks/results/streaming_classification.json
 
 clean:
 	rm -rf $(VENV) .runs
