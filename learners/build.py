@@ -24,7 +24,7 @@ from .fingerprint import embedding_fingerprint, tokenizer_fingerprint
 from .learner import IGF_KIND, InformationGainLearner
 from .metadata import LearnerMetadata
 from .probes import make_probe
-from .training import HeadTrainingConfig, train_information_gain_head
+from .training import HeadTrainingConfig, held_out_predictions, train_information_gain_head
 
 
 @dataclass
@@ -106,6 +106,7 @@ def build_information_gain_learner(model: nn.Module, tokenizer, corpus: Corpus, 
         metrics=metrics,
     )
     learner = InformationGainLearner(head, metadata).attach(model, tokenizer, check=False)
+    learner.held_out = held_out_predictions(head, model.get_input_embeddings(), contexts, gains, config.head)
     calibrate_scores(learner, split.train.sample(config.calibration_contexts,
                                                  torch.Generator().manual_seed(config.seed + 2)))
     return learner

@@ -18,7 +18,8 @@ from .errors import BaseModelMismatchError, LearnerFormatError
 from .fingerprint import embedding_fingerprint, embeddings_match, tokenizer_fingerprint
 from .folders import write_folder_atomically
 from .igf_head import InformationGainHead
-from .metadata import CONFIG_FILE, WEIGHTS_FILE, LearnerMetadata
+from .metadata import BUILD_PLOT, CONFIG_FILE, WEIGHTS_FILE, LearnerMetadata
+from .plots import plot_held_out_gains
 
 IGF_KIND = "igf"
 
@@ -34,9 +35,10 @@ def check_base_model(metadata: LearnerMetadata, model: nn.Module, tokenizer) -> 
             "with `learnerhub build --base-model ...`.")
     actual = embedding_fingerprint(model.get_input_embeddings().weight)
     if not embeddings_match(metadata.embedding_fingerprint, actual):
+        expected = metadata.embedding_fingerprint
         raise BaseModelMismatchError(
-            f"This learner was built for base model {built_for!r} (embeddings {metadata.embedding_fingerprint['shape']}, "
-            f"sha256 {metadata.embedding_fingerprint['sha256'][:12]}), but the model given ({given!r}) has other input "
+            f"This learner was built for base model {built_for!r} (embeddings {expected['shape']}, "
+            f"sha256 {expected['sha256'][:12]}), but the model given ({given!r}) has other input "
             f"embeddings ({actual['shape']}, sha256 {actual['sha256'][:12]}). Use the base model the learner was built "
             "for, or build a learner for yours with `learnerhub build --base-model ...`.")
 
@@ -54,6 +56,7 @@ class InformationGainLearner:
     def __init__(self, head: InformationGainHead, metadata: LearnerMetadata) -> None:
         self.head = head.eval()
         self.metadata = metadata
+        self.held_out: tuple[list[float], list[float]] | None = None   # (predicted, measured), set by the build
         self._embeddings: nn.Module | None = None
 
     @property
@@ -84,11 +87,16 @@ class InformationGainLearner:
         return (raw - mean) / std
 
     def save(self, folder: str | Path) -> Path:
-        """Write config.json, model.safetensors, learner.json (and a default README.md) atomically."""
+        """Write config.json, model.safetensors, learner.json, a default README.md (and the build's plot)."""
 
         def write(staging: Path) -> None:
             self.head.save_pretrained(staging, config=self.head_config())
             self.metadata.save(staging)
+            if self.held_out:
+                predicted, measured = self.held_out
+                plot_held_out_gains(predicted, measured, staging / BUILD_PLOT,
+                                    spearman=self.metadata.metrics.get("test_spearman"),
+                                    title=f"IGF learner on {self.metadata.corpus['name']}, held-out contexts")
 
         return write_folder_atomically(folder, write)
 

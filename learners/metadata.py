@@ -15,6 +15,8 @@ from .errors import LearnerFormatError
 LEARNER_FILE = "learner.json"
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
+#: What the build saw, drawn for the model card and the web page (published with the learner).
+BUILD_PLOT = "assets/build_plot.png"
 FORMAT_VERSION = 1
 
 

@@ -1,4 +1,4 @@
-"""Pictures people would rather see than read: test perplexity against fine-tuning step."""
+"""Pictures people would rather see than read: perplexity curves, and how a learner did when built."""
 
 from __future__ import annotations
 
@@ -31,6 +31,67 @@ def plot_perplexity_curves(curves: Mapping[str, Sequence[Sequence[dict]]], path:
     axes.set_title(title)
     axes.grid(alpha=0.3)
     axes.legend()
+    figure.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
+def plot_held_out_gains(predicted: Sequence[float], measured: Sequence[float], path: str | Path, *,
+                        spearman: float | None = None, title: str = "IGF learner on held-out contexts") -> Path:
+    """Predicted against measured information gain (both z-scored) on the pairs the learner never trained on."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(5, 4.5), dpi=120)
+    axes.scatter(measured, predicted, s=14, alpha=0.7)
+    low, high = min(min(measured), min(predicted)), max(max(measured), max(predicted))
+    axes.plot([low, high], [low, high], color="grey", linewidth=1, linestyle="--", label="perfect prediction")
+    axes.set_xlabel("measured information gain (z-score)")
+    axes.set_ylabel("predicted (z-score)")
+    subtitle = f"{len(measured)} held-out contexts" + (f", Spearman {spearman:.2f}" if spearman is not None else "")
+    axes.set_title(f"{title}\n{subtitle}", fontsize=10)
+    axes.grid(alpha=0.3)
+    axes.legend(loc="upper left")
+    return _save(figure, path)
+
+
+def plot_streaming_build(trace: Sequence[dict], threshold: float, path: str | Path, *,
+                         title: str = "Streaming learner build") -> Path:
+    """Per-batch mean loss over the build stream, coloured by stage, with the frozen threshold.
+
+    `trace` is StreamingFilter.trace: one {"step", "loss", "stage", "examples", "trained"} per batch.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .streaming import STAGE_NAMES
+
+    figure, axes = plt.subplots(figsize=(6, 4), dpi=120)
+    for stage, name in STAGE_NAMES.items():
+        points = [point for point in trace if point["stage"] == stage and point["loss"] is not None]
+        if points:
+            axes.scatter([p["step"] for p in points], [p["loss"] for p in points], s=12,
+                         label=f"stage {stage}: {name}")
+    axes.axhline(threshold, color="black", linestyle="--", linewidth=1, label=f"threshold {threshold:.3g}")
+    seen, trained = sum(p["examples"] for p in trace), sum(p["trained"] for p in trace)
+    axes.set_xlabel("optimizer step")
+    axes.set_ylabel("mean loss of the batch's examples")
+    axes.set_title(f"{title}\ntrained on {trained:,} of {seen:,} examples", fontsize=10)
+    axes.grid(alpha=0.3)
+    axes.legend()
+    return _save(figure, path)
+
+
+def _save(figure, path: str | Path) -> Path:
+    import matplotlib.pyplot as plt
+
     figure.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

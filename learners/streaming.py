@@ -84,6 +84,7 @@ class StreamingFilter(ContextFilter):
         self.start_stage = start_stage
         self.threshold = threshold
         self.transitions: list[dict] = []
+        self.trace: list[dict] = []   # one entry per batch of candidates: what a build's plot shows
         self._warmup_losses: deque[float] = deque(maxlen=2 * self.config.threshold_window)
         self._warmup_examples: list[tuple[torch.Tensor, torch.Tensor]] = []
         self._recent_losses: deque[float] = deque(maxlen=self.config.cutoff_window)
@@ -103,6 +104,9 @@ class StreamingFilter(ContextFilter):
         keep = important | explored
         self.counts["explored"] += int(explored.sum())
         self.counts["skipped_forward"] += int((~keep).sum())
+        if not keep.all():
+            self.trace.append({"step": step, "loss": None, "stage": self.stage, "examples": int((~keep).sum()),
+                               "trained": 0})
         return keep
 
     def wants_losses(self, step: int) -> bool:
@@ -110,6 +114,8 @@ class StreamingFilter(ContextFilter):
 
     def select_after_forward(self, input_ids: torch.Tensor, losses: torch.Tensor, step: int) -> torch.Tensor:
         above = losses.float() > self.threshold
+        self.trace.append({"step": step, "loss": float(losses.float().mean()), "stage": self.stage,
+                           "examples": len(losses), "trained": int(above.sum())})
         self._learn(input_ids, above)
         self.counts["forwarded"] += len(losses)
         self.counts["above_threshold"] += int(above.sum())
@@ -123,6 +129,8 @@ class StreamingFilter(ContextFilter):
         if self.stage != WARMUP:
             return
         self.counts["warmup_trained"] += len(losses)
+        self.trace.append({"step": step, "loss": float(losses.float().mean()), "stage": WARMUP,
+                           "examples": len(losses), "trained": len(losses)})
         self._warmup_losses.extend(losses.float().tolist())
         self._warmup_examples.append((input_ids, losses.float()))
         if self.warmup_done(step + 1):

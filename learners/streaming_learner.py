@@ -35,7 +35,8 @@ from .meta_predictors import (
     make_predictor,
     predictor_from_config,
 )
-from .metadata import CONFIG_FILE, WEIGHTS_FILE, LearnerMetadata
+from .metadata import BUILD_PLOT, CONFIG_FILE, WEIGHTS_FILE, LearnerMetadata
+from .plots import plot_streaming_build
 from .streaming import (
     LOSS_THRESHOLD,
     PREDICTOR,
@@ -65,6 +66,7 @@ class StreamingLearner:
         self.metadata = metadata
         self.start_stage = start_stage
         self.filter_config = filter_config or StreamingConfig()
+        self.build_trace: list[dict] | None = None   # set by the build; saved as a plot, not as data
         self._attached = False
 
     @property
@@ -95,12 +97,15 @@ class StreamingLearner:
                 "filter": self.filter_config.to_dict()}
 
     def save(self, folder: str | Path) -> Path:
-        """Write config.json, model.safetensors and learner.json atomically."""
+        """Write config.json, model.safetensors, learner.json (and the build's plot) atomically."""
         def write(staging: Path) -> None:
             (staging / CONFIG_FILE).write_text(json.dumps(self.config(), indent=2) + "\n")
             tensors = {name: t.contiguous() for name, t in self.predictor.state_dict().items()}
             safetensors.torch.save_file(tensors, str(staging / WEIGHTS_FILE), metadata={"format": "pt"})
             self.metadata.save(staging)
+            if self.build_trace:
+                plot_streaming_build(self.build_trace, self.threshold, staging / BUILD_PLOT,
+                                     title=f"Streaming learner build on {self.metadata.corpus['name']}")
 
         return write_folder_atomically(folder, write)
 
@@ -191,5 +196,7 @@ def build_streaming_learner(model: nn.Module, tokenizer, train: Examples, *, bas
         hyperparameters=config.to_dict(),
         metrics=metrics,
     )
-    return StreamingLearner(predictor, streaming.threshold, metadata, start_stage=config.start_stage,
-                            filter_config=config.filter).attach(model, tokenizer, check=False)
+    learner = StreamingLearner(predictor, streaming.threshold, metadata, start_stage=config.start_stage,
+                               filter_config=config.filter)
+    learner.build_trace = streaming.trace
+    return learner.attach(model, tokenizer, check=False)

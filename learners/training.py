@@ -54,6 +54,29 @@ def _evaluate(head: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> t
     return _rank_correlation(predicted, targets), float(((predicted - targets) ** 2).mean())
 
 
+def split_pairs(count: int, config: HeadTrainingConfig,
+                generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Test, validation and training indices of `count` pairs; the same for the same seed."""
+    generator = generator or torch.Generator().manual_seed(config.seed)
+    order = torch.randperm(count, generator=generator)
+    n_test = max(2, int(round(count * config.test_fraction)))
+    n_val = max(2, int(round(count * config.validation_fraction)))
+    return order[:n_test], order[n_test:n_test + n_val], order[n_test + n_val:]
+
+
+def held_out_predictions(head: nn.Module, embeddings: nn.Module, contexts: torch.Tensor, gains: torch.Tensor,
+                         config: HeadTrainingConfig | None = None) -> tuple[list[float], list[float]]:
+    """The trained head's predictions and the z-scored measured gains on the test pairs it never saw."""
+    config = config or HeadTrainingConfig()
+    test_idx, _, _ = split_pairs(len(contexts), config)
+    targets, _, _ = zscore(gains.float())
+    with torch.no_grad():
+        inputs = embeddings(contexts[test_idx].to(embeddings.weight.device)).float().cpu()
+        head.eval()
+        predicted = head(inputs)
+    return predicted.tolist(), targets[test_idx].tolist()
+
+
 def train_information_gain_head(embeddings: nn.Module, contexts: torch.Tensor, gains: torch.Tensor,
                                 config: HeadTrainingConfig | None = None, *,
                                 progress: bool = False) -> tuple[InformationGainHead, dict]:
@@ -74,10 +97,7 @@ def train_information_gain_head(embeddings: nn.Module, contexts: torch.Tensor, g
                             for i in range(0, len(contexts), 256)])
 
     generator = torch.Generator().manual_seed(config.seed)
-    order = torch.randperm(len(inputs), generator=generator)
-    n_test = max(2, int(round(len(order) * config.test_fraction)))
-    n_val = max(2, int(round(len(order) * config.validation_fraction)))
-    test_idx, val_idx, train_idx = order[:n_test], order[n_test:n_test + n_val], order[n_test + n_val:]
+    test_idx, val_idx, train_idx = split_pairs(len(inputs), config, generator)
 
     torch.manual_seed(config.seed)
     head = InformationGainHead(inputs.shape[-1], channels=config.channels, hidden=config.hidden,

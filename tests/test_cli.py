@@ -26,6 +26,9 @@ def test_build_then_finetune_side_by_side(tmp_path, tiny_model_folder, jsonl_cor
     metadata = json.loads((out / "learner.json").read_text())
     assert metadata["probe"]["name"] == "fast" and metadata["corpus"]["name"] == "tiny-corpus"
     assert metadata["metrics"]["pairs"] == 40 and "test_spearman" in metadata["metrics"]
+    plot = out / "assets" / "build_plot.png"   # held-out predicted vs measured gain, shown on the card
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "![assets/build_plot.png](assets/build_plot.png)" in (out / "README.md").read_text()
     capsys.readouterr()
     assert main(["finetune", "--corpus", str(jsonl_corpus), "--base-model", str(tiny_model_folder),
                  "--learner", str(out), "--steps", "4", "--batch-size", "4", "--eval-every", "2",
