@@ -96,7 +96,7 @@ class InformationGainLearner:
                 predicted, measured = self.held_out
                 plot_held_out_gains(predicted, measured, staging / BUILD_PLOT,
                                     spearman=self.metadata.metrics.get("test_spearman"),
-                                    title=f"IGF learner on {self.metadata.corpus['name']}, held-out contexts")
+                                    title=f"IGF learner on {self.metadata.corpus['name']}: predicted vs measured gain")
 
         return write_folder_atomically(folder, write)
 
