@@ -4,6 +4,9 @@ The registry's listing index answers "which repositories, which versions"; the m
 in each version's learner.json, read once per (repository, version) since published versions are
 immutable. The listing itself is cached until the index's signature changes (a publish, through the
 registry or through this server's Hub API), so a warm list request opens neither sqlite nor git.
+The facts read are also kept in `<store>/.learnerhub/catalog_facts.json`, each with the sha its tag
+pointed to, so a restarted server sorts by metric without reading every learner.json through git
+again; a fact whose tag now points elsewhere (a repository deleted and published anew) is read afresh.
 """
 
 from __future__ import annotations
@@ -11,8 +14,11 @@ from __future__ import annotations
 import fnmatch
 import json
 import math
+import os
+import tempfile
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from packaging.version import Version
@@ -28,6 +34,8 @@ LOWER_IS_BETTER = ("perplexity", "mse", "loss", "seconds", "ratio")
 HIGHER_IS_BETTER = ("spearman", "accuracy", "speedup", "saving")
 RATIO_METRIC = "perplexity_ratio"
 MAX_CACHED_PAGES = 1024
+FACTS_CACHE_FILE = "catalog_facts.json"   # in the store's .learnerhub folder, beside the listing index
+FACTS_CACHE_FORMAT = 1
 
 
 def lower_is_better(metric: str) -> bool:
@@ -47,6 +55,7 @@ class VersionFacts:
     commit: str
     learner: dict
     metrics: dict[str, float]
+    tag_target: str | None = None   # what the version's tag pointed to when read (commit or tag object)
 
     @property
     def created_at(self) -> str:
@@ -69,13 +78,16 @@ class ListQuery:
 class Catalog:
     """Learners of one local store, as the server presents them."""
 
-    def __init__(self, store: LocalStore, reader: RepositoryReader) -> None:
+    def __init__(self, store: LocalStore, reader: RepositoryReader, *, facts_cache: Path | None = None) -> None:
         self.store = store
         self.reader = reader
         self._snapshot: tuple[str, list[LearnerSummary]] | None = None
         self._facts: dict[tuple[str, str], VersionFacts | None] = {}
         self._pages: dict[ListQuery, tuple[str, bytes]] = {}
         self._lock = threading.Lock()
+        self._cache_file = facts_cache
+        self._persisted = self._load_persisted()
+        self._unsaved = False
 
     # The listing --------------------------------------------------------------------------------
     def snapshot(self) -> tuple[str, list[LearnerSummary]]:
@@ -112,18 +124,65 @@ class Catalog:
             return None
         key = (repo_id, version)
         if key not in self._facts:
-            self._facts[key] = self._read_facts(repo_id, version)
+            facts = self._from_persisted(repo_id, version)
+            if facts is None:
+                facts = self._read_facts(repo_id, version)
+                self._unsaved = self._unsaved or facts is not None
+            self._facts[key] = facts
         return self._facts[key]
 
     def _read_facts(self, repo_id: str, version: str) -> VersionFacts | None:
         try:
+            target = self.reader.ref_target(repo_id, tag_name(version))
             commit = self.reader.resolve(repo_id, tag_name(version))
             learner = json.loads(self.reader.read_text(repo_id, commit, "learner.json") or "null")
         except Exception:  # a damaged or vanished version is listed without facts, not a server error
             return None
         if not isinstance(learner, dict):
             return None
-        return VersionFacts(version, commit, learner, numeric_metrics(learner.get("metrics") or {}))
+        return VersionFacts(version, commit, learner, numeric_metrics(learner.get("metrics") or {}), target)
+
+    # The facts kept across restarts -------------------------------------------------------------
+    def _load_persisted(self) -> dict[str, dict]:
+        if self._cache_file is None:
+            return {}
+        try:
+            data = json.loads(self._cache_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}   # none yet, or unreadable: it is only a cache
+        if not isinstance(data, dict) or data.get("format") != FACTS_CACHE_FORMAT:
+            return {}
+        return data.get("facts") if isinstance(data.get("facts"), dict) else {}
+
+    def _from_persisted(self, repo_id: str, version: str) -> VersionFacts | None:
+        entry = self._persisted.get(f"{repo_id}@{version}")
+        if not isinstance(entry, dict) or not isinstance(entry.get("learner"), dict):
+            return None
+        try:
+            if entry.get("tag_target") != self.reader.ref_target(repo_id, tag_name(version)):
+                return None   # the tag moved (the repository was re-created): read it again
+        except Exception:
+            return None
+        learner = entry["learner"]
+        return VersionFacts(version, entry["commit"], learner, numeric_metrics(learner.get("metrics") or {}),
+                            entry["tag_target"])
+
+    def save_facts(self) -> None:
+        """Write the facts read so far to the cache file (atomically) if any are new."""
+        if self._cache_file is None or not self._unsaved:
+            return
+        with self._lock:
+            entries = {f"{repo}@{version}": {"commit": f.commit, "tag_target": f.tag_target, "learner": f.learner}
+                       for (repo, version), f in list(self._facts.items()) if f is not None and f.tag_target}
+            self._unsaved = False
+        try:
+            self._cache_file.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=".catalog_facts-", dir=self._cache_file.parent)
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump({"format": FACTS_CACHE_FORMAT, "facts": {**self._persisted, **entries}}, out)
+            os.replace(temporary, self._cache_file)
+        except OSError:
+            pass   # a read-only store still serves; it only starts cold next time
 
     def versions(self, repo_id: str) -> list[VersionFacts]:
         """Every published version, newest first."""
@@ -142,9 +201,10 @@ class Catalog:
             matching.sort(key=lambda s: self._sort_value(s, metric, descending))
         start = (query.page - 1) * query.per_page
         page = matching[start:start + query.per_page]
+        items = [self.describe(s) for s in page]
+        self.save_facts()
         return {"total": len(matching), "page": query.page, "per_page": query.per_page,
-                "pages": max(1, math.ceil(len(matching) / query.per_page)),
-                "items": [self.describe(s) for s in page]}
+                "pages": max(1, math.ceil(len(matching) / query.per_page)), "items": items}
 
     def _sort_value(self, summary: LearnerSummary, metric: str | None, descending: bool) -> tuple:
         facts = self.facts(summary.repo_id, summary.latest)

@@ -10,7 +10,7 @@ from fastapi import Request
 from registry.local_store import LocalStore
 
 from .auth import TokenRegistry
-from .catalog import Catalog
+from .catalog import FACTS_CACHE_FILE, Catalog
 from .commits import RepositoryWriter
 from .git_reader import RepositoryReader
 
@@ -28,8 +28,8 @@ class ServerContext:
     def open(cls, root: Path, tokens: TokenRegistry, *, max_body_bytes: int) -> "ServerContext":
         store = LocalStore(root)
         reader = RepositoryReader(store.models)
-        return cls(store, reader, RepositoryWriter(store.root, reader, store.index), Catalog(store, reader), tokens,
-                   max_body_bytes)
+        catalog = Catalog(store, reader, facts_cache=store.index.state / FACTS_CACHE_FILE)
+        return cls(store, reader, RepositoryWriter(store.root, reader, store.index), catalog, tokens, max_body_bytes)
 
 
 def context(request: Request) -> ServerContext:

@@ -59,6 +59,10 @@ class RepositoryReader:
         """Full ref name -> sha (tags may point to annotated tag objects; see `resolve`)."""
         return read_refs(self.path(repo_id))
 
+    def ref_target(self, repo_id: str, revision: str) -> str | None:
+        """The sha a branch or tag points to, from the ref files alone (no git process)."""
+        return _ref_target(self.path(repo_id), revision)
+
     def resolve(self, repo_id: str, revision: str, *, cached_only: bool = False) -> str | None:
         """A branch, tag or commit sha -> the commit sha; RevisionNotFound if it names nothing.
 

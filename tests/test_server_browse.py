@@ -111,3 +111,45 @@ def test_the_api_is_documented(browse):
     assert {"/api/learners", "/api/learners/{org}/{name}", "/api/leaderboard", "/api/corpora",
             "/api/models"} <= set(paths)
     assert client.get("/docs").status_code == 200
+
+
+def test_a_restarted_server_sorts_by_metric_without_reading_learners_again(browse, tmp_path, tokenizer):
+    from registry.local_store import LocalStore
+    from server.catalog import FACTS_CACHE_FILE, Catalog, ListQuery
+    from server.git_reader import RepositoryReader
+
+    live = browse["client"].get("/api/learners", params={"sort": "perplexity_ratio"}).json()
+    store = LocalStore(browse["root"] / "store")
+    assert (store.index.state / FACTS_CACHE_FILE).is_file()   # the live server kept what it read
+
+    class CountingReader(RepositoryReader):
+        """The real reader, counting the files it reads through git."""
+        reads = 0
+
+        def read_text(self, *args, **kwargs):
+            CountingReader.reads += 1
+            return super().read_text(*args, **kwargs)
+
+    def restarted(root) -> tuple[list[str], int]:
+        CountingReader.reads = 0
+        store = LocalStore(root)
+        catalog = Catalog(store, CountingReader(store.models), facts_cache=store.index.state / FACTS_CACHE_FILE)
+        answer = catalog.query(ListQuery(sort="metric:perplexity_ratio"))
+        return [(item["repo_id"], item["metrics"].get("perplexity_ratio")) for item in answer["items"]], \
+            CountingReader.reads
+
+    warm, reads = restarted(browse["root"] / "store")
+    assert reads == 0 and warm == [(item["repo_id"], item["metrics"]["perplexity_ratio"]) for item in live["items"]]
+
+    # A repository deleted and published anew under the same version: its tag moved, so it is read again.
+    import shutil
+    root = tmp_path / "store"
+    model = browse["model"]
+    for igf in (38.0, 20.0):
+        if (root / "models").exists():
+            shutil.rmtree(root / "models" / "local" / "igf-gpt2-kjv")
+        folder = make_learner_folder(tmp_path / f"l{igf}", model, tokenizer, metrics=metrics(igf, 1))
+        registry.publish(folder, version="1.0.0", org="local", store=root)
+        listed, reads = restarted(root)
+        assert listed == [("local/igf-gpt2-kjv", pytest.approx(igf / 40))] and reads == 1
+    assert restarted(root) == (listed, 0)
