@@ -10,8 +10,8 @@ In one run, seeds interleaved, results written after every fine-tuning run (a ru
      King James Bible (learners.classification_data): the same arms with test accuracy.
      Goal: >= 3x fewer examples trained on, accuracy within 1 point of standard.
 Medians over seeds; ratios to standard; a quality-vs-compute plot per task. Candidates are drawn one
-batch at a time, so the warm-up is exactly `warmup_steps` batches and each chunk of the stream is
-judged by the model as it stands when the chunk arrives.
+batch at a time, so the warm-up is exactly `warmup_steps` batches (or lasts until the loss plateaus,
+with --warmup-plateau) and each chunk of the stream is judged by the model as it stands when it arrives.
 
 Example (smoke run, a few minutes):
     python benchmarks/bench_streaming.py --corpus ../shared/corpora/pydocs.jsonl.gz --seeds 1 \
