@@ -31,12 +31,7 @@ def plot_perplexity_curves(curves: Mapping[str, Sequence[Sequence[dict]]], path:
     axes.set_title(title)
     axes.grid(alpha=0.3)
     axes.legend()
-    figure.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)
-    plt.close(figure)
-    return path
+    return _save(figure, path)
 
 
 def plot_held_out_gains(predicted: Sequence[float], measured: Sequence[float], path: str | Path, *,
