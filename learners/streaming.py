@@ -79,7 +79,7 @@ class StreamingFilter(ContextFilter):
     name = "streaming"
 
     def __init__(self, predictor: MetaPredictor, config: StreamingConfig | None = None, *,
-                 start_stage: int = WARMUP, threshold: float | None = None) -> None:
+                 start_stage: int = WARMUP, threshold: float | None = None, record_trace: bool = False) -> None:
         if start_stage not in STAGE_NAMES:
             raise ValueError(f"start_stage must be one of {sorted(STAGE_NAMES)} ({STAGE_NAMES}), not {start_stage}.")
         if start_stage > WARMUP and threshold is None:
@@ -90,7 +90,7 @@ class StreamingFilter(ContextFilter):
         self.start_stage = start_stage
         self.threshold = threshold
         self.transitions: list[dict] = []
-        self.trace: list[dict] = []   # one entry per batch of candidates: what a build's plot shows
+        self.trace: list[dict] | None = [] if record_trace else None   # per batch, for a build's plot
         self._warmup_losses: deque[float] = deque(maxlen=2 * self.config.threshold_window)
         self._warmup_examples: list[tuple[torch.Tensor, torch.Tensor]] = []
         self._recent_losses: deque[float] = deque(maxlen=self.config.cutoff_window)
@@ -111,8 +111,7 @@ class StreamingFilter(ContextFilter):
         self.counts["explored"] += int(explored.sum())
         self.counts["skipped_forward"] += int((~keep).sum())
         if not keep.all():
-            self.trace.append({"step": step, "loss": None, "stage": self.stage, "examples": int((~keep).sum()),
-                               "trained": 0})
+            self._record(step, None, examples=int((~keep).sum()), trained=0)
         return keep
 
     def wants_losses(self, step: int) -> bool:
@@ -120,8 +119,7 @@ class StreamingFilter(ContextFilter):
 
     def select_after_forward(self, input_ids: torch.Tensor, losses: torch.Tensor, step: int) -> torch.Tensor:
         above = losses.float() > self.threshold
-        self.trace.append({"step": step, "loss": float(losses.float().mean()), "stage": self.stage,
-                           "examples": len(losses), "trained": int(above.sum())})
+        self._record(step, losses, examples=len(losses), trained=int(above.sum()))
         self._learn(input_ids, above)
         self.counts["forwarded"] += len(losses)
         self.counts["above_threshold"] += int(above.sum())
@@ -135,8 +133,7 @@ class StreamingFilter(ContextFilter):
         if self.stage != WARMUP:
             return
         self.counts["warmup_trained"] += len(losses)
-        self.trace.append({"step": step, "loss": float(losses.float().mean()), "stage": WARMUP,
-                           "examples": len(losses), "trained": len(losses)})
+        self._record(step, losses, examples=len(losses), trained=len(losses))
         self._warmup_losses.extend(losses.float().tolist())
         self._warmup_examples.append((input_ids, losses.float()))
         if self.warmup_done(step + 1):
@@ -211,6 +208,13 @@ class StreamingFilter(ContextFilter):
             self.counts["predictor_correct_stage2"] += correct
             self.counts["predictor_examples_stage2"] += len(labels)
         self.predictor.update(input_ids, labels)
+
+    def _record(self, step: int, losses: torch.Tensor | None, *, examples: int, trained: int) -> None:
+        """One batch in the trace (kept only with `record_trace`: builds plot it, long runs need not hold it)."""
+        if self.trace is not None:
+            loss = None if losses is None else float(losses.float().mean())
+            self.trace.append({"step": step, "loss": loss, "stage": self.stage, "examples": examples,
+                               "trained": trained})
 
     # -- reporting --------------------------------------------------------------------------------
 

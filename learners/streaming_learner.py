@@ -163,7 +163,7 @@ def build_streaming_learner(model: nn.Module, tokenizer, train: Examples, *, bas
     pad_token_id = getattr(tokenizer, "pad_token_id", None) if train.attention_mask is not None else None
     embeddings = model.get_input_embeddings().weight
     predictor = make_predictor(config.predictor, vocab_size=int(embeddings.shape[0]), pad_token_id=pad_token_id)
-    streaming = StreamingFilter(predictor, config.filter, start_stage=WARMUP)
+    streaming = StreamingFilter(predictor, config.filter, start_stage=WARMUP, record_trace=True)
     initial = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
     started = time.perf_counter()
     try:
