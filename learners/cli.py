@@ -202,13 +202,11 @@ def run_build_streaming(args) -> int:
 
 def _save_with_card(learner, out: str) -> Path:
     """Save the learner and give its folder the real model card (marked unpublished), not the generic one."""
-    from registry.naming import repository_name
+    from registry.naming import learner_repository_name
     from registry.staging import write_folder_card
 
     folder = learner.save(out)
-    metadata = learner.metadata
-    name = repository_name(metadata.kind, metadata.base_model.get("model_id", "model"), metadata.corpus["name"])
-    write_folder_card(folder, metadata, repo_id=name, version=None)
+    write_folder_card(folder, learner.metadata, repo_id=learner_repository_name(learner.metadata), version=None)
     return folder
 
 

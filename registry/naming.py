@@ -39,6 +39,11 @@ def repository_name(kind: str, base_model_id: str, corpus_name: str) -> str:
     return f"{slug(kind)}-{slug(model)}-{slug(corpus_name)}"[:96]
 
 
+def learner_repository_name(metadata) -> str:
+    """The repository name of a learner, from its metadata (kind, base model id, corpus name)."""
+    return repository_name(metadata.kind, metadata.base_model.get("model_id", "model"), metadata.corpus["name"])
+
+
 def check_org(org: str) -> str:
     if not _ORG.match(org):
         raise InvalidVersionError(f"Organisation {org!r} is not valid: use letters, digits, '.', '_' or '-'.")

@@ -18,7 +18,7 @@ from .cards import render_card, write_card
 from .constants import ASSETS_DIR
 from .errors import RegistryError
 from .manifest import Manifest
-from .naming import check_org, repository_name
+from .naming import check_org, learner_repository_name
 from .versions import parse_release
 
 PLOT_SUFFIXES = (".png", ".svg", ".jpg", ".jpeg", ".gif")
@@ -63,7 +63,7 @@ def stage_learner(source: Path, workdir: Path, *, version: str, org: str) -> Sta
         raise NotALearnerFolderError(f"{source} is not a learner folder: {', '.join(missing)} missing. Publish the "
                                      "folder written by `learnerhub build` (or InformationGainLearner.save).")
     metadata = LearnerMetadata.load(source)
-    name = repository_name(metadata.kind, metadata.base_model.get("model_id", "model"), metadata.corpus["name"])
+    name = learner_repository_name(metadata)
     for file in (CONFIG_FILE, WEIGHTS_FILE, LEARNER_FILE):
         shutil.copyfile(source / file, workdir / file)
     if (source / ASSETS_DIR).is_dir():
