@@ -12,10 +12,7 @@ def plot_perplexity_curves(curves: Mapping[str, Sequence[Sequence[dict]]], path:
 
     `curves` maps an arm's name to a list of runs, each a list of {"step", "test_perplexity"}.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
     import numpy as np
 
     figure, axes = plt.subplots(figsize=(6, 4), dpi=120)
@@ -37,10 +34,7 @@ def plot_perplexity_curves(curves: Mapping[str, Sequence[Sequence[dict]]], path:
 def plot_held_out_gains(predicted: Sequence[float], measured: Sequence[float], path: str | Path, *,
                         spearman: float | None = None, title: str = "IGF learner on held-out contexts") -> Path:
     """Predicted against measured information gain (both z-scored) on the pairs the learner never trained on."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     figure, axes = plt.subplots(figsize=(5, 4.5), dpi=120)
     axes.scatter(measured, predicted, s=14, alpha=0.7)
@@ -61,10 +55,7 @@ def plot_streaming_build(trace: Sequence[dict], threshold: float, path: str | Pa
 
     `trace` is StreamingFilter.trace: one {"step", "loss", "stage", "examples", "trained"} per batch.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     from .streaming import STAGE_NAMES
 
@@ -82,6 +73,16 @@ def plot_streaming_build(trace: Sequence[dict], threshold: float, path: str | Pa
     axes.grid(alpha=0.3)
     axes.legend()
     return _save(figure, path)
+
+
+def _pyplot():
+    """matplotlib's pyplot on the file-only Agg backend (imported late: plotting is rare, matplotlib is slow)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def _save(figure, path: str | Path) -> Path:
