@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from .errors import LearnerFormatError
+from .hashing import hashed_ngrams
 
 
 class MetaPredictor(Protocol):
@@ -87,9 +88,6 @@ class HashedLogisticRegression(nn.Module):
     """
 
     name = "hashed_logistic"
-    _MULTIPLIER = 2654435761  # Knuth's multiplicative hash
-    _BIGRAM_SALT = 0x5BD1E995
-
     def __init__(self, vocab_size: int, *, pad_token_id: int | None = None, buckets: int = 2 ** 18,
                  lr: float = 0.5, l2: float = 1e-6) -> None:
         super().__init__()
@@ -103,13 +101,8 @@ class HashedLogisticRegression(nn.Module):
 
     def features(self, input_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(buckets hit, their values): each n-gram present counts 1/sqrt(n-grams), padding left out."""
-        ids = input_ids.cpu().long()
-        valid = torch.ones_like(ids, dtype=torch.bool) if self.pad_token_id is None else ids != self.pad_token_id
-        bigrams = ids[:, :-1] * (self.vocab_size + 1) + ids[:, 1:] + self._BIGRAM_SALT
-        grams = torch.cat([ids, bigrams], dim=1)
-        mask = torch.cat([valid, valid[:, :-1] & valid[:, 1:]], dim=1).float()
-        index = torch.remainder(grams * self._MULTIPLIER, self.buckets)
-        return index, mask / mask.sum(1, keepdim=True).clamp(min=1.0).sqrt()
+        return hashed_ngrams(input_ids, vocab_size=self.vocab_size, buckets=self.buckets,
+                             pad_token_id=self.pad_token_id)
 
     def _logits(self, index: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
         return (self.weight[index] * values).sum(1) + self.weight[-1]
