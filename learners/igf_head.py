@@ -26,7 +26,18 @@ class InformationGainHead(nn.Module, PyTorchModelHubMixin, library_name=LIBRARY_
         self.fc2 = nn.Linear(hidden, hidden)
         self.out = nn.Linear(hidden, 1)
 
+    head_type = "conv"
+
     def forward(self, embeddings: torch.Tensor) -> torch.Tensor:
         """(batch, time, embedding_dim) -> (batch,) predicted z-scored information gain."""
         features = self.conv(embeddings.transpose(1, 2)).amax(dim=2)
         return self.out(self.fc2(self.dropout(self.fc1(features)))).squeeze(-1)
+
+    def score_contexts(self, input_ids: torch.Tensor, embeddings: nn.Module) -> torch.Tensor:
+        """Raw predictions for token ids, embedded by the base model's (frozen) input embeddings."""
+        embedded = embeddings(input_ids.to(embeddings.weight.device))
+        return self.forward(embedded.to(self.conv.weight.dtype)).float().cpu()
+
+    def head_config(self) -> dict:
+        return {"head": self.head_type, "embedding_dim": self.conv.in_channels, "channels": self.conv.out_channels,
+                "kernel_size": self.conv.kernel_size[0], "hidden": self.fc1.out_features, "dropout": self.dropout.p}

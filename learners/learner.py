@@ -17,11 +17,14 @@ from torch import nn
 from .errors import BaseModelMismatchError, LearnerFormatError
 from .fingerprint import embedding_fingerprint, embeddings_match, tokenizer_fingerprint
 from .folders import write_folder_atomically
+from .bag_of_tokens_head import BagOfTokensHead
 from .igf_head import InformationGainHead
 from .metadata import BUILD_PLOT, CONFIG_FILE, WEIGHTS_FILE, LearnerMetadata
 from .plots import plot_held_out_gains
 
 IGF_KIND = "igf"
+#: The heads an IGF learner can have, by the `head` field of its config.json (absent: conv, the first one).
+IGF_HEADS = {cls.head_type: cls for cls in (InformationGainHead, BagOfTokensHead)}
 
 
 def check_base_model(metadata: LearnerMetadata, model: nn.Module, tokenizer) -> None:
@@ -53,7 +56,7 @@ class InformationGainLearner:
 
     kind = IGF_KIND
 
-    def __init__(self, head: InformationGainHead, metadata: LearnerMetadata) -> None:
+    def __init__(self, head: InformationGainHead | BagOfTokensHead, metadata: LearnerMetadata) -> None:
         self.head = head.eval()
         self.metadata = metadata
         self.held_out: tuple[list[float], list[float]] | None = None   # (predicted, measured), set by the build
@@ -80,17 +83,28 @@ class InformationGainLearner:
         """
         if self._embeddings is None:
             raise RuntimeError("Attach the learner to its base model first: learner.attach(model, tokenizer).")
-        embeddings = self._embeddings(input_ids.to(self._embeddings.weight.device))
-        raw = self.head(embeddings.to(self.head.conv.weight.dtype)).float().cpu()
+        raw = self.head.score_contexts(input_ids, self._embeddings)
         mean = self.metadata.metrics.get("prediction_mean", 0.0)
         std = self.metadata.metrics.get("prediction_std", 1.0) or 1.0
         return (raw - mean) / std
+
+    def score_quantile(self, q: float) -> float:
+        """The score below which a fraction `q` of the calibration contexts fell (normal, if not recorded)."""
+        quantiles = self.metadata.metrics.get("prediction_quantiles")
+        if not quantiles:
+            from scipy.stats import norm
+
+            return float(norm.ppf(min(max(q, 1e-6), 1 - 1e-6)))
+        position = min(max(q, 0.0), 1.0) * (len(quantiles) - 1)
+        low = int(position)
+        high = min(low + 1, len(quantiles) - 1)
+        return float(quantiles[low] + (quantiles[high] - quantiles[low]) * (position - low))
 
     def save(self, folder: str | Path) -> Path:
         """Write config.json, model.safetensors, learner.json, a default README.md (and the build's plot)."""
 
         def write(staging: Path) -> None:
-            self.head.save_pretrained(staging, config=self.head_config())
+            self.head.save_pretrained(staging, config=self.head.head_config())
             self.metadata.save(staging)
             if self.held_out:
                 predicted, measured = self.held_out
@@ -100,18 +114,12 @@ class InformationGainLearner:
 
         return write_folder_atomically(folder, write)
 
-    def head_config(self) -> dict:
-        conv = self.head.conv
-        return {"embedding_dim": conv.in_channels, "channels": conv.out_channels,
-                "kernel_size": conv.kernel_size[0], "hidden": self.head.fc1.out_features,
-                "dropout": self.head.dropout.p}
-
     @classmethod
     def load(cls, folder: str | Path, model: nn.Module | None = None, tokenizer=None) -> "InformationGainLearner":
         """Load from a folder (safetensors only), and attach to `model` when given."""
         folder = Path(folder)
         metadata = LearnerMetadata.load(folder, kind=IGF_KIND)
-        head = InformationGainHead(**read_config(folder))
+        head = head_from_config(read_config(folder), folder)
         load_safetensors_into(head, folder)
         learner = cls(head, metadata)
         if model is not None:
@@ -130,6 +138,19 @@ def read_config(folder: Path) -> dict:
     if not isinstance(config, dict):
         raise LearnerFormatError(f"{path} must hold a JSON object.")
     return config
+
+
+def head_from_config(config: dict, folder: Path) -> InformationGainHead | BagOfTokensHead:
+    """The (empty) head that config.json describes; its weights are loaded separately."""
+    options = dict(config)
+    head_type = options.pop("head", InformationGainHead.head_type)
+    if head_type not in IGF_HEADS:
+        raise LearnerFormatError(f"{folder}/{CONFIG_FILE} names IGF head {head_type!r}; this learnerhub knows "
+                                 f"{sorted(IGF_HEADS)}. Upgrade learnerhub.")
+    try:
+        return IGF_HEADS[head_type](**options)
+    except TypeError as error:
+        raise LearnerFormatError(f"{folder}/{CONFIG_FILE} does not describe a {head_type} head: {error}") from None
 
 
 def load_safetensors_into(module: nn.Module, folder: Path) -> None:

@@ -1,6 +1,7 @@
-"""Train the IGF head on (context, information gain) pairs, keeping the best checkpoint.
+"""Train an IGF head on (context, information gain) pairs: the conv head by SGD, the bag-of-tokens
+head by ridge regression.
 
-Pairs are split three ways: train, validation (picks the best epoch and stops early) and test (the
+Pairs are split three ways: train, validation (picks the best epoch or ridge penalty) and test (the
 held-out score recorded in learner.json, never used for a decision, so it is not flattered).
 """
 
@@ -14,13 +15,23 @@ from scipy.stats import spearmanr
 from torch import nn
 from tqdm.auto import tqdm
 
+from .bag_of_tokens_head import DEFAULT_BUCKETS, DEFAULT_RIDGE_ALPHAS, BagOfTokensHead
 from .igf_head import InformationGainHead
+
+HEAD_TYPES = (InformationGainHead.head_type, BagOfTokensHead.head_type)
 
 
 @dataclass
 class HeadTrainingConfig:
-    """How the head is trained (defaults measured on SmolLM2 + kjv; see benchmarks/)."""
+    """How the head is trained (defaults measured on SmolLM2 + kjv; see benchmarks/).
 
+    `head`: `conv` (the paper's convolutional head over embeddings; lr ... dropout apply) or
+    `bag_of_tokens` (ridge regression over hashed n-grams; `buckets` and `ridge_alphas` apply).
+    """
+
+    head: str = InformationGainHead.head_type
+    buckets: int = DEFAULT_BUCKETS
+    ridge_alphas: tuple[float, ...] = DEFAULT_RIDGE_ALPHAS
     lr: float = 1e-4
     batch_size: int = 128
     max_epochs: int = 150
@@ -71,25 +82,56 @@ def held_out_predictions(head: nn.Module, embeddings: nn.Module, contexts: torch
     test_idx, _, _ = split_pairs(len(contexts), config)
     targets, _, _ = zscore(gains.float())
     with torch.no_grad():
-        inputs = embeddings(contexts[test_idx].to(embeddings.weight.device)).float().cpu()
         head.eval()
-        predicted = head(inputs)
+        predicted = head.score_contexts(contexts[test_idx], embeddings)
     return predicted.tolist(), targets[test_idx].tolist()
 
 
 def train_information_gain_head(embeddings: nn.Module, contexts: torch.Tensor, gains: torch.Tensor,
                                 config: HeadTrainingConfig | None = None, *,
-                                progress: bool = False) -> tuple[InformationGainHead, dict]:
-    """Fit a head to predict z-scored `gains` of `contexts` over the frozen `embeddings`.
+                                progress: bool = False) -> tuple[InformationGainHead | BagOfTokensHead, dict]:
+    """Fit a head (`config.head`) to predict z-scored `gains` of `contexts`.
 
-    Returns the head from the epoch with the best validation Spearman, and metrics: validation and
-    test Spearman and MSE (on z-scored labels), the best epoch, and the label mean/std used.
+    Returns the head that did best on the validation pairs, and metrics: validation and test
+    Spearman and MSE (on z-scored labels), what was chosen, and the label mean/std used.
     """
     config = config or HeadTrainingConfig()
     if len(contexts) != len(gains):
         raise ValueError(f"{len(contexts)} contexts but {len(gains)} gains.")
     if len(contexts) < 20:
         raise ValueError(f"Training a learner needs at least 20 (context, gain) pairs; got {len(contexts)}.")
+    if config.head not in HEAD_TYPES:
+        raise ValueError(f"Unknown IGF head {config.head!r}; choose one of {list(HEAD_TYPES)}.")
+    if config.head == BagOfTokensHead.head_type:
+        return _fit_bag_of_tokens_head(int(embeddings.weight.shape[0]), contexts, gains, config)
+    return _train_conv_head(embeddings, contexts, gains, config, progress=progress)
+
+
+def _fit_bag_of_tokens_head(vocab_size: int, contexts: torch.Tensor, gains: torch.Tensor,
+                            config: HeadTrainingConfig) -> tuple[BagOfTokensHead, dict]:
+    """Ridge regression for each penalty in `config.ridge_alphas`; keep the best on validation."""
+    targets, label_mean, label_std = zscore(gains.float())
+    test_idx, val_idx, train_idx = split_pairs(len(contexts), config, torch.Generator().manual_seed(config.seed))
+    best, best_key = None, None
+    for alpha in config.ridge_alphas:
+        head = BagOfTokensHead(vocab_size, buckets=config.buckets, alpha=alpha).fit(contexts[train_idx],
+                                                                                     targets[train_idx])
+        val_spearman, val_mse = _evaluate(head, contexts[val_idx], targets[val_idx])
+        if best_key is None or (round(val_spearman, 6), -val_mse) > best_key:
+            best, best_key = head, (round(val_spearman, 6), -val_mse)
+    val_spearman, val_mse = _evaluate(best, contexts[val_idx], targets[val_idx])
+    test_spearman, test_mse = _evaluate(best, contexts[test_idx], targets[test_idx])
+    return best, {
+        "pairs": len(contexts), "train_pairs": len(train_idx), "validation_pairs": len(val_idx),
+        "test_pairs": len(test_idx), "validation_spearman": val_spearman, "validation_mse": val_mse,
+        "test_spearman": test_spearman, "test_mse": test_mse, "ridge_alpha": best.alpha,
+        "label_mean": label_mean, "label_std": label_std,
+    }
+
+
+def _train_conv_head(embeddings: nn.Module, contexts: torch.Tensor, gains: torch.Tensor,
+                     config: HeadTrainingConfig, *, progress: bool) -> tuple[InformationGainHead, dict]:
+    """SGD on the conv head, keeping the epoch with the best validation Spearman (early stopping)."""
     targets, label_mean, label_std = zscore(gains.float())
     with torch.no_grad():
         weight = embeddings.weight
