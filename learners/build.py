@@ -17,9 +17,10 @@ from torch import nn
 
 from .base_models import BaseModelRef
 from .constants import DEFAULT_CONTEXT_LENGTH, DEFAULT_OBJECTIVE_SIZE
-from .contexts import CorpusSplit, TokenizedCorpus
+from .contexts import ContextStream, CorpusSplit, TokenizedCorpus
 from .corpus import Corpus
 from .distributed import make_accelerator
+from .errors import CorpusError
 from .fingerprint import embedding_fingerprint, tokenizer_fingerprint
 from .learner import IGF_KIND, InformationGainLearner
 from .metadata import LearnerMetadata
@@ -53,6 +54,33 @@ def split_corpus(corpus: Corpus, tokenizer, config: BuildConfig) -> tuple[Tokeni
                                       seed=config.seed)
 
 
+def split_target_and_pool(pool: Corpus, target: Corpus | None, tokenizer,
+                          config: BuildConfig) -> tuple[TokenizedCorpus, TokenizedCorpus, CorpusSplit]:
+    """Objective and test sets from the target's documents, training contexts from the pool's.
+
+    Without a target, the pool is split as `split_corpus` does (the paper's set-up). With one, pool
+    documents identical to a held-out target document are dropped, so no objective or test text is
+    ever trained on or probed, even when the pool contains the target corpus.
+    """
+    pool_tokens, split = split_corpus(pool, tokenizer, config)
+    if target is None:
+        return pool_tokens, pool_tokens, split
+    target_tokens, target_split = split_corpus(target, tokenizer, config)
+    held_out = {document_key(d) for d in target_tokens.documents} - {document_key(d)
+                                                                    for d in target_split.train.documents}
+    train = [d for d in pool_tokens.documents if document_key(d) not in held_out]
+    if not train:
+        raise CorpusError(f"Every usable document of pool {pool.name!r} is held out of target {target.name!r} for "
+                          "its objective or test set; use a pool with other documents.")
+    return pool_tokens, target_tokens, CorpusSplit(objective=target_split.objective, test=target_split.test,
+                                                   train=ContextStream(train, config.context_length))
+
+
+def document_key(document: torch.Tensor) -> bytes:
+    """A tokenized document's identity: its token ids' bytes."""
+    return document.to(torch.int64).numpy().tobytes()
+
+
 def collect_pairs(model: nn.Module, split: CorpusSplit, config: BuildConfig, *,
                   accelerator: Accelerator | None = None,
                   progress: bool = False) -> tuple[torch.Tensor, torch.Tensor, dict]:
@@ -71,44 +99,64 @@ def collect_pairs(model: nn.Module, split: CorpusSplit, config: BuildConfig, *,
     return contexts, ordered, probe.describe()
 
 
+def corpus_record(corpus: Corpus, tokenized: TokenizedCorpus) -> dict:
+    """How learner.json names a corpus: name, content fingerprint, documents (usable at this context length)."""
+    return {"name": corpus.name, "fingerprint": corpus.fingerprint, "documents": len(corpus),
+            "usable_documents": len(tokenized.documents)}
+
+
 def build_information_gain_learner(model: nn.Module, tokenizer, corpus: Corpus, base_model: BaseModelRef,
-                                   config: BuildConfig | None = None, *, accelerator: Accelerator | None = None,
+                                   config: BuildConfig | None = None, *, target: Corpus | None = None,
+                                   accelerator: Accelerator | None = None,
                                    progress: bool = False) -> InformationGainLearner:
     """Build and return an attached IGF learner (save it with `learner.save(folder)`).
 
+    `corpus` is the pool the contexts are drawn from; `target` (default: the pool itself) is the
+    corpus fine-tuning should get better at: the objective set comes from its documents.
+
     Example:
         >>> model, tokenizer, ref = load_base_model("smollm2")
-        >>> learner = build_information_gain_learner(model, tokenizer, load_corpus("kjv.jsonl.gz"), ref)
+        >>> learner = build_information_gain_learner(model, tokenizer, load_corpus("mixed.jsonl.gz"), ref,
+        ...                                          target=load_corpus("kjv.jsonl.gz"))
     """
     config = config or BuildConfig()
     accelerator = accelerator or make_accelerator()
     started = time.perf_counter()
-    tokenized, split = split_corpus(corpus, tokenizer, config)
+    pool_tokens, target_tokens, split = split_target_and_pool(corpus, target, tokenizer, config)
     contexts, gains, probe_description = collect_pairs(model, split, config, accelerator=accelerator, progress=progress)
     probe_seconds = time.perf_counter() - started
+    learner = learner_from_pairs(
+        model, tokenizer, base_model, contexts, gains, config=config, probe=probe_description,
+        target=corpus_record(target or corpus, target_tokens),
+        pool=corpus_record(corpus, pool_tokens) if target is not None else {},
+        calibration=split.train.sample(config.calibration_contexts, torch.Generator().manual_seed(config.seed + 2)),
+        progress=progress)
+    learner.metadata.metrics.update(probe_seconds=round(probe_seconds, 2), probe_processes=accelerator.num_processes,
+                                    build_seconds=round(time.perf_counter() - started, 2))
+    return learner
+
+
+def learner_from_pairs(model: nn.Module, tokenizer, base_model: BaseModelRef, contexts: torch.Tensor,
+                       gains: torch.Tensor, *, config: BuildConfig, probe: dict, target: dict, pool: dict,
+                       calibration: torch.Tensor, progress: bool = False) -> InformationGainLearner:
+    """Train the head on probed (context, gain) pairs and wrap it, calibrated on `calibration` contexts
+    drawn from the pool it will screen."""
     head, metrics = train_information_gain_head(model.get_input_embeddings(), contexts, gains, config.head,
                                                 progress=progress)
-    metrics.update(probe_seconds=round(probe_seconds, 2), probe_processes=accelerator.num_processes,
-                   build_seconds=round(time.perf_counter() - started, 2))
+    embeddings = model.get_input_embeddings().weight
     metadata = LearnerMetadata(
         kind=IGF_KIND,
         base_model={"model_id": base_model.model_id, "revision": base_model.revision,
                     "name_or_path": base_model.name_or_path,
                     "architecture": (model.config.architectures or [type(model).__name__])[0],
-                    "vocab_size": int(model.get_input_embeddings().weight.shape[0]),
-                    "embedding_dim": int(model.get_input_embeddings().weight.shape[1])},
+                    "vocab_size": int(embeddings.shape[0]), "embedding_dim": int(embeddings.shape[1])},
         tokenizer_fingerprint=tokenizer_fingerprint(tokenizer),
-        embedding_fingerprint=embedding_fingerprint(model.get_input_embeddings().weight),
-        corpus={"name": corpus.name, "fingerprint": corpus.fingerprint, "documents": len(corpus),
-                "usable_documents": len(tokenized.documents)},
-        probe=probe_description,
-        hyperparameters=config.to_dict(),
-        metrics=metrics,
+        embedding_fingerprint=embedding_fingerprint(embeddings),
+        corpus=target, pool=pool, probe=probe, hyperparameters=config.to_dict(), metrics=metrics,
     )
     learner = InformationGainLearner(head, metadata).attach(model, tokenizer, check=False)
     learner.held_out = held_out_predictions(head, model.get_input_embeddings(), contexts, gains, config.head)
-    calibrate_scores(learner, split.train.sample(config.calibration_contexts,
-                                                 torch.Generator().manual_seed(config.seed + 2)))
+    calibrate_scores(learner, calibration)
     return learner
 
 
@@ -121,5 +169,7 @@ def calibrate_scores(learner: InformationGainLearner, contexts: torch.Tensor) ->
     """
     learner.metadata.metrics.update(prediction_mean=0.0, prediction_std=1.0)
     raw = torch.cat([learner.score(contexts[i:i + 256]) for i in range(0, len(contexts), 256)])
-    learner.metadata.metrics.update(prediction_mean=float(raw.mean()), prediction_std=float(raw.std()),
-                                    calibration_contexts=len(contexts))
+    mean, std = float(raw.mean()), float(raw.std()) or 1.0
+    quantiles = torch.quantile((raw - mean) / std, torch.linspace(0, 1, 101)).tolist()
+    learner.metadata.metrics.update(prediction_mean=mean, prediction_std=std, calibration_contexts=len(contexts),
+                                    prediction_quantiles=[round(q, 5) for q in quantiles])

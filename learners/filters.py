@@ -49,8 +49,33 @@ class ShiftingThreshold:
         return {"kind": "shifting", "start": self.start, "end": self.end, "shift_step": self.shift_step}
 
 
-def parse_threshold(text: str) -> Threshold:
-    """`shifting`, `shifting:START,END,STEP`, `constant` or `constant:VALUE` (the CLI's --threshold)."""
+@dataclass(frozen=True)
+class TopFraction:
+    """Keep the `keep` fraction of contexts the learner scores highest on its pool, at every step.
+
+    A constant threshold placed at the learner's calibrated quantile: in a mixed pool, information
+    gain separates target from off-target text, and a constant cut keeps the target side throughout,
+    where the paper's schedule lets the off-target text back in once it drops to -1.
+    """
+
+    keep: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not 0 < self.keep <= 1:
+            raise ValueError(f"top:{self.keep}: the fraction kept must be in (0, 1].")
+
+    def resolve(self, learner) -> ConstantThreshold:
+        return ConstantThreshold(learner.score_quantile(1.0 - self.keep))
+
+    def at(self, step: int) -> float:
+        raise RuntimeError("A TopFraction threshold is resolved against a learner's calibration first.")
+
+    def describe(self) -> dict:
+        return {"kind": "top", "keep": self.keep}
+
+
+def parse_threshold(text: str) -> Threshold | TopFraction:
+    """`top:FRACTION`, `shifting`, `shifting:START,END,STEP`, `constant` or `constant:VALUE` (--threshold)."""
     kind, _, args = text.partition(":")
     try:
         values = [float(v) for v in args.split(",")] if args else []
@@ -58,10 +83,13 @@ def parse_threshold(text: str) -> Threshold:
             return ConstantThreshold(*values)
         if kind == "shifting" and len(values) in (0, 3):
             return ShiftingThreshold(*values[:2], int(values[2])) if values else ShiftingThreshold()
+        if kind == "top" and len(values) <= 1 and all(0 < v <= 1 for v in values):
+            return TopFraction(*values)
     except ValueError:
         pass
-    raise ValueError(f"Bad threshold {text!r}: use `shifting`, `shifting:START,END,STEP` (e.g. shifting:1,-1,10), "
-                     "`constant` or `constant:VALUE` (values in standard deviations of predicted gain).")
+    raise ValueError(f"Bad threshold {text!r}: use `top:FRACTION` (e.g. top:0.5 keeps the learner's top half), "
+                     "`shifting`, `shifting:START,END,STEP` (e.g. shifting:1,-1,10), `constant` or `constant:VALUE` "
+                     "(values in standard deviations of predicted gain).")
 
 
 class ContextFilter:
@@ -105,16 +133,18 @@ class InformationGainFilter(ContextFilter):
 
     name = "igf"
 
-    def __init__(self, learner, threshold: Threshold | None = None) -> None:
+    def __init__(self, learner, threshold: Threshold | TopFraction | None = None) -> None:
         if not learner.attached:
             raise RuntimeError("Attach the learner to the base model first: learner.attach(model, tokenizer).")
         self.learner = learner
-        self.threshold = threshold or ShiftingThreshold()
+        self.requested = threshold or ShiftingThreshold()
+        self.threshold = self.requested.resolve(learner) if isinstance(self.requested, TopFraction) else self.requested
 
     def select_before_forward(self, input_ids: torch.Tensor, step: int) -> torch.Tensor:
         return self.learner.score(input_ids) >= self.threshold.at(step)
 
     def describe(self) -> dict:
-        return {"name": self.name, "threshold": self.threshold.describe(),
+        return {"name": self.name, "threshold": {**self.requested.describe(), "value": self.threshold.at(0)}
+                if isinstance(self.requested, TopFraction) else self.threshold.describe(),
                 "learner": {"corpus": self.learner.metadata.corpus.get("name"),
                             "probe": self.learner.metadata.probe.get("name")}}

@@ -36,6 +36,9 @@ class LearnerMetadata:
     tokenizer_fingerprint: str
     embedding_fingerprint: dict[str, Any]
     corpus: dict[str, Any]
+    #: The corpus the training contexts were drawn from (and the filter screens); `corpus` is the target
+    #: the learner helps fine-tune towards. Empty when they are the same corpus.
+    pool: dict[str, Any] = field(default_factory=dict)
     probe: dict[str, Any] = field(default_factory=dict)
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)

@@ -109,17 +109,21 @@ class FastInformationGainProbe:
     there, which is cheaper); by default every block's linear layers take part. `row_fraction` keeps
     a fixed random subset of each weight matrix's output rows (scaled back up): per-example gradients
     are memory-bound on a CPU, and a sample of rows estimates the sum over all of them closely.
+    `objective_parts` splits the objective set into that many parts and `score_parts` returns the
+    gain against each: one backward pass serves them all, so the split-half reliability of the
+    labels (how well any learner could predict them) costs nothing extra.
     """
 
     name = "fast"
 
     def __init__(self, model: nn.Module, objective: torch.Tensor, *, lr: float = DEFAULT_LEARNING_RATE,
                  batch_size: int = 16, layers: int | None = None, row_fraction: float = 0.125,
-                 seed: int = 0) -> None:
+                 seed: int = 0, objective_parts: int = 1) -> None:
         if not 0 < row_fraction <= 1:
             raise ValueError(f"row_fraction must be in (0, 1]; got {row_fraction}.")
         self.model, self.objective = model, objective
         self.lr, self.batch_size, self.row_fraction, self.seed = lr, batch_size, row_fraction, seed
+        self.objective_parts = max(1, min(objective_parts, len(objective)))
         blocks = decoder_blocks(model)
         self.layers = len(blocks) if layers is None else max(1, min(layers, len(blocks)))
         self._first_block = blocks[len(blocks) - self.layers]
@@ -144,21 +148,34 @@ class FastInformationGainProbe:
             for p in params:
                 p.requires_grad_(True)
                 p.grad = None
-            count = len(self.objective)
-            for start in range(0, count, self.batch_size):
-                batch = self.objective[start:start + self.batch_size].to(device)
-                (per_example_loss(model, batch).sum() / count).backward()
             generator = torch.Generator().manual_seed(self.seed)
-            self._objective_grads = []
+            rows_of = []
             for module in self._targets:
-                conv1d = _is_conv1d(module)
-                out_features = module.weight.shape[1 if conv1d else 0]
+                out_features = module.weight.shape[1 if _is_conv1d(module) else 0]
                 keep = max(1, int(round(out_features * self.row_fraction)))
-                rows = torch.randperm(out_features, generator=generator)[:keep].sort().values.to(device)
-                grad = module.weight.grad.detach()
-                grad = grad[:, rows] if conv1d else grad[rows]
-                self._objective_grads.append((rows, grad.reshape(-1) * (out_features / keep),
-                                              None if module.bias is None else module.bias.grad.detach().clone()))
+                rows_of.append(torch.randperm(out_features, generator=generator)[:keep].sort().values.to(device))
+            per_part = []  # for each part: (weight grad of the sampled rows, bias grad) per probed module
+            for part in torch.arange(len(self.objective)).chunk(self.objective_parts):
+                objective = self.objective[part]
+                for start in range(0, len(objective), self.batch_size):
+                    batch = objective[start:start + self.batch_size].to(device)
+                    (per_example_loss(model, batch).sum() / len(objective)).backward()
+                grads = []
+                for module, rows in zip(self._targets, rows_of):
+                    conv1d = _is_conv1d(module)
+                    out_features = module.weight.shape[1 if conv1d else 0]
+                    grad = module.weight.grad.detach()
+                    grad = grad[:, rows] if conv1d else grad[rows]
+                    grads.append((grad.reshape(-1) * (out_features / len(rows)),
+                                  None if module.bias is None else module.bias.grad.detach().clone()))
+                    module.weight.grad = None
+                    if module.bias is not None:
+                        module.bias.grad = None
+                per_part.append(grads)
+            self._objective_grads = [
+                (rows, torch.stack([grads[i][0] for grads in per_part], dim=1),
+                 None if per_part[0][i][1] is None else torch.stack([grads[i][1] for grads in per_part], dim=1))
+                for i, rows in enumerate(rows_of)]
         finally:
             for p in params:
                 p.grad = None
@@ -167,6 +184,11 @@ class FastInformationGainProbe:
         self._objective_perplexity = math.exp(mean_loss(model, self.objective, batch_size=self.batch_size))
 
     def __call__(self, contexts: torch.Tensor, *, progress: bool = False) -> torch.Tensor:
+        """Estimated gain of each context against the whole objective set: a (len(contexts),) tensor."""
+        return self.score_parts(contexts, progress=progress).mean(dim=1)
+
+    def score_parts(self, contexts: torch.Tensor, *, progress: bool = False) -> torch.Tensor:
+        """Estimated gain against each part of the objective set: (len(contexts), objective_parts)."""
         self.model.eval()
         if self._objective_grads is None:
             self._prepare_objective()
@@ -186,7 +208,7 @@ class FastInformationGainProbe:
     def _score_batch(self, batch: torch.Tensor) -> torch.Tensor:
         model = self.model
         device = next(model.parameters()).device
-        scores = torch.zeros(len(batch), device=device)
+        scores = torch.zeros(len(batch), self.objective_parts, device=device)
         handles = []
 
         def start_graph_here(module, args, kwargs):
