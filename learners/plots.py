@@ -94,3 +94,29 @@ def _save(figure, path: str | Path) -> Path:
     figure.savefig(path)
     plt.close(figure)
     return path
+
+
+def plot_arm_curves(curves: Mapping[str, Sequence[tuple[Sequence[float], Sequence[float]]]], path: str | Path, *,
+                    title: str, xlabel: str = "backward passes (contexts trained on)",
+                    ylabel: str = "test perplexity") -> Path:
+    """One line per arm: the median over paired seeds, with a bootstrap 95% CI band of the median.
+
+    `curves` maps an arm's name to its runs, each (x values, y values) at the same x positions.
+    """
+    plt = _pyplot()
+    from .effect import median_band
+
+    figure, axes = plt.subplots(figsize=(6.4, 4.2), dpi=120)
+    for name, runs in curves.items():
+        if not runs:
+            continue
+        xs = runs[0][0]
+        median, low, high = median_band([list(y) for _, y in runs])
+        axes.plot(xs, median, marker="o", markersize=3, label=f"{name} ({len(runs)} seeds)")
+        axes.fill_between(xs, low, high, alpha=0.18)
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.set_title(title, fontsize=10)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8)
+    return _save(figure, path)
