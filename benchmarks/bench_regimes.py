@@ -1,0 +1,249 @@
+"""IGF where selection can pay: a target corpus, pools with something worth skipping, fair baselines.
+
+Regimes (target kjv throughout; its objective and test sets are held-out kjv documents):
+  R0 clean: pool = kjv contexts (the negative control);
+  R1 mixed: pool = kjv plus --off-fraction (default 50%) pydocs contexts;
+  R3 noisy: pool = kjv plus --junk-fraction (default 30%) junk (shuffled kjv, boilerplate, markup).
+Arms, paired by seed (the same weights and seed; each arm draws from the regime's pool):
+  standard (the pool), clean (standard on the pool's kjv contexts: the ideal a filter tries to
+  reach, shared by all regimes), igf (the regime's learner, top-fraction threshold), random (keeps at
+  igf's measured rate, same candidate budget), oracle (the probe's own measured gain, the ceiling),
+  high_loss (highest current loss, a forward pass per candidate).
+Every candidate of every pool is probed once (fast probe, two objective halves), which labels the
+learners' pairs, gives the oracle its table and the labels' split-half reliability (the ceiling of
+any learner's Spearman). Results are written after every run; --resume continues a cut run.
+
+Example:
+    python benchmarks/bench_regimes.py --target ../shared/corpora/kjv.jsonl.gz \
+        --off-target ../shared/corpora/pydocs.jsonl.gz --regimes R1,R3,R0 --seeds 10 --resume
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+from scipy.stats import spearmanr
+
+from learners.base_models import load_base_model
+from learners.build import BuildConfig, learner_from_pairs, split_corpus
+from learners.contexts import ContextStream
+from learners.corpus import load_corpus
+from learners.filters import InformationGainFilter, TopFraction
+from learners.finetuning import FinetuneConfig, finetune
+from learners.pools import Pool, junk_contexts, mixed_pool
+from learners.probes import FastInformationGainProbe
+from learners.reference_filters import HighLossFilter, OracleFilter, RandomFilter
+from learners.training import HeadTrainingConfig
+
+sys.path.insert(0, str(Path(__file__).parent))
+from regime_summary import plot_regimes, summarise  # noqa: E402
+
+RESULTS = Path(__file__).parent / "results"
+ARMS = ("standard", "clean", "igf", "random", "oracle", "high_loss")
+
+
+def machine() -> dict:
+    return {"cores": os.cpu_count(), "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "python": platform.python_version(), "platform": platform.platform(), "cuda": torch.cuda.is_available()}
+
+
+def contexts_from(stream: ContextStream, count: int, seed: int) -> torch.Tensor:
+    return stream.sample(count, torch.Generator().manual_seed(seed))
+
+
+def probe_all(model, objective: torch.Tensor, named: dict[str, torch.Tensor], cache: Path) -> dict:
+    """(n, 2) fast-probe gains against the two objective halves for every named set, cached on disk."""
+    labels = torch.load(cache) if cache.exists() else {}
+    todo = {name: contexts for name, contexts in named.items() if name not in labels}
+    if todo:
+        probe = FastInformationGainProbe(model, objective, objective_parts=2)
+        for name, contexts in todo.items():
+            labels[name] = probe.score_parts(contexts, progress=True)
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            torch.save(labels, cache)
+    return labels
+
+
+def reliability(halves: torch.Tensor) -> dict:
+    """Split-half Spearman of the labels and its Spearman-Brown step-up: what a perfect learner reaches."""
+    rho = float(spearmanr(halves[:, 0].numpy(), halves[:, 1].numpy())[0])
+    return {"split_half_spearman": rho, "ceiling_spearman_brown": 2 * rho / (1 + rho) if rho > -1 else None}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--target", required=True, help="Target corpus (kjv).")
+    parser.add_argument("--off-target", required=True, help="Off-target corpus mixed into R1 (pydocs).")
+    parser.add_argument("--base-model", default="smollm2")
+    parser.add_argument("--regimes", default="R1,R3,R0")
+    parser.add_argument("--arms", default=",".join(ARMS))
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--eval-every", type=int, default=5)
+    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--objective-size", type=int, default=64)
+    parser.add_argument("--test-size", type=int, default=64)
+    parser.add_argument("--build-pairs", type=int, default=600, help="Probed pairs each regime's learner is built on.")
+    parser.add_argument("--pool-target", type=int, default=800, help="kjv contexts in each fine-tuning pool.")
+    parser.add_argument("--off-fraction", type=float, default=0.5)
+    parser.add_argument("--junk-fraction", type=float, default=0.3)
+    parser.add_argument("--keep", type=float, default=0.5, help="Fraction igf, oracle and high_loss keep.")
+    parser.add_argument("--head", default="bag_of_tokens", help="Head of the learner the igf arm uses.")
+    parser.add_argument("--budget-minutes", type=float, default=None, help="Start no new run after this.")
+    parser.add_argument("--out", default=str(RESULTS / "regimes.json"))
+    parser.add_argument("--cache", default=".runs/regimes_labels.pt", help="Probe labels, reused by --resume.")
+    parser.add_argument("--resume", action="store_true", help="Keep the runs already in --out and do the rest.")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (two 1-thread runs side by side "
+                                                                  "use 2 cores better than one 2-thread run).")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    started = time.perf_counter()
+    out = Path(args.out)
+    regimes = args.regimes.split(",")
+    arms = [a for a in ARMS if a in args.arms.split(",")]
+
+    model, tokenizer, ref = load_base_model(args.base_model)
+    target, off = load_corpus(args.target), load_corpus(args.off_target)
+    config = BuildConfig(objective_size=args.objective_size, test_size=args.test_size, seed=0, pairs=args.build_pairs,
+                         head=HeadTrainingConfig(head=args.head))
+    _, split = split_corpus(target, tokenizer, config)
+    off_stream = ContextStream(split_corpus(off, tokenizer, BuildConfig(objective_size=1, test_size=1))[0].documents,
+                               config.context_length)
+    n_off_ft = round(args.pool_target * args.off_fraction / (1 - args.off_fraction))
+    n_junk_ft = round(args.pool_target * args.junk_fraction / (1 - args.junk_fraction))
+    kjv_build, kjv_ft = contexts_from(split.train, args.build_pairs, 11), contexts_from(split.train, args.pool_target, 12)
+    named = {"kjv_build": kjv_build, "kjv_ft": kjv_ft}
+    if "R1" in regimes:
+        named.update(off_build=contexts_from(off_stream, args.build_pairs, 13), off_ft=contexts_from(off_stream, n_off_ft, 14))
+    if "R3" in regimes:
+        named.update(junk_build=junk_contexts(kjv_build, tokenizer, args.build_pairs, seed=15),
+                     junk_ft=junk_contexts(kjv_ft, tokenizer, n_junk_ft, seed=16))
+    labels = probe_all(model, split.objective, named, Path(args.cache))
+
+    def regime_pools(regime: str) -> tuple[Pool, Pool, torch.Tensor, torch.Tensor]:
+        """(build pool, fine-tuning pool, their labels): kjv plus the regime's other text, shuffled."""
+        other, fraction = {"R0": (None, 0.0), "R1": ("off", args.off_fraction), "R3": ("junk", args.junk_fraction)}[regime]
+        pools = []
+        for part, seed in (("build", 21), ("ft", 22)):
+            own, own_labels = named[f"kjv_{part}"], labels[f"kjv_{part}"]
+            others, other_labels = own[:0], own_labels[:0]
+            if other is not None:
+                others, other_labels = named[f"{other}_{part}"], labels[f"{other}_{part}"]
+            if part == "build":  # the learner's pairs: build_pairs in all, in the regime's mix
+                n_own = round(len(own) * (1 - fraction))
+                own, own_labels = own[:n_own], own_labels[:n_own]
+                others, other_labels = others[:args.build_pairs - n_own], other_labels[:args.build_pairs - n_own]
+            order = torch.randperm(len(own) + len(others), generator=torch.Generator().manual_seed(seed))
+            is_target = torch.cat([torch.ones(len(own), dtype=torch.bool), torch.zeros(len(others), dtype=torch.bool)])
+            pools.append((Pool(torch.cat([own, others])[order], is_target[order]),
+                          torch.cat([own_labels, other_labels])[order]))
+        (build, build_labels), (ft, ft_labels) = pools
+        return build, ft, build_labels, ft_labels
+
+    earlier = json.loads(out.read_text()) if args.resume and out.exists() else {}
+    results = {"command": " ".join([Path(sys.executable).name, *sys.argv]), "date": dt.date.today().isoformat(),
+               "machine": machine(), "base_model": ref.model_id, "target": target.name, "off_target": off.name,
+               "protocol": {"context_length": config.context_length, "objective_size": args.objective_size,
+                            "test_size": args.test_size, "batch_size": args.batch_size, "lr": args.lr,
+                            "steps": args.steps, "eval_every": args.eval_every, "keep": args.keep,
+                            "build_pairs": args.build_pairs, "pool_target": args.pool_target,
+                            "off_fraction": args.off_fraction, "junk_fraction": args.junk_fraction,
+                            "head": args.head},
+               "commands": [*earlier.get("commands", []), " ".join([Path(sys.executable).name, *sys.argv])],
+               "regimes": earlier.get("regimes", {}), "runs": earlier.get("runs", {})}
+    learners = {}
+    for regime in regimes:
+        build, ft, build_labels, ft_labels = regime_pools(regime)
+        gains = ft_labels.mean(1)
+        top = gains >= torch.quantile(gains, 1 - args.keep)
+        info = results["regimes"].setdefault(regime, {})
+        info.update(pool_contexts=len(ft), pool_target_fraction=ft.target_fraction, build_pairs=len(build),
+                    build_target_fraction=build.target_fraction, labels=reliability(build_labels),
+                    oracle_target_share_of_kept=float(ft.is_target[top].float().mean()), learners={})
+        for head in ("conv", "bag_of_tokens"):
+            head_config = BuildConfig(**{**config.to_dict(), "head": HeadTrainingConfig(head=head)})
+            learner = learner_from_pairs(model, tokenizer, ref, build.contexts, build_labels.mean(1), config=head_config,
+                                         probe={"name": "fast", "objective_parts": 2},
+                                         target={"name": target.name, "fingerprint": target.fingerprint},
+                                         pool={"name": f"{regime}-pool"}, calibration=ft.contexts)
+            scores = learner.score(ft.contexts)
+            kept = scores >= InformationGainFilter(learner, TopFraction(args.keep)).threshold.at(0)
+            info["learners"][head] = {
+                **{k: learner.metadata.metrics[k] for k in ("test_spearman", "validation_spearman", "test_mse")},
+                "spearman_on_pool": float(spearmanr(scores.numpy(), gains.numpy())[0]),
+                "kept_fraction_of_pool": float(kept.float().mean()),
+                "target_share_of_kept": float(ft.is_target[kept].float().mean()) if kept.any() else None}
+            if head == args.head:
+                learners[regime] = (learner, ft, gains)
+    write(results, out)
+
+    initial = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+    finetune_config = dict(steps=args.steps, batch_size=args.batch_size, lr=args.lr, eval_every=args.eval_every)
+    test = split.test
+    for seed in range(args.seeds):
+        for regime in regimes:
+            learner, ft, gains = learners[regime]
+            runs = results["runs"].setdefault(regime, {})
+            for arm in arms:
+                if regime == "R0" and arm in ("standard", "high_loss"):
+                    continue  # R0's pool is the clean target: its standard arm is `clean`
+                store = results["runs"].setdefault("shared", {}) if arm == "clean" else runs
+                if len(store.get(arm, [])) > seed:
+                    continue
+                if arm == "random" and len(runs.get("igf", [])) <= seed:
+                    continue  # its rate comes from igf's run with the same seed
+                if args.budget_minutes and (time.perf_counter() - started) / 60 > args.budget_minutes:
+                    return finish(results, out, started)
+                pool = ft.target_only() if arm == "clean" else ft.contexts
+                context_filter = {
+                    "standard": None, "clean": None,
+                    "igf": lambda: InformationGainFilter(learner, TopFraction(args.keep)),
+                    "random": lambda: RandomFilter(runs["igf"][seed]["contexts_accepted"] / runs["igf"][seed]["contexts_seen"],
+                                                   seed=seed),
+                    "oracle": lambda: OracleFilter(ft.contexts, gains, keep=args.keep),
+                    "high_loss": lambda: HighLossFilter(args.keep),
+                }[arm]
+                context_filter = context_filter() if callable(context_filter) else context_filter
+                print(f"[{(time.perf_counter() - started) / 60:.1f} min] seed {seed} {regime} {arm}", flush=True)
+                result = finetune(model, ContextStream(list(pool), config.context_length), test, context_filter,
+                                  FinetuneConfig(**finetune_config, seed=seed))
+                model.load_state_dict(initial)
+                torch.set_grad_enabled(True)
+                record = result.to_dict()
+                record.pop("train_loss", None)
+                record["seed"] = seed
+                store.setdefault(arm, []).append(record)
+                results["summary"] = summarise(results)
+                write(results, out)
+                plot_regimes(results, out.parent)
+    return finish(results, out, started)
+
+
+def finish(results: dict, out: Path, started: float) -> int:
+    results["summary"] = summarise(results)
+    results["wall_minutes_this_invocation"] = round((time.perf_counter() - started) / 60, 1)
+    write(results, out)
+    plot_regimes(results, out.parent)
+    print(json.dumps(results["summary"], indent=1)[:4000])
+    return 0
+
+
+def write(results: dict, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(results, indent=1) + "\n")
+    tmp.replace(out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Statistics and plots of bench_regimes.py's runs: paired effects per regime, compute, curves."""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+import numpy as np
+
+from learners.effect import paired_effect
+from learners.plots import plot_arm_curves
+
+#: Relative cost of a context in LM forward passes: a trained context costs a forward and a backward
+#: (~2 forwards); a scored-only context (high_loss) a forward. The learners' scoring is < 1% (igf.json).
+BACKWARD_COST = 3.0
+
+
+def final(run: dict) -> float:
+    return run["evaluations"][-1]["test_perplexity"]
+
+
+def best(run: dict) -> float:
+    return min(e["test_perplexity"] for e in run["evaluations"])
+
+
+def compute_units(run: dict) -> float:
+    return BACKWARD_COST * run["lm_backward_contexts"] + run["scoring_forward_contexts"]
+
+
+def by_seed(runs: list[dict]) -> dict[int, dict]:
+    return {run["seed"]: run for run in runs}
+
+
+def effect(arm: list[dict], baseline: list[dict], metric) -> dict:
+    a, b = by_seed(arm), by_seed(baseline)
+    seeds = sorted(set(a) & set(b))
+    return paired_effect([metric(a[s]) for s in seeds], [metric(b[s]) for s in seeds])
+
+
+def backward_to_reach(run: dict, level: float) -> int | None:
+    """Contexts trained on when test perplexity first fell to `level` (None: never, at the evaluations)."""
+    for evaluation in run["evaluations"]:
+        if evaluation["test_perplexity"] <= level:
+            return evaluation["trained"]
+    return None
+
+
+def perplexity_at_compute(run: dict, units: float) -> float | None:
+    """Test perplexity interpolated at `units` of compute (None past the end of the run)."""
+    total = compute_units(run)
+    steps = run["evaluations"][-1]["step"] or 1
+    xs = [total * e["step"] / steps for e in run["evaluations"]]
+    if units > xs[-1] + 1e-9:
+        return None
+    return float(np.interp(units, xs, [e["test_perplexity"] for e in run["evaluations"]]))
+
+
+def regime_arms(results: dict, regime: str) -> dict[str, list[dict]]:
+    arms = dict(results["runs"].get(regime, {}))
+    clean = results["runs"].get("shared", {}).get("clean", [])
+    if clean:
+        arms["clean"] = clean
+        if regime == "R0":
+            arms["standard"] = clean
+    return arms
+
+
+def summarise(results: dict) -> dict:
+    summary = {}
+    for regime in [r for r in results["runs"] if r != "shared"]:
+        arms = regime_arms(results, regime)
+        standard = arms.get("standard", [])
+        section = {"arms": {}}
+        for name, runs in arms.items():
+            if not runs:
+                continue
+            row = {"seeds": len(runs), "median_final_perplexity": statistics.median(map(final, runs)),
+                   "median_best_perplexity": statistics.median(map(best, runs)),
+                   "median_acceptance_rate": statistics.median(r["contexts_accepted"] / r["contexts_seen"] for r in runs),
+                   "median_candidates_seen": statistics.median(r["contexts_seen"] for r in runs),
+                   "median_compute_units": statistics.median(map(compute_units, runs)),
+                   "median_wall_seconds": statistics.median(r["wall_seconds"] for r in runs)}
+            for baseline_name in ("standard", "clean"):
+                baseline = arms.get(baseline_name)
+                if baseline and name != baseline_name and not (regime == "R0" and name in ("standard", "clean")):
+                    row[f"vs_{baseline_name}_final"] = effect(runs, baseline, final)
+                    row[f"vs_{baseline_name}_best"] = effect(runs, baseline, best)
+            if standard and name != "standard":
+                paired = by_seed(standard)
+                reach = [backward_to_reach(r, final(paired[r["seed"]])) for r in runs if r["seed"] in paired]
+                reached = [x for x in reach if x is not None]
+                row["backward_to_reach_standard_final"] = {
+                    "reached": f"{len(reached)}/{len(reach)}",
+                    "median_fraction_of_standard": (statistics.median(reached) / paired[runs[0]["seed"]]
+                                                    ["lm_backward_contexts"]) if reached else None}
+                at_compute = [perplexity_at_compute(r, compute_units(paired[r["seed"]])) for r in runs
+                              if r["seed"] in paired]
+                if all(v is not None for v in at_compute) and at_compute:
+                    row["vs_standard_at_matched_compute"] = paired_effect(
+                        at_compute, [final(paired[r["seed"]]) for r in runs if r["seed"] in paired])
+            section["arms"][name] = row
+        if "igf" in arms and "random" in arms:
+            section["igf_vs_random_final"] = effect(arms["igf"], arms["random"], final)
+            section["igf_vs_random_best"] = effect(arms["igf"], arms["random"], best)
+        summary[regime] = section
+    return summary
+
+
+def plot_regimes(results: dict, folder: Path) -> list[Path]:
+    """One plot per regime: test perplexity against backward passes, arms as lines, CI bands."""
+    paths = []
+    titles = {"R0": "R0 clean: pool = kjv", "R1": "R1 mixed: kjv + pydocs pool, target kjv",
+              "R3": "R3 noisy: kjv + junk pool, target kjv"}
+    for regime in [r for r in results["runs"] if r != "shared"]:
+        arms = regime_arms(results, regime)
+        curves = {name: [([e["trained"] for e in r["evaluations"]], [e["test_perplexity"] for e in r["evaluations"]])
+                         for r in runs] for name, runs in arms.items() if runs and not (regime == "R0" and name == "standard")}
+        protocol = results["protocol"]
+        title = (f"{titles.get(regime, regime)}\n{results['base_model']}, batch {protocol['batch_size']}, "
+                 f"median and 95% CI over paired seeds")
+        paths.append(plot_arm_curves(curves, Path(folder) / f"regimes_{regime}.png", title=title))
+    return paths
