@@ -44,7 +44,7 @@ from learners.reference_filters import HighLossFilter, OracleFilter, RandomFilte
 from learners.training import HeadTrainingConfig
 
 sys.path.insert(0, str(Path(__file__).parent))
-from regime_summary import plot_regimes, summarise  # noqa: E402
+from regime_summary import by_seed, plot_regimes, summarise  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 ARMS = ("standard", "clean", "igf", "random", "oracle", "high_loss")
@@ -198,9 +198,9 @@ def main() -> int:
                 if regime == "R0" and arm in ("standard", "high_loss"):
                     continue  # R0's pool is the clean target: its standard arm is `clean`
                 store = results["runs"].setdefault("shared", {}) if arm == "clean" else runs
-                if len(store.get(arm, [])) > seed:
+                if seed in by_seed(store.get(arm, [])):
                     continue
-                if arm == "random" and len(runs.get("igf", [])) <= seed:
+                if arm == "random" and seed not in by_seed(runs.get("igf", [])):
                     continue  # its rate comes from igf's run with the same seed
                 if args.budget_minutes and (time.perf_counter() - started) / 60 > args.budget_minutes:
                     return finish(results, out, started)
@@ -208,8 +208,7 @@ def main() -> int:
                 context_filter = {
                     "standard": None, "clean": None,
                     "igf": lambda: InformationGainFilter(learner, TopFraction(args.keep)),
-                    "random": lambda: RandomFilter(runs["igf"][seed]["contexts_accepted"] / runs["igf"][seed]["contexts_seen"],
-                                                   seed=seed),
+                    "random": lambda: RandomFilter(by_seed(runs["igf"])[seed]["acceptance_rate"], seed=seed),
                     "oracle": lambda: OracleFilter(ft.contexts, gains, keep=args.keep),
                     "high_loss": lambda: HighLossFilter(args.keep),
                 }[arm]

@@ -76,7 +76,7 @@ def summarise(results: dict) -> dict:
                 continue
             row = {"seeds": len(runs), "median_final_perplexity": statistics.median(map(final, runs)),
                    "median_best_perplexity": statistics.median(map(best, runs)),
-                   "median_acceptance_rate": statistics.median(r["contexts_accepted"] / r["contexts_seen"] for r in runs),
+                   "median_acceptance_rate": statistics.median(r["acceptance_rate"] for r in runs),
                    "median_candidates_seen": statistics.median(r["contexts_seen"] for r in runs),
                    "median_compute_units": statistics.median(map(compute_units, runs)),
                    "median_wall_seconds": statistics.median(r["wall_seconds"] for r in runs)}

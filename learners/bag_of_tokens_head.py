@@ -8,6 +8,8 @@ loop (one n x n solve), scores a batch with one gather, and reads token ids, not
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
@@ -52,7 +54,9 @@ class BagOfTokensHead(nn.Module, PyTorchModelHubMixin, library_name=LIBRARY_NAME
                                       pad_token_id=self.pad_token_id)
         features = sparse_feature_matrix(index, values, self.buckets).double()
         mean = float(targets.mean())
-        gram = torch.sparse.mm(features, features.t()).to_dense()
+        with warnings.catch_warnings():   # sparse x sparse goes through CSR, which torch calls beta
+            warnings.simplefilter("ignore", UserWarning)
+            gram = torch.sparse.mm(features, features.t()).to_dense()
         dual = torch.linalg.solve(gram + self.alpha * torch.eye(len(gram), dtype=gram.dtype),
                                   (targets.double() - mean)[:, None])
         self.weight.copy_(torch.sparse.mm(features.t(), dual).squeeze(1).float())

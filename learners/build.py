@@ -62,9 +62,10 @@ def split_target_and_pool(pool: Corpus, target: Corpus | None, tokenizer,
     documents identical to a held-out target document are dropped, so no objective or test text is
     ever trained on or probed, even when the pool contains the target corpus.
     """
-    pool_tokens, split = split_corpus(pool, tokenizer, config)
     if target is None:
+        pool_tokens, split = split_corpus(pool, tokenizer, config)
         return pool_tokens, pool_tokens, split
+    pool_tokens = TokenizedCorpus.from_corpus(pool, tokenizer, context_length=config.context_length)
     target_tokens, target_split = split_corpus(target, tokenizer, config)
     held_out = {document_key(d) for d in target_tokens.documents} - {document_key(d)
                                                                     for d in target_split.train.documents}

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from . import constants
-from .errors import LearnerHubError
+from .errors import LearnerHubError, UsageError
 
 SAMPLE_CORPUS = Path(__file__).parent / "data" / "kjv-sample.jsonl.gz"
 PREDICTOR_NAMES = ("bernoulli_nb", "hashed_logistic")  # learners.meta_predictors.PREDICTORS, without importing torch
@@ -20,7 +20,14 @@ def _add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
                              "documents), a folder of .txt/.md files, or a `datasets` folder/.parquet/.csv/.arrow "
                              "file. "
                              "Default: the bundled King James Bible sample (149 chapters, public domain).")
-    parser.add_argument("--corpus-name", help="Name the learner is published under (default: the file name).")
+    parser.add_argument("--target", default=None,
+                        help="The corpus fine-tuning should get better at (same formats as --corpus): the objective "
+                             "and test sets come from its documents, the training contexts from --corpus (the pool "
+                             "the filter screens), and the learner is published under its name. Default: --corpus "
+                             "itself (the IGF paper's set-up).")
+    parser.add_argument("--corpus-name", help="Name of --corpus (default: the file name).")
+    parser.add_argument("--target-name", help="Name of --target, that the learner is published under "
+                                              "(default: the file name).")
     parser.add_argument("--text-field", default="text", help="JSON field or dataset column holding the text.")
     parser.add_argument("--base-model", default=constants.SMOLLM2_ALIAS,
                         help="`smollm2` (the bundled SmolLM2-135M-Instruct), a local transformers model folder, "
@@ -42,6 +49,9 @@ def _add_build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--probe-layers", type=int, default=None,
                         help="fast probe only: use the linear layers of the top N blocks (default: all).")
     parser.add_argument("--probe-batch-size", type=int, default=16, help="Contexts per probe batch.")
+    parser.add_argument("--head", choices=["conv", "bag_of_tokens"], default=None,
+                        help="The learner's head: conv (the paper's convolutional head over the base model's "
+                             "embeddings) or bag_of_tokens (ridge regression over hashed uni- and bigrams).")
     parser.add_argument("--learner-lr", type=float, default=None, help="Learning rate of the learner's head.")
     parser.add_argument("--learner-epochs", type=int, default=None, help="Most epochs to train the head.")
 
@@ -128,6 +138,8 @@ def _load(args):
     from .corpus import load_corpus
 
     corpus = load_corpus(args.corpus, name=args.corpus_name, text_field=args.text_field)
+    args.target_corpus = (load_corpus(args.target, name=args.target_name, text_field=args.text_field)
+                          if args.target else None)
     model, tokenizer, ref = load_base_model(args.base_model)
     return corpus, model, tokenizer, ref
 
@@ -137,6 +149,8 @@ def _build_config(args):
     from .training import HeadTrainingConfig
 
     head = HeadTrainingConfig(seed=args.seed)
+    if args.head:
+        head.head = args.head
     if args.learner_lr:
         head.lr = args.learner_lr
     if args.learner_epochs:
@@ -219,11 +233,13 @@ def run_build(args) -> int:
     accelerator = make_accelerator()
     corpus, model, tokenizer, ref = _load(args)
     learner = build_information_gain_learner(model, tokenizer, corpus, ref, _build_config(args),
-                                             accelerator=accelerator, progress=True)
+                                             target=args.target_corpus, accelerator=accelerator, progress=True)
     if accelerator.is_main_process:
         folder = _save_with_card(learner, args.out)
         metrics = learner.metadata.metrics
-        print(f"Wrote {learner.kind} learner for corpus {corpus.name!r} on {ref.model_id} to {folder}\n"
+        pool = f" from pool {corpus.name!r}" if args.target_corpus else ""
+        print(f"Wrote {learner.kind} learner for corpus {learner.metadata.corpus['name']!r}{pool} on {ref.model_id} "
+              f"to {folder}\n"
               f"  pairs {metrics['pairs']}, probe {learner.metadata.probe['name']} ({metrics['probe_seconds']:.1f} s), "
               f"held-out Spearman {metrics['test_spearman']:.3f}, MSE {metrics['test_mse']:.3f}")
     return 0
@@ -234,23 +250,26 @@ def run_finetune(args) -> int:
 
     import torch
 
-    from .build import split_corpus
-    from .comparison import compare_filters, comparison_table
+    from .build import split_corpus, split_target_and_pool
+    from .comparison import TrainOn, compare_filters, comparison_table
     from .examples import Examples
     from .filters import InformationGainFilter, parse_threshold
     from .finetuning import FinetuneConfig
     from .loading import load_learner
     from .streaming_learner import STREAMING_KIND
 
-    threshold = parse_threshold(args.threshold)
+    try:
+        threshold = parse_threshold(args.threshold)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     corpus, model, tokenizer, ref = _load(args)
     filters = {"standard": None}
     learner = None
     if args.learner == "auto":
         from registry.auto import pull_or_build
 
-        learner = pull_or_build(corpus, model, tokenizer, ref, _build_config(args), store=args.store,
-                                endpoint=args.endpoint, progress=True)
+        learner = pull_or_build(corpus, model, tokenizer, ref, _build_config(args), target=args.target_corpus,
+                                store=args.store, endpoint=args.endpoint, progress=True)
     elif args.learner != "none":
         learner = load_learner(args.learner, model, tokenizer)
     if args.streaming:
@@ -260,11 +279,17 @@ def run_finetune(args) -> int:
         filters[f"streaming-pulled-s{start_stage}"] = learner.make_filter(start_stage=start_stage)
     elif learner is not None:
         filters["igf"] = InformationGainFilter(learner, threshold)
-    _, split = split_corpus(corpus, tokenizer, _build_config(args))
+    _, _, split = split_target_and_pool(corpus, args.target_corpus, tokenizer, _build_config(args))
+    if args.target_corpus is not None:  # the ideal a filter tries to reach: standard on the clean target
+        _, target_split = split_corpus(args.target_corpus, tokenizer, _build_config(args))
+        filters = {"standard": None, "standard-target": TrainOn(target_split.train), **filters}
     steps = args.steps
     if args.contexts:  # one epoch over a fixed budget; every arm sees the same contexts
         fixed = split.train.sample(args.contexts, torch.Generator().manual_seed(args.seed + 4))
         split, steps = dataclasses.replace(split, train=Examples(fixed)), None
+        if "standard-target" in filters:
+            target = filters["standard-target"].train.sample(args.contexts, torch.Generator().manual_seed(args.seed + 4))
+            filters["standard-target"] = TrainOn(Examples(target))
     config = FinetuneConfig(steps=steps, batch_size=args.batch_size, lr=args.lr, eval_every=args.eval_every,
                             seed=args.seed)
     results = compare_filters(model, split, filters, config, progress=not args.json)

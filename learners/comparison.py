@@ -6,24 +6,37 @@ import torch
 from accelerate import Accelerator
 from torch import nn
 
-from .contexts import CorpusSplit
+from dataclasses import dataclass
+
+from .contexts import ContextStream, CorpusSplit
+from .examples import Examples
 from .filters import ContextFilter
 from .finetuning import FinetuneConfig, FinetuneResult, finetune
 
 
-def compare_filters(model: nn.Module, split: CorpusSplit, filters: dict[str, ContextFilter | None],
+@dataclass
+class TrainOn:
+    """An arm that trains on other data than the split's (e.g. the clean target, beside the pool)."""
+
+    train: ContextStream | Examples
+    context_filter: ContextFilter | None = None
+
+
+def compare_filters(model: nn.Module, split: CorpusSplit, filters: dict[str, ContextFilter | TrainOn | None],
                     config: FinetuneConfig | None = None, *, accelerator: Accelerator | None = None,
                     progress: bool = False) -> dict[str, FinetuneResult]:
     """Run `finetune` for each named filter from the same initial weights and the same seed.
 
     The model is restored to its initial weights after each arm (and at the end), so the arms are
-    comparable and the caller's model is left as it was given.
+    comparable and the caller's model is left as it was given. A `TrainOn` arm draws its training
+    contexts from its own data instead of `split.train`.
     """
     initial = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
     results = {}
     try:
-        for name, context_filter in filters.items():
-            results[name] = finetune(model, split.train, split.test, context_filter, config,
+        for name, arm in filters.items():
+            train, context_filter = (arm.train, arm.context_filter) if isinstance(arm, TrainOn) else (split.train, arm)
+            results[name] = finetune(model, train, split.test, context_filter, config,
                                      accelerator=accelerator, progress=progress)
             model.load_state_dict(initial)
     finally:

@@ -21,3 +21,7 @@ class BaseModelMismatchError(LearnerHubError, ValueError):
 
 class LearnerFormatError(LearnerHubError, ValueError):
     """A learner folder is incomplete, corrupted, or in a format learnerhub will not load."""
+
+
+class UsageError(LearnerHubError, ValueError):
+    """A command-line value that cannot be used (the message says which values can)."""

@@ -71,12 +71,20 @@ class FinetuneResult:
         return self.evaluations[-1][self.metric]
 
     @property
+    def acceptance_rate(self) -> float:
+        """Fraction of the candidates drawn that the filter let through (trained on or left in the buffer)."""
+        if not self.contexts_seen:
+            return 1.0
+        return 1.0 - (self.skipped_before_forward + self.skipped_after_forward) / self.contexts_seen
+
+    @property
     def final_perplexity(self) -> float:
         return self.evaluations[-1]["test_perplexity"]
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["final_score"] = self.final_score
+        data["acceptance_rate"] = self.acceptance_rate
         if self.metric == "test_perplexity":
             data["final_perplexity"] = self.final_perplexity
         return data

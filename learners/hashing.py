@@ -29,4 +29,4 @@ def sparse_feature_matrix(index: torch.Tensor, values: torch.Tensor, buckets: in
     """The (batch, buckets) sparse matrix of hashed features (repeated n-grams add up)."""
     rows = torch.arange(len(index)).repeat_interleave(index.shape[1])
     return torch.sparse_coo_tensor(torch.stack([rows, index.flatten()]), values.flatten(),
-                                   (len(index), buckets)).coalesce()
+                                   (len(index), buckets), check_invariants=False).coalesce()

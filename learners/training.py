@@ -53,9 +53,10 @@ def zscore(values: torch.Tensor) -> tuple[torch.Tensor, float, float]:
 
 
 def _rank_correlation(predicted: torch.Tensor, target: torch.Tensor) -> float:
-    if len(target) < 3 or float(predicted.std()) == 0.0:
+    if len(target) < 3 or float(predicted.std()) == 0.0 or float(target.std()) == 0.0:
         return 0.0
-    return float(spearmanr(predicted.numpy(), target.numpy())[0])
+    rho = float(spearmanr(predicted.numpy(), target.numpy())[0])
+    return 0.0 if rho != rho else rho   # ties everywhere give NaN, which JSON cannot hold
 
 
 @torch.no_grad()

@@ -17,33 +17,35 @@ from .errors import LearnerNotFoundError, VersionExistsError
 FIRST_VERSION = "1.0.0"
 
 
-def pull_or_build(corpus, model, tokenizer, ref, config=None, *, store: str | Path | None = None,
+def pull_or_build(corpus, model, tokenizer, ref, config=None, *, target=None, store: str | Path | None = None,
                   endpoint: str | None = None, org: str = DEFAULT_ORG, progress: bool = False):
-    """The IGF learner for (`corpus`, `ref.model_id`), attached to `model`; built and published if missing.
+    """The IGF learner for (`target` or `corpus`, `ref.model_id`), attached to `model`; built (on the pool
+    `corpus`) and published if missing.
 
-    `corpus` is a `learners.corpus.Corpus`, `ref` a `BaseModelRef`, `config` a `BuildConfig`.
+    `corpus` and `target` are `learners.corpus.Corpus`, `ref` a `BaseModelRef`, `config` a `BuildConfig`.
     """
     request = dict(base_model=ref.model_id, kind="igf", store=store, endpoint=endpoint, model=model,
                    tokenizer=tokenizer)
+    wanted = target or corpus
     try:
-        learner, resolution = pull(corpus.name, **request)
+        learner, resolution = pull(wanted.name, **request)
     except LearnerNotFoundError as missing:
         _say(progress, f"{missing}\nBuilding it, then publishing it as {FIRST_VERSION}.")
-        _build_and_publish(corpus, model, tokenizer, ref, config, store=store, endpoint=endpoint, org=org,
-                           progress=progress)
-        learner, resolution = pull(corpus.name, **request)
+        _build_and_publish(corpus, model, tokenizer, ref, config, target=target, store=store, endpoint=endpoint,
+                           org=org, progress=progress)
+        learner, resolution = pull(wanted.name, **request)
     _say(progress, f"Using learner {resolution.repo_id}@{resolution.version} (commit {resolution.commit[:12]}) "
                    f"from {resolution.store}.")
-    if learner.metadata.corpus.get("fingerprint") != corpus.fingerprint:
-        _say(progress, f"Note: that learner was built on another text named {corpus.name!r} (corpus fingerprints "
+    if learner.metadata.corpus.get("fingerprint") != wanted.fingerprint:
+        _say(progress, f"Note: that learner was built on another text named {wanted.name!r} (corpus fingerprints "
                        "differ); its scores may fit this corpus less well.")
     return learner
 
 
-def _build_and_publish(corpus, model, tokenizer, ref, config, *, store, endpoint, org, progress) -> None:
+def _build_and_publish(corpus, model, tokenizer, ref, config, *, target, store, endpoint, org, progress) -> None:
     from learners.build import build_information_gain_learner
 
-    learner = build_information_gain_learner(model, tokenizer, corpus, ref, config, progress=progress)
+    learner = build_information_gain_learner(model, tokenizer, corpus, ref, config, target=target, progress=progress)
     with tempfile.TemporaryDirectory(prefix="learnerhub-auto-") as work:
         try:
             published = publish(learner.save(Path(work) / "learner"), version=FIRST_VERSION, org=org, store=store,

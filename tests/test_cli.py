@@ -83,3 +83,43 @@ def test_accelerate_launch_shards_the_probe_and_merges_deterministically(tmp_pat
     for key in ("test_spearman", "validation_spearman", "label_mean", "label_std", "best_epoch"):
         assert two["metrics"][key] == pytest.approx(one["metrics"][key], rel=1e-5, abs=1e-6), key
     assert _weights_digest(tmp_path / "one") == _weights_digest(tmp_path / "two")
+
+
+def test_build_with_a_target_records_both_corpora_and_resolves_by_the_target(tmp_path, tiny_model_folder,
+                                                                            documents, capsys):
+    from conftest import WORDS, synthetic_documents
+
+    import registry
+    from learners.base_models import load_base_model
+
+    def write(name, texts):
+        path = tmp_path / name
+        path.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
+        return path
+
+    target = write("bible.jsonl", documents)
+    pool = write("mixed.jsonl", documents + synthetic_documents(40, seed=5, vocabulary=[w[::-1] for w in WORDS]))
+    out = tmp_path / "learner"
+    assert main(["build", "--corpus", str(pool), "--target", str(target), "--base-model", str(tiny_model_folder),
+                 "--out", str(out), "--pairs", "40", "--head", "bag_of_tokens", *TINY]) == 0
+    assert "for corpus 'bible' from pool 'mixed'" in capsys.readouterr().out
+    metadata = json.loads((out / "learner.json").read_text())
+    assert metadata["corpus"]["name"] == "bible" and metadata["pool"]["name"] == "mixed"
+    assert metadata["pool"]["fingerprint"] != metadata["corpus"]["fingerprint"]
+    assert json.loads((out / "config.json").read_text())["head"] == "bag_of_tokens"
+    store = tmp_path / "store"
+    registry.publish(out, version="1.0.0", store=store)
+    model, tokenizer, ref = load_base_model(str(tiny_model_folder))
+    learner, resolution = registry.pull("bible", base_model=ref.model_id, store=store, model=model, tokenizer=tokenizer)
+    assert learner.metadata.pool["name"] == "mixed" and resolution.version == "1.0.0"
+    assert main(["finetune", "--corpus", str(pool), "--target", str(target), "--base-model", str(tiny_model_folder),
+                 "--learner", str(out), "--steps", "2", "--batch-size", "4", "--eval-every", "2",
+                 "--threshold", "top:0.5", "--json", *TINY]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert list(report["results"]) == ["standard", "standard-target", "igf"]
+    assert 0.3 < report["results"]["igf"]["acceptance_rate"] < 0.7
+
+
+def test_a_bad_threshold_is_one_line_and_exit_2(tiny_model_folder):
+    result = run_cli("finetune", "--base-model", str(tiny_model_folder), "--threshold", "bogus", "--steps", "1")
+    assert result.returncode == 2 and "Bad threshold 'bogus'" in result.stderr and "Traceback" not in result.stderr
