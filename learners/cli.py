@@ -10,16 +10,18 @@ from pathlib import Path
 from . import constants
 from .errors import LearnerHubError, UsageError
 
-SAMPLE_CORPUS = Path(__file__).parent / "data" / "kjv-sample.jsonl.gz"
+SAMPLE_DIR = Path(__file__).parent / "data"
+SAMPLE_CORPUS = SAMPLE_DIR / "kjv-sample.jsonl.gz"
 PREDICTOR_NAMES = ("bernoulli_nb", "hashed_logistic")  # learners.meta_predictors.PREDICTORS, without importing torch
 
 
 def _add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--corpus", default=str(SAMPLE_CORPUS),
+    parser.add_argument("--corpus", nargs="+", default=[str(SAMPLE_CORPUS)], metavar="CORPUS",
                         help="JSONL ({\"text\": ...} a line, .gz allowed), a text file (blank lines separate "
                              "documents), a folder of .txt/.md files, or a `datasets` folder/.parquet/.csv/.arrow "
-                             "file. "
-                             "Default: the bundled King James Bible sample (149 chapters, public domain).")
+                             "file; several are joined into one pool. Default: the bundled King James Bible sample "
+                             f"(149 chapters in 815 passages, public domain; {SAMPLE_DIR} also holds a Python "
+                             "documentation sample to mix in as off-target text).")
     parser.add_argument("--target", default=None,
                         help="The corpus fine-tuning should get better at (same formats as --corpus): the objective "
                              "and test sets come from its documents, the training contexts from --corpus (the pool "
@@ -124,7 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_streaming_arguments(tune)
     tune.set_defaults(handler=run_finetune)
 
+    from .eval_cli import add_eval_command
     from registry.cli import add_commands, add_store_arguments
+
+    add_store_arguments(add_eval_command(commands, _add_corpus_arguments, _add_build_arguments))
     from server.cli import add_commands as add_server_commands
 
     add_store_arguments(tune)
@@ -134,30 +139,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load(args):
-    from .base_models import load_base_model
-    from .corpus import load_corpus
+    from .cli_inputs import load_inputs
 
-    corpus = load_corpus(args.corpus, name=args.corpus_name, text_field=args.text_field)
-    args.target_corpus = (load_corpus(args.target, name=args.target_name, text_field=args.text_field)
-                          if args.target else None)
-    model, tokenizer, ref = load_base_model(args.base_model)
+    corpus, args.target_corpus, model, tokenizer, ref = load_inputs(args)
     return corpus, model, tokenizer, ref
 
 
 def _build_config(args):
-    from .build import BuildConfig
-    from .training import HeadTrainingConfig
+    from .cli_inputs import build_config_from_args
 
-    head = HeadTrainingConfig(seed=args.seed)
-    if args.head:
-        head.head = args.head
-    if args.learner_lr:
-        head.lr = args.learner_lr
-    if args.learner_epochs:
-        head.max_epochs = args.learner_epochs
-    return BuildConfig(probe=args.probe, pairs=args.pairs, objective_size=args.objective_size,
-                       test_size=args.test_size, context_length=args.context_length, seed=args.seed,
-                       probe_batch_size=args.probe_batch_size, probe_layers=args.probe_layers, head=head)
+    return build_config_from_args(args)
 
 
 def _streaming_config(args):

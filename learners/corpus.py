@@ -166,3 +166,11 @@ def _column(dataset, text_field: str, path: Path) -> list[str]:
                           "Pass --text-field to name the text column.")
     return [text for text in dataset[text_field] if isinstance(text, str)]
 
+
+
+def join_corpora(corpora: list[Corpus], *, name: str | None = None) -> Corpus:
+    """One pool from several corpora (their documents in order), named `a+b` unless `name` is given."""
+    if len(corpora) == 1:
+        return corpora[0] if name is None else Corpus(name, corpora[0].documents, corpora[0].source)
+    return Corpus(name or "+".join(c.name for c in corpora), tuple(d for c in corpora for d in c.documents),
+                  " + ".join(c.source for c in corpora))

@@ -3,12 +3,11 @@
 Arms are run from the same weights with the same seed, so runs pair up by seed; the effect is the
 per-seed ratio arm / baseline (below 1 = lower perplexity), summarised by its median, a percentile
 bootstrap 95% confidence interval of that median (scipy.stats.bootstrap) and the two-sided
-Wilcoxon signed-rank test of the log ratios against 0.
+Wilcoxon signed-rank test of the log ratios against 0. Missing values are None (JSON has no NaN).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Sequence
 
 import numpy as np
@@ -20,8 +19,8 @@ def paired_effect(arm: Sequence[float], baseline: Sequence[float], *, confidence
     if len(arm) != len(baseline):
         raise ValueError(f"Paired runs need as many arm values as baseline values ({len(arm)} vs {len(baseline)}).")
     ratios = np.asarray(arm, dtype=float) / np.asarray(baseline, dtype=float)
-    summary = {"seeds": len(ratios), "median_ratio": float(np.median(ratios)) if len(ratios) else math.nan,
-               "ci_low": math.nan, "ci_high": math.nan, "p_value": math.nan,
+    summary = {"seeds": len(ratios), "median_ratio": float(np.median(ratios)) if len(ratios) else None,
+               "ci_low": None, "ci_high": None, "p_value": None,
                "wins": int((ratios < 1).sum()), "ratios": [round(float(r), 5) for r in ratios]}
     if len(ratios) >= 3 and float(np.ptp(ratios)) > 0:
         from scipy.stats import bootstrap, wilcoxon
@@ -48,8 +47,10 @@ def median_band(runs: Sequence[Sequence[float]], *, confidence: float = 0.95, re
 
 def describe_effect(effect: dict, *, lower_is_better: bool = True) -> str:
     """One line a user reads first: ratio, CI, p, and whether it is significant."""
-    if effect["seeds"] < 3 or math.isnan(effect["ci_low"]):
-        return f"ratio {effect['median_ratio']:.3f} ({effect['seeds']} seeds: too few for a confidence interval)"
+    if effect["median_ratio"] is None:
+        return "no paired runs"
+    if effect["ci_low"] is None:
+        return f"ratio {effect['median_ratio']:.3f} ({effect['seeds']} seeds: too few, or too alike, for a CI)"
     significant = effect["ci_high"] < 1 or effect["ci_low"] > 1
     direction = ("better" if (effect["median_ratio"] < 1) == lower_is_better else "worse") if significant else ""
     verdict = f"significantly {direction}" if significant else "not significant"

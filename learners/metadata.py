@@ -17,6 +17,8 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 #: What the build saw, drawn for the model card and the web page (published with the learner).
 BUILD_PLOT = "assets/build_plot.png"
+#: Fine-tuning with vs without the learner (the newest headline evaluation): the card's first picture.
+EVAL_PLOT = "assets/eval_plot.png"
 FORMAT_VERSION = 1
 
 
@@ -42,6 +44,8 @@ class LearnerMetadata:
     probe: dict[str, Any] = field(default_factory=dict)
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
+    #: What fine-tuning with the learner measured (`learnerhub eval`), newest last; see learners/evaluation.py.
+    evaluations: list[dict[str, Any]] = field(default_factory=list)
     learnerhub_version: str = field(default_factory=learnerhub_version)
     created_at: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
     format_version: int = FORMAT_VERSION
@@ -50,7 +54,11 @@ class LearnerMetadata:
         return dataclasses.asdict(self)
 
     def save(self, folder: Path) -> None:
-        (Path(folder) / LEARNER_FILE).write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
+        """Write learner.json whole or not at all (a folder being evaluated in place keeps a valid one)."""
+        path = Path(folder) / LEARNER_FILE
+        staging = path.with_name(f".{LEARNER_FILE}.tmp")
+        staging.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True, allow_nan=False) + "\n")
+        staging.replace(path)
 
     @classmethod
     def load(cls, folder: str | Path, *, kind: str | None = None) -> "LearnerMetadata":

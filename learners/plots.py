@@ -120,3 +120,10 @@ def plot_arm_curves(curves: Mapping[str, Sequence[tuple[Sequence[float], Sequenc
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8)
     return _save(figure, path)
+
+
+def plot_evaluation(record: dict, path: str | Path, *, title: str) -> Path:
+    """An evaluation record's arms: test perplexity against backward passes, median and 95% CI band."""
+    curves = {name: [([x for x, _ in run], [y for _, y in run]) for run in arm["curves"]]
+              for name, arm in record["arms"].items()}
+    return plot_arm_curves(curves, path, title=title)

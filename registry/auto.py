@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 from .client import publish, pull
 from .constants import DEFAULT_ORG
@@ -18,11 +19,14 @@ FIRST_VERSION = "1.0.0"
 
 
 def pull_or_build(corpus, model, tokenizer, ref, config=None, *, target=None, store: str | Path | None = None,
-                  endpoint: str | None = None, org: str = DEFAULT_ORG, progress: bool = False):
+                  endpoint: str | None = None, org: str = DEFAULT_ORG, progress: bool = False,
+                  before_publish: Callable[[object, Path], None] | None = None):
     """The IGF learner for (`target` or `corpus`, `ref.model_id`), attached to `model`; built (on the pool
     `corpus`) and published if missing.
 
     `corpus` and `target` are `learners.corpus.Corpus`, `ref` a `BaseModelRef`, `config` a `BuildConfig`.
+    `before_publish(learner, folder)` runs on a freshly built learner's saved folder before it is
+    published (`learnerhub eval auto` records its evaluation there, so the first version carries it).
     """
     request = dict(base_model=ref.model_id, kind="igf", store=store, endpoint=endpoint, model=model,
                    tokenizer=tokenizer)
@@ -32,7 +36,7 @@ def pull_or_build(corpus, model, tokenizer, ref, config=None, *, target=None, st
     except LearnerNotFoundError as missing:
         _say(progress, f"{missing}\nBuilding it, then publishing it as {FIRST_VERSION}.")
         _build_and_publish(corpus, model, tokenizer, ref, config, target=target, store=store, endpoint=endpoint,
-                           org=org, progress=progress)
+                           org=org, progress=progress, before_publish=before_publish)
         learner, resolution = pull(wanted.name, **request)
     _say(progress, f"Using learner {resolution.repo_id}@{resolution.version} (commit {resolution.commit[:12]}) "
                    f"from {resolution.store}.")
@@ -42,14 +46,17 @@ def pull_or_build(corpus, model, tokenizer, ref, config=None, *, target=None, st
     return learner
 
 
-def _build_and_publish(corpus, model, tokenizer, ref, config, *, target, store, endpoint, org, progress) -> None:
+def _build_and_publish(corpus, model, tokenizer, ref, config, *, target, store, endpoint, org, progress,
+                       before_publish) -> None:
     from learners.build import build_information_gain_learner
 
     learner = build_information_gain_learner(model, tokenizer, corpus, ref, config, target=target, progress=progress)
     with tempfile.TemporaryDirectory(prefix="learnerhub-auto-") as work:
         try:
-            published = publish(learner.save(Path(work) / "learner"), version=FIRST_VERSION, org=org, store=store,
-                                endpoint=endpoint)
+            folder = learner.save(Path(work) / "learner")
+            if before_publish is not None:
+                before_publish(learner, folder)
+            published = publish(folder, version=FIRST_VERSION, org=org, store=store, endpoint=endpoint)
             _say(progress, f"Published {published.repo_id}@{published.version} to {published.store}.")
         except VersionExistsError:
             _say(progress, "Another process published it meanwhile; using theirs.")

@@ -21,7 +21,11 @@ _BUILD_KEYS = ("probe", "pairs", "seed", "objective_size", "context_length", "ep
 _LEARNER_TASKS = {"igf": ("information-gain-prediction", "Information gain prediction"),
                   "streaming": ("loss-threshold-prediction", "Meta predictor (loss above threshold)")}
 _METHOD_TAGS = {"igf": "information-gain-filtration", "streaming": "multistage-data-filtering"}
-_FINETUNE_TASK = ("text-generation", "Fine-tuning (IGF vs standard)")
+_FINETUNE_TASK = ("text-generation", "Fine-tuning with the learner (igf / standard)")
+#: The headline number of a learner: igf / standard test perplexity, median over paired seeds (lower is better).
+RATIO_METRIC = "test_perplexity_ratio"
+#: The learner's own quality, shown in the model-index beside its fine-tuning effect (higher is better).
+_QUALITY_METRICS = {"igf": ("test_spearman",), "streaming": ("predictor_accuracy",)}
 
 
 def learner_tags(kind: str, corpus_name: str) -> list[str]:
@@ -30,19 +34,92 @@ def learner_tags(kind: str, corpus_name: str) -> list[str]:
 
 
 def eval_results(metadata: LearnerMetadata) -> list[EvalResult]:
-    """One EvalResult per numeric metric in learner.json (perplexities are the fine-tuning benchmark)."""
+    """The model-index: each recorded fine-tuning evaluation (the perplexity ratio, its CI, per regime),
+    and the learner's own quality on held-out pairs. Internal numbers stay in the build details."""
     corpus = metadata.corpus
     results = []
-    for name, value in sorted(metadata.metrics.items()):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            continue
-        learner_task = _LEARNER_TASKS.get(metadata.kind, _LEARNER_TASKS["igf"])
-        task_type, task_name = _FINETUNE_TASK if "perplexity" in name else learner_task
-        results.append(EvalResult(task_type=task_type, task_name=task_name,
-                                  dataset_type=corpus.get("dataset_id") or corpus["name"],
-                                  dataset_name=corpus["name"], dataset_split="test" if "test" in name else None,
-                                  metric_type=name, metric_name=name.replace("_", " "), metric_value=value))
+    for record in valid_evaluations(metadata):
+        regime, effect = record["regime"], record["effect"]["final"]
+        results.append(EvalResult(
+            task_type=_FINETUNE_TASK[0], task_name=_FINETUNE_TASK[1], dataset_type=regime["target"]["name"],
+            dataset_name=regime["target"]["name"], dataset_config=f"pool:{regime['pool']['name']}",
+            dataset_split="test", metric_type=RATIO_METRIC, metric_name="test perplexity ratio (igf / standard)",
+            metric_value=round(effect["median_ratio"], 4),
+            metric_args={key: effect[key] for key in ("ci_low", "ci_high", "p_value", "seeds")} | {
+                "lower_is_better": True, "evaluation": record.get("id")}))
+    learner_task = _LEARNER_TASKS.get(metadata.kind, _LEARNER_TASKS["igf"])
+    for name in _QUALITY_METRICS.get(metadata.kind, ()):
+        value = metadata.metrics.get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            results.append(EvalResult(task_type=learner_task[0], task_name=learner_task[1],
+                                      dataset_type=corpus.get("dataset_id") or corpus["name"],
+                                      dataset_name=corpus["name"], dataset_split="test" if "test" in name else None,
+                                      metric_type=name, metric_name=name.replace("_", " "), metric_value=value,
+                                      metric_args={"lower_is_better": False}))
     return results
+
+
+def valid_evaluations(metadata: LearnerMetadata) -> list[dict]:
+    """Evaluation records with the fields a card needs; a malformed one is left out, not fatal."""
+    valid = []
+    for record in getattr(metadata, "evaluations", None) or []:
+        try:
+            effect = record["effect"]["final"]
+            float(effect["median_ratio"])
+            str(record["regime"]["target"]["name"]), str(record["regime"]["pool"]["name"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        valid.append(record)
+    return valid
+
+
+def effect_rows(metadata: LearnerMetadata) -> list[dict]:
+    """One row per evaluation for the card's effect table (strings, ready to print)."""
+    from learners.effect import describe_effect
+
+    rows = []
+    for record in reversed(valid_evaluations(metadata)):
+        effect, protocol = record["effect"], record.get("protocol", {})
+        rows.append({"target": record["regime"]["target"]["name"], "pool": record["regime"]["pool"]["name"],
+                     "final": describe_effect(effect["final"]),
+                     "best": describe_effect(effect["best"]) if "best" in effect else "-",
+                     "random": describe_effect(effect["vs_random_final"]) if "vs_random_final" in effect else "-",
+                     "target_arm": describe_effect(effect["vs_target_final"]) if "vs_target_final" in effect else "-",
+                     "acceptance": f"{record.get('acceptance_rate', float('nan')):.2f}",
+                     "protocol": f"{protocol.get('steps', '?')} steps x {protocol.get('batch_size', '?')} contexts",
+                     "date": str(record.get("date", ""))[:10]})
+    return rows
+
+
+def card_warnings(metadata: LearnerMetadata) -> list[str]:
+    """What a user must know before using this learner, in plain words, with what to do about it."""
+    warnings = []
+    spearman = metadata.metrics.get("test_spearman")
+    if isinstance(spearman, (int, float)) and spearman <= 0.05:
+        warnings.append(f"Its held-out Spearman is {spearman:.2f}: it ranks unseen contexts no better than chance. "
+                        "Do not filter with it; rebuild with more pairs (`--pairs 2000`) or the `bag_of_tokens` head.")
+    records = valid_evaluations(metadata)
+    if metadata.kind == "igf" and not records:
+        warnings.append("No fine-tuning evaluation is recorded: its effect on fine-tuning is unmeasured. Measure it "
+                        "with `learnerhub eval FOLDER --corpus POOL --target TARGET` before relying on it.")
+    if records:
+        record = records[-1]
+        effect, regime = record["effect"]["final"], record["regime"]
+        where = f"target {regime['target']['name']}, pool {regime['pool']['name']}"
+        low, high = effect.get("ci_low"), effect.get("ci_high")
+        if low is not None and low > 1:
+            warnings.append(f"Fine-tuning with it was significantly worse than without it ({where}: ratio "
+                            f"{effect['median_ratio']:.3f}, 95% CI {low:.3f}-{high:.3f}). Do not use it there.")
+        elif low is None or high >= 1:
+            warnings.append(f"Its effect on fine-tuning is not significant ({where}: ratio {effect['median_ratio']:.3f}"
+                            + (f", 95% CI {low:.3f}-{high:.3f} includes 1" if low is not None else ", too few seeds")
+                            + "). Selection pays where the pool holds text the target does not need: build and "
+                              "evaluate it on such a pool (`--target`), or with more pairs.")
+        random = record["effect"].get("vs_random_final")
+        if random and random.get("median_ratio") is not None and random["median_ratio"] >= 1:
+            warnings.append(f"It did not beat random filtering at its own acceptance rate ({where}: ratio "
+                            f"{random['median_ratio']:.3f}): its ranking added nothing over drawing more candidates.")
+    return warnings
 
 
 def render_card(metadata: LearnerMetadata, *, repo_id: str, version: str | None, plots: list[str] = (),
@@ -56,14 +133,21 @@ def render_card(metadata: LearnerMetadata, *, repo_id: str, version: str | None,
     model_id = base.get("model_id") or base.get("name_or_path") or "unknown"
     results = eval_results(metadata)
     card_data = ModelCardData(
-        library_name=LIBRARY_NAME, base_model=model_id, datasets=[corpus.get("dataset_id") or corpus["name"]],
-        tags=learner_tags(metadata.kind, corpus["name"]),
+        library_name=LIBRARY_NAME, base_model=model_id,
+        datasets=list(dict.fromkeys([corpus.get("dataset_id") or corpus["name"],
+                                     *([metadata.pool["name"]] if (getattr(metadata, "pool", None) or {}).get("name")
+                                       else [])])),
+        tags=learner_tags(metadata.kind, corpus["name"]) + ([f"pool:{metadata.pool['name']}"]
+                                                            if (getattr(metadata, "pool", None) or {}).get("name") else []),
         license=metadata.hyperparameters.get("license", DEFAULT_LICENSE),
         model_name=repo_id, eval_results=results or None)
     facts = {**metadata.probe, **metadata.hyperparameters}
     build_facts = [(key, facts[key]) for key in _BUILD_KEYS if key in facts]
     build_facts += [(key, value) for key, value in sorted(facts.items())
                     if key not in _BUILD_KEYS and isinstance(value, (str, int, float))]
+    internal = [(name, _format(value)) for name, value in sorted(metadata.metrics.items())
+                if isinstance(value, (int, float)) and not isinstance(value, bool)]
+    pool = getattr(metadata, "pool", None) or {}
     template = TEMPLATES.get(metadata.kind, TEMPLATES["igf"])
     return ModelCard.from_template(
         card_data, template_path=str(template), repo_id=repo_id, version=version, kind=metadata.kind,
@@ -71,8 +155,10 @@ def render_card(metadata: LearnerMetadata, *, repo_id: str, version: str | None,
         base_model_alias=SMOLLM2_ALIAS if model_id == SMOLLM2_MODEL_ID else model_id,
         corpus_name=corpus["name"], corpus_fingerprint=str(corpus.get("fingerprint", "?"))[:23],
         context_length=facts.get("context_length", 32), parameters=f"{parameters:,}" if parameters else "its",
-        build_facts=build_facts, metric_rows=[(r.metric_name, _format(r.metric_value)) for r in results],
-        plots=list(plots), learnerhub_version=metadata.learnerhub_version, created_at=metadata.created_at)
+        build_facts=build_facts, metric_rows=internal, effects=effect_rows(metadata), warnings=card_warnings(metadata),
+        pool_name=pool.get("name"), pool_fingerprint=str(pool.get("fingerprint", "?"))[:23],
+        plots=sorted(plots, key=lambda p: (p != "assets/eval_plot.png", p)),
+        learnerhub_version=metadata.learnerhub_version, created_at=metadata.created_at)
 
 
 def _format(value: float) -> str:

@@ -15,7 +15,7 @@ from learners.metadata import LearnerMetadata
 
 def make_learner_folder(folder: Path, model, tokenizer, *, corpus: str = "kjv", model_id: str = "tiny/gpt2",
                         seed: int = 0, metrics: dict | None = None, dataset_id: str | None = None,
-                        plot: bool = False) -> Path:
+                        plot: bool = False, evaluations: list[dict] | None = None) -> Path:
     """Save an InformationGainLearner for `model` (as if built on `corpus`) into `folder`."""
     torch.manual_seed(seed)
     head = InformationGainHead(embedding_dim=model.get_input_embeddings().weight.shape[1], channels=8, hidden=4)
@@ -29,12 +29,28 @@ def make_learner_folder(folder: Path, model, tokenizer, *, corpus: str = "kjv", 
         probe={"probe": "fast", "pairs": 64}, hyperparameters={"seed": seed, "context_length": 32},
         metrics=metrics if metrics is not None else {"test_spearman": 0.41, "test_mse": 0.83,
                                                      "test_perplexity_standard": 32.5,
-                                                     "test_perplexity_igf": 30.1})
+                                                     "test_perplexity_igf": 30.1},
+        evaluations=evaluations or [])
     InformationGainLearner(head, metadata).save(folder)
     if plot:
         (folder / "assets").mkdir()
         (folder / "assets" / "perplexity.png").write_bytes(b"\x89PNG\r\n\x1a\n fake plot bytes")
     return Path(folder)
+
+
+def evaluation_record(ratio: float, ci: tuple[float, float] | None, *, target: str = "kjv", pool: str = "kjv+pydocs",
+                      vs_random: float = 0.97, seeds: int = 5) -> dict:
+    """An evaluation record as `learnerhub eval` writes it, with the fields cards and listings read."""
+    def effect(value, interval):
+        return {"seeds": seeds, "median_ratio": value, "ci_low": interval[0] if interval else None,
+                "ci_high": interval[1] if interval else None, "p_value": 0.01 if interval else None, "wins": seeds}
+
+    return {"id": f"eval-{ratio}", "date": "2026-11-23T00:00:00+00:00",
+            "regime": {"target": {"name": target, "fingerprint": "sha256:t"},
+                       "pool": {"name": pool, "fingerprint": "sha256:p"}, "target_is_pool": target == pool},
+            "protocol": {"steps": 30, "batch_size": 8}, "seeds": list(range(seeds)),
+            "effect": {"final": effect(ratio, ci), "best": effect(ratio, ci), "vs_random_final": effect(vs_random, ci)},
+            "acceptance_rate": 0.5, "arms": {}}
 
 
 @pytest.fixture(autouse=True)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import subprocess
 
 from huggingface_hub import ModelCard
-from registry_helpers import isolated_learnerhub_home, make_learner_folder  # noqa: F401 (autouse fixture)
+from registry_helpers import evaluation_record, isolated_learnerhub_home, make_learner_folder  # noqa: F401
 
 from registry import publish
 
 
 def test_card_metadata_parses_and_carries_base_model_datasets_and_model_index(tmp_path, tiny_gpt2, tokenizer):
     source = make_learner_folder(tmp_path / "learner", tiny_gpt2, tokenizer, model_id="HuggingFaceTB/SmolLM2-135M-"
-                                 "Instruct", dataset_id="org/kjv-bible", plot=True)
+                                 "Instruct", dataset_id="org/kjv-bible", plot=True,
+                                 evaluations=[evaluation_record(0.93, (0.90, 0.95))])
     published = publish(source, version="1.0.0", store=tmp_path / "store")
     text = subprocess.run(["git", f"--git-dir={tmp_path / 'store/models' / published.repo_id}", "show",
                            "v1.0.0:README.md"], capture_output=True, text=True, check=True).stdout
@@ -24,10 +25,17 @@ def test_card_metadata_parses_and_carries_base_model_datasets_and_model_index(tm
     assert {"learner:igf", "corpus:kjv"} <= set(data.tags)
     assert data.license == "apache-2.0"
     results = {r.metric_type: r for r in data.eval_results}
+    assert set(results) == {"test_spearman", "test_perplexity_ratio"}   # internal numbers stay out of it
     assert results["test_spearman"].metric_value == 0.41
-    assert results["test_perplexity_igf"].metric_value == 30.1
-    assert results["test_perplexity_standard"].task_type == "text-generation"
+    ratio = results["test_perplexity_ratio"]
+    assert ratio.metric_value == 0.93 and ratio.task_type == "text-generation"
+    assert (ratio.metric_args["ci_low"], ratio.metric_args["ci_high"], ratio.metric_args["lower_is_better"]) == (
+        0.90, 0.95, True)
+    assert ratio.dataset_name == "kjv" and ratio.dataset_config == "pool:kjv+pydocs"
     assert results["test_spearman"].dataset_type == "org/kjv-bible"
+    assert "ratio 0.930 [95% CI 0.900-0.950]" in card.text and "significantly better" in card.text
+    assert "<details><summary>Build details" in card.text and "| test mse |" not in card.text
+    assert "| test_mse | 0.83 |" in card.text and "Warning" not in card.text
     assert card.data.model_name == published.repo_id
     assert "![assets/perplexity.png](assets/perplexity.png)" in card.text
     assert 'registry.pull("kjv", base_model="smollm2"' in card.text
@@ -41,4 +49,17 @@ def test_card_without_metrics_has_no_model_index(tmp_path, tiny_gpt2, tokenizer)
                            "main:README.md"], capture_output=True, text=True, check=True).stdout
     card = ModelCard(text)
     assert card.data.eval_results is None and "model-index" not in text
-    assert "## Evaluation" not in card.text
+    assert "No fine-tuning evaluation is recorded" in card.text and "Build details" not in card.text
+
+
+def test_card_warns_when_the_effect_is_not_significant_worse_than_random_or_the_ranking_is_negative(
+        tmp_path, tiny_gpt2, tokenizer):
+    source = make_learner_folder(tmp_path / "learner", tiny_gpt2, tokenizer,
+                                 metrics={"test_spearman": -0.43, "calibration_contexts": 1024},
+                                 evaluations=[evaluation_record(0.99, (0.96, 1.02), vs_random=1.01)])
+    published = publish(source, version="1.0.0", store=tmp_path / "store")
+    text = subprocess.run(["git", f"--git-dir={tmp_path / 'store/models' / published.repo_id}", "show",
+                           "main:README.md"], capture_output=True, text=True, check=True).stdout
+    assert "held-out Spearman is -0.43" in text
+    assert "not significant (target kjv, pool kjv+pydocs: ratio 0.990, 95% CI 0.960-1.020 includes 1)" in text
+    assert "did not beat random filtering" in text

@@ -1,0 +1,33 @@
+"""What every fine-tuning command loads from its arguments: the pool, the target and the base model."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def load_inputs(args: argparse.Namespace):
+    """(pool corpus, target corpus or None, model, tokenizer, base model ref) from the shared flags."""
+    from .base_models import load_base_model
+    from .corpus import join_corpora, load_corpus
+
+    pool = join_corpora([load_corpus(path, text_field=args.text_field) for path in args.corpus], name=args.corpus_name)
+    target = load_corpus(args.target, name=args.target_name, text_field=args.text_field) if args.target else None
+    model, tokenizer, ref = load_base_model(args.base_model)
+    return pool, target, model, tokenizer, ref
+
+
+def build_config_from_args(args: argparse.Namespace):
+    """The BuildConfig the build flags describe (also what `--learner auto` builds with)."""
+    from .build import BuildConfig
+    from .training import HeadTrainingConfig
+
+    head = HeadTrainingConfig(seed=args.seed)
+    if args.head:
+        head.head = args.head
+    if args.learner_lr:
+        head.lr = args.learner_lr
+    if args.learner_epochs:
+        head.max_epochs = args.learner_epochs
+    return BuildConfig(probe=args.probe, pairs=args.pairs, objective_size=args.objective_size,
+                       test_size=args.test_size, context_length=args.context_length, seed=args.seed,
+                       probe_batch_size=args.probe_batch_size, probe_layers=args.probe_layers, head=head)

@@ -1,0 +1,159 @@
+"""Measure what a learner does to fine-tuning, and keep the answer with the learner.
+
+`evaluate_learner` fine-tunes the base model from the same weights, paired by seed, with the learner
+(igf), without it (standard, on the pool) and with random filtering at the learner's measured
+acceptance rate and candidate budget (random); with a target apart from the pool, also standard on
+the clean target (the ideal a filter tries to reach). Runs use the learner's own split, so its
+objective and test documents were never probed or trained on. The result is an evaluation record
+(regime, protocol, per-seed perplexities, paired effects with bootstrap CIs) that is appended to
+learner.json's `evaluations`, drawn as a plot, and shown on the card and the hub's pages.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import uuid
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .build import BuildConfig, split_corpus, split_target_and_pool
+from .comparison import TrainOn, compare_filters
+from .corpus import Corpus
+from .effect import paired_effect
+from .filters import InformationGainFilter, parse_threshold
+from .finetuning import FinetuneConfig, FinetuneResult
+from .metadata import learnerhub_version
+from .reference_filters import RandomFilter
+
+#: Arm names as they appear in evaluation records, cards and plots.
+STANDARD, TARGET, IGF, RANDOM = "standard", "standard-target", "igf", "random"
+
+
+@dataclass
+class EvaluationConfig:
+    """The fine-tuning protocol of an evaluation (recorded with it)."""
+
+    seeds: int = 3
+    steps: int = 30
+    batch_size: int = 8
+    lr: float = 5e-5
+    eval_every: int = 10
+    threshold: str = "top:0.5"
+
+
+def corpus_facts(corpus: Corpus) -> dict:
+    return {"name": corpus.name, "fingerprint": corpus.fingerprint, "documents": len(corpus)}
+
+
+def learner_split_config(learner) -> BuildConfig:
+    """The split the learner was built on (objective/test sizes, context length, seed)."""
+    built = learner.metadata.hyperparameters
+    return BuildConfig(objective_size=built.get("objective_size", BuildConfig.objective_size),
+                       test_size=built.get("test_size", BuildConfig.test_size),
+                       context_length=built.get("context_length", BuildConfig.context_length),
+                       seed=built.get("seed", 0))
+
+
+def evaluate_learner(learner, model: nn.Module, tokenizer, pool: Corpus, *, target: Corpus | None = None,
+                     config: EvaluationConfig | None = None, progress: bool = False) -> dict:
+    """Run the paired arms for `config.seeds` seeds and return the evaluation record.
+
+    Example:
+        >>> record = evaluate_learner(learner, model, tokenizer, load_corpus("mixed.jsonl.gz"),
+        ...                           target=load_corpus("kjv.jsonl.gz"), config=EvaluationConfig(seeds=5))
+        >>> record["effect"]["final"]["median_ratio"], record["effect"]["final"]["ci_high"]
+    """
+    config = config or EvaluationConfig()
+    split_config = learner_split_config(learner)
+    _, _, split = split_target_and_pool(pool, target, tokenizer, split_config)
+    target_train = split_corpus(target, tokenizer, split_config)[1].train if target is not None else None
+    threshold = parse_threshold(config.threshold)
+    runs: dict[str, list[FinetuneResult]] = {STANDARD: [], IGF: [], RANDOM: []}
+    if target_train is not None:
+        runs[TARGET] = []
+    bar = tqdm(total=config.seeds * len(runs), desc="evaluating learner", unit="run", disable=not progress)
+    for seed in range(config.seeds):
+        finetune_config = FinetuneConfig(steps=config.steps, batch_size=config.batch_size, lr=config.lr,
+                                         eval_every=config.eval_every, seed=seed)
+        arms = {STANDARD: None, IGF: InformationGainFilter(learner, threshold)}
+        if target_train is not None:
+            arms[TARGET] = TrainOn(target_train)
+        for name, result in compare_filters(model, split, arms, finetune_config).items():
+            runs[name].append(result)
+            bar.update(1)
+        rate = runs[IGF][-1].acceptance_rate
+        runs[RANDOM].append(compare_filters(model, split, {RANDOM: RandomFilter(rate, seed=seed)},
+                                            finetune_config)[RANDOM])
+        bar.update(1)
+    bar.close()
+    return evaluation_record(runs, learner=learner, pool=pool, target=target, config=config, split=split)
+
+
+def _best(result: FinetuneResult) -> float:
+    return min(e["test_perplexity"] for e in result.evaluations)
+
+
+def evaluation_record(runs: dict[str, list[FinetuneResult]], *, learner, pool: Corpus, target: Corpus | None,
+                      config: EvaluationConfig, split) -> dict:
+    final = {name: [r.final_perplexity for r in results] for name, results in runs.items()}
+    best = {name: [_best(r) for r in results] for name, results in runs.items()}
+    effect = {"final": paired_effect(final[IGF], final[STANDARD]), "best": paired_effect(best[IGF], best[STANDARD]),
+              "vs_random_final": paired_effect(final[IGF], final[RANDOM])}
+    if TARGET in runs:
+        effect["vs_target_final"] = paired_effect(final[IGF], final[TARGET])
+    igf = runs[IGF]
+    threshold = InformationGainFilter(learner, parse_threshold(config.threshold)).describe()["threshold"]
+    return {
+        "id": uuid.uuid4().hex[:12],
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "learnerhub_version": learnerhub_version(),
+        "regime": {"target": corpus_facts(target or pool), "pool": corpus_facts(pool),
+                   "target_is_pool": target is None},
+        "protocol": {"steps": config.steps, "batch_size": config.batch_size, "lr": config.lr,
+                     "eval_every": config.eval_every, "context_length": split.test.shape[1],
+                     "test_contexts": len(split.test), "threshold": threshold},
+        "seeds": list(range(config.seeds)),
+        "metric": {"name": "test_perplexity_ratio", "lower_is_better": True,
+                   "description": "igf / standard test perplexity at the last step, median over paired seeds"},
+        "arms": {name: {"final_perplexity": final[name], "best_perplexity": best[name],
+                        "curves": [[[e["trained"], e["test_perplexity"]] for e in r.evaluations] for r in results],
+                        "acceptance_rate": [r.acceptance_rate for r in results],
+                        "candidates_seen": [r.contexts_seen for r in results],
+                        "backward_contexts": [r.lm_backward_contexts for r in results]}
+                 for name, results in runs.items()},
+        "effect": effect,
+        "acceptance_rate": sorted(r.acceptance_rate for r in igf)[len(igf) // 2],
+        "compute": {"backward_to_reach_standard_final": _backward_to_reach(igf, runs[STANDARD]),
+                    "candidates_per_trained_context": sum(r.contexts_seen for r in igf) / max(
+                        1, sum(r.lm_backward_contexts for r in igf))},
+    }
+
+
+def _backward_to_reach(arm: list[FinetuneResult], standard: list[FinetuneResult]) -> dict:
+    """Per seed, the share of standard's backward passes the arm needed to reach standard's final perplexity."""
+    shares = []
+    for run, baseline in zip(arm, standard):
+        reached = next((e["trained"] for e in run.evaluations if e["test_perplexity"] <= baseline.final_perplexity),
+                       None)
+        shares.append(None if reached is None else reached / max(1, baseline.lm_backward_contexts))
+    done = sorted(s for s in shares if s is not None)
+    return {"reached": f"{len(done)}/{len(shares)}", "median_share": done[len(done) // 2] if done else None}
+
+
+def add_evaluation(learner, record: dict) -> None:
+    """Keep `record` with the learner (learner.json's `evaluations`, newest last)."""
+    learner.metadata.evaluations = [*learner.metadata.evaluations, record]
+
+
+def headline_evaluation(metadata) -> dict | None:
+    """The evaluation a card, page or leaderboard leads with: the newest with a target apart from its pool
+    (the regime selection is built for), else the newest."""
+    evaluations = [e for e in getattr(metadata, "evaluations", []) or [] if isinstance(e, dict) and "effect" in e]
+    if not evaluations:
+        return None
+    mixed = [e for e in evaluations if not e.get("regime", {}).get("target_is_pool", True)]
+    return (mixed or evaluations)[-1]
+
