@@ -6,7 +6,7 @@ TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser run test bench bench-igf bench-registry bench-server bench-streaming clean
+.PHONY: setup browser run test bench bench-igf bench-regimes bench-registry bench-server bench-streaming clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,13 +18,18 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# The main job, on the embedded local store (LEARNERHUB_HOME, default ~/.cache/learnerhub): fine-tune
-# SmolLM2 on the bundled sample corpus with and without its IGF learner. The first run builds the
-# learner and publishes it as 1.0.0; later runs pull it by corpus name. Small defaults so it runs in
-# minutes on 2 CPU cores; benchmarks/ runs the paper's full protocol.
-RUN_ARGS ?= --learner auto --pairs 96 --objective-size 16 --test-size 24 --steps 15 --batch-size 8 --eval-every 5
+# The main job, on the embedded local store (LEARNERHUB_HOME, default ~/.cache/learnerhub): the user wants
+# SmolLM2 better at the bundled King James sample (the target) and has a pool that mixes it with as much
+# Python documentation. `learnerhub eval auto` pulls the target's learner from the store, or builds one
+# from the pool and publishes it as 1.0.0 with its evaluation; then it fine-tunes with and without it
+# (and with random filtering at its rate), paired by seed, and prints the effect with its 95% CI.
+# Small settings so it runs in minutes on 2 CPU cores; benchmarks/ runs the full protocol.
+SAMPLES := learners/data
+RUN_ARGS ?= auto --corpus $(SAMPLES)/kjv-sample.jsonl.gz $(SAMPLES)/pydocs-sample.jsonl.gz \
+	--target $(SAMPLES)/kjv-sample.jsonl.gz --head bag_of_tokens --pairs 160 --objective-size 24 --test-size 24 \
+	--seeds 3 --steps 8 --batch-size 8 --eval-every 4 --no-target-arm
 run: $(STAMP)
-	$(BIN)/learnerhub finetune $(RUN_ARGS) --plot .runs/perplexity.png
+	$(BIN)/learnerhub eval $(RUN_ARGS)
 
 # The web page is tested in a real headless Chromium (Debian packages chromium + chromium-driver).
 browser:
@@ -38,7 +43,18 @@ test: $(STAMP) browser
 # Benchmarks run on demand and write benchmarks/results/ (see benchmarks/README.md). CORPORA points at
 # the shared corpora (King James Bible, Python docs), which are not part of the project.
 CORPORA ?= ../shared/corpora
-bench: bench-igf bench-registry bench-server bench-streaming
+bench: bench-igf bench-regimes bench-registry bench-server bench-streaming
+
+# Issue 10's regimes (R1 mixed, R3 noisy, R0 clean), as committed in benchmarks/results/regimes_*.json: two
+# one-thread processes side by side, about 2 h on 2 CPU cores; --resume continues a cut run.
+REGIME_ARGS := --target $(CORPORA)/kjv.jsonl.gz --off-target $(CORPORA)/pydocs.jsonl.gz --steps 30 --batch-size 8 \
+	--eval-every 10 --objective-size 64 --test-size 64 --build-pairs 500 --pool-target 600 --cache .runs/regimes_labels.pt
+bench-regimes: $(STAMP)
+	$(BIN)/python benchmarks/bench_regimes.py $(REGIME_ARGS) --regimes R1,R3,R0 --seeds 0 --out .runs/probe_only.json
+	$(BIN)/python benchmarks/bench_regimes.py $(REGIME_ARGS) --regimes R1 --arms standard,clean,igf,random,oracle,high_loss \
+		--seeds 10 --threads 1 --out benchmarks/results/regimes_R1.json --resume & \
+	$(BIN)/python benchmarks/bench_regimes.py $(REGIME_ARGS) --regimes R3,R0 --arms standard,clean,igf,random,oracle \
+		--seeds 8 --threads 1 --out benchmarks/results/regimes_R3_R0.json --resume; wait
 
 bench-igf: $(STAMP)
 	$(BIN)/python benchmarks/bench_igf.py --corpus $(CORPORA)/kjv.jsonl.gz --seeds 10

@@ -29,6 +29,8 @@ def add_eval_command(commands, add_corpus_arguments, add_build_arguments) -> arg
     parser.add_argument("--lr", type=float, default=constants.DEFAULT_LEARNING_RATE, help="AdamW learning rate.")
     parser.add_argument("--eval-every", type=int, default=10, help="Measure test perplexity every N steps.")
     parser.add_argument("--threshold", default="top:0.5", help="The learner's threshold (see learnerhub finetune).")
+    parser.add_argument("--no-target-arm", action="store_true",
+                        help="With --target, skip the standard-on-clean-target arm (a quicker run).")
     parser.add_argument("--json", action="store_true", help="Print the evaluation record as JSON.")
     add_build_arguments(parser)  # used by `auto` when the store has no learner yet
     parser.set_defaults(handler=run_eval)
@@ -50,7 +52,8 @@ def run_eval(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     pool, target, model, tokenizer, ref = load_inputs(args)
     config = EvaluationConfig(seeds=args.seeds, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                              eval_every=args.eval_every, threshold=args.threshold)
+                              eval_every=args.eval_every, threshold=args.threshold,
+                              target_arm=not args.no_target_arm)
     if args.learner == "auto":
         return _evaluate_auto(args, pool, target, model, tokenizer, ref, config)
     folder = Path(args.learner)

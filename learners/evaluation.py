@@ -42,6 +42,8 @@ class EvaluationConfig:
     lr: float = 5e-5
     eval_every: int = 10
     threshold: str = "top:0.5"
+    #: With a target apart from the pool, also fine-tune on the clean target (the ideal a filter tries to reach).
+    target_arm: bool = True
 
 
 def corpus_facts(corpus: Corpus) -> dict:
@@ -69,7 +71,8 @@ def evaluate_learner(learner, model: nn.Module, tokenizer, pool: Corpus, *, targ
     config = config or EvaluationConfig()
     split_config = learner_split_config(learner)
     _, _, split = split_target_and_pool(pool, target, tokenizer, split_config)
-    target_train = split_corpus(target, tokenizer, split_config)[1].train if target is not None else None
+    target_train = (split_corpus(target, tokenizer, split_config)[1].train
+                    if target is not None and config.target_arm else None)
     threshold = parse_threshold(config.threshold)
     runs: dict[str, list[FinetuneResult]] = {STANDARD: [], IGF: [], RANDOM: []}
     if target_train is not None:
