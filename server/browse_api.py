@@ -49,8 +49,10 @@ async def list_learners(request: Request,
                   corpus: str | None = Query(None, description="Corpus name or dataset id (`*` wildcards)"),
                   base_model: str | None = Query(None, description="Base model id (or `smollm2`)"),
                   kind: str | None = None, org: str | None = None,
-                  sort: str = Query("name", description="`name`, `date`, or a metric name such as "
-                                                        "`test_spearman` or `perplexity_ratio`"),
+                  sort: str = Query("effect", description="`effect` (the measured perplexity ratio igf / "
+                                                          "standard, lower first, ties by CI width; learners without "
+                                                          "an evaluation last), `name`, `date`, or a metric name such "
+                                                          "as `test_spearman`"),
                   order: Literal["asc", "desc"] | None = Query(None, description="Default: best or newest first"),
                   page: int = Query(1, ge=1), per_page: int = Query(20, ge=1, le=200),
                   ctx: ServerContext = Depends(readable)) -> Response:

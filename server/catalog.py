@@ -30,21 +30,27 @@ from registry.versions import tag_name
 
 from .git_reader import RepositoryReader
 
-LOWER_IS_BETTER = ("perplexity", "mse", "loss", "seconds", "ratio")
-HIGHER_IS_BETTER = ("spearman", "accuracy", "speedup", "saving")
+#: Which way is better, said explicitly per metric: a name's substring says nothing (`calibration_contexts`
+#: is a count, not a score). Metrics not listed have no direction and are shown, never ranked.
+METRIC_DIRECTIONS = {
+    "perplexity_ratio": "lower", "perplexity_ratio_ci_high": "lower", "perplexity_ratio_ci_width": "lower",
+    "perplexity_ratio_vs_random": "lower", "test_perplexity_standard": "lower", "test_perplexity_igf": "lower",
+    "test_mse": "lower", "validation_mse": "lower", "build_seconds": "lower", "probe_seconds": "lower",
+    "test_spearman": "higher", "validation_spearman": "higher", "predictor_accuracy": "higher",
+}
 RATIO_METRIC = "perplexity_ratio"
 MAX_CACHED_PAGES = 1024
 FACTS_CACHE_FILE = "catalog_facts.json"   # in the store's .learnerhub folder, beside the listing index
-FACTS_CACHE_FORMAT = 1
+FACTS_CACHE_FORMAT = 2   # 2: metrics include the headline evaluation
 
 
 def lower_is_better(metric: str) -> bool:
-    return any(word in metric for word in LOWER_IS_BETTER)
+    return METRIC_DIRECTIONS.get(metric) == "lower"
 
 
 def is_score(metric: str) -> bool:
     """Whether a metric has a better direction at all (counts and hyperparameters have none)."""
-    return lower_is_better(metric) or any(word in metric for word in HIGHER_IS_BETTER)
+    return metric in METRIC_DIRECTIONS
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ class ListQuery:
     base_model: str | None = None
     kind: str | None = None
     org: str | None = None
-    sort: str = "name"
+    sort: str = "effect"   # the headline evaluation's ratio, narrower CI first; unevaluated learners last
     order: str | None = None
     page: int = 1
     per_page: int = 20
@@ -140,7 +146,7 @@ class Catalog:
             return None
         if not isinstance(learner, dict):
             return None
-        return VersionFacts(version, commit, learner, numeric_metrics(learner.get("metrics") or {}), target)
+        return VersionFacts(version, commit, learner, numeric_metrics(learner), target)
 
     # The facts kept across restarts -------------------------------------------------------------
     def _load_persisted(self) -> dict[str, dict]:
@@ -164,7 +170,7 @@ class Catalog:
         except Exception:
             return None
         learner = entry["learner"]
-        return VersionFacts(version, entry["commit"], learner, numeric_metrics(learner.get("metrics") or {}),
+        return VersionFacts(version, entry["commit"], learner, numeric_metrics(learner),
                             entry["tag_target"])
 
     def save_facts(self) -> None:
@@ -196,7 +202,7 @@ class Catalog:
         if query.sort == "name":
             matching.sort(key=lambda s: s.repo_id, reverse=reverse)
         else:
-            metric = None if query.sort == "date" else query.sort.removeprefix("metric:")
+            metric = {"date": None, "effect": RATIO_METRIC}.get(query.sort, query.sort.removeprefix("metric:"))
             descending = (query.order or ("asc" if metric and lower_is_better(metric) else "desc")) == "desc"
             matching.sort(key=lambda s: self._sort_value(s, metric, descending))
         start = (query.page - 1) * query.per_page
@@ -212,7 +218,8 @@ class Catalog:
             value: Any = facts.created_at if facts else ""
             return (not value, _Reversed(value) if descending else value, summary.repo_id)
         number = facts.metrics.get(metric) if facts else None
-        return (number is None, -(number or 0.0) if descending else (number or 0.0), summary.repo_id)
+        width = facts.metrics.get("perplexity_ratio_ci_width", math.inf) if facts else math.inf
+        return (number is None, -(number or 0.0) if descending else (number or 0.0), width, summary.repo_id)
 
     def describe(self, summary: LearnerSummary) -> dict[str, Any]:
         facts = self.facts(summary.repo_id, summary.latest)
@@ -248,6 +255,7 @@ class Catalog:
         if metric is not None:
             sign = 1.0 if lower_is_better(metric) else -1.0
             rows.sort(key=lambda r: (metric not in r["metrics"], sign * r["metrics"].get(metric, 0.0),
+                                     r["metrics"].get("perplexity_ratio_ci_width", math.inf),
                                      r["repo_id"], r["version"]))
         for rank, row in enumerate(rows, start=1):
             row["rank"] = rank
@@ -261,14 +269,49 @@ class Catalog:
                 for path, entry in sorted(self.reader.tree(repo_id, commit).items())]
 
 
-def numeric_metrics(metrics: dict) -> dict[str, float]:
-    """The numbers of learner.json's metrics, plus perplexity_ratio = IGF / standard (below 1: IGF helps)."""
-    found = {name: float(value) for name, value in metrics.items()
-             if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)}
+def _number(value) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            value = float(value)
+        except OverflowError:
+            return None
+        return value if math.isfinite(value) else None
+    return None
+
+
+def numeric_metrics(learner: dict) -> dict[str, float]:
+    """learner.json's numeric metrics, plus the headline evaluation: perplexity_ratio (igf / standard,
+    median over paired seeds; below 1: the learner helps), its CI and CI width, and the ratio to random."""
+    metrics = learner.get("metrics") if isinstance(learner.get("metrics"), dict) else {}
+    found = {name: number for name, value in metrics.items() if (number := _number(value)) is not None}
     standard, igf = found.get("test_perplexity_standard"), found.get("test_perplexity_igf")
     if standard and igf is not None:
         found[RATIO_METRIC] = round(igf / standard, 6)
+    record = _headline_evaluation(learner.get("evaluations"))
+    if record is not None:
+        effect = record["effect"]["final"]
+        found[RATIO_METRIC] = round(_number(effect["median_ratio"]), 6)
+        low, high = _number(effect.get("ci_low")), _number(effect.get("ci_high"))
+        if low is not None and high is not None:
+            found.update(perplexity_ratio_ci_low=low, perplexity_ratio_ci_high=high,
+                         perplexity_ratio_ci_width=round(high - low, 6))
+        random = _number((record["effect"].get("vs_random_final") or {}).get("median_ratio"))
+        if random is not None:
+            found["perplexity_ratio_vs_random"] = random
     return found
+
+
+def _headline_evaluation(evaluations) -> dict | None:
+    """The newest well-formed evaluation with a target apart from its pool, else the newest (as on the card)."""
+    valid = []
+    for record in evaluations if isinstance(evaluations, list) else []:
+        try:
+            if _number(record["effect"]["final"]["median_ratio"]) is not None:
+                valid.append(record)
+        except (KeyError, TypeError):
+            continue
+    mixed = [r for r in valid if isinstance(r.get("regime"), dict) and r["regime"].get("target_is_pool") is False]
+    return (mixed or valid)[-1] if valid else None
 
 
 class _Reversed:

@@ -18,6 +18,7 @@ from registry.constants import CARD_FILE
 from registry.naming import canonical_base_model
 
 from .catalog import ListQuery, is_score, lower_is_better
+from .learner_page import effect_summary, usage
 from .context import ServerContext, readable
 from .errors import HubError, repo_not_found
 from .paths import check_repo_id
@@ -26,7 +27,7 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
 _RELATIVE_LINK = re.compile(r"(\]\()(?![a-z]+:|/|#)([^)\s]+)")
-PLOT_NAMES = ("perplexity", "plot", "curve")
+PLOT_NAMES = ("eval_plot", "perplexity", "curve", "plot")   # the evaluation leads, then older plot names
 
 
 def render_card(text: str, *, file_url: str) -> str:
@@ -38,7 +39,7 @@ def render_card(text: str, *, file_url: str) -> str:
 
 @router.get("/", response_class=HTMLResponse)
 def list_page(request: Request, q: str | None = None, corpus: str | None = None, base_model: str | None = None,
-              sort: str = "name", page: int = 1, ctx: ServerContext = Depends(readable)):
+              sort: str = "effect", page: int = 1, ctx: ServerContext = Depends(readable)):
     query = ListQuery(search=q or None, corpus=corpus or None,
                       base_model=canonical_base_model(base_model) if base_model else None, sort=sort,
                       page=max(1, page), per_page=25)
@@ -62,12 +63,13 @@ def learner_page(request: Request, org: str, name: str, version: str | None = No
     files = ctx.catalog.files(repo_id, facts.commit)
     plots = [f["path"] for f in files if f["path"].startswith("assets/")
              and f["path"].lower().endswith((".png", ".svg", ".jpg", ".jpeg", ".gif"))]
-    plots.sort(key=lambda p: not any(word in p.lower() for word in PLOT_NAMES))
+    plots.sort(key=lambda p: next((i for i, word in enumerate(PLOT_NAMES) if word in p.lower()), len(PLOT_NAMES)))
     card = ctx.reader.read_text(repo_id, facts.commit, CARD_FILE) or ""
     return templates.TemplateResponse(request, "learner.html", {
         "summary": summary, "facts": facts, "versions": ctx.catalog.versions(repo_id), "files": files,
         "file_url": file_url, "plot": plots[0] if plots else None, "card_html": render_card(card, file_url=file_url),
-        "lower_is_better": lower_is_better, "is_score": is_score})
+        "lower_is_better": lower_is_better, "is_score": is_score,
+        "use": usage(summary, facts), "effect": effect_summary(facts)})
 
 
 @router.get("/leaderboard", response_class=HTMLResponse)

@@ -39,7 +39,7 @@ def ids(answer: dict) -> list[str]:
 
 def test_list_search_filters_sorting_and_pages(browse):
     client = browse["client"]
-    everything = client.get("/api/learners").json()
+    everything = client.get("/api/learners", params={"sort": "name"}).json()
     assert everything["total"] == 4 and ids(everything) == sorted(ids(everything))
     assert ids(client.get("/api/learners", params={"search": "pydocs"}).json()) == ["local/igf-gpt2-pydocs"]
     assert ids(client.get("/api/learners", params={"search": "kjv llama"}).json()) == ["local/igf-llama-kjv"]
@@ -50,6 +50,7 @@ def test_list_search_filters_sorting_and_pages(browse):
     assert ids(best) == ["local/igf-gpt2-kjv", "team/igf-gpt2-kjv", "local/igf-llama-kjv", "local/igf-gpt2-pydocs"]
     assert best["items"][0]["metrics"]["perplexity_ratio"] == pytest.approx(0.75)
     assert best["items"][0]["latest"] == "1.1.0" and best["items"][0]["versions"] == ["1.0.0", "1.1.0"]
+    assert ids(client.get("/api/learners").json()) == ids(best)     # by default, ranked by the measured effect
     newest = client.get("/api/learners", params={"sort": "date", "order": "desc"}).json()
     dates = [item["created_at"] for item in newest["items"]]
     assert dates == sorted(dates, reverse=True)

@@ -91,3 +91,41 @@ def test_search_open_a_learner_and_see_its_score(tmp_path, tokenizer, browser):
         rows = browser.find_elements(By.CSS_SELECTOR, "#leaderboard tr")
         assert len(rows) == 2 and "local/igf-gpt2-pydocs" in rows[1].text
     assert (tmp_path / "learner-page.png").stat().st_size > 1000
+
+
+def test_learner_page_leads_with_use_box_effect_warning_and_plot(tmp_path, tokenizer, browser):
+    from registry_helpers import evaluation_record
+    from selenium.webdriver.common.by import By
+
+    model = make_tiny_gpt2(tokenizer)
+    good = make_learner_folder(tmp_path / "good", model, tokenizer, corpus="kjv", seed=0, plot=True,
+                               metrics={"test_spearman": 0.8}, evaluations=[evaluation_record(0.93, (0.90, 0.95))])
+    tiny_png(good / "assets" / "eval_plot.png")
+    bad = make_learner_folder(tmp_path / "bad", model, tokenizer, corpus="kjv", seed=1, plot=True,
+                              metrics={"test_spearman": -0.43})
+    registry.publish(good, version="1.0.0", store=tmp_path / "store", org="good")
+    registry.publish(bad, version="1.0.0", store=tmp_path / "store", org="bad")
+
+    with running_server(create_app(tmp_path / "store")) as url:
+        browser.get(url + "/")
+        names = [link.text for link in browser.find_elements(By.CSS_SELECTOR, "a.learner-link")]
+        assert names == ["good/igf-gpt2-kjv", "bad/igf-gpt2-kjv"]   # evaluated first, whatever the name
+        browser.get(url + "/learners/good/igf-gpt2-kjv")
+        effect = browser.find_element(By.ID, "effect").text
+        assert "ratio 0.930 [95% CI 0.900-0.950]" in effect and "target kjv, pool kjv+pydocs" in effect
+        snippet = browser.find_element(By.ID, "use-python")
+        assert 'registry.pull("kjv", base_model="tiny/gpt2", version="1.0.0"' in snippet.text
+        assert "FilteredDataset(train_dataset" in snippet.text and "data.callback" in snippet.text
+        assert snippet.location["y"] + snippet.size["height"] < 1400      # above the fold
+        assert browser.find_element(By.ID, "plot").get_attribute("src").endswith("assets/eval_plot.png")
+        assert browser.find_element(By.ID, "plot").location["y"] < 1400
+        browser.find_element(By.CSS_SELECTOR, 'button.copy[data-target="use-cli"]').click()
+        assert browser.find_element(By.CSS_SELECTOR, 'button.copy[data-target="use-cli"]').text == "copied"
+        browser.save_screenshot(str(tmp_path / "evaluated.png"))
+
+        browser.get(url + "/learners/bad/igf-gpt2-kjv")
+        warnings = [w.text for w in browser.find_elements(By.CSS_SELECTOR, "#use .warning")]
+        assert any("held-out Spearman is -0.43" in w for w in warnings)
+        assert any("No fine-tuning evaluation is recorded" in w for w in warnings)
+        assert browser.find_element(By.CSS_SELECTOR, "#use .warning").is_displayed()
+    assert (tmp_path / "evaluated.png").stat().st_size > 1000
