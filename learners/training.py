@@ -23,13 +23,15 @@ HEAD_TYPES = (InformationGainHead.head_type, BagOfTokensHead.head_type)
 
 @dataclass
 class HeadTrainingConfig:
-    """How the head is trained (defaults measured on SmolLM2 + kjv; see benchmarks/).
+    """How the head is trained (defaults measured on SmolLM2; see benchmarks/results/regimes_*.json).
 
-    `head`: `conv` (the paper's convolutional head over embeddings; lr ... dropout apply) or
-    `bag_of_tokens` (ridge regression over hashed n-grams; `buckets` and `ridge_alphas` apply).
+    `head`: `bag_of_tokens` (ridge regression over hashed n-grams; `buckets` and `ridge_alphas` apply;
+    the default: held-out Spearman 0.82 vs 0.76 for conv on the noisy pool, 0.45 vs 0.38 on clean kjv,
+    0.82 vs 0.84 on the mixed pool, where it keeps 99% target text in its top half vs 95%) or `conv`
+    (the paper's convolutional head over embeddings; lr ... dropout apply).
     """
 
-    head: str = InformationGainHead.head_type
+    head: str = BagOfTokensHead.head_type
     buckets: int = DEFAULT_BUCKETS
     ridge_alphas: tuple[float, ...] = DEFAULT_RIDGE_ALPHAS
     lr: float = 1e-4

@@ -67,7 +67,7 @@ def _weights_digest(folder: Path) -> str:
 
 def test_accelerate_launch_shards_the_probe_and_merges_deterministically(tmp_path, tiny_model_folder, jsonl_corpus):
     common = ["build", "--corpus", str(jsonl_corpus), "--base-model", str(tiny_model_folder), "--probe", "exact",
-              "--pairs", "24", "--learner-epochs", "5", *TINY]
+              "--pairs", "24", "--head", "conv", "--learner-epochs", "5", *TINY]
     single = run_cli(*common, "--out", str(tmp_path / "one"))
     assert single.returncode == 0, single.stderr
     launched = subprocess.run(

@@ -33,7 +33,7 @@ def known_function_pairs(tokenizer):
 def test_learner_recovers_a_known_ranking(tiny_gpt2, known_function_pairs):
     contexts, gains = known_function_pairs
     head, metrics = train_information_gain_head(tiny_gpt2.get_input_embeddings(), contexts, gains,
-                                                HeadTrainingConfig(lr=3e-3, max_epochs=120, patience=30))
+                                                HeadTrainingConfig(head="conv", lr=3e-3, max_epochs=120, patience=30))
     assert metrics["test_spearman"] > 0.8
     assert 1 <= metrics["best_epoch"] <= metrics["epochs_run"]
     assert metrics["pairs"] == 400 and metrics["test_pairs"] + metrics["validation_pairs"] + metrics["train_pairs"] == 400
@@ -42,7 +42,7 @@ def test_learner_recovers_a_known_ranking(tiny_gpt2, known_function_pairs):
 def test_training_keeps_the_best_epoch_not_the_last(tiny_gpt2, known_function_pairs):
     contexts, gains = known_function_pairs
     _, metrics = train_information_gain_head(tiny_gpt2.get_input_embeddings(), contexts, gains,
-                                             HeadTrainingConfig(lr=3e-2, max_epochs=40, patience=5))
+                                             HeadTrainingConfig(head="conv", lr=3e-2, max_epochs=40, patience=5))
     assert metrics["epochs_run"] - metrics["best_epoch"] <= 5
 
 
