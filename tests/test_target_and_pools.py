@@ -86,3 +86,21 @@ def test_junk_is_deterministic_and_a_third_of_each_kind(tokenizer, documents):
     shuffled = [r for r in junk if tuple(sorted(r.tolist())) in source_rows]
     assert len(shuffled) == 30 // len(JUNK_KINDS)                       # token-shuffled target passages
     assert not any(document_key(r) in {document_key(s) for s in source} for r in shuffled)
+
+
+def test_the_bundled_samples_fit_every_default(tokenizer):
+    """`learnerhub build` / `finetune` defaults (objective 100 + test 100 documents) work on the bundled target,
+    and the bundled pool (KJV sample + Python docs sample) is at least half off-target by contexts."""
+    from learners.cli import SAMPLE_CORPUS, SAMPLE_DIR
+    from learners.corpus import join_corpora
+
+    target = load_corpus(SAMPLE_CORPUS)
+    pool = join_corpora([target, load_corpus(SAMPLE_DIR / "pydocs-sample.jsonl.gz")])
+    config = BuildConfig()
+    _, split = split_corpus(target, tokenizer, config)
+    assert len(split.objective) == len(split.test) == 100
+    _, _, mixed = split_target_and_pool(pool, target, tokenizer, config)
+    target_keys = {document_key(d) for d in split.train.documents}
+    windows_of = [len(d) - config.context_length + 1 for d in mixed.train.documents]
+    off_target = sum(w for d, w in zip(mixed.train.documents, windows_of) if document_key(d) not in target_keys)
+    assert off_target / sum(windows_of) >= 0.5
