@@ -120,3 +120,45 @@ def plot_regimes(results: dict, folder: Path) -> list[Path]:
                  f"median and 95% CI over paired seeds")
         paths.append(plot_arm_curves(curves, Path(folder) / f"regimes_{regime}.png", title=title))
     return paths
+
+
+def markdown_tables(results: dict) -> str:
+    """The summary as the Markdown tables benchmarks/README.md quotes (python regime_summary.py FILE)."""
+    lines = []
+
+    def ratio(effect: dict | None) -> str:
+        if not effect or effect.get("median_ratio") is None:
+            return "-"
+        text = f"{effect['median_ratio']:.3f}"
+        if effect.get("ci_low") is not None:
+            text += f" [{effect['ci_low']:.3f}, {effect['ci_high']:.3f}] p={effect['p_value']:.3g}"
+        return text
+
+    for regime, section in results.get("summary", {}).items():
+        lines += [f"### {regime}", "", "| arm | seeds | median final ppl | median best ppl | vs standard (final) "
+                  "| vs standard (best) | vs clean (final) | kept | reach standard's final |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for name, row in section["arms"].items():
+            reach = row.get("backward_to_reach_standard_final") or {}
+            share = reach.get("median_fraction_of_standard")
+            lines.append(f"| {name} | {row['seeds']} | {row['median_final_perplexity']:.2f} | "
+                         f"{row['median_best_perplexity']:.2f} | {ratio(row.get('vs_standard_final'))} | "
+                         f"{ratio(row.get('vs_standard_best'))} | {ratio(row.get('vs_clean_final'))} | "
+                         f"{row['median_acceptance_rate']:.2f} | "
+                         + (f"{reach.get('reached')} seeds, {share:.2f}x the passes" if share is not None
+                            else str(reach.get("reached", "-"))) + " |")
+        if "igf_vs_random_final" in section:
+            lines += ["", f"igf / random at igf's rate: final {ratio(section['igf_vs_random_final'])}, "
+                          f"best {ratio(section['igf_vs_random_best'])}"]
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    for path in sys.argv[1:]:
+        data = json.loads(Path(path).read_text())
+        data["summary"] = summarise(data)
+        print(markdown_tables(data))

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from . import constants
+from .cli_inputs import positive_int
 from .errors import LearnerHubError, UsageError
 
 SAMPLE_DIR = Path(__file__).parent / "data"
@@ -34,11 +35,11 @@ def _add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-model", default=constants.SMOLLM2_ALIAS,
                         help="`smollm2` (the bundled SmolLM2-135M-Instruct), a local transformers model folder, "
                              "or a Hub id already in your Hugging Face cache.")
-    parser.add_argument("--context-length", type=int, default=constants.DEFAULT_CONTEXT_LENGTH,
+    parser.add_argument("--context-length", type=positive_int, default=constants.DEFAULT_CONTEXT_LENGTH,
                         help="Tokens per context (paper: 32).")
-    parser.add_argument("--objective-size", type=int, default=constants.DEFAULT_OBJECTIVE_SIZE,
+    parser.add_argument("--objective-size", type=positive_int, default=constants.DEFAULT_OBJECTIVE_SIZE,
                         help="Held-out documents in the objective set, one context each (paper: 100).")
-    parser.add_argument("--test-size", type=int, default=constants.DEFAULT_OBJECTIVE_SIZE,
+    parser.add_argument("--test-size", type=positive_int, default=constants.DEFAULT_OBJECTIVE_SIZE,
                         help="Held-out documents in the test set, one context each.")
     parser.add_argument("--seed", type=int, default=0, help="Seed for the split, the sampling and the training.")
 
@@ -47,16 +48,16 @@ def _add_build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--probe", choices=["exact", "fast"], default="fast",
                         help="exact: one AdamW step + objective-set evaluation per context (the paper); fast: "
                              "first-order batched estimate (default, >10x faster on CPU).")
-    parser.add_argument("--pairs", type=int, default=480, help="Contexts to probe (training pairs).")
-    parser.add_argument("--probe-layers", type=int, default=None,
+    parser.add_argument("--pairs", type=positive_int, default=480, help="Contexts to probe (training pairs).")
+    parser.add_argument("--probe-layers", type=positive_int, default=None,
                         help="fast probe only: use the linear layers of the top N blocks (default: all).")
-    parser.add_argument("--probe-batch-size", type=int, default=16, help="Contexts per probe batch.")
+    parser.add_argument("--probe-batch-size", type=positive_int, default=16, help="Contexts per probe batch.")
     parser.add_argument("--head", choices=["bag_of_tokens", "conv"], default=None,
                         help="The learner's head: bag_of_tokens (ridge regression over hashed uni- and bigrams; "
                              "the default, it ranked held-out contexts as well or better in benchmarks) or conv "
                              "(the paper's convolutional head over the base model's embeddings).")
     parser.add_argument("--learner-lr", type=float, default=None, help="Learning rate of the learner's head.")
-    parser.add_argument("--learner-epochs", type=int, default=None, help="Most epochs to train the head.")
+    parser.add_argument("--learner-epochs", type=positive_int, default=None, help="Most epochs to train the head.")
 
 
 def _add_streaming_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +65,7 @@ def _add_streaming_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--predictor", choices=sorted(PREDICTOR_NAMES), default=None,
                        help="Meta predictor: hashed_logistic (hashed uni+bigram logistic regression, the default) "
                             "or bernoulli_nb (the paper's naive Bayes over token presence).")
-    group.add_argument("--examples", type=int, default=1024,
+    group.add_argument("--examples", type=positive_int, default=1024,
                        help="build --kind streaming: contexts streamed once through the filter to train the predictor.")
     group.add_argument("--warmup-steps", type=int, default=None, help="Stage-0 optimizer steps (default 8).")
     group.add_argument("--warmup-plateau", type=float, default=None, metavar="TOLERANCE",
@@ -111,13 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
                            "when there is none).")
     tune.add_argument("--streaming", action="store_true",
                       help="Add an arm with a fresh streaming filter (warm-up, loss threshold, meta predictor).")
-    tune.add_argument("--steps", type=int, default=constants.DEFAULT_STEPS, help="Optimizer steps (paper: 60).")
-    tune.add_argument("--contexts", type=int, default=None,
+    tune.add_argument("--steps", type=positive_int, default=constants.DEFAULT_STEPS, help="Optimizer steps (paper: 60).")
+    tune.add_argument("--contexts", type=positive_int, default=None,
                       help="Train one epoch over this many fixed contexts instead of --steps random draws (the "
                            "streaming protocol: filters then save passes over a fixed budget).")
-    tune.add_argument("--batch-size", type=int, default=constants.DEFAULT_BATCH_SIZE, help="Contexts per step.")
+    tune.add_argument("--batch-size", type=positive_int, default=constants.DEFAULT_BATCH_SIZE, help="Contexts per step.")
     tune.add_argument("--lr", type=float, default=constants.DEFAULT_LEARNING_RATE, help="AdamW learning rate.")
-    tune.add_argument("--eval-every", type=int, default=constants.DEFAULT_EVAL_EVERY,
+    tune.add_argument("--eval-every", type=positive_int, default=constants.DEFAULT_EVAL_EVERY,
                       help="Measure test perplexity every N steps.")
     tune.add_argument("--threshold", default="shifting",
                       help="shifting[:START,END,STEP] (paper: +1 sd, then -1 after step 10) or constant[:VALUE].")

@@ -5,6 +5,14 @@ from __future__ import annotations
 import argparse
 
 
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 (argparse turns the error into exit status 2)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def load_inputs(args: argparse.Namespace):
     """(pool corpus, target corpus or None, model, tokenizer, base model ref) from the shared flags."""
     from .base_models import load_base_model

@@ -146,7 +146,12 @@ def _read_directory(path: Path, text_field: str) -> list[str]:
 def _read_saved_dataset(path: Path, text_field: str) -> list[str]:
     import datasets
 
-    loaded = datasets.load_from_disk(str(path))
+    try:
+        loaded = datasets.load_from_disk(str(path))
+    except Exception as error:   # datasets and pyarrow raise many types for a damaged folder
+        raise CorpusError(f"Cannot read the `datasets` folder {path}: {type(error).__name__}: "
+                          f"{str(error).splitlines()[0] if str(error) else 'unreadable'}. Re-save it with "
+                          "save_to_disk.") from None
     if isinstance(loaded, datasets.DatasetDict):
         split = "train" if "train" in loaded else next(iter(loaded))
         loaded = loaded[split]
@@ -156,7 +161,11 @@ def _read_saved_dataset(path: Path, text_field: str) -> list[str]:
 def _read_dataset_file(path: Path, text_field: str) -> list[str]:
     import datasets
 
-    loaded = datasets.load_dataset(DATASET_FILE_FORMATS[path.suffix.lower()], data_files=str(path), split="train")
+    try:
+        loaded = datasets.load_dataset(DATASET_FILE_FORMATS[path.suffix.lower()], data_files=str(path), split="train")
+    except Exception as error:   # pyarrow, pandas and datasets each raise their own types for a damaged file
+        raise CorpusError(f"Cannot read {path} as a {path.suffix.lstrip('.')} dataset: {type(error).__name__}: "
+                          f"{str(error).splitlines()[0].rstrip('.') if str(error) else 'unreadable'}.") from None
     return _column(loaded, text_field, path)
 
 
@@ -165,8 +174,6 @@ def _column(dataset, text_field: str, path: Path) -> list[str]:
         raise CorpusError(f"Dataset {path} has no column {text_field!r} (columns: {', '.join(dataset.column_names)}). "
                           "Pass --text-field to name the text column.")
     return [text for text in dataset[text_field] if isinstance(text, str)]
-
-
 
 def join_corpora(corpora: list[Corpus], *, name: str | None = None) -> Corpus:
     """One pool from several corpora (their documents in order), named `a+b` unless `name` is given."""

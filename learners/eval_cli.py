@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from . import constants
+from .cli_inputs import positive_int
 from .errors import UsageError
 
 
@@ -23,11 +24,11 @@ def add_eval_command(commands, add_corpus_arguments, add_build_arguments) -> arg
                                         "IGF learner from the store, or build one, evaluate it and publish it as "
                                         "1.0.0 with the record.")
     add_corpus_arguments(parser)
-    parser.add_argument("--seeds", type=int, default=3, help="Paired seeds (at least 3 for a confidence interval).")
-    parser.add_argument("--steps", type=int, default=30, help="Optimizer steps per run.")
-    parser.add_argument("--batch-size", type=int, default=8, help="Contexts per step.")
+    parser.add_argument("--seeds", type=positive_int, default=3, help="Paired seeds (at least 3 for a confidence interval).")
+    parser.add_argument("--steps", type=positive_int, default=30, help="Optimizer steps per run.")
+    parser.add_argument("--batch-size", type=positive_int, default=8, help="Contexts per step.")
     parser.add_argument("--lr", type=float, default=constants.DEFAULT_LEARNING_RATE, help="AdamW learning rate.")
-    parser.add_argument("--eval-every", type=int, default=10, help="Measure test perplexity every N steps.")
+    parser.add_argument("--eval-every", type=positive_int, default=10, help="Measure test perplexity every N steps.")
     parser.add_argument("--threshold", default="top:0.5", help="The learner's threshold (see learnerhub finetune).")
     parser.add_argument("--no-target-arm", action="store_true",
                         help="With --target, skip the standard-on-clean-target arm (a quicker run).")

@@ -123,3 +123,29 @@ def test_build_with_a_target_records_both_corpora_and_resolves_by_the_target(tmp
 def test_a_bad_threshold_is_one_line_and_exit_2(tiny_model_folder):
     result = run_cli("finetune", "--base-model", str(tiny_model_folder), "--threshold", "bogus", "--steps", "1")
     assert result.returncode == 2 and "Bad threshold 'bogus'" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["build", "--pairs", "0", "--out", "x"], "argument --pairs: must be at least 1, not 0"),
+    (["finetune", "--steps", "-3"], "argument --steps: must be at least 1, not -3"),
+    (["eval", "auto", "--seeds", "0"], "argument --seeds: must be at least 1, not 0"),
+    (["finetune", "--threshold", "constant:abc"], "Bad threshold 'constant:abc'"),
+])
+def test_bad_numbers_are_one_clear_line_and_exit_2(args, message):
+    result = run_cli(*args)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".arrow"])
+def test_a_damaged_dataset_file_is_a_corpus_error(tmp_path, suffix):
+    from learners.corpus import load_corpus
+    from learners.errors import CorpusError
+
+    damaged = tmp_path / f"broken{suffix}"
+    damaged.write_bytes(b"\x00\x01 not a real file \xff" * 3)
+    try:
+        load_corpus(damaged)
+    except CorpusError as error:
+        assert str(damaged) in str(error)
+    else:   # a CSV reader may accept the bytes as one odd column: then the text column is what is missing
+        pytest.fail("a damaged dataset file was read as a corpus")
