@@ -8,7 +8,7 @@ from registry_helpers import isolated_learnerhub_home  # noqa: F401 (autouse fix
 
 import registry
 from learners.base_models import load_base_model
-from learners.cli import main
+from learnerhub.cli.main import main
 
 TINY = ["--context-length", "16", "--objective-size", "4", "--test-size", "4"]
 RUN = ["--seeds", "3", "--steps", "2", "--batch-size", "4", "--eval-every", "1"]

@@ -10,7 +10,7 @@ import pytest
 from registry_helpers import isolated_learnerhub_home, make_learner_folder  # noqa: F401 (autouse fixture)
 
 import registry
-from registry.cli import add_commands
+from learnerhub.cli.registry_commands import add_commands
 from registry.errors import (
     InvalidVersionError,
     LearnerNotFoundError,

@@ -119,7 +119,7 @@ def test_a_pulled_learner_starts_the_run_in_its_stage(tmp_path, built, tiny_gpt2
 
 
 def test_cli_builds_a_streaming_learner_and_finetunes_with_it(tmp_path, tiny_model_folder, jsonl_corpus, capsys):
-    from learners.cli import main
+    from learnerhub.cli.main import main
 
     tiny = ["--corpus", str(jsonl_corpus), "--base-model", str(tiny_model_folder), "--context-length", "16",
             "--objective-size", "4", "--test-size", "4"]

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from .constants import DEFAULT_ORG, LOCK_FILE
+from registry.constants import DEFAULT_ORG, LOCK_FILE
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -56,7 +56,7 @@ def add_store_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_publish(args) -> int:
-    from .client import publish
+    from registry.client import publish
 
     published = publish(args.folder, version=args.version, org=args.org, store=args.store, endpoint=args.endpoint)
     if args.json:
@@ -68,7 +68,7 @@ def run_publish(args) -> int:
 
 
 def run_pull(args) -> int:
-    from .client import download
+    from registry.client import download
 
     resolution = download(args.corpus, base_model=args.base_model, kind=args.kind, version=args.version,
                           org=args.org, store=args.store, endpoint=args.endpoint,
@@ -82,7 +82,7 @@ def run_pull(args) -> int:
 
 
 def run_list(args) -> int:
-    from .client import list_learners
+    from registry.client import list_learners
 
     learners = list_learners(corpus=args.corpus, base_model=args.base_model, kind=args.kind, org=args.org,
                              store=args.store, endpoint=args.endpoint, refresh=args.refresh)
@@ -101,7 +101,7 @@ def run_list(args) -> int:
 
 
 def run_info(args) -> int:
-    from .client import info
+    from registry.client import info
 
     described = info(args.reference, store=args.store, endpoint=args.endpoint)
     if args.json:

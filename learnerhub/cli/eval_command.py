@@ -6,9 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
-from . import constants
-from .cli_inputs import positive_int
-from .errors import UsageError
+from learners import constants
+from learnerhub.cli.inputs import positive_int
+from learners.errors import UsageError
 
 
 def add_eval_command(commands, add_corpus_arguments, add_build_arguments) -> argparse.ArgumentParser:
@@ -39,11 +39,11 @@ def add_eval_command(commands, add_corpus_arguments, add_build_arguments) -> arg
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from .cli_inputs import load_inputs
-    from .evaluation import EvaluationConfig, add_evaluation, evaluate_learner
-    from .filters import parse_threshold
-    from .loading import load_learner
-    from .metadata import EVAL_PLOT
+    from learnerhub.cli.inputs import load_inputs
+    from learners.evaluation import EvaluationConfig, add_evaluation, evaluate_learner
+    from learners.filters import parse_threshold
+    from learners.loading import load_learner
+    from learners.metadata import EVAL_PLOT
 
     if args.seeds < 1 or args.steps < 1 or args.batch_size < 1:
         raise UsageError("--seeds, --steps and --batch-size must be at least 1.")
@@ -71,10 +71,10 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def _evaluate_auto(args, pool, target, model, tokenizer, ref, config) -> int:
     """Pull the target's learner or build one; a fresh one is evaluated before it is published, with the record."""
-    from registry.auto import pull_or_build
+    from learnerhub.pull_or_build import pull_or_build
 
-    from .cli_inputs import build_config_from_args
-    from .evaluation import add_evaluation, evaluate_learner
+    from learnerhub.cli.inputs import build_config_from_args
+    from learners.evaluation import add_evaluation, evaluate_learner
 
     fresh = {}
 
@@ -100,8 +100,8 @@ def draw_and_renew_card(folder: Path, metadata, record: dict) -> None:
     from registry.naming import learner_repository_name
     from registry.staging import write_folder_card
 
-    from .metadata import EVAL_PLOT
-    from .plots import plot_evaluation
+    from learners.metadata import EVAL_PLOT
+    from learners.plots import plot_evaluation
 
     regime = record["regime"]
     plot_evaluation(record, folder / EVAL_PLOT, title=f"target {regime['target']['name']}, pool "
@@ -111,7 +111,7 @@ def draw_and_renew_card(folder: Path, metadata, record: dict) -> None:
 
 def report(record: dict, args, *, where: str, plot: Path | None = None) -> int:
     """The record as JSON, or the lines a user reads: each effect with its CI, then the medians."""
-    from .effect import describe_effect
+    from learners.effect import describe_effect
 
     if args.json:
         print(json.dumps(record, indent=2))

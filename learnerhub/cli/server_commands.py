@@ -27,8 +27,8 @@ def run_serve(args) -> int:
 
     from registry.constants import default_store_path
 
-    from .app import create_app
-    from .auth import TokenRegistry
+    from server.app import create_app
+    from server.auth import TokenRegistry
 
     tokens = TokenRegistry.configure(tokens_file=args.tokens_file, private_reads=args.private_reads)
     if not tokens.hashes:

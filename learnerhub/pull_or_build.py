@@ -11,9 +11,9 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from .client import publish, pull
-from .constants import DEFAULT_ORG
-from .errors import LearnerNotFoundError, VersionExistsError
+from registry.client import publish, pull
+from registry.constants import DEFAULT_ORG
+from registry.errors import LearnerNotFoundError, VersionExistsError
 
 FIRST_VERSION = "1.0.0"
 

@@ -7,11 +7,12 @@ import json
 import sys
 from pathlib import Path
 
-from . import constants
-from .cli_inputs import positive_int
-from .errors import LearnerHubError, UsageError
+import learners
+from learners import constants
+from learnerhub.cli.inputs import positive_int
+from learners.errors import LearnerHubError, UsageError
 
-SAMPLE_DIR = Path(__file__).parent / "data"
+SAMPLE_DIR = Path(learners.__file__).parent / "data"   # the bundled samples are `learners` package data
 SAMPLE_CORPUS = SAMPLE_DIR / "kjv-sample.jsonl.gz"
 PREDICTOR_NAMES = ("bernoulli_nb", "hashed_logistic")  # learners.meta_predictors.PREDICTORS, without importing torch
 
@@ -128,11 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_streaming_arguments(tune)
     tune.set_defaults(handler=run_finetune)
 
-    from .eval_cli import add_eval_command
-    from registry.cli import add_commands, add_store_arguments
+    from learnerhub.cli.eval_command import add_eval_command
+    from learnerhub.cli.registry_commands import add_commands, add_store_arguments
 
     add_store_arguments(add_eval_command(commands, _add_corpus_arguments, _add_build_arguments))
-    from server.cli import add_commands as add_server_commands
+    from learnerhub.cli.server_commands import add_commands as add_server_commands
 
     add_store_arguments(tune)
     add_commands(commands)
@@ -141,20 +142,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load(args):
-    from .cli_inputs import load_inputs
+    from learnerhub.cli.inputs import load_inputs
 
     corpus, args.target_corpus, model, tokenizer, ref = load_inputs(args)
     return corpus, model, tokenizer, ref
 
 
 def _build_config(args):
-    from .cli_inputs import build_config_from_args
+    from learnerhub.cli.inputs import build_config_from_args
 
     return build_config_from_args(args)
 
 
 def _streaming_config(args):
-    from .streaming import StreamingConfig
+    from learners.streaming import StreamingConfig
 
     config = StreamingConfig()
     if args.warmup_steps is not None:
@@ -171,8 +172,8 @@ def _streaming_config(args):
 
 
 def _fresh_streaming_filter(args, model):
-    from .meta_predictors import DEFAULT_PREDICTOR, make_predictor
-    from .streaming import StreamingFilter
+    from learners.meta_predictors import DEFAULT_PREDICTOR, make_predictor
+    from learners.streaming import StreamingFilter
 
     predictor = make_predictor(args.predictor or DEFAULT_PREDICTOR,
                                vocab_size=int(model.get_input_embeddings().weight.shape[0]))
@@ -182,9 +183,9 @@ def _fresh_streaming_filter(args, model):
 def run_build_streaming(args) -> int:
     import torch
 
-    from .build import split_corpus
-    from .examples import Examples
-    from .streaming_learner import StreamingBuildConfig, build_streaming_learner
+    from learners.build import split_corpus
+    from learners.examples import Examples
+    from learners.streaming_learner import StreamingBuildConfig, build_streaming_learner
 
     corpus, model, tokenizer, ref = _load(args)
     tokenized, split = split_corpus(corpus, tokenizer, _build_config(args))
@@ -218,8 +219,8 @@ def _save_with_card(learner, out: str) -> Path:
 
 
 def run_build(args) -> int:
-    from .build import build_information_gain_learner
-    from .distributed import make_accelerator
+    from learners.build import build_information_gain_learner
+    from learners.distributed import make_accelerator
 
     if args.kind == "streaming":
         return run_build_streaming(args)
@@ -243,13 +244,13 @@ def run_finetune(args) -> int:
 
     import torch
 
-    from .build import split_corpus, split_target_and_pool
-    from .comparison import TrainOn, compare_filters, comparison_table
-    from .examples import Examples
-    from .filters import InformationGainFilter, parse_threshold
-    from .finetuning import FinetuneConfig
-    from .loading import load_learner
-    from .streaming_learner import STREAMING_KIND
+    from learners.build import split_corpus, split_target_and_pool
+    from learners.comparison import TrainOn, compare_filters, comparison_table
+    from learners.examples import Examples
+    from learners.filters import InformationGainFilter, parse_threshold
+    from learners.finetuning import FinetuneConfig
+    from learners.loading import load_learner
+    from learners.streaming_learner import STREAMING_KIND
 
     try:
         threshold = parse_threshold(args.threshold)
@@ -259,7 +260,7 @@ def run_finetune(args) -> int:
     filters = {"standard": None}
     learner = None
     if args.learner == "auto":
-        from registry.auto import pull_or_build
+        from learnerhub.pull_or_build import pull_or_build
 
         learner = pull_or_build(corpus, model, tokenizer, ref, _build_config(args), target=args.target_corpus,
                                 store=args.store, endpoint=args.endpoint, progress=True)
@@ -287,7 +288,7 @@ def run_finetune(args) -> int:
                             seed=args.seed)
     results = compare_filters(model, split, filters, config, progress=not args.json)
     if args.plot:
-        from .plots import plot_perplexity_curves
+        from learners.plots import plot_perplexity_curves
 
         plot_perplexity_curves({name: [r.evaluations] for name, r in results.items()}, args.plot,
                                title=f"{corpus.name} on {ref.model_id}")
