@@ -12,25 +12,29 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from cards import CARDS_DIR
 from learners.constants import LIBRARY_NAME, SMOLLM2_ALIAS, SMOLLM2_MODEL_ID
+from learners.errors import LearnerFormatError
+from learners.kinds import LearnerKind, learner_kind
 from learners.metadata import LearnerMetadata
 
-TEMPLATES = {"igf": CARDS_DIR / "igf_learner.md", "streaming": CARDS_DIR / "streaming_learner.md"}
 DEFAULT_LICENSE = "apache-2.0"
 _BUILD_KEYS = ("probe", "pairs", "seed", "objective_size", "context_length", "epochs", "learning_rate")
-#: Metric name -> (task type, task name) of the model-index: learner quality vs. fine-tuning benchmark.
-_LEARNER_TASKS = {"igf": ("information-gain-prediction", "Information gain prediction"),
-                  "streaming": ("loss-threshold-prediction", "Meta predictor (loss above threshold)")}
-_METHOD_TAGS = {"igf": "information-gain-filtration", "streaming": "multistage-data-filtering"}
 _FINETUNE_TASK = ("text-generation", "Fine-tuning with the learner (igf / standard)")
 #: The headline number of a learner: igf / standard test perplexity, median over paired seeds (lower is better).
 RATIO_METRIC = "test_perplexity_ratio"
-#: The learner's own quality, shown in the model-index beside its fine-tuning effect (higher is better).
-_QUALITY_METRICS = {"igf": ("test_spearman",), "streaming": ("predictor_accuracy",)}
+
 
 
 def learner_tags(kind: str, corpus_name: str) -> list[str]:
     """Tags `list` filters on: the library, the learner kind and the corpus."""
-    return [LIBRARY_NAME, f"learner:{kind}", f"corpus:{corpus_name}", _METHOD_TAGS.get(kind, _METHOD_TAGS["igf"])]
+    return [LIBRARY_NAME, f"learner:{kind}", f"corpus:{corpus_name}", _kind(kind).method_tag]
+
+
+def _kind(name: str) -> LearnerKind:
+    """The registered kind; an unknown one renders like an IGF learner (its card says which kind it claims)."""
+    try:
+        return learner_kind(name)
+    except LearnerFormatError:
+        return learner_kind("igf")
 
 
 def eval_results(metadata: LearnerMetadata) -> list[EvalResult]:
@@ -47,8 +51,9 @@ def eval_results(metadata: LearnerMetadata) -> list[EvalResult]:
             metric_value=round(effect["median_ratio"], 4),
             metric_args={key: effect[key] for key in ("ci_low", "ci_high", "p_value", "seeds")} | {
                 "lower_is_better": True, "evaluation": record.get("id")}))
-    learner_task = _LEARNER_TASKS.get(metadata.kind, _LEARNER_TASKS["igf"])
-    for name in _QUALITY_METRICS.get(metadata.kind, ()):
+    kind = _kind(metadata.kind)
+    learner_task = kind.task
+    for name in kind.quality_metrics:
         value = metadata.metrics.get(name)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             results.append(EvalResult(task_type=learner_task[0], task_name=learner_task[1],
@@ -99,7 +104,7 @@ def card_warnings(metadata: LearnerMetadata) -> list[str]:
         warnings.append(f"Its held-out Spearman is {spearman:.2f}: it ranks unseen contexts no better than chance. "
                         "Do not filter with it; rebuild with more pairs (`--pairs 2000`) or the `bag_of_tokens` head.")
     records = valid_evaluations(metadata)
-    if metadata.kind == "igf" and not records:
+    if _kind(metadata.kind).needs_evaluation and not records:
         warnings.append("No fine-tuning evaluation is recorded: its effect on fine-tuning is unmeasured. Measure it "
                         "with `learnerhub eval FOLDER --corpus POOL --target TARGET` before relying on it.")
     if records:
@@ -148,7 +153,7 @@ def render_card(metadata: LearnerMetadata, *, repo_id: str, version: str | None,
     internal = [(name, _format(value)) for name, value in sorted(metadata.metrics.items())
                 if isinstance(value, (int, float)) and not isinstance(value, bool)]
     pool = getattr(metadata, "pool", None) or {}
-    template = TEMPLATES.get(metadata.kind, TEMPLATES["igf"])
+    template = CARDS_DIR / _kind(metadata.kind).card_template
     return ModelCard.from_template(
         card_data, template_path=str(template), repo_id=repo_id, version=version, kind=metadata.kind,
         base_model_id=model_id, base_model_revision=base.get("revision"),

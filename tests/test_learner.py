@@ -106,3 +106,33 @@ def test_corrupted_or_pickled_learners_are_refused(saved_learner, tiny_gpt2, tok
     (saved_learner / "learner.json").write_text("{not json")
     with pytest.raises(LearnerFormatError, match="not valid JSON"):
         load_learner(saved_learner, tiny_gpt2, tokenizer)
+
+
+def test_a_registered_kind_is_loaded_and_carded_without_touching_the_loader(tmp_path, tiny_gpt2, tokenizer):
+    """A third kind is one register_learner_kind call: the loader and the card read the registry."""
+    from learners.igf_head import InformationGainHead
+    from learners.kinds import LearnerKind, _KINDS, learner_kinds, register_learner_kind
+    from registry.cards import render_card
+
+    class EchoLearner(InformationGainLearner):
+        kind = "echo"
+
+        @classmethod
+        def load(cls, folder, model=None, tokenizer=None):
+            return "loaded " + json.loads((folder / "learner.json").read_text())["kind"]
+
+    import sys
+    sys.modules[__name__].EchoLearner = EchoLearner
+    register_learner_kind(LearnerKind("echo", f"{__name__}:EchoLearner", card_template="igf_learner.md",
+                                      method_tag="echo-method", task=("echo", "Echo")))
+    try:
+        metadata = metadata_for(tiny_gpt2, tokenizer)
+        metadata.kind = "echo"
+        InformationGainLearner(InformationGainHead(32), metadata).save(tmp_path / "echo")
+        assert "echo" in learner_kinds()
+        assert load_learner(tmp_path / "echo") == "loaded echo"
+        assert "echo-method" in render_card(metadata, repo_id="x/echo", version=None).data.tags
+    finally:
+        _KINDS.pop("echo")
+    with pytest.raises(LearnerFormatError, match="Unknown learner kind 'echo'"):
+        load_learner(tmp_path / "echo")

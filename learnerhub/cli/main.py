@@ -11,6 +11,7 @@ import learners
 from learners import constants
 from learnerhub.cli.inputs import positive_int
 from learners.errors import LearnerHubError, UsageError
+from learners.kinds import learner_kinds
 
 SAMPLE_DIR = Path(learners.__file__).parent / "data"   # the bundled samples are `learners` package data
 SAMPLE_CORPUS = SAMPLE_DIR / "kjv-sample.jsonl.gz"
@@ -95,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
                                             "with the three-stage streaming filter and keep its loss threshold and "
                                             "meta predictor. Either way, write a learner folder.")
     _add_corpus_arguments(build)
-    build.add_argument("--kind", choices=["igf", "streaming"], default="igf", help="Learner kind (default igf).")
+    build.add_argument("--kind", choices=learner_kinds(), default="igf", help="Learner kind (default igf).")
     build.add_argument("--out", required=True, help="Folder to write the learner to (replaced if it exists).")
     _add_build_arguments(build)
     _add_streaming_arguments(build)

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from learners.kinds import learner_kinds
+
 from registry.constants import DEFAULT_ORG, LOCK_FILE
 
 
@@ -22,7 +24,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     pull = subparsers.add_parser("pull", help="Resolve, download and verify the learner for a corpus.")
     pull.add_argument("corpus", help="Corpus name (or the dataset id recorded by the learner).")
     pull.add_argument("--base-model", required=True, help="Base model id, path, or `smollm2`.")
-    pull.add_argument("--kind", default="igf", help="Learner kind (default igf).")
+    pull.add_argument("--kind", default="igf", choices=learner_kinds(), help="Learner kind (default igf).")
     pull.add_argument("--version", help="1.2.0, >=1.0,<2, ~=1.2 or a commit sha (default: newest).")
     pull.add_argument("--org", help="Organisation, when several hold a learner for the corpus.")
     add_store_arguments(pull)
@@ -33,10 +35,10 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     pull.set_defaults(handler=run_pull)
 
     listing = subparsers.add_parser("list", help="List the learners in a store (`*` wildcards allowed).")
-    listing.add_argument("--corpus")
-    listing.add_argument("--base-model")
-    listing.add_argument("--kind")
-    listing.add_argument("--org")
+    listing.add_argument("--corpus", help="Target corpus name or dataset id, e.g. 'kjv*'.")
+    listing.add_argument("--base-model", help="Base model id or alias, e.g. smollm2.")
+    listing.add_argument("--kind", help=f"Learner kind ({', '.join(learner_kinds())}; wildcards allowed).")
+    listing.add_argument("--org", help="Organisation that published the learner.")
     listing.add_argument("--refresh", action="store_true", help="Re-check every repository's refs (local store).")
     add_store_arguments(listing)
     listing.add_argument("--json", action="store_true", help="Print JSON lines, one learner each.")
