@@ -33,13 +33,36 @@ def tag_name(version: Version | str) -> str:
 
 
 def version_of_tag(tag: str) -> Version | None:
-    """`v1.2.0` -> Version('1.2.0'); None for tags that are not learner versions."""
+    """`v1.2.0` -> Version('1.2.0'); None for tags that are not learner versions.
+
+    Only the canonical spelling counts (`tag == tag_name(version)`): `v01.0.0`, `v1.0.00`, `vv1.0.0`,
+    `v1.0.0+x` parse to the same or a near version, and honouring them would let a second tag redefine
+    what `--version 1.0.0` returns while `v1.0.0` stays untouched.
+    """
     if not tag.startswith(TAG_PREFIX):
         return None
     try:
-        return parse_release(tag)
+        version = parse_release(tag)
     except InvalidVersionError:
         return None
+    return version if tag == tag_name(version) else None
+
+
+def looks_like_version_tag(tag: str) -> bool:
+    """A tag in the version namespace (`v` then a digit, or `v`-prefixed variants of one): it must be canonical."""
+    bare = tag[1:] if tag[:1] in ("v", "V") else None
+    return bare is not None and (bare[:1].isdigit() or bare[:1] in ("v", "V"))
+
+
+def check_version_tag(tag: str) -> None:
+    """Refuse a tag that looks like a version but is not a version's canonical tag (shadow tags)."""
+    if looks_like_version_tag(tag) and version_of_tag(tag) is None:
+        try:
+            hint = f" (write {tag_name(parse_release(tag.lstrip('vV')))})"
+        except InvalidVersionError:
+            hint = " (write v + MAJOR.MINOR.PATCH, e.g. v1.0.0)"
+        raise InvalidVersionError(f"Tag {tag!r} is not the canonical tag of a version{hint}: learner versions are "
+                                  "tagged exactly one way, so that one version means one content.")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,9 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from registry.constants import DEFAULT_ORG, MAIN_BRANCH
+from registry.errors import InvalidVersionError
 from registry.git import read_refs
+from registry.versions import check_version_tag
 
 from .commits import CommitRequest
 from .context import ServerContext, readable, writable
@@ -246,6 +248,10 @@ def create_tag(org: str, name: str, revision: str, payload: dict = Body(...),
                ctx: ServerContext = Depends(writable)):
     repo_id = _repo(ctx, org, name)
     tag = check_ref_name(str(payload.get("tag", "")))
+    try:
+        check_version_tag(tag)
+    except InvalidVersionError as error:
+        raise unprocessable(str(error)) from None
     ctx.writer.create_tag(repo_id, tag, ctx.reader.resolve(repo_id, revision))
     return {}
 

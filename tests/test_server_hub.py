@@ -153,3 +153,29 @@ def test_hf_command_line_downloads_and_uploads(hub, tmp_path):
                               timeout=60)
     assert uploaded.returncode == 0, uploaded.stderr
     assert git_file(hub["store"], "cli/uploads", "main", "notes.md") == b"uploaded by hf"
+
+
+SHADOW_TAGS = ["v01.0.0", "v1.0.00", "v1.00.0", "vv1.0.0", "V1.0.0", "v1.0", "v1.0.0.0", "v1.0.0+evil", "v1.0.0-0"]
+
+
+@pytest.mark.parametrize("tag", SHADOW_TAGS)
+def test_shadow_version_tags_are_refused_by_the_server(hub, tag):
+    from huggingface_hub.errors import HfHubHTTPError
+
+    api = HfApi(endpoint=hub["url"], token=TOKEN)
+    with pytest.raises(HfHubHTTPError) as refused:
+        api.create_tag("local/igf-gpt2-kjv", tag=tag, revision="v1.0.0")
+    assert refused.value.response.status_code == 422 and "canonical" in refused.value.response.text
+
+
+def test_a_shadow_tag_written_into_the_store_cannot_redefine_a_version(hub, tmp_path):
+    """Even written with git behind the server's back, `v01.0.0` on 1.1.0's commit is no version 1.0.0."""
+    repository = hub["store"] / "models" / "local" / "igf-gpt2-kjv"
+    newer = git(repository, "rev-parse", "refs/tags/v1.1.0").decode().strip()
+    git(repository, "update-ref", "refs/tags/v01.0.0", newer)
+    try:
+        _, resolution = registry.pull("kjv", base_model="tiny/gpt2", version="1.0.0", store=hub["store"],
+                                      lock=tmp_path / "learnerhub.lock")
+        assert resolution.commit == git(repository, "rev-parse", "refs/tags/v1.0.0").decode().strip() != newer
+    finally:
+        git(repository, "update-ref", "-d", "refs/tags/v01.0.0")
