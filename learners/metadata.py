@@ -88,3 +88,39 @@ class LearnerMetadata:
         if missing:
             raise LearnerFormatError(f"{path} lacks the fields {sorted(missing)}; the learner is corrupted.")
         return cls(**{key: value for key, value in data.items() if key in names})
+
+
+def checked_learner_json(data: Any, *, source: str = "learner.json") -> dict[str, Any]:
+    """`data` (parsed learner.json) if its fields have the types every reader relies on, else
+    LearnerFormatError naming what is wrong. Numbers that JSON can hold but a float cannot (10**400,
+    NaN) are dropped from `metrics`, so a reader can sort and serialise what it gets back.
+
+    Readers of many repositories (listings, the server) call this and skip or mark the one that fails:
+    a malformed repository is its own problem, never the registry's.
+    """
+    if not isinstance(data, dict):
+        raise LearnerFormatError(f"{source} must hold a JSON object, not a {type(data).__name__}.")
+    problems = [f"{key} must be {kind.__name__}" for key, kind in
+                (("kind", str), ("base_model", dict), ("corpus", dict), ("metrics", dict), ("probe", dict),
+                 ("hyperparameters", dict), ("pool", dict), ("evaluations", list))
+                if key in data and not isinstance(data[key], kind)]
+    problems += [f"{key} is missing" for key in ("kind", "base_model", "corpus") if key not in data]
+    if isinstance(data.get("corpus"), dict) and not isinstance(data["corpus"].get("name"), str):
+        problems.append("corpus.name must be a string")
+    if isinstance(data.get("base_model"), dict) and not isinstance(data["base_model"].get("model_id", ""), (str, type(None))):
+        problems.append("base_model.model_id must be a string")
+    if problems:
+        raise LearnerFormatError(f"{source} is malformed: {'; '.join(problems)}.")
+    metrics = {}
+    for name, value in data.get("metrics", {}).items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            try:
+                number = float(value)
+            except OverflowError:
+                continue
+            if number == number and abs(number) != float("inf"):
+                metrics[name] = value
+        elif isinstance(value, (str, list)) or value is None:
+            metrics[name] = value
+    evaluations = [e for e in data.get("evaluations", []) if isinstance(e, dict)]
+    return {**data, "metrics": metrics, "evaluations": evaluations}

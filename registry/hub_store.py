@@ -24,7 +24,7 @@ from huggingface_hub.errors import (CacheNotFound, EntryNotFoundError, HfHubHTTP
                                     RepositoryNotFoundError, RevisionNotFoundError)
 
 from learners.constants import LIBRARY_NAME
-from learners.metadata import learnerhub_version
+from learners.metadata import checked_learner_json, learnerhub_version
 
 from .constants import MAIN_BRANCH
 from .errors import IntegrityError, LearnerNotFoundError, RepositoryConflictError, StoreError, VersionExistsError
@@ -112,12 +112,13 @@ class HubStore:
         summaries = []
         for model in self.api.list_models(**self.list_query(kind=kind, org=org)):
             data = model.card_data.to_dict() if model.card_data is not None else {}
-            tags = data.get("tags") or model.tags or []
+            tags = [t for t in (data.get("tags") or model.tags or []) if isinstance(t, str)]
             kinds = [t.split(":", 1)[1] for t in tags if t.startswith("learner:")]
             corpora = [t.split(":", 1)[1] for t in tags if t.startswith("corpus:")]
-            datasets = data.get("datasets") or []
+            datasets = [d for d in data.get("datasets") or [] if isinstance(d, str)]
+            base_model = data.get("base_model") if isinstance(data.get("base_model"), str) else None
             versions = sorted(self.versions(model.id), key=version_of_tag_or_zero)
-            summaries.append(LearnerSummary(model.id, kinds[0] if kinds else None, data.get("base_model"),
+            summaries.append(LearnerSummary(model.id, kinds[0] if kinds else None, base_model,
                                             corpora[0] if corpora else None, datasets[0] if datasets else None,
                                             versions[-1] if versions else None, " ".join(versions)))
         return summaries
@@ -131,7 +132,10 @@ class HubStore:
             learner_files = [path for path in learner_files if path.is_file()]
             if repository.repo_type != "model" or not versions or not learner_files:
                 continue
-            learner = json.loads(learner_files[0].read_text())
+            try:
+                learner = checked_learner_json(json.loads(learner_files[0].read_text()), source=str(learner_files[0]))
+            except (ValueError, OSError, RecursionError):   # a malformed cached learner is skipped, not fatal
+                continue
             ordered = sorted(versions, key=version_of_tag_or_zero)
             summaries.append(LearnerSummary(repository.repo_id, learner["kind"], learner["base_model"].get("model_id"),
                                             learner["corpus"]["name"], learner["corpus"].get("dataset_id"),

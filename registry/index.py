@@ -27,6 +27,8 @@ from pathlib import Path
 
 
 from .constants import MAIN_BRANCH, TAG_PREFIX
+from learners.metadata import checked_learner_json
+
 from .git import git, read_refs, refs_signature
 from .store import LearnerSummary
 from .versions import version_of_tag
@@ -206,8 +208,9 @@ def read_repository(repo_id: str, path: Path, signature: str) -> tuple | None:
     versions = sorted((v for v in (version_of_tag(r.removeprefix("refs/tags/")) for r in refs
                                    if r.startswith(f"refs/tags/{TAG_PREFIX}")) if v is not None))
     try:
-        learner = json.loads(git(path, "cat-file", "blob", f"{main}:learner.json"))
-    except (ValueError, OSError):
+        learner = checked_learner_json(json.loads(git(path, "cat-file", "blob", f"{main}:learner.json")),
+                                       source=f"{repo_id}@main learner.json")
+    except (ValueError, OSError, RecursionError):   # LearnerFormatError is a ValueError: skip this repository
         return None
     base, corpus = learner.get("base_model", {}), learner.get("corpus", {})
     stable = [v for v in versions if not v.is_prerelease] or versions

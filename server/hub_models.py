@@ -27,9 +27,27 @@ def card_metadata(text: str | None) -> dict[str, Any]:
         return {}
     try:
         data = yaml.safe_load(block)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         return {}
-    return data if isinstance(data, dict) else {}
+    return json_safe(data) if isinstance(data, dict) else {}
+
+
+def json_safe(value: Any, depth: int = 0) -> Any:
+    """YAML values as JSON can carry them: dates become ISO strings, binary and other types are dropped,
+    so one card's odd front matter cannot fail a listing's serialisation."""
+    if depth > 32:
+        return None
+    if isinstance(value, dict):
+        return {str(k): json_safe(v, depth + 1) for k, v in value.items() if not isinstance(v, (bytes, bytearray))}
+    if isinstance(value, list):
+        return [json_safe(v, depth + 1) for v in value if not isinstance(v, (bytes, bytearray))]
+    if isinstance(value, (str, bool, int)) or value is None:
+        return value
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
 
 
 def derived_tags(card: dict[str, Any]) -> list[str]:

@@ -15,7 +15,7 @@ TINY = ["--context-length", "16", "--objective-size", "4", "--test-size", "4"]
 
 
 def run_cli(*args, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "learnerhub.cli.main", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "learnerhub.cli", *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=300)
 
 
@@ -73,7 +73,7 @@ def test_accelerate_launch_shards_the_probe_and_merges_deterministically(tmp_pat
     launched = subprocess.run(
         [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
          "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-         "-m", "learnerhub.cli.main", *common, "--out", str(tmp_path / "two")],
+         "-m", "learnerhub.cli", *common, "--out", str(tmp_path / "two")],
         capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert launched.returncode == 0, launched.stderr[-3000:]
     one = json.loads((tmp_path / "one" / "learner.json").read_text())

@@ -1,5 +1,2 @@
-"""`learnerhub` on the command line: `main` parses, dispatches and turns every known error into one line and exit 2."""
-
-from learnerhub.cli.main import main
-
-__all__ = ["main"]
+"""`learnerhub` on the command line: `main.main` parses, dispatches and turns every known error into one
+line and exit 2 (`python -m learnerhub.cli` runs it too)."""
