@@ -25,12 +25,19 @@ class GitCommandError(StoreError):
         self.stderr = stderr
 
 
+#: A store repository is data, never code: no hooks, no replace objects (one commit id, one content), no
+#: fsmonitor or other command a repository-local config could name.
+_SAFE_CONFIG = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "core.sshCommand=false",
+                "-c", "protocol.allow=never")
+
+
 def git(repository: Path, *args: str, input: bytes | None = None, env: dict | None = None) -> bytes:
     """Run `git --git-dir=repository args...` and return its stdout; raise GitCommandError on failure."""
     environment = {**os.environ, **_IDENTITY, "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0",
-                   **(env or {})}
+                   "GIT_NO_REPLACE_OBJECTS": "1", "GIT_CONFIG_GLOBAL": os.devnull, **(env or {})}
     try:
-        completed = subprocess.run(["git", f"--git-dir={repository}", *args], input=input, env=environment,
+        completed = subprocess.run(["git", *_SAFE_CONFIG, f"--git-dir={repository}", *args], input=input,
+                                   env=environment,
                                    capture_output=True, check=False)
     except FileNotFoundError:
         raise StoreError("The local store needs the `git` command; install git (e.g. apt-get install git).") from None

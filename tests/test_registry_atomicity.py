@@ -130,3 +130,31 @@ def test_two_publishers_racing_for_one_version_have_one_winner(tmp_path, source)
         refs = read_refs(store / "models" / REPO)
         assert refs[f"refs/tags/v{version}"] == refs["refs/heads/main"] == winner
         assert registry.list_learners(store=store)[0].latest == version
+
+
+def test_a_hook_or_replace_object_in_a_store_repository_does_nothing(tmp_path, tiny_gpt2, tokenizer):
+    """A store repository is data: a hook placed in it never runs and `git replace` cannot swap content."""
+    import subprocess
+
+    from registry_helpers import make_learner_folder
+
+    import registry
+
+    store = tmp_path / "store"
+    published = registry.publish(make_learner_folder(tmp_path / "a", tiny_gpt2, tokenizer), version="1.0.0", store=store)
+    repository = store / "models" / published.repo_id
+    original = subprocess.run(["git", f"--git-dir={repository}", "rev-parse", "v1.0.0:learner.json"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    fake = subprocess.run(["git", f"--git-dir={repository}", "hash-object", "-w", "--stdin"], input="{}",
+                          capture_output=True, text=True, check=True).stdout.strip()
+    subprocess.run(["git", f"--git-dir={repository}", "replace", original, fake], check=True)
+    witness = tmp_path / "hook-ran"
+    for hook in ("reference-transaction", "post-update", "pre-receive", "update"):
+        path = repository / "hooks" / hook
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(f"#!/bin/sh\ntouch {witness}\n")
+        path.chmod(0o755)
+    registry.publish(make_learner_folder(tmp_path / "b", tiny_gpt2, tokenizer, seed=1), version="1.1.0", store=store)
+    assert not witness.exists()
+    learner, _ = registry.pull("kjv", base_model="tiny/gpt2", version="1.0.0", store=store, lock=tmp_path / "lock")
+    assert learner.metadata.corpus["name"] == "kjv"      # the replaced blob ("{}") was not what came back
