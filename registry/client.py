@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from .constants import DEFAULT_ORG, LOCK_FILE, MANIFEST_FILE
 from .errors import IntegrityError
+from .integrity import check_identity
 from .lockfile import LockedLearner, find_locked, record_lock
 from .manifest import Manifest
 from .naming import LearnerReference, canonical_base_model
@@ -60,6 +61,8 @@ def download(corpus: str, *, base_model: str, kind: str = "igf", version: str | 
     manifest = Manifest.from_json(opened.read_file(repo_id, commit, MANIFEST_FILE),
                                   source=f"{repo_id}@{resolved_version}/{MANIFEST_FILE}")
     folder = opened.fetch(repo_id, commit, manifest, expected=expected)
+    check_identity(manifest, folder, repo_id=repo_id, version=resolved_version, kind=kind, corpus=corpus,
+                   base_model=base_model)
     resolution = Resolution(kind, corpus, base_model, str(VersionSpec.parse(version)), repo_id, resolved_version,
                             commit, manifest.files, opened.location, folder)
     if lock_path is not None and not locked:

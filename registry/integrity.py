@@ -1,0 +1,50 @@
+"""Checks a pull makes that need no trust in the store: the version is what was asked for.
+
+File hashes (manifest.py) prove the files are the ones the manifest lists; these prove the manifest
+and learner.json describe the request. Without them an empty manifest would pass, and a tag moved to
+another version's or another repository's commit would load silently under the requested name.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from learners.errors import LearnerFormatError
+from learners.metadata import CONFIG_FILE, LEARNER_FILE, WEIGHTS_FILE, checked_learner_json
+
+from .constants import MANIFEST_FILE
+from .errors import IntegrityError
+from .manifest import Manifest
+from .naming import canonical_base_model
+
+REQUIRED_FILES = (LEARNER_FILE, CONFIG_FILE, WEIGHTS_FILE)
+
+
+def check_identity(manifest: Manifest, folder: Path, *, repo_id: str, version: str, kind: str, corpus: str,
+                   base_model: str) -> None:
+    """Raise IntegrityError unless the fetched version is `repo_id@version` of (kind, corpus, base model)."""
+    where = f"{repo_id}@{version}"
+    if (manifest.repo_id, manifest.version) != (repo_id, version):
+        raise IntegrityError(f"{where}: its manifest describes {manifest.repo_id}@{manifest.version}. The tag points "
+                             "at another version's or another repository's commit; it was not loaded.")
+    missing = [name for name in REQUIRED_FILES if name not in manifest.files]
+    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {MANIFEST_FILE}
+    unlisted = sorted(present - set(manifest.files))
+    if missing or unlisted:
+        raise IntegrityError(f"{where}: its manifest does not list {missing or unlisted}; a manifest must list every "
+                             "file of the version. It was not loaded.")
+    try:
+        learner = checked_learner_json(json.loads((folder / LEARNER_FILE).read_text(encoding="utf-8")),
+                                       source=f"{where}/{LEARNER_FILE}")
+    except (ValueError, OSError, LearnerFormatError) as error:
+        raise IntegrityError(f"{where}: {error}") from None
+    names = {str(learner["corpus"].get("name", "")).lower(), str(learner["corpus"].get("dataset_id") or "").lower()}
+    base = learner["base_model"]
+    bases = {canonical_base_model(str(b)).lower() for b in (base.get("model_id"), base.get("name_or_path")) if b}
+    wanted_corpus = corpus.lower()
+    if (learner["kind"] != kind or ("*" not in wanted_corpus and wanted_corpus not in names)
+            or canonical_base_model(base_model).lower() not in bases):
+        raise IntegrityError(f"{where} holds a {learner['kind']!r} learner for corpus {learner['corpus'].get('name')!r} "
+                             f"and base model {base.get('model_id')!r}, not the {kind!r} learner for {corpus!r} on "
+                             f"{base_model!r} that was asked for; it was not loaded.")
