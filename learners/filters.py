@@ -128,7 +128,8 @@ class InformationGainFilter(ContextFilter):
     """Skips contexts whose predicted information gain is under the threshold, before the LM sees them.
 
     Example:
-        >>> igf = InformationGainFilter(learner, ShiftingThreshold(start=1.0, end=-1.0, shift_step=10))
+        >>> igf = InformationGainFilter(learner, TopFraction(0.5))   # the default: keep the learner's top half
+        >>> paper = InformationGainFilter(learner, ShiftingThreshold(start=1.0, end=-1.0, shift_step=10))
     """
 
     name = "igf"
@@ -137,7 +138,7 @@ class InformationGainFilter(ContextFilter):
         if not learner.attached:
             raise RuntimeError("Attach the learner to the base model first: learner.attach(model, tokenizer).")
         self.learner = learner
-        self.requested = threshold or ShiftingThreshold()
+        self.requested = threshold or TopFraction(0.5)
         self.threshold = self.requested.resolve(learner) if isinstance(self.requested, TopFraction) else self.requested
 
     def select_before_forward(self, input_ids: torch.Tensor, step: int) -> torch.Tensor:
