@@ -56,6 +56,20 @@ def browser(tmp_path):
         shutil.rmtree(tmp_path / "chromium-profile", ignore_errors=True)
 
 
+def click_and_wait_for_new_page(browser, element) -> None:
+    """Click something that navigates, then wait until the old page is gone and the new one has loaded:
+    reading elements right after a click can see the old page, or none (a flaky test otherwise)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old_page = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    wait = WebDriverWait(browser, 20)
+    wait.until(expected_conditions.staleness_of(old_page))
+    wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+
+
 def test_search_open_a_learner_and_see_its_score(tmp_path, tokenizer, browser):
     from selenium.webdriver.common.by import By
 
@@ -72,11 +86,11 @@ def test_search_open_a_learner_and_see_its_score(tmp_path, tokenizer, browser):
         assert len(browser.find_elements(By.CSS_SELECTOR, "a.learner-link")) == 3
         box = browser.find_element(By.ID, "search")
         box.send_keys("pydocs")
-        browser.find_element(By.ID, "search-button").click()
+        click_and_wait_for_new_page(browser, browser.find_element(By.ID, "search-button"))
         links = browser.find_elements(By.CSS_SELECTOR, "a.learner-link")
         assert [link.text for link in links] == ["local/igf-gpt2-pydocs"]
         assert browser.find_element(By.ID, "count").text == "1 learner"
-        links[0].click()
+        click_and_wait_for_new_page(browser, links[0])
 
         assert browser.find_element(By.ID, "learner-name").text.startswith("local/igf-gpt2-pydocs")
         score = browser.find_element(By.CSS_SELECTOR, 'td.metric-value[data-metric="perplexity_ratio"]')
@@ -87,7 +101,7 @@ def test_search_open_a_learner_and_see_its_score(tmp_path, tokenizer, browser):
         assert browser.find_element(By.CSS_SELECTOR, "#versions td a").text == "1.0.0"
         browser.save_screenshot(str(tmp_path / "learner-page.png"))
 
-        browser.find_element(By.LINK_TEXT, "leaderboard").click()
+        click_and_wait_for_new_page(browser, browser.find_element(By.LINK_TEXT, "leaderboard"))
         rows = browser.find_elements(By.CSS_SELECTOR, "#leaderboard tr")
         assert len(rows) == 2 and "local/igf-gpt2-pydocs" in rows[1].text
     assert (tmp_path / "learner-page.png").stat().st_size > 1000
@@ -96,6 +110,7 @@ def test_search_open_a_learner_and_see_its_score(tmp_path, tokenizer, browser):
 def test_learner_page_leads_with_use_box_effect_warning_and_plot(tmp_path, tokenizer, browser):
     from registry_helpers import evaluation_record
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     model = make_tiny_gpt2(tokenizer)
     good = make_learner_folder(tmp_path / "good", model, tokenizer, corpus="kjv", seed=0, plot=True,
@@ -119,8 +134,9 @@ def test_learner_page_leads_with_use_box_effect_warning_and_plot(tmp_path, token
         assert snippet.location["y"] + snippet.size["height"] < 1400      # above the fold
         assert browser.find_element(By.ID, "plot").get_attribute("src").endswith("assets/eval_plot.png")
         assert browser.find_element(By.ID, "plot").location["y"] < 1400
-        browser.find_element(By.CSS_SELECTOR, 'button.copy[data-target="use-cli"]').click()
-        assert browser.find_element(By.CSS_SELECTOR, 'button.copy[data-target="use-cli"]').text == "copied"
+        copy = browser.find_element(By.CSS_SELECTOR, 'button.copy[data-target="use-cli"]')
+        copy.click()   # the clipboard answers asynchronously: wait for the button to say so
+        WebDriverWait(browser, 10).until(lambda _: copy.text == "copied")
         browser.save_screenshot(str(tmp_path / "evaluated.png"))
 
         browser.get(url + "/learners/bad/igf-gpt2-kjv")
