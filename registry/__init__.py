@@ -11,7 +11,8 @@ from .errors import (AmbiguousLearnerError, IntegrityError, InvalidVersionError,
                      RegistryError, RepositoryConflictError, StoreError, VersionExistsError, VersionNotFoundError,
                      WrongBaseModelError)
 from .resolve import Resolution
-from .store import LearnerSummary, PublishedLearner, Store, open_store
+from .store import LearnerSummary, PublishedLearner, Store
+from .store_choice import open_store
 
 __all__ = ["AmbiguousLearnerError", "IntegrityError", "InvalidVersionError", "LearnerInfo", "LearnerNotFoundError",
            "LearnerSummary", "LockFileError", "PublishedLearner", "PulledLearner", "RegistryError",

@@ -22,7 +22,8 @@ from .lockfile import LockedLearner, find_locked, record_lock
 from .manifest import Manifest
 from .naming import LearnerReference, canonical_base_model
 from .resolve import Resolution, find_repository, pick_version
-from .store import LearnerSummary, PublishedLearner, open_store
+from .store import LearnerSummary, PublishedLearner
+from .store_choice import open_store
 from .versions import VersionSpec
 
 

@@ -1,17 +1,16 @@
 """What every learner store offers (`Store`), what it answers with, and how a store is chosen.
 
 The embedded local git store and the Hugging Face Hub (or any Hub-compatible server) implement the
-same protocol, so publishing, listing and pulling do not care where learners live.
+same protocol, so publishing, listing and pulling do not care where learners live; `open_store`
+(in `store_choice`) picks one.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
-from .constants import STORE_ENV, default_store_path
 from .manifest import Manifest
 
 
@@ -69,26 +68,3 @@ class Store(Protocol):
     def fetch(self, repo_id: str, commit: str, manifest: Manifest, *,
               expected: dict[str, str] | None = None) -> Path:
         """A local folder holding the version at `commit`, every file verified against `manifest`."""
-
-
-def open_store(store: str | Path | None = None, *, endpoint: str | None = None, token: str | None = None,
-               cache_dir: str | Path | None = None) -> Store:
-    """The store to use: `endpoint` (or an http(s) `store`) is a Hub-compatible server, else a local folder.
-
-    With neither, `$LEARNERHUB_STORE` (a path or a URL) or `LEARNERHUB_HOME/store`.
-
-    Example:
-        >>> open_store("/data/learners")                       # local git store
-        >>> open_store(endpoint="https://huggingface.co")      # the Hub (token from HF_TOKEN or hf login)
-    """
-    if endpoint is None and store is None and os.environ.get(STORE_ENV, "").startswith(("http://", "https://")):
-        endpoint = os.environ[STORE_ENV]
-    if endpoint is None and isinstance(store, str) and store.startswith(("http://", "https://")):
-        endpoint, store = store, None
-    if endpoint is not None:
-        from .hub_store import HubStore
-
-        return HubStore(endpoint, token=token, cache_dir=cache_dir)
-    from .local_store import LocalStore
-
-    return LocalStore(Path(store).expanduser() if store is not None else default_store_path(), cache_dir=cache_dir)
