@@ -28,14 +28,15 @@ import torch
 from scipy.stats import spearmanr, ttest_ind
 
 from learners.base_models import load_base_model
-from learners.build import BuildConfig, build_information_gain_learner, split_corpus
-from learners.comparison import compare_filters
-from learners.corpus import load_corpus
-from learners.filters import InformationGainFilter, parse_threshold
-from learners.finetuning import FinetuneConfig
+from learners.corpora.corpus import load_corpus
+from learners.finetuning.comparison import compare_filters
+from learners.finetuning.loop import FinetuneConfig
+from learners.igf.build import BuildConfig, build_information_gain_learner, split_corpus
+from learners.igf.filter import InformationGainFilter
+from learners.igf.information_gain import ExactInformationGainProbe, FastInformationGainProbe
+from learners.igf.thresholds import parse_threshold
 from learners.loading import load_learner
 from learners.plots import plot_perplexity_curves
-from learners.probes import ExactInformationGainProbe, FastInformationGainProbe
 
 RESULTS = Path(__file__).parent / "results"
 

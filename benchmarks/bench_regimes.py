@@ -33,15 +33,16 @@ import torch
 from scipy.stats import spearmanr
 
 from learners.base_models import load_base_model
-from learners.build import BuildConfig, learner_from_pairs, split_corpus
-from learners.contexts import ContextStream
-from learners.corpus import load_corpus
-from learners.filters import InformationGainFilter, TopFraction
-from learners.finetuning import FinetuneConfig, finetune
-from learners.pools import Pool, junk_contexts, mixed_pool
-from learners.probes import FastInformationGainProbe
-from learners.reference_filters import HighLossFilter, OracleFilter, RandomFilter
-from learners.training import HeadTrainingConfig
+from learners.corpora.contexts import ContextStream
+from learners.corpora.corpus import load_corpus
+from learners.corpora.pools import Pool, junk_contexts, mixed_pool
+from learners.finetuning.loop import FinetuneConfig, finetune
+from learners.finetuning.reference_filters import HighLossFilter, OracleFilter, RandomFilter
+from learners.igf.build import BuildConfig, learner_from_pairs, split_corpus
+from learners.igf.filter import InformationGainFilter
+from learners.igf.head_training import HeadTrainingConfig
+from learners.igf.information_gain import FastInformationGainProbe
+from learners.igf.thresholds import TopFraction
 
 sys.path.insert(0, str(Path(__file__).parent))
 from regime_summary import by_seed, plot_regimes, summarise  # noqa: E402

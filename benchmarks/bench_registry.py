@@ -29,7 +29,7 @@ import torch  # noqa: E402
 
 import registry  # noqa: E402
 from learners import constants as learner_constants  # noqa: E402
-from conftest import make_tiny_gpt2, synthetic_documents, train_tokenizer  # noqa: E402
+from model_helpers import make_tiny_gpt2, synthetic_documents, train_tokenizer  # noqa: E402
 from registry_helpers import make_learner_folder  # noqa: E402
 
 SEED = 0

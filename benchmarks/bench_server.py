@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 import registry  # noqa: E402
-from conftest import make_tiny_gpt2, synthetic_documents, train_tokenizer  # noqa: E402
+from model_helpers import make_tiny_gpt2, synthetic_documents, train_tokenizer  # noqa: E402
 from registry_helpers import make_learner_folder  # noqa: E402
 
 SEED = 0

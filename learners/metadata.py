@@ -44,7 +44,7 @@ class LearnerMetadata:
     probe: dict[str, Any] = field(default_factory=dict)
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
-    #: What fine-tuning with the learner measured (`learnerhub eval`), newest last; see learners/evaluation.py.
+    #: What fine-tuning with the learner measured (`learnerhub eval`), newest last; see learners/finetuning/evaluation.py.
     evaluations: list[dict[str, Any]] = field(default_factory=list)
     learnerhub_version: str = field(default_factory=learnerhub_version)
     created_at: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from learners.constants import SMOLLM2_ALIAS, SMOLLM2_MODEL_ID
-from learners.effect import describe_effect
+from learners.finetuning.effect import describe_effect
 from registry.cards import card_warnings, valid_evaluations
 
 
@@ -30,7 +30,7 @@ def usage(summary, facts) -> dict[str, str]:
     base = SMOLLM2_ALIAS if summary.base_model == SMOLLM2_MODEL_ID else (summary.base_model or "BASE_MODEL")
     kind, version = summary.kind or "igf", facts.version
     if kind == "streaming":
-        python = (f"from learners import FilteringTrainer\nfrom learners.tasks import CausalLMTask\nimport registry\n\n"
+        python = (f"from learners import FilteringTrainer\nfrom learners.corpora.tasks import CausalLMTask\nimport registry\n\n"
                   f"learner, _ = registry.pull(\"{corpus}\", base_model=\"{base}\", kind=\"streaming\", "
                   f"version=\"{version}\",\n                          model=model, tokenizer=tokenizer)\n"
                   "trainer = FilteringTrainer(model=model, args=args, train_dataset=train_dataset,\n"

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from learners.fingerprint import embedding_fingerprint, tokenizer_fingerprint
-from learners.igf_head import InformationGainHead
-from learners.learner import InformationGainLearner
+from learners.igf.conv_head import InformationGainHead
+from learners.igf.learner import InformationGainLearner
 from learners.metadata import LearnerMetadata
 
 

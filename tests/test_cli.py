@@ -87,7 +87,7 @@ def test_accelerate_launch_shards_the_probe_and_merges_deterministically(tmp_pat
 
 def test_build_with_a_target_records_both_corpora_and_resolves_by_the_target(tmp_path, tiny_model_folder,
                                                                             documents, capsys):
-    from conftest import WORDS, synthetic_documents
+    from model_helpers import WORDS, synthetic_documents
 
     import registry
     from learners.base_models import load_base_model
@@ -138,7 +138,7 @@ def test_bad_numbers_are_one_clear_line_and_exit_2(args, message):
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv", ".arrow"])
 def test_a_damaged_dataset_file_is_a_corpus_error(tmp_path, suffix):
-    from learners.corpus import load_corpus
+    from learners.corpora.corpus import load_corpus
     from learners.errors import CorpusError
 
     damaged = tmp_path / f"broken{suffix}"
@@ -149,3 +149,14 @@ def test_a_damaged_dataset_file_is_a_corpus_error(tmp_path, suffix):
         assert str(damaged) in str(error)
     else:   # a CSV reader may accept the bytes as one odd column: then the text column is what is missing
         pytest.fail("a damaged dataset file was read as a corpus")
+
+
+def test_a_reader_that_goes_away_ends_the_listing_quietly(tmp_path):
+    """`learnerhub list | head -1`: the pipe closes before learnerhub writes; exit 0, no traceback. (The
+    table, since an empty store lists no JSON lines; both go through the same exit path.)"""
+    process = subprocess.Popen([sys.executable, "-m", "learnerhub.cli", "list", "--store",
+                                str(tmp_path / "store")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process.stdout.close()          # the reader is gone before the interpreter has even started
+    stderr = process.stderr.read()
+    assert process.wait(timeout=120) == 0, stderr
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr

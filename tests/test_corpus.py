@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from learners.contexts import TokenizedCorpus
-from learners.corpus import load_corpus
+from learners.corpora.contexts import TokenizedCorpus
+from learners.corpora.corpus import load_corpus
 from learners.errors import CorpusError
 
 

@@ -2,13 +2,13 @@
 
 import json
 
-from conftest import WORDS, synthetic_documents
 from huggingface_hub import ModelCard
+from model_helpers import WORDS, synthetic_documents
 from registry_helpers import isolated_learnerhub_home  # noqa: F401 (autouse fixture)
 
 import registry
-from learners.base_models import load_base_model
 from learnerhub.cli.main import main
+from learners.base_models import load_base_model
 
 TINY = ["--context-length", "16", "--objective-size", "4", "--test-size", "4"]
 RUN = ["--seeds", "3", "--steps", "2", "--batch-size", "4", "--eval-every", "1"]

@@ -5,12 +5,12 @@ import json
 import pytest
 import safetensors.torch
 import torch
-from conftest import make_tiny_gpt2, make_tiny_llama, metadata_for, train_tokenizer
+from model_helpers import make_tiny_gpt2, make_tiny_llama, metadata_for, train_tokenizer
 
 from learners.errors import BaseModelMismatchError, LearnerFormatError
-from learners.learner import InformationGainLearner
+from learners.igf.head_training import HeadTrainingConfig, train_information_gain_head
+from learners.igf.learner import InformationGainLearner
 from learners.loading import load_learner
-from learners.training import HeadTrainingConfig, train_information_gain_head
 
 
 @pytest.fixture()
@@ -48,7 +48,7 @@ def test_training_keeps_the_best_epoch_not_the_last(tiny_gpt2, known_function_pa
 
 def test_save_load_round_trip_is_exact(tmp_path, tiny_gpt2, tokenizer):
     torch.manual_seed(0)
-    from learners.igf_head import InformationGainHead
+    from learners.igf.conv_head import InformationGainHead
 
     learner = InformationGainLearner(InformationGainHead(32), metadata_for(tiny_gpt2, tokenizer))
     learner.attach(tiny_gpt2, tokenizer)
@@ -67,7 +67,7 @@ def test_save_load_round_trip_is_exact(tmp_path, tiny_gpt2, tokenizer):
 
 @pytest.fixture()
 def saved_learner(tmp_path, tiny_gpt2, tokenizer):
-    from learners.igf_head import InformationGainHead
+    from learners.igf.conv_head import InformationGainHead
 
     return InformationGainLearner(InformationGainHead(32), metadata_for(tiny_gpt2, tokenizer)).save(tmp_path / "l")
 
@@ -110,8 +110,8 @@ def test_corrupted_or_pickled_learners_are_refused(saved_learner, tiny_gpt2, tok
 
 def test_a_registered_kind_is_loaded_and_carded_without_touching_the_loader(tmp_path, tiny_gpt2, tokenizer):
     """A third kind is one register_learner_kind call: the loader and the card read the registry."""
-    from learners.igf_head import InformationGainHead
-    from learners.kinds import LearnerKind, _KINDS, learner_kinds, register_learner_kind
+    from learners.igf.conv_head import InformationGainHead
+    from learners.kinds import _KINDS, LearnerKind, learner_kinds, register_learner_kind
     from registry.cards import render_card
 
     class EchoLearner(InformationGainLearner):

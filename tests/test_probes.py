@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from conftest import (
+from model_helpers import (
     make_tiny_gpt2,
     make_tiny_llama,
     synthetic_documents,
@@ -10,7 +10,7 @@ from conftest import (
 )
 from scipy.stats import spearmanr
 
-from learners.probes import ExactInformationGainProbe, FastInformationGainProbe
+from learners.igf.information_gain import ExactInformationGainProbe, FastInformationGainProbe
 
 BIBLE = "the lord said unto moses and aaron speak to children of israel offering beginning god heaven earth".split()
 CODE = "def class import return yield lambda async await print list dict tuple module function argument".split()

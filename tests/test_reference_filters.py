@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from learners.bag_of_tokens_head import BagOfTokensHead
-from learners.reference_filters import HighLossFilter, OracleFilter, RandomFilter
+from learners.finetuning.reference_filters import HighLossFilter, OracleFilter, RandomFilter
+from learners.igf.bag_of_tokens_head import BagOfTokensHead
 
 
 def test_random_filter_keeps_its_rate_reproducibly():

@@ -8,7 +8,7 @@ import zlib
 
 import pytest
 import torch
-from conftest import make_tiny_llama
+from model_helpers import make_tiny_llama
 from registry_helpers import isolated_learnerhub_home, make_learner_folder  # noqa: F401 (autouse fixture)
 
 import registry

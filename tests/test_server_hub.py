@@ -10,9 +10,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import make_tiny_gpt2
-from huggingface_hub import (CommitOperationAdd, CommitOperationDelete, HfApi, constants, get_hf_file_metadata,
-                             hf_hub_download, hf_hub_url, snapshot_download)
+from huggingface_hub import (
+    CommitOperationAdd,
+    CommitOperationDelete,
+    HfApi,
+    constants,
+    get_hf_file_metadata,
+    hf_hub_download,
+    hf_hub_url,
+    snapshot_download,
+)
+from model_helpers import make_tiny_gpt2
 from registry_helpers import isolated_learnerhub_home, make_learner_folder  # noqa: F401 (autouse fixture)
 
 import registry

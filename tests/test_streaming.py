@@ -2,14 +2,14 @@
 
 import pytest
 import torch
-from conftest import ForwardRecorder, marker_labelled_ids, tiny_bert_classifier
+from model_helpers import ForwardRecorder, marker_labelled_ids, tiny_bert_classifier
 
-from learners.contexts import TokenizedCorpus
-from learners.corpus import load_corpus
-from learners.examples import Examples
-from learners.finetuning import FinetuneConfig, finetune
-from learners.meta_predictors import BernoulliNaiveBayes, HashedLogisticRegression, make_predictor
-from learners.streaming import LOSS_THRESHOLD, PREDICTOR, WARMUP, StreamingConfig, StreamingFilter
+from learners.corpora.contexts import TokenizedCorpus
+from learners.corpora.corpus import load_corpus
+from learners.corpora.examples import Examples
+from learners.finetuning.loop import FinetuneConfig, finetune
+from learners.streaming.filter import LOSS_THRESHOLD, PREDICTOR, WARMUP, StreamingConfig, StreamingFilter
+from learners.streaming.meta_predictors import BernoulliNaiveBayes, HashedLogisticRegression, make_predictor
 
 
 @pytest.fixture()
@@ -211,7 +211,7 @@ def test_stage_two_skips_forward_passes_and_works_with_frozen_layers(tiny_gpt2, 
 
 
 def test_classification_with_padding_one_epoch(tokenizer):
-    from learners.tasks import SequenceClassificationTask
+    from learners.corpora.tasks import SequenceClassificationTask
 
     model = tiny_bert_classifier(tokenizer)
     ids, labels = marker_labelled_ids(256)

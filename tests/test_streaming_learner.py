@@ -5,19 +5,19 @@ import json
 import pytest
 import safetensors.torch
 import torch
-from conftest import make_tiny_gpt2, make_tiny_llama
+from model_helpers import make_tiny_gpt2, make_tiny_llama
 from registry_helpers import isolated_learnerhub_home  # noqa: F401 (autouse fixture)
 
 import registry
 from learners.base_models import BaseModelRef
-from learners.contexts import TokenizedCorpus
-from learners.corpus import load_corpus
+from learners.corpora.contexts import TokenizedCorpus
+from learners.corpora.corpus import load_corpus
+from learners.corpora.examples import Examples
 from learners.errors import BaseModelMismatchError, LearnerFormatError
-from learners.examples import Examples
-from learners.finetuning import FinetuneConfig, finetune
+from learners.finetuning.loop import FinetuneConfig, finetune
 from learners.loading import load_learner
-from learners.streaming import LOSS_THRESHOLD, PREDICTOR, StreamingConfig
-from learners.streaming_learner import StreamingBuildConfig, StreamingLearner, build_streaming_learner
+from learners.streaming.filter import LOSS_THRESHOLD, PREDICTOR, StreamingConfig
+from learners.streaming.learner import StreamingBuildConfig, StreamingLearner, build_streaming_learner
 
 REF = BaseModelRef(model_id="tiny/gpt2", revision=None, name_or_path="tiny/gpt2")
 FILTER = StreamingConfig(warmup_steps=3, threshold_window=16, cutoff_window=16, min_predictor_examples=32)

@@ -4,12 +4,12 @@ import json
 
 import pytest
 import torch
-from conftest import WORDS, synthetic_documents
+from model_helpers import WORDS, synthetic_documents
 
-from learners.build import BuildConfig, document_key, split_corpus, split_target_and_pool
-from learners.corpus import load_corpus
+from learners.corpora.corpus import load_corpus
+from learners.corpora.pools import JUNK_KINDS, junk_contexts, mixed_pool
 from learners.errors import CorpusError
-from learners.pools import JUNK_KINDS, junk_contexts, mixed_pool
+from learners.igf.build import BuildConfig, document_key, split_corpus, split_target_and_pool
 
 OFF_TARGET = tuple(w[::-1] for w in WORDS)
 
@@ -92,7 +92,7 @@ def test_the_bundled_samples_fit_every_default(tokenizer):
     """`learnerhub build` / `finetune` defaults (objective 100 + test 100 documents) work on the bundled target,
     and the bundled pool (KJV sample + Python docs sample) is at least half off-target by contexts."""
     from learnerhub.cli.main import SAMPLE_CORPUS, SAMPLE_DIR
-    from learners.corpus import join_corpora
+    from learners.corpora.corpus import join_corpora
 
     target = load_corpus(SAMPLE_CORPUS)
     pool = join_corpora([target, load_corpus(SAMPLE_DIR / "pydocs-sample.jsonl.gz")])

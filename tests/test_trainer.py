@@ -1,14 +1,15 @@
 """IGF as a drop-in for a Hugging Face Trainer script."""
 
 import torch
-from conftest import ForwardRecorder, marker_labelled_ids, tiny_bert_classifier
+from model_helpers import ForwardRecorder, marker_labelled_ids, tiny_bert_classifier
 from transformers import Trainer, TrainingArguments
 
-from learners.filters import ConstantThreshold, InformationGainFilter
-from learners.meta_predictors import make_predictor
-from learners.streaming import LOSS_THRESHOLD, PREDICTOR, StreamingConfig, StreamingFilter
-from learners.tasks import CausalLMTask
-from learners.trainer import FilteredDataset, FilteringTrainer
+from learners.corpora.tasks import CausalLMTask
+from learners.finetuning.trainer import FilteredDataset, FilteringTrainer
+from learners.igf.filter import InformationGainFilter
+from learners.igf.thresholds import ConstantThreshold
+from learners.streaming.filter import LOSS_THRESHOLD, PREDICTOR, StreamingConfig, StreamingFilter
+from learners.streaming.meta_predictors import make_predictor
 
 
 def test_trainer_trains_only_on_accepted_examples(tmp_path, tiny_gpt2, tokenizer, random_learner):
@@ -108,7 +109,7 @@ def test_pulled_streaming_filter_in_a_trainer_skips_forward_passes(tmp_path, tin
 
 
 def test_filtering_trainer_fine_tunes_a_sequence_classifier(tmp_path, tokenizer):
-    from learners.tasks import SequenceClassificationTask
+    from learners.corpora.tasks import SequenceClassificationTask
 
     model = tiny_bert_classifier(tokenizer)
     ids, labels = marker_labelled_ids(160)

@@ -6,8 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from learners import constants
 from learnerhub.cli.inputs import positive_int
+from learners import constants
 from learners.errors import UsageError
 
 
@@ -40,8 +40,8 @@ def add_eval_command(commands, add_corpus_arguments, add_build_arguments) -> arg
 
 def run_eval(args: argparse.Namespace) -> int:
     from learnerhub.cli.inputs import load_inputs
-    from learners.evaluation import EvaluationConfig, add_evaluation, evaluate_learner
-    from learners.filters import parse_threshold
+    from learners.finetuning.evaluation import EvaluationConfig, add_evaluation, evaluate_learner
+    from learners.igf.thresholds import parse_threshold
     from learners.loading import load_learner
     from learners.metadata import EVAL_PLOT
 
@@ -71,10 +71,9 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def _evaluate_auto(args, pool, target, model, tokenizer, ref, config) -> int:
     """Pull the target's learner or build one; a fresh one is evaluated before it is published, with the record."""
-    from learnerhub.pull_or_build import pull_or_build
-
     from learnerhub.cli.inputs import build_config_from_args
-    from learners.evaluation import add_evaluation, evaluate_learner
+    from learnerhub.pull_or_build import pull_or_build
+    from learners.finetuning.evaluation import add_evaluation, evaluate_learner
 
     fresh = {}
 
@@ -97,11 +96,10 @@ def _evaluate_auto(args, pool, target, model, tokenizer, ref, config) -> int:
 
 def draw_and_renew_card(folder: Path, metadata, record: dict) -> None:
     """The evaluation plot (the card's headline picture) and the card that shows the new record."""
-    from registry.naming import learner_repository_name
-    from registry.staging import write_folder_card
-
     from learners.metadata import EVAL_PLOT
     from learners.plots import plot_evaluation
+    from registry.naming import learner_repository_name
+    from registry.staging import write_folder_card
 
     regime = record["regime"]
     plot_evaluation(record, folder / EVAL_PLOT, title=f"target {regime['target']['name']}, pool "
@@ -111,7 +109,7 @@ def draw_and_renew_card(folder: Path, metadata, record: dict) -> None:
 
 def report(record: dict, args, *, where: str, plot: Path | None = None) -> int:
     """The record as JSON, or the lines a user reads: each effect with its CI, then the medians."""
-    from learners.effect import describe_effect
+    from learners.finetuning.effect import describe_effect
 
     if args.json:
         print(json.dumps(record, indent=2))

@@ -16,7 +16,7 @@ def positive_int(text: str) -> int:
 def load_inputs(args: argparse.Namespace):
     """(pool corpus, target corpus or None, model, tokenizer, base model ref) from the shared flags."""
     from learners.base_models import load_base_model
-    from learners.corpus import join_corpora, load_corpus
+    from learners.corpora.corpus import join_corpora, load_corpus
 
     pool = join_corpora([load_corpus(path, text_field=args.text_field) for path in args.corpus], name=args.corpus_name)
     target = load_corpus(args.target, name=args.target_name, text_field=args.text_field) if args.target else None
@@ -26,8 +26,8 @@ def load_inputs(args: argparse.Namespace):
 
 def build_config_from_args(args: argparse.Namespace):
     """The BuildConfig the build flags describe (also what `--learner auto` builds with)."""
-    from learners.build import BuildConfig
-    from learners.training import HeadTrainingConfig
+    from learners.igf.build import BuildConfig
+    from learners.igf.head_training import HeadTrainingConfig
 
     head = HeadTrainingConfig(seed=args.seed)
     if args.head:

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 import learners
-from learners import constants
 from learnerhub.cli.inputs import positive_int
+from learners import constants
 from learners.errors import LearnerHubError, UsageError
 from learners.kinds import learner_kinds
 
 SAMPLE_DIR = Path(learners.__file__).parent / "data"   # the bundled samples are `learners` package data
 SAMPLE_CORPUS = SAMPLE_DIR / "kjv-sample.jsonl.gz"
-PREDICTOR_NAMES = ("bernoulli_nb", "hashed_logistic")  # learners.meta_predictors.PREDICTORS, without importing torch
+PREDICTOR_NAMES = ("bernoulli_nb", "hashed_logistic")  # learners.streaming.meta_predictors.PREDICTORS, without importing torch
 
 
 def _add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
@@ -158,7 +159,7 @@ def _build_config(args):
 
 
 def _streaming_config(args):
-    from learners.streaming import StreamingConfig
+    from learners.streaming.filter import StreamingConfig
 
     config = StreamingConfig()
     if args.warmup_steps is not None:
@@ -175,8 +176,8 @@ def _streaming_config(args):
 
 
 def _fresh_streaming_filter(args, model):
-    from learners.meta_predictors import DEFAULT_PREDICTOR, make_predictor
-    from learners.streaming import StreamingFilter
+    from learners.streaming.filter import StreamingFilter
+    from learners.streaming.meta_predictors import DEFAULT_PREDICTOR, make_predictor
 
     predictor = make_predictor(args.predictor or DEFAULT_PREDICTOR,
                                vocab_size=int(model.get_input_embeddings().weight.shape[0]))
@@ -186,9 +187,9 @@ def _fresh_streaming_filter(args, model):
 def run_build_streaming(args) -> int:
     import torch
 
-    from learners.build import split_corpus
-    from learners.examples import Examples
-    from learners.streaming_learner import StreamingBuildConfig, build_streaming_learner
+    from learners.corpora.examples import Examples
+    from learners.igf.build import split_corpus
+    from learners.streaming.learner import StreamingBuildConfig, build_streaming_learner
 
     corpus, model, tokenizer, ref = _load(args)
     tokenized, split = split_corpus(corpus, tokenizer, _build_config(args))
@@ -222,8 +223,8 @@ def _save_with_card(learner, out: str) -> Path:
 
 
 def run_build(args) -> int:
-    from learners.build import build_information_gain_learner
     from learners.distributed import make_accelerator
+    from learners.igf.build import build_information_gain_learner
 
     if args.kind == "streaming":
         return run_build_streaming(args)
@@ -247,13 +248,14 @@ def run_finetune(args) -> int:
 
     import torch
 
-    from learners.build import split_corpus, split_target_and_pool
-    from learners.comparison import TrainOn, compare_filters, comparison_table
-    from learners.examples import Examples
-    from learners.filters import InformationGainFilter, parse_threshold
-    from learners.finetuning import FinetuneConfig
+    from learners.corpora.examples import Examples
+    from learners.finetuning.comparison import TrainOn, compare_filters, comparison_table
+    from learners.finetuning.loop import FinetuneConfig
+    from learners.igf.build import split_corpus, split_target_and_pool
+    from learners.igf.filter import InformationGainFilter
+    from learners.igf.thresholds import parse_threshold
     from learners.loading import load_learner
-    from learners.streaming_learner import STREAMING_KIND
+    from learners.streaming.learner import STREAMING_KIND
 
     try:
         threshold = parse_threshold(args.threshold)
@@ -310,6 +312,11 @@ def main(argv: list[str] | None = None) -> int:
     except LearnerHubError as error:
         print(f"learnerhub: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`learnerhub list --json | head -1`): what it wanted was printed. Point stdout
+        # at devnull so the interpreter's final flush does not fail again (the Python docs' recipe).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..lm import per_example_loss, perplexity
 from .examples import Examples
-from .lm import per_example_loss, perplexity
 
 
 class CausalLMTask:

@@ -19,13 +19,14 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .build import BuildConfig, split_corpus, split_target_and_pool
+from ..corpora.corpus import Corpus
+from ..igf.build import BuildConfig, split_corpus, split_target_and_pool
+from ..igf.filter import InformationGainFilter
+from ..igf.thresholds import parse_threshold
+from ..metadata import learnerhub_version
 from .comparison import TrainOn, compare_filters
-from .corpus import Corpus
 from .effect import paired_effect
-from .filters import InformationGainFilter, parse_threshold
-from .finetuning import FinetuneConfig, FinetuneResult
-from .metadata import learnerhub_version
+from .loop import FinetuneConfig, FinetuneResult
 from .reference_filters import RandomFilter
 
 #: Arm names as they appear in evaluation records, cards and plots.

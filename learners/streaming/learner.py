@@ -23,27 +23,15 @@ import safetensors.torch
 import torch
 from torch import nn
 
-from .base_models import BaseModelRef
-from .errors import LearnerFormatError
-from .examples import Examples
-from .fingerprint import embedding_fingerprint, tokenizer_fingerprint
-from .folders import write_folder_atomically
-from .learner import check_base_model, load_safetensors_into, read_config
-from .meta_predictors import (
-    DEFAULT_PREDICTOR,
-    MetaPredictor,
-    make_predictor,
-    predictor_from_config,
-)
-from .metadata import BUILD_PLOT, CONFIG_FILE, WEIGHTS_FILE, LearnerMetadata
-from .plots import plot_streaming_build
-from .streaming import (
-    LOSS_THRESHOLD,
-    PREDICTOR,
-    WARMUP,
-    StreamingConfig,
-    StreamingFilter,
-)
+from ..base_models import BaseModelRef
+from ..corpora.examples import Examples
+from ..errors import LearnerFormatError
+from ..fingerprint import embedding_fingerprint, tokenizer_fingerprint
+from ..learner import Learner, load_safetensors_into
+from ..metadata import BUILD_PLOT, CONFIG_FILE, WEIGHTS_FILE, LearnerMetadata
+from ..plots import plot_streaming_build
+from .filter import LOSS_THRESHOLD, PREDICTOR, WARMUP, StreamingConfig, StreamingFilter
+from .meta_predictors import DEFAULT_PREDICTOR, MetaPredictor, make_predictor, predictor_from_config
 
 STREAMING_KIND = "streaming"
 #: Where a pulled learner starts. Measured (benchmarks/results/streaming.json): starting in stage 2 saved
@@ -52,7 +40,7 @@ STREAMING_KIND = "streaming"
 DEFAULT_START_STAGE = LOSS_THRESHOLD
 
 
-class StreamingLearner:
+class StreamingLearner(Learner):
     """A warm meta predictor plus the loss threshold it was trained against."""
 
     kind = STREAMING_KIND
@@ -61,31 +49,19 @@ class StreamingLearner:
                  start_stage: int = DEFAULT_START_STAGE, filter_config: StreamingConfig | None = None) -> None:
         if start_stage not in (LOSS_THRESHOLD, PREDICTOR):
             raise ValueError(f"A streaming learner starts in stage 1 or 2, not {start_stage}.")
+        super().__init__(metadata)
         self.predictor = predictor
         self.threshold = float(threshold)
-        self.metadata = metadata
         self.start_stage = start_stage
         self.filter_config = filter_config or StreamingConfig()
         self.build_trace: list[dict] | None = None   # set by the build; saved as a plot, not as data
-        self._attached = False
-
-    @property
-    def attached(self) -> bool:
-        return self._attached
-
-    def attach(self, model: nn.Module, tokenizer=None, *, check: bool = True) -> "StreamingLearner":
-        """Check `model` (and `tokenizer`) are the base model this learner was built for."""
-        if check:
-            check_base_model(self.metadata, model, tokenizer)
-        self._attached = True
-        return self
 
     def make_filter(self, *, start_stage: int | None = None, config: StreamingConfig | None = None) -> StreamingFilter:
         """A streaming filter that starts after the warm-up, with this threshold and (a copy of) this predictor.
 
         The copy keeps learning during the run; the learner itself is left as it was loaded.
         """
-        if not self._attached:
+        if not self.attached:
             raise RuntimeError("Attach the learner to its base model first: learner.attach(model, tokenizer).")
         predictor = predictor_from_config(self.predictor.config())
         predictor.load_state_dict(self.predictor.state_dict())
@@ -96,25 +72,17 @@ class StreamingLearner:
         return {"predictor": self.predictor.config(), "threshold": self.threshold, "start_stage": self.start_stage,
                 "filter": self.filter_config.to_dict()}
 
-    def save(self, folder: str | Path) -> Path:
-        """Write config.json, model.safetensors, learner.json (and the build's plot) atomically."""
-        def write(staging: Path) -> None:
-            (staging / CONFIG_FILE).write_text(json.dumps(self.config(), indent=2) + "\n")
-            tensors = {name: t.contiguous() for name, t in self.predictor.state_dict().items()}
-            safetensors.torch.save_file(tensors, str(staging / WEIGHTS_FILE), metadata={"format": "pt"})
-            self.metadata.save(staging)
-            if self.build_trace:
-                plot_streaming_build(self.build_trace, self.threshold, staging / BUILD_PLOT,
-                                     title=f"Streaming learner build on {self.metadata.corpus['name']}")
-
-        return write_folder_atomically(folder, write)
+    def _write_files(self, staging: Path) -> None:
+        """config.json, model.safetensors (the predictor's tensors) and the build's plot."""
+        (staging / CONFIG_FILE).write_text(json.dumps(self.config(), indent=2) + "\n")
+        tensors = {name: t.contiguous() for name, t in self.predictor.state_dict().items()}
+        safetensors.torch.save_file(tensors, str(staging / WEIGHTS_FILE), metadata={"format": "pt"})
+        if self.build_trace:
+            plot_streaming_build(self.build_trace, self.threshold, staging / BUILD_PLOT,
+                                 title=f"Streaming learner build on {self.metadata.corpus['name']}")
 
     @classmethod
-    def load(cls, folder: str | Path, model: nn.Module | None = None, tokenizer=None) -> "StreamingLearner":
-        """Load from a folder (safetensors only), and attach to `model` (checked) when given."""
-        folder = Path(folder)
-        metadata = LearnerMetadata.load(folder, kind=STREAMING_KIND)
-        config = read_config(folder)
+    def _from_folder(cls, folder: Path, metadata: LearnerMetadata, config: dict) -> "StreamingLearner":
         try:
             predictor = predictor_from_config(config["predictor"])
             threshold, start_stage = float(config["threshold"]), int(config["start_stage"])
@@ -123,10 +91,7 @@ class StreamingLearner:
             raise LearnerFormatError(f"{folder / CONFIG_FILE} is not a streaming learner's config ({error!r}); "
                                      "the learner is corrupted.") from None
         load_safetensors_into(predictor, folder)
-        learner = cls(predictor, threshold, metadata, start_stage=start_stage, filter_config=filter_config)
-        if model is not None:
-            learner.attach(model, tokenizer)
-        return learner
+        return cls(predictor, threshold, metadata, start_stage=start_stage, filter_config=filter_config)
 
 
 @dataclass
@@ -157,7 +122,7 @@ def build_streaming_learner(model: nn.Module, tokenizer, train: Examples, *, bas
         >>> examples = Examples(split.train.sample(1024, torch.Generator().manual_seed(0)))
         >>> learner = build_streaming_learner(model, tokenizer, examples, base_model=ref, corpus={"name": "pydocs"})
     """
-    from .finetuning import FinetuneConfig, finetune
+    from ..finetuning.loop import FinetuneConfig, finetune
 
     config = config or StreamingBuildConfig()
     pad_token_id = getattr(tokenizer, "pad_token_id", None) if train.attention_mask is not None else None

@@ -16,14 +16,21 @@ from accelerate import Accelerator
 from torch import nn
 from tqdm.auto import tqdm
 
-from .constants import (DEFAULT_ADAM_EPS, DEFAULT_BATCH_SIZE, DEFAULT_EVAL_EVERY, DEFAULT_LEARNING_RATE,
-                        DEFAULT_MAX_GRAD_NORM, DEFAULT_STEPS)
-from .contexts import ContextStream
-from .distributed import make_accelerator
-from .errors import LearnerHubError
-from .examples import Examples, OneEpoch, RandomContexts, as_source
-from .filters import ContextFilter
-from .tasks import CausalLMTask
+from ..constants import (
+    DEFAULT_ADAM_EPS,
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_EVAL_EVERY,
+    DEFAULT_LEARNING_RATE,
+    DEFAULT_MAX_GRAD_NORM,
+    DEFAULT_STEPS,
+)
+from ..context_filter import ContextFilter
+from ..corpora.contexts import ContextStream
+from ..corpora.examples import Examples, OneEpoch, RandomContexts, as_source
+from ..corpora.tasks import CausalLMTask
+from ..distributed import make_accelerator
+from ..errors import LearnerHubError
+from .screening import FilterCounts, screen
 
 
 @dataclass
@@ -56,15 +63,35 @@ class FinetuneResult:
     metric: str = "test_perplexity"
     train_loss: list[float] = field(default_factory=list)
     evaluations: list[dict] = field(default_factory=list)
-    contexts_seen: int = 0
-    contexts_accepted: int = 0
-    skipped_before_forward: int = 0
-    skipped_after_forward: int = 0
-    scoring_forward_contexts: int = 0
-    lm_forward_contexts: int = 0
-    lm_backward_contexts: int = 0
+    counts: FilterCounts = field(default_factory=FilterCounts)
     wall_seconds: float = 0.0
     filter_stats: dict = field(default_factory=dict)
+
+    # The names results and benchmarks have always used for the counts.
+    @property
+    def contexts_seen(self) -> int:
+        return self.counts.seen
+
+    @property
+    def skipped_before_forward(self) -> int:
+        return self.counts.skipped_before_forward
+
+    @property
+    def skipped_after_forward(self) -> int:
+        return self.counts.skipped_after_forward
+
+    @property
+    def scoring_forward_contexts(self) -> int:
+        return self.counts.forwarded_for_filter
+
+    @property
+    def lm_backward_contexts(self) -> int:
+        return self.counts.trained
+
+    @property
+    def lm_forward_contexts(self) -> int:
+        """Contexts the LM ran forward on: for the filter (no grad) and for training."""
+        return self.counts.forwarded_for_filter + self.counts.trained
 
     @property
     def final_score(self) -> float:
@@ -73,9 +100,7 @@ class FinetuneResult:
     @property
     def acceptance_rate(self) -> float:
         """Fraction of the candidates drawn that the filter let through (trained on or left in the buffer)."""
-        if not self.contexts_seen:
-            return 1.0
-        return 1.0 - (self.skipped_before_forward + self.skipped_after_forward) / self.contexts_seen
+        return self.counts.acceptance_rate
 
     @property
     def final_perplexity(self) -> float:
@@ -83,6 +108,11 @@ class FinetuneResult:
 
     def to_dict(self) -> dict:
         data = asdict(self)
+        del data["counts"]
+        data.update(contexts_seen=self.contexts_seen, contexts_accepted=self.lm_backward_contexts,
+                    skipped_before_forward=self.skipped_before_forward, skipped_after_forward=self.skipped_after_forward,
+                    scoring_forward_contexts=self.scoring_forward_contexts, lm_forward_contexts=self.lm_forward_contexts,
+                    lm_backward_contexts=self.lm_backward_contexts)
         data["final_score"] = self.final_score
         data["acceptance_rate"] = self.acceptance_rate
         if self.metric == "test_perplexity":
@@ -127,6 +157,10 @@ def finetune(model: nn.Module, train: ContextStream | Examples | RandomContexts 
         result.evaluations.append({"step": step, **scores, "seconds": time.perf_counter() - started,
                                    "contexts_seen": result.contexts_seen, "trained": result.lm_backward_contexts})
 
+    def losses_of(candidates: Examples) -> torch.Tensor:
+        prepared_model.eval()
+        return task.losses(prepared_model, candidates.to(accelerator.device))
+
     def fill_buffer(step: int) -> bool:
         """Draw candidates until a batch is buffered; False when the source ran out first."""
         nonlocal buffered
@@ -140,18 +174,7 @@ def finetune(model: nn.Module, train: ContextStream | Examples | RandomContexts 
             if chunk is None:
                 return False
             drawn += len(chunk)
-            result.contexts_seen += len(chunk)
-            keep = context_filter.select_before_forward(chunk.input_ids, step)
-            result.skipped_before_forward += int((~keep).sum())
-            chunk = chunk[keep]
-            if len(chunk) and context_filter.wants_losses(step):
-                with torch.no_grad():
-                    prepared_model.eval()
-                    losses = task.losses(prepared_model, chunk.to(accelerator.device)).cpu()
-                result.scoring_forward_contexts += len(chunk)
-                keep = context_filter.select_after_forward(chunk.input_ids, losses, step)
-                result.skipped_after_forward += int((~keep).sum())
-                chunk = chunk[keep]
+            chunk = screen(context_filter, chunk, step, result.counts, losses_of)
             if len(chunk):
                 buffer.append(chunk)
                 buffered += len(chunk)
@@ -177,8 +200,7 @@ def finetune(model: nn.Module, train: ContextStream | Examples | RandomContexts 
         accelerator.clip_grad_norm_(prepared_model.parameters(), config.max_grad_norm)
         optimizer.step()
         optimizer.zero_grad()
-        result.lm_backward_contexts += len(batch)
-        result.contexts_accepted += len(batch)
+        result.counts.trained += len(batch)
         result.train_loss.append(float(loss.detach()))
         context_filter.observe_training(batch.input_ids, losses.detach().cpu(), step)
         step += 1
@@ -190,7 +212,6 @@ def finetune(model: nn.Module, train: ContextStream | Examples | RandomContexts 
     bar.close()
     if result.evaluations[-1]["step"] != step:
         evaluate(step)
-    result.lm_forward_contexts = result.scoring_forward_contexts + result.lm_backward_contexts
     result.wall_seconds = time.perf_counter() - started
     result.filter_stats = context_filter.stats()
     accelerator.free_memory()

@@ -15,17 +15,17 @@ from accelerate import Accelerator
 from accelerate.utils import gather_object
 from torch import nn
 
-from .base_models import BaseModelRef
-from .constants import DEFAULT_CONTEXT_LENGTH, DEFAULT_OBJECTIVE_SIZE
-from .contexts import ContextStream, CorpusSplit, TokenizedCorpus
-from .corpus import Corpus
-from .distributed import make_accelerator
-from .errors import CorpusError
-from .fingerprint import embedding_fingerprint, tokenizer_fingerprint
+from ..base_models import BaseModelRef
+from ..constants import DEFAULT_CONTEXT_LENGTH, DEFAULT_OBJECTIVE_SIZE
+from ..corpora.contexts import ContextStream, CorpusSplit, TokenizedCorpus
+from ..corpora.corpus import Corpus
+from ..distributed import make_accelerator
+from ..errors import CorpusError
+from ..fingerprint import embedding_fingerprint, tokenizer_fingerprint
+from ..metadata import LearnerMetadata
+from .head_training import HeadTrainingConfig, held_out_predictions, train_information_gain_head
+from .information_gain import make_probe
 from .learner import IGF_KIND, InformationGainLearner
-from .metadata import LearnerMetadata
-from .probes import make_probe
-from .training import HeadTrainingConfig, held_out_predictions, train_information_gain_head
 
 
 @dataclass

@@ -16,7 +16,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .bag_of_tokens_head import DEFAULT_BUCKETS, DEFAULT_RIDGE_ALPHAS, BagOfTokensHead
-from .igf_head import InformationGainHead
+from .conv_head import InformationGainHead
 
 HEAD_TYPES = (InformationGainHead.head_type, BagOfTokensHead.head_type)
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import torch
 
+from ..errors import CorpusError
 from .corpus import Corpus
-from .errors import CorpusError
 
 
 @dataclass

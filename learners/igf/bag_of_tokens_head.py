@@ -14,8 +14,8 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .constants import LIBRARY_NAME
-from .hashing import hashed_ngrams, sparse_feature_matrix
+from ..constants import LIBRARY_NAME
+from ..hashing import hashed_ngrams, sparse_feature_matrix
 
 DEFAULT_BUCKETS = 2 ** 16
 DEFAULT_RIDGE_ALPHAS = (0.1, 0.3, 1.0, 3.0, 10.0)

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import torch
 
+from ..errors import CorpusError
 from .corpus import Corpus
-from .errors import CorpusError
 from .examples import Examples
 
 #: The first New Testament book in kjv.jsonl.gz's chapter ids (Ge1 ... Mal4, Mat1 ... Rev22).

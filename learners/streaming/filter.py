@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from .filters import ContextFilter
+from ..context_filter import ContextFilter
 from .meta_predictors import MetaPredictor
 
 WARMUP, LOSS_THRESHOLD, PREDICTOR = 0, 1, 2

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from accelerate import Accelerator
 from torch import nn
 
-from dataclasses import dataclass
-
-from .contexts import ContextStream, CorpusSplit
-from .examples import Examples
-from .filters import ContextFilter
-from .finetuning import FinetuneConfig, FinetuneResult, finetune
+from ..context_filter import ContextFilter
+from ..corpora.contexts import ContextStream, CorpusSplit
+from ..corpora.examples import Examples
+from .loop import FinetuneConfig, FinetuneResult, finetune
 
 
 @dataclass

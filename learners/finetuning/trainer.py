@@ -27,9 +27,10 @@ import torch
 from torch.utils.data import IterableDataset
 from transformers import Trainer, TrainerCallback
 
-from .examples import Examples
-from .filters import ContextFilter
-from .tasks import CausalLMTask, SequenceClassificationTask
+from ..context_filter import ContextFilter
+from ..corpora.examples import Examples
+from ..corpora.tasks import CausalLMTask, SequenceClassificationTask
+from .screening import FilterCounts, screen
 
 
 class FilterStepCallback(TrainerCallback):
@@ -54,12 +55,14 @@ class FilteredDataset(IterableDataset):
         self.context_filter = context_filter
         self.chunk_size = chunk_size
         self.step = 0
-        self.seen = 0
-        self.accepted = 0
+        self.filter_counts = FilterCounts()
         self.callback = FilterStepCallback(self)
 
     def counts(self) -> dict:
-        return {"seen": self.seen, "accepted": self.accepted, "skipped": self.seen - self.accepted}
+        """What the Trainer logs as `filter/...`: examples seen, accepted, skipped."""
+        counts = self.filter_counts
+        return {"seen": counts.seen, "accepted": counts.seen - counts.skipped_before_forward,
+                "skipped": counts.skipped_before_forward}
 
     def __iter__(self) -> Iterator[dict]:
         chunk: list[dict] = []
@@ -77,8 +80,8 @@ class FilteredDataset(IterableDataset):
             keep = self.context_filter.select_before_forward(torch.stack(ids), self.step).tolist()
         else:  # contexts of different lengths are scored one by one
             keep = [bool(self.context_filter.select_before_forward(x[None], self.step)[0]) for x in ids]
-        self.seen += len(chunk)
-        self.accepted += sum(keep)
+        self.filter_counts.seen += len(chunk)
+        self.filter_counts.skipped_before_forward += len(chunk) - sum(keep)
         for example, accepted in zip(chunk, keep):
             if accepted:
                 yield example
@@ -101,39 +104,31 @@ class FilteringTrainer(Trainer):
         super().__init__(*args, **kwargs)
         self.context_filter = context_filter
         self.task = task or CausalLMTask()
-        self.filter_counts = {"seen": 0, "skipped_before_forward": 0, "skipped_after_forward": 0,
-                              "forwarded_for_filter": 0, "trained": 0, "steps_without_backward": 0}
+        self.filter_counts = FilterCounts()
 
     def training_step(self, model, inputs: dict, num_items_in_batch=None) -> torch.Tensor:
         model.train()
         inputs = self._prepare_inputs(inputs)
-        batch = _examples(inputs, self.task)
         step = self.state.global_step
-        counts = self.filter_counts
-        counts["seen"] += len(batch)
-        keep = self.context_filter.select_before_forward(batch.input_ids.cpu(), step)
-        counts["skipped_before_forward"] += int((~keep).sum())
-        batch = batch[keep.to(batch.input_ids.device)]
-        if len(batch) and self.context_filter.wants_losses(step):
-            with torch.no_grad(), self.compute_loss_context_manager():
-                losses = self.task.losses(model, batch).float().cpu()
-            counts["forwarded_for_filter"] += len(batch)
-            keep = self.context_filter.select_after_forward(batch.input_ids.cpu(), losses, step)
-            counts["skipped_after_forward"] += int((~keep).sum())
-            batch = batch[keep.to(batch.input_ids.device)]
+
+        def losses_of(candidates: Examples) -> torch.Tensor:
+            with self.compute_loss_context_manager():
+                return self.task.losses(model, candidates)
+
+        batch = screen(self.context_filter, _examples(inputs, self.task), step, self.filter_counts, losses_of)
         if not len(batch):
-            counts["steps_without_backward"] += 1
+            self.filter_counts.steps_without_backward += 1
             return torch.zeros((), device=self.args.device)
         with self.compute_loss_context_manager():
             losses = self.task.losses(model, batch)
         loss = losses.mean() / self.current_gradient_accumulation_steps
         self.accelerator.backward(loss)
-        counts["trained"] += len(batch)
+        self.filter_counts.trained += len(batch)
         self.context_filter.observe_training(batch.input_ids.cpu(), losses.detach().float().cpu(), step)
         return loss.detach()
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
-        logs = {**logs, **{f"filter/{key}": value for key, value in self.filter_counts.items()}}
+        logs = {**logs, **{f"filter/{key}": value for key, value in self.filter_counts.to_dict().items()}}
         super().log(logs, start_time)
 
 

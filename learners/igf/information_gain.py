@@ -24,8 +24,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .constants import DEFAULT_ADAM_EPS, DEFAULT_LEARNING_RATE, DEFAULT_MAX_GRAD_NORM
-from .lm import mean_loss, per_example_loss, perplexity
+from ..constants import DEFAULT_ADAM_EPS, DEFAULT_LEARNING_RATE, DEFAULT_MAX_GRAD_NORM
+from ..lm import mean_loss, per_example_loss, perplexity
 
 
 class InformationGainProbe(Protocol):

@@ -1,0 +1,95 @@
+"""An IGF learner attached to the user's base model: scores contexts by predicted information gain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..errors import LearnerFormatError
+from ..learner import Learner, load_safetensors_into
+from ..metadata import BUILD_PLOT, CONFIG_FILE, LearnerMetadata
+from ..plots import plot_held_out_gains
+from .bag_of_tokens_head import BagOfTokensHead
+from .conv_head import InformationGainHead
+
+IGF_KIND = "igf"
+#: The heads an IGF learner can have, by the `head` field of its config.json (absent: conv, the first one).
+IGF_HEADS = {cls.head_type: cls for cls in (InformationGainHead, BagOfTokensHead)}
+
+
+class InformationGainLearner(Learner):
+    """Predicts the information gain of contexts from the base model's (frozen) input embeddings.
+
+    Example:
+        >>> learner = InformationGainLearner.load("igf-smollm2-kjv", model, tokenizer)
+        >>> scores = learner.score(batch_of_token_ids)   # z-scored predicted information gain
+    """
+
+    kind = IGF_KIND
+
+    def __init__(self, head: InformationGainHead | BagOfTokensHead, metadata: LearnerMetadata) -> None:
+        super().__init__(metadata)
+        self.head = head.eval()
+        self.held_out: tuple[list[float], list[float]] | None = None   # (predicted, measured), set by the build
+        self._embeddings: nn.Module | None = None
+
+    def _on_attach(self, model: nn.Module) -> None:
+        """Use `model`'s input embeddings (by reference: nothing is copied, the model is not changed)."""
+        self._embeddings = model.get_input_embeddings()
+        self.head.to(self._embeddings.weight.device)
+
+    @torch.no_grad()
+    def score(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """Standardised predicted information gain of each context in a (batch, time) tensor of token ids.
+
+        Scores are in standard deviations of the learner's own predictions over the contexts it was
+        trained on, so a threshold of +1 keeps about the top sixth whatever the learner's accuracy.
+        """
+        if self._embeddings is None:
+            raise RuntimeError("Attach the learner to its base model first: learner.attach(model, tokenizer).")
+        raw = self.head.score_contexts(input_ids, self._embeddings)
+        mean = self.metadata.metrics.get("prediction_mean", 0.0)
+        std = self.metadata.metrics.get("prediction_std", 1.0) or 1.0
+        return (raw - mean) / std
+
+    def score_quantile(self, q: float) -> float:
+        """The score below which a fraction `q` of the calibration contexts fell (normal, if not recorded)."""
+        quantiles = self.metadata.metrics.get("prediction_quantiles")
+        if not quantiles:
+            from scipy.stats import norm
+
+            return float(norm.ppf(min(max(q, 1e-6), 1 - 1e-6)))
+        position = min(max(q, 0.0), 1.0) * (len(quantiles) - 1)
+        low = int(position)
+        high = min(low + 1, len(quantiles) - 1)
+        return float(quantiles[low] + (quantiles[high] - quantiles[low]) * (position - low))
+
+    def _write_files(self, staging: Path) -> None:
+        """config.json and model.safetensors (the head), and the build's plot when there is one."""
+        self.head.save_pretrained(staging, config=self.head.head_config())
+        if self.held_out:
+            predicted, measured = self.held_out
+            plot_held_out_gains(predicted, measured, staging / BUILD_PLOT,
+                                spearman=self.metadata.metrics.get("test_spearman"),
+                                title=f"IGF learner on {self.metadata.corpus['name']}: predicted vs measured gain")
+
+    @classmethod
+    def _from_folder(cls, folder: Path, metadata: LearnerMetadata, config: dict) -> "InformationGainLearner":
+        head = head_from_config(config, folder)
+        load_safetensors_into(head, folder)
+        return cls(head, metadata)
+
+
+def head_from_config(config: dict, folder: Path) -> InformationGainHead | BagOfTokensHead:
+    """The (empty) head that config.json describes; its weights are loaded separately."""
+    options = dict(config)
+    head_type = options.pop("head", InformationGainHead.head_type)
+    if head_type not in IGF_HEADS:
+        raise LearnerFormatError(f"{folder}/{CONFIG_FILE} names IGF head {head_type!r}; this learnerhub knows "
+                                 f"{sorted(IGF_HEADS)}. Upgrade learnerhub.")
+    try:
+        return IGF_HEADS[head_type](**options)
+    except TypeError as error:
+        raise LearnerFormatError(f"{folder}/{CONFIG_FILE} does not describe a {head_type} head: {error}") from None
