@@ -30,6 +30,7 @@ from registry.store import LearnerSummary
 from registry.versions import tag_name
 
 from .git_reader import RepositoryReader
+from .metrics import RATIO_METRIC, numeric_metrics
 
 #: Which way is better, said explicitly per metric: a name's substring says nothing (`calibration_contexts`
 #: is a count, not a score). Metrics not listed have no direction and are shown, never ranked.
@@ -39,7 +40,6 @@ METRIC_DIRECTIONS = {
     "test_mse": "lower", "validation_mse": "lower", "build_seconds": "lower", "probe_seconds": "lower",
     "test_spearman": "higher", "validation_spearman": "higher", "predictor_accuracy": "higher",
 }
-RATIO_METRIC = "perplexity_ratio"
 MAX_CACHED_PAGES = 1024
 FACTS_CACHE_FILE = "catalog_facts.json"   # in the store's .learnerhub folder, beside the listing index
 FACTS_CACHE_FORMAT = 2   # 2: metrics include the headline evaluation
@@ -266,51 +266,6 @@ class Catalog:
         manifest = json.loads(self.reader.read_text(repo_id, commit, MANIFEST_FILE) or "{}").get("files", {})
         return [{"path": path, "size": entry.size, "sha256": manifest.get(path)}
                 for path, entry in sorted(self.reader.tree(repo_id, commit).items())]
-
-
-def _number(value) -> float | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        try:
-            value = float(value)
-        except OverflowError:
-            return None
-        return value if math.isfinite(value) else None
-    return None
-
-
-def numeric_metrics(learner: dict) -> dict[str, float]:
-    """learner.json's numeric metrics, plus the headline evaluation: perplexity_ratio (igf / standard,
-    median over paired seeds; below 1: the learner helps), its CI and CI width, and the ratio to random."""
-    metrics = learner.get("metrics") if isinstance(learner.get("metrics"), dict) else {}
-    found = {name: number for name, value in metrics.items() if (number := _number(value)) is not None}
-    standard, igf = found.get("test_perplexity_standard"), found.get("test_perplexity_igf")
-    if standard and igf is not None:
-        found[RATIO_METRIC] = round(igf / standard, 6)
-    record = _headline_evaluation(learner.get("evaluations"))
-    if record is not None:
-        effect = record["effect"]["final"]
-        found[RATIO_METRIC] = round(_number(effect["median_ratio"]), 6)
-        low, high = _number(effect.get("ci_low")), _number(effect.get("ci_high"))
-        if low is not None and high is not None:
-            found.update(perplexity_ratio_ci_low=low, perplexity_ratio_ci_high=high,
-                         perplexity_ratio_ci_width=round(high - low, 6))
-        random = _number((record["effect"].get("vs_random_final") or {}).get("median_ratio"))
-        if random is not None:
-            found["perplexity_ratio_vs_random"] = random
-    return found
-
-
-def _headline_evaluation(evaluations) -> dict | None:
-    """The newest well-formed evaluation with a target apart from its pool, else the newest (as on the card)."""
-    valid = []
-    for record in evaluations if isinstance(evaluations, list) else []:
-        try:
-            if _number(record["effect"]["final"]["median_ratio"]) is not None:
-                valid.append(record)
-        except (KeyError, TypeError):
-            continue
-    mixed = [r for r in valid if isinstance(r.get("regime"), dict) and r["regime"].get("target_is_pool") is False]
-    return (mixed or valid)[-1] if valid else None
 
 
 class _Reversed:
