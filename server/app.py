@@ -19,6 +19,8 @@ from .browse_api import router as browse_router
 from .context import ServerContext
 from .errors import error_response, install_error_handlers
 from .hub_api import router as hub_router
+from .hub_history import router as hub_history_router
+from .hub_refs import router as hub_refs_router
 from .web import router as web_router
 
 DEFAULT_MAX_BODY_BYTES = 256 << 20
@@ -44,6 +46,8 @@ def create_app(store_path: str | Path, *, tokens: TokenRegistry | Iterable[str] 
     app.include_router(browse_router)
     app.include_router(catalog_router)
     app.include_router(hub_router)
+    app.include_router(hub_history_router)
+    app.include_router(hub_refs_router)
     app.include_router(web_router)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     return app

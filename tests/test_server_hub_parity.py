@@ -1,0 +1,182 @@
+"""Hub parity: history, paths-info, branches, tag deletion, repository management, visibility, sorting and
+repository URLs, driven by unmodified huggingface_hub and the `hf` command line against a real server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import make_tiny_gpt2
+from huggingface_hub import CommitOperationAdd, CommitOperationCopy, HfApi, constants, hf_hub_download
+from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
+from registry_helpers import isolated_learnerhub_home, make_learner_folder  # noqa: F401 (autouse fixture)
+
+import registry
+from registry.git import git
+from server import create_app
+from server.testing import running_server
+
+TOKEN = "parity-token"
+READ_TOKEN = "parity-read-token"
+KJV = "local/igf-gpt2-kjv"
+PYDOCS = "local/igf-gpt2-pydocs"
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory, tokenizer):
+    """kjv (1.0.0, 1.1.0) and pydocs (1.0.0) published locally, served on an ephemeral port."""
+    from server.auth import TokenRegistry
+
+    root = tmp_path_factory.mktemp("parity")
+    model = make_tiny_gpt2(tokenizer)
+    for version, seed in (("1.0.0", 0), ("1.1.0", 1)):
+        registry.publish(make_learner_folder(root / f"kjv-{seed}", model, tokenizer, seed=seed),
+                         version=version, store=root / "store")
+    registry.publish(make_learner_folder(root / "pydocs", model, tokenizer, corpus="pydocs", seed=2),
+                     version="1.0.0", store=root / "store")
+    tokens = TokenRegistry.configure(tokens=[TOKEN], read_tokens=[READ_TOKEN], environ={})
+    with running_server(create_app(root / "store", tokens=tokens)) as url:
+        yield {"url": url, "store": root / "store", "root": root, "model": model}
+
+
+@pytest.fixture(autouse=True)
+def no_xet(monkeypatch, tmp_path):
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
+    monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+
+
+def sha(store: Path, repo_id: str, revision: str) -> str:
+    return git(store / "models" / repo_id, "rev-parse", revision).decode().strip()
+
+
+def hf(hub, tmp_path, *args: str, token: str | None = TOKEN) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_ENDPOINT": hub["url"], "HF_HUB_DISABLE_XET": "1", "HF_HOME": str(tmp_path / "hf-cli"),
+           "HF_HUB_DISABLE_TELEMETRY": "1", "NO_COLOR": "1"}
+    env.pop("HF_TOKEN", None)
+    if token:
+        env["HF_TOKEN"] = token
+    return subprocess.run([str(Path(sys.executable).with_name("hf")), *args], env=env, capture_output=True,
+                          text=True, timeout=90)
+
+
+def test_commit_history_paths_info_and_tree_last_commit(hub):
+    api = HfApi(endpoint=hub["url"], token=False)
+    commits = api.list_repo_commits(KJV)
+    assert [c.commit_id for c in commits] == [sha(hub["store"], KJV, "v1.1.0"), sha(hub["store"], KJV, "v1.0.0")]
+    assert commits[0].title.startswith("Publish") and commits[0].title.endswith("v1.1.0")
+    assert commits[0].authors == ["learnerhub"] and commits[0].created_at.tzinfo is not None
+    assert [c.commit_id for c in api.list_repo_commits(KJV, revision="v1.0.0")] == [sha(hub["store"], KJV, "v1.0.0")]
+    with pytest.raises(RevisionNotFoundError):
+        api.list_repo_commits(KJV, revision="nope")
+    with pytest.raises(RepositoryNotFoundError):
+        api.list_repo_commits("local/absent")
+
+    found = api.get_paths_info(KJV, ["learner.json", "README.md", "missing.txt"], revision="v1.0.0", expand=True)
+    by_path = {f.path: f for f in found}
+    assert set(by_path) == {"learner.json", "README.md"}
+    assert by_path["learner.json"].blob_id == sha(hub["store"], KJV, "v1.0.0:learner.json")
+    assert by_path["learner.json"].size == len(git(hub["store"] / "models" / KJV, "cat-file", "blob",
+                                                   "v1.0.0:learner.json"))
+    assert by_path["learner.json"].last_commit.oid == sha(hub["store"], KJV, "v1.0.0")
+
+    tree = list(api.list_repo_tree(KJV, expand=True))
+    assert tree and all(entry.last_commit is not None for entry in tree)
+    assert {e.last_commit.oid for e in tree if e.path == "learner.json"} == {sha(hub["store"], KJV, "v1.1.0")}
+    assert all(e.last_commit is None for e in api.list_repo_tree(KJV))
+
+
+def test_commit_operation_copy_and_auth_check(hub):
+    api = HfApi(endpoint=hub["url"], token=TOKEN)
+    api.create_repo("team/copies")
+    api.upload_file(path_or_fileobj=b"original bytes", path_in_repo="a.txt", repo_id="team/copies")
+    api.create_commit("team/copies", [CommitOperationCopy("a.txt", "b/copy.txt")], commit_message="Copy")
+    assert git(hub["store"] / "models" / "team/copies", "cat-file", "blob", "main:b/copy.txt") == b"original bytes"
+    assert [c.title for c in api.list_repo_commits("team/copies")] == ["Copy", "Upload a.txt with huggingface_hub"]
+
+    HfApi(endpoint=hub["url"], token=False).auth_check(KJV)
+    api.auth_check("team/copies", write=True)
+    with pytest.raises(HfHubHTTPError) as anonymous:
+        HfApi(endpoint=hub["url"], token=False).auth_check(KJV, write=True)
+    assert anonymous.value.response.status_code == 401
+    with pytest.raises(HfHubHTTPError) as read_only:
+        HfApi(endpoint=hub["url"], token=READ_TOKEN).auth_check(KJV, write=True)
+    assert read_only.value.response.status_code == 403
+    with pytest.raises(RepositoryNotFoundError):
+        api.auth_check("team/absent")
+
+
+def test_branches_commit_download_and_delete(hub, tmp_path):
+    api = HfApi(endpoint=hub["url"], token=TOKEN)
+    api.create_repo("team/branchy")
+    api.upload_file(path_or_fileobj=b"on main", path_in_repo="f.txt", repo_id="team/branchy")
+    api.create_branch("team/branchy", branch="dev")
+    api.create_branch("team/branchy", branch="dev", exist_ok=True)
+    with pytest.raises(HfHubHTTPError) as exists:
+        api.create_branch("team/branchy", branch="dev")
+    assert exists.value.response.status_code == 409
+    api.upload_file(path_or_fileobj=b"on dev", path_in_repo="f.txt", repo_id="team/branchy", revision="dev")
+    assert Path(hf_hub_download("team/branchy", "f.txt", revision="dev", endpoint=hub["url"], token=False,
+                                cache_dir=tmp_path / "c")).read_bytes() == b"on dev"
+    assert Path(hf_hub_download("team/branchy", "f.txt", endpoint=hub["url"], token=False,
+                                cache_dir=tmp_path / "c")).read_bytes() == b"on main"
+    first = api.list_repo_commits("team/branchy")[-1].commit_id
+    api.create_branch("team/branchy", branch="from-first", revision=first)
+    assert sha(hub["store"], "team/branchy", "from-first") == first
+    with pytest.raises(HfHubHTTPError) as shadow:
+        api.create_branch("team/branchy", branch="v9.0.0")
+    assert shadow.value.response.status_code == 422
+
+    made = hf(hub, tmp_path, "repos", "branch", "create", "team/branchy", "cli-branch")
+    assert made.returncode == 0, made.stderr
+    assert {b.name for b in api.list_repo_refs("team/branchy").branches} == {"main", "dev", "from-first",
+                                                                              "cli-branch"}
+    api.delete_branch("team/branchy", branch="dev")
+    assert {b.name for b in api.list_repo_refs("team/branchy").branches} == {"main", "from-first", "cli-branch"}
+    with pytest.raises(RevisionNotFoundError):
+        api.delete_branch("team/branchy", branch="dev")
+    with pytest.raises(HfHubHTTPError) as main:
+        api.delete_branch("team/branchy", branch="main")
+    assert main.value.response.status_code == 403
+
+
+def test_tag_deletion_with_a_write_token(hub, tmp_path):
+    api = HfApi(endpoint=hub["url"], token=TOKEN)
+    api.create_tag(KJV, tag="stable", revision="v1.0.0")
+    api.create_tag(KJV, tag="candidate", revision="v1.0.0")
+    with pytest.raises(HfHubHTTPError) as anonymous:
+        HfApi(endpoint=hub["url"], token=False).delete_tag(KJV, tag="stable")
+    assert anonymous.value.response.status_code == 401
+    api.delete_tag(KJV, tag="stable")
+    deleted = hf(hub, tmp_path, "repos", "tag", "delete", KJV, "candidate", "--yes")
+    assert deleted.returncode == 0, deleted.stderr
+    assert {t.name for t in api.list_repo_refs(KJV).tags} == {"v1.0.0", "v1.1.0"}
+    with pytest.raises(RevisionNotFoundError):
+        api.delete_tag(KJV, tag="stable")
+    with pytest.raises(HfHubHTTPError) as version:
+        api.delete_tag(KJV, tag="v1.0.0")
+    assert version.value.response.status_code == 403 and "immutable" in str(version.value)
+    assert {t.name for t in api.list_repo_refs(KJV).tags} == {"v1.0.0", "v1.1.0"}
+
+
+def test_model_listing_sorts(hub, monkeypatch):
+    api = HfApi(endpoint=hub["url"], token=TOKEN)
+    for name, date in (("sorted/b-newest", "2030-01-03T00:00:00Z"), ("sorted/a-oldest", "2030-01-01T00:00:00Z"),
+                       ("sorted/c-middle", "2030-01-02T00:00:00Z")):
+        monkeypatch.setenv("GIT_COMMITTER_DATE", date)
+        api.create_repo(name)
+        api.upload_file(path_or_fileobj=b"x", path_in_repo="x.txt", repo_id=name)
+    newest_first = ["sorted/b-newest", "sorted/c-middle", "sorted/a-oldest"]
+    assert [m.id for m in api.list_models(author="sorted", sort="last_modified")] == newest_first
+    assert [m.id for m in api.list_models(author="sorted")] == sorted(newest_first)
+    ascending = httpx.get(f"{hub['url']}/api/models", params={"author": "sorted", "sort": "lastModified",
+                                                            "direction": "1"}).json()
+    assert [m["id"] for m in ascending] == newest_first[::-1]
+    refused = httpx.get(f"{hub['url']}/api/models", params={"sort": "colour"})
+    assert refused.status_code == 422 and refused.headers["X-Error-Code"] == "InvalidRequest"
+
