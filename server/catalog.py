@@ -31,6 +31,7 @@ from registry.versions import tag_name
 
 from .git_reader import RepositoryReader
 from .metrics import RATIO_METRIC, numeric_metrics
+from .visibility import private_repositories
 
 #: Which way is better, said explicitly per metric: a name's substring says nothing (`calibration_contexts`
 #: is a count, not a score). Metrics not listed have no direction and are shown, never ranked.
@@ -80,6 +81,7 @@ class ListQuery:
     order: str | None = None
     page: int = 1
     per_page: int = 20
+    show_private: bool = False   # private repositories (server.visibility) only for requests with a token
 
 
 class Catalog:
@@ -89,6 +91,7 @@ class Catalog:
         self.store = store
         self.reader = reader
         self._snapshot: tuple[str, list[LearnerSummary]] | None = None
+        self._private: tuple[str, set[str]] | None = None
         self._facts: dict[tuple[str, str], VersionFacts | None] = {}
         self._pages: dict[ListQuery, tuple[str, bytes]] = {}
         self._lock = threading.Lock()
@@ -107,6 +110,24 @@ class Catalog:
         with self._lock:
             self._snapshot = (signature, learners)
         return self._snapshot
+
+    def visible(self, show_private: bool) -> list[LearnerSummary]:
+        """The learners a request may see: all of them with a token, else the public ones."""
+        signature, learners = self.snapshot()
+        if show_private:
+            return learners
+        if self._private is None or self._private[0] != signature:
+            self._private = (signature, private_repositories(self.store.models))
+        return [s for s in learners if s.repo_id not in self._private[1]]
+
+    def forget(self, repo_id: str) -> None:
+        """Drop what is known of a repository that was deleted, moved or re-created (its versions may differ)."""
+        with self._lock:
+            self._facts = {key: facts for key, facts in self._facts.items() if key[0] != repo_id}
+            self._persisted = {key: entry for key, entry in self._persisted.items()
+                               if not key.startswith(f"{repo_id}@")}
+            self._snapshot, self._private = None, None
+            self._pages.clear()
 
     def cached_page(self, query: ListQuery, signature: str) -> bytes | None:
         """The JSON of `query` if it was built at this signature (the hot path of the list endpoint)."""
@@ -196,7 +217,7 @@ class Catalog:
 
     def query(self, query: ListQuery) -> dict[str, Any]:
         """One page of the learners matching the query, with the facts of their latest versions."""
-        matching = [s for s in self.snapshot()[1] if _matches(s, query)]
+        matching = [s for s in self.visible(query.show_private) if _matches(s, query)]
         reverse = query.order == "desc"
         if query.sort == "name":
             matching.sort(key=lambda s: s.repo_id, reverse=reverse)
@@ -226,20 +247,21 @@ class Catalog:
                 "created_at": facts.created_at if facts else None,
                 "commit": facts.commit if facts else None, "metrics": facts.metrics if facts else {}}
 
-    def counts(self, field: str) -> list[dict[str, Any]]:
+    def counts(self, field: str, *, show_private: bool = False) -> list[dict[str, Any]]:
         """How many learners each corpus (or base model) has: what the store covers."""
         found: dict[str, int] = {}
-        for summary in self.snapshot()[1]:
+        for summary in self.visible(show_private):
             value = getattr(summary, field)
             if value:
                 found[value] = found.get(value, 0) + 1
         return [{"name": name, "learners": count} for name, count in sorted(found.items())]
 
     # Leaderboards -------------------------------------------------------------------------------
-    def leaderboard(self, corpus: str, base_model: str, *, metric: str | None = None) -> dict[str, Any]:
+    def leaderboard(self, corpus: str, base_model: str, *, metric: str | None = None,
+                    show_private: bool = False) -> dict[str, Any]:
         """Every version of every learner for (corpus, base model), best first by `metric`."""
         rows = []
-        for summary in self.snapshot()[1]:
+        for summary in self.visible(show_private):
             if not (_like(summary.corpus, corpus) or _like(summary.dataset_id, corpus)):
                 continue
             if not _like(summary.base_model, base_model):

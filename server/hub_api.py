@@ -30,6 +30,7 @@ from .hub_history import with_last_commits
 from .hub_models import matches_listing, model_info, sorted_listing
 from .paths import check_file_path, check_ref_name, check_repo_id
 from .git_reader import COMMIT_SHA, TreeEntry
+from .visibility import is_private, set_private, visible_to
 
 router = APIRouter(tags=["Hub-compatible API"])
 LIST_PAGE = 1000
@@ -57,6 +58,8 @@ def create_repo(request: Request, payload: dict = Body(...), ctx: ServerContext 
     if not ctx.writer.create_repository(repo_id):
         return JSONResponse({"error": "You already created this model repo", "url": url}, status_code=409,
                             headers={"X-Error-Message": "You already created this model repo"})
+    if payload.get("private") is True or payload.get("visibility") == "private":
+        set_private(ctx.reader.models, repo_id, True)
     return {"url": url, "name": repo_id, "id": repo_id}
 
 
@@ -88,13 +91,14 @@ def list_models(request: Request, search: str | None = None, author: str | None 
                 filter: list[str] = Query(default=[]), limit: int | None = Query(default=None, ge=1),
                 cursor: int = Query(default=0, ge=0), sort: str | None = None, direction: str | None = None,
                 ctx: ServerContext = Depends(readable)):
-    """Repositories matching search/author/filter, sorted, a page at a time (next page in the Link header)."""
+    """Repositories matching search/author/filter, sorted, a page at a time (next page in the Link header);
+    private ones only for a request with a token."""
     flags = request.query_params
     want_card = flags.get("cardData", "").lower() in {"1", "true"} or flags.get("full", "").lower() in {"1", "true"}
     found = []
-    for repo_id in sorted(_all_repositories(ctx)):
+    for repo_id in sorted(visible_to(request, ctx.tokens, ctx.reader.models, _all_repositories(ctx))):
         commit = read_refs(ctx.reader.models / repo_id, "refs/heads/").get(f"refs/heads/{MAIN_BRANCH}")
-        info = model_info(ctx.reader, repo_id, commit, private=ctx.tokens.private_reads, with_card=want_card,
+        info = model_info(ctx.reader, repo_id, commit, private=_private(ctx, repo_id), with_card=want_card,
                           with_siblings=flags.get("full", "").lower() in {"1", "true"})
         if matches_listing(info, search=search, author=author, filters=filter):
             found.append(info)
@@ -129,7 +133,11 @@ def get_model_info(request: Request, org: str, name: str, revision: str | None =
     else:
         commit = ctx.reader.resolve(repo_id, revision)
     blobs = request.query_params.get("blobs", "").lower() in {"1", "true"}
-    return model_info(ctx.reader, repo_id, commit, private=ctx.tokens.private_reads, blobs=blobs)
+    return model_info(ctx.reader, repo_id, commit, private=_private(ctx, repo_id), blobs=blobs)
+
+
+def _private(ctx: ServerContext, repo_id: str) -> bool:
+    return ctx.tokens.private_reads or is_private(ctx.reader.models, repo_id)
 
 
 @router.get("/api/models/{org}/{name}/refs")

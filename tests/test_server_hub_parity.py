@@ -164,6 +164,83 @@ def test_tag_deletion_with_a_write_token(hub, tmp_path):
     assert {t.name for t in api.list_repo_refs(KJV).tags} == {"v1.0.0", "v1.1.0"}
 
 
+def test_repository_delete_move_and_listing_of_ones_repositories(hub, tmp_path):
+    api = HfApi(endpoint=hub["url"], token=TOKEN)
+    for name in ("team/old", "team/doomed", "team/cli-doomed"):
+        api.create_repo(name)
+        api.upload_file(path_or_fileobj=name.encode(), path_in_repo="name.txt", repo_id=name)
+    api.move_repo("team/old", "other/new")
+    assert not (hub["store"] / "models" / "team/old").exists()
+    assert git(hub["store"] / "models" / "other/new", "cat-file", "blob", "main:name.txt") == b"team/old"
+    with pytest.raises(RepositoryNotFoundError):
+        api.model_info("team/old")
+    with pytest.raises(HfHubHTTPError) as versions:
+        api.move_repo(KJV, "other/kjv")
+    assert versions.value.response.status_code == 409 and (hub["store"] / "models" / KJV).is_dir()
+
+    api.delete_repo("team/doomed")
+    with pytest.raises(RepositoryNotFoundError):
+        api.model_info("team/doomed")
+    with pytest.raises(RepositoryNotFoundError):
+        api.delete_repo("team/doomed")
+    api.delete_repo("team/doomed", missing_ok=True)
+    with pytest.raises(HfHubHTTPError) as anonymous:
+        HfApi(endpoint=hub["url"], token=False).delete_repo("team/cli-doomed")
+    assert anonymous.value.response.status_code == 401
+
+    rows = {r.id: r for r in api.list_user_repos()}
+    assert {KJV, PYDOCS, "other/new", "team/cli-doomed"} <= set(rows) and "team/doomed" not in rows
+    assert rows[KJV].visibility == "public" and rows[KJV].storage > 0 and rows[KJV].type == "model"
+    assert {r.id for r in api.list_user_repos(namespace="other")} == {"other/new"}
+    listed = hf(hub, tmp_path, "repos", "ls", "--limit", "0")
+    assert listed.returncode == 0 and KJV in listed.stdout and "team/cli-doomed" in listed.stdout, listed.stderr
+    removed = hf(hub, tmp_path, "repos", "delete", "team/cli-doomed", "--yes")
+    assert removed.returncode == 0, removed.stderr
+    assert not (hub["store"] / "models" / "team/cli-doomed").exists()
+
+
+def test_a_private_repository_is_invisible_without_a_token(hub, tmp_path):
+    url, writer = hub["url"], HfApi(endpoint=hub["url"], token=TOKEN)
+    anonymous = HfApi(endpoint=url, token=False)
+    writer.create_repo("team/secret", private=True)
+    writer.upload_file(path_or_fileobj=b"hidden", path_in_repo="s.txt", repo_id="team/secret")
+    writer.update_repo_settings(PYDOCS, private=True)
+    assert writer.model_info("team/secret").private is True and writer.model_info(PYDOCS).private is True
+    assert anonymous.model_info(KJV).private is False
+
+    for repo_id, path in (("team/secret", "s.txt"), (PYDOCS, "learner.json")):
+        for read in (lambda: anonymous.model_info(repo_id), lambda: anonymous.list_repo_files(repo_id),
+                     lambda: anonymous.list_repo_refs(repo_id), lambda: anonymous.list_repo_commits(repo_id),
+                     lambda: anonymous.get_paths_info(repo_id, [path]), lambda: anonymous.auth_check(repo_id),
+                     lambda: hf_hub_download(repo_id, path, endpoint=url, token=False, cache_dir=tmp_path / "a")):
+            with pytest.raises(RepositoryNotFoundError):
+                read()
+        assert repo_id not in {m.id for m in anonymous.list_models()}
+        assert repo_id in {m.id for m in HfApi(endpoint=url, token=READ_TOKEN).list_models()}
+        with pytest.raises(RepositoryNotFoundError):
+            HfApi(endpoint=url, token="wrong-token").model_info(repo_id)
+    for route in (f"/learners/{PYDOCS}", f"/api/learners/{PYDOCS}", f"/api/learners/{PYDOCS}/card", f"/{PYDOCS}",
+                  f"/{PYDOCS}/resolve/main/learner.json", f"/api/models/{PYDOCS}/tree/main"):
+        assert httpx.get(url + route).status_code == 404, route
+        assert httpx.get(url + route, headers={"Authorization": f"Bearer {READ_TOKEN}"},
+                         follow_redirects=True).status_code == 200, route
+    listing = httpx.get(f"{url}/api/learners").json()
+    assert KJV in {i["repo_id"] for i in listing["items"]} and PYDOCS not in {i["repo_id"] for i in listing["items"]}
+    assert "pydocs" not in {c["name"] for c in httpx.get(f"{url}/api/corpora").json()}
+    assert PYDOCS not in httpx.get(f"{url}/").text and PYDOCS not in httpx.get(
+        f"{url}/api/leaderboard", params={"corpus": "pydocs", "base_model": "tiny/gpt2"}).text
+    authed = {"Authorization": f"Bearer {READ_TOKEN}"}
+    assert PYDOCS in {i["repo_id"] for i in httpx.get(f"{url}/api/learners", headers=authed).json()["items"]}
+    assert PYDOCS in httpx.get(f"{url}/", headers=authed).text
+
+    writer.update_repo_settings(PYDOCS, private=False)
+    assert anonymous.model_info(PYDOCS).private is False
+    assert PYDOCS in {i["repo_id"] for i in httpx.get(f"{url}/api/learners").json()["items"]}
+    with pytest.raises(HfHubHTTPError) as gated:
+        writer.update_repo_settings(PYDOCS, gated="auto")
+    assert gated.value.response.status_code == 422
+
+
 def test_model_listing_sorts(hub, monkeypatch):
     api = HfApi(endpoint=hub["url"], token=TOKEN)
     for name, date in (("sorted/b-newest", "2030-01-03T00:00:00Z"), ("sorted/a-oldest", "2030-01-01T00:00:00Z"),
@@ -179,4 +256,19 @@ def test_model_listing_sorts(hub, monkeypatch):
     assert [m["id"] for m in ascending] == newest_first[::-1]
     refused = httpx.get(f"{hub['url']}/api/models", params={"sort": "colour"})
     assert refused.status_code == 422 and refused.headers["X-Error-Code"] == "InvalidRequest"
+
+
+def test_repository_urls_lead_to_the_page(hub):
+    api = HfApi(endpoint=hub["url"], token=TOKEN)
+    learner = httpx.get(f"{hub['url']}/{KJV}", follow_redirects=True)
+    assert learner.status_code == 200 and learner.url.path == f"/learners/{KJV}" and "kjv" in learner.text
+    url = api.create_repo("team/plain")
+    plain = httpx.get(str(url), follow_redirects=True)
+    assert plain.status_code == 200 and plain.json()["id"] == "team/plain"
+    commit = api.upload_file(path_or_fileobj=b"x", path_in_repo="x.txt", repo_id="team/plain")
+    shown = httpx.get(commit.commit_url, follow_redirects=True)
+    assert shown.status_code == 200 and shown.json()[0]["id"] == commit.oid
+    blob = httpx.get(f"{hub['url']}/team/plain/blob/main/x.txt", follow_redirects=True)
+    assert blob.status_code == 200 and blob.content == b"x"
+    assert httpx.get(f"{hub['url']}/team/absent").headers["X-Error-Code"] == "RepoNotFound"
 
