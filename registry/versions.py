@@ -28,6 +28,14 @@ def parse_release(text: str) -> Version:
     return version
 
 
+def latest_of(versions):
+    """The version readers call "latest": the newest release, or the newest pre-release while there is no
+    release. Publishing moves `main` only to it, so main, listings, pages and `pull` agree."""
+    versions = [v if isinstance(v, Version) else Version(str(v)) for v in versions]
+    stable = [v for v in versions if not v.is_prerelease]
+    return max(stable or versions) if versions else None
+
+
 def tag_name(version: Version | str) -> str:
     return f"{TAG_PREFIX}{version}"
 
@@ -96,7 +104,7 @@ class VersionSpec:
         else:
             versions = [Version(v) for v in published]
             allowed = (self.specifier.filter(versions) if self.specifier is not None
-                       else [v for v in versions if not v.is_prerelease] or versions)
+                       else [latest_of(versions)] if versions else [])
             matches = [str(v) for v in allowed]
         if not matches:
             shown = ", ".join(sorted(published, key=Version)) or "none"

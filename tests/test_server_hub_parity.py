@@ -272,3 +272,31 @@ def test_repository_urls_lead_to_the_page(hub):
     assert blob.status_code == 200 and blob.content == b"x"
     assert httpx.get(f"{hub['url']}/team/absent").headers["X-Error-Code"] == "RepoNotFound"
 
+
+def test_a_prerelease_does_not_move_main(hub, tmp_path, tokenizer):
+    store = tmp_path / "store"
+    model = make_tiny_gpt2(tokenizer)
+    registry.publish(make_learner_folder(tmp_path / "a", model, tokenizer, corpus="rc", seed=0), version="1.0.0",
+                     store=store)
+    rc = registry.publish(make_learner_folder(tmp_path / "b", model, tokenizer, corpus="rc", seed=1),
+                          version="1.1.0-rc1", store=store)
+    repo_id = "local/igf-gpt2-rc"
+    assert rc.version == "1.1.0rc1" and not rc.is_latest
+    assert sha(store, repo_id, "main") == sha(store, repo_id, "v1.0.0")
+    assert registry.list_learners(store=store)[0].latest == "1.0.0"
+    with running_server(create_app(store, tokens=[TOKEN])) as url:
+        assert HfApi(endpoint=url, token=False).model_info(repo_id).sha == sha(store, repo_id, "v1.0.0")
+        described = httpx.get(f"{url}/api/learners/{repo_id}").json()
+        assert described["version"] == "1.0.0" and described["latest"] == "1.0.0"
+        through_hub = registry.publish(make_learner_folder(tmp_path / "h", model, tokenizer, corpus="rc", seed=3),
+                                       version="1.2.0rc2", endpoint=url, token=TOKEN)
+        assert not through_hub.is_latest and sha(store, repo_id, "main") == sha(store, repo_id, "v1.0.0")
+        assert sha(store, repo_id, "v1.2.0rc2") == through_hub.commit
+        assert [b.name for b in HfApi(endpoint=url, token=False).list_repo_refs(repo_id).branches] == ["main"]
+        patch = registry.publish(make_learner_folder(tmp_path / "p", model, tokenizer, corpus="rc", seed=4),
+                                 version="1.0.1", endpoint=url, token=TOKEN)
+        assert patch.is_latest and sha(store, repo_id, "main") == patch.commit
+    assert registry.download("rc", base_model="tiny/gpt2", store=store, cache_dir=tmp_path / "cache").version == "1.0.1"
+    final = registry.publish(make_learner_folder(tmp_path / "c", model, tokenizer, corpus="rc", seed=2),
+                             version="1.1.0", store=store)
+    assert final.is_latest and sha(store, repo_id, "main") == final.commit
