@@ -39,11 +39,12 @@ def publish(folder: str | Path, *, version: str, org: str = DEFAULT_ORG, store: 
 def download(corpus: str, *, base_model: str, kind: str = "igf", version: str | None = None,
              org: str | None = None, store: str | Path | None = None, endpoint: str | None = None,
              token: str | None = None, cache_dir: str | Path | None = None, lock: str | Path | None = None,
-             locked: bool = False) -> Resolution:
+             locked: bool = False, repository: str | None = None) -> Resolution:
     """Resolve the request, fetch the version into the cache, verify every file; no torch needed.
 
     `lock`: a lock file to record the resolution in (or, with `locked=True`, to reproduce it from;
-    `locked` alone uses ./learnerhub.lock).
+    `locked` alone uses ./learnerhub.lock). `repository`: this ORG/NAME rather than the one found for
+    (corpus, base model, kind); its version must still be that learner.
     """
     opened = open_store(store, endpoint=endpoint, token=token, cache_dir=cache_dir)
     base_model = canonical_base_model(base_model)
@@ -57,7 +58,7 @@ def download(corpus: str, *, base_model: str, kind: str = "igf", version: str | 
                                  f"store {opened.location} no longer has that tag on that commit. Tags are "
                                  "immutable: the store was altered, or this is another store.")
     else:
-        repo_id = find_repository(opened, corpus, base_model=base_model, kind=kind, org=org)
+        repo_id = repository or find_repository(opened, corpus, base_model=base_model, kind=kind, org=org)
         resolved_version, commit = pick_version(opened, repo_id, version)
     manifest = Manifest.from_json(opened.read_file(repo_id, commit, MANIFEST_FILE),
                                   source=f"{repo_id}@{resolved_version}/{MANIFEST_FILE}")
@@ -70,6 +71,23 @@ def download(corpus: str, *, base_model: str, kind: str = "igf", version: str | 
         record_lock(lock_path, LockedLearner(kind, corpus, base_model, repo_id, resolved_version, commit,
                                              manifest.files, opened.location))
     return resolution
+
+
+def download_reference(reference: str, *, store: str | Path | None = None, endpoint: str | None = None,
+                       token: str | None = None, cache_dir: str | Path | None = None,
+                       lock: str | Path | None = None) -> Resolution:
+    """`download` of `ORG/NAME[@VERSION]` (what `learnerhub info` takes): the kind, corpus and base model are
+    read from that version's learner.json, then checked on the fetched files like any pull."""
+    parsed = LearnerReference.parse(reference)
+    opened = open_store(store, endpoint=endpoint, token=token, cache_dir=cache_dir)
+    _, commit = pick_version(opened, parsed.repo_id, parsed.version)
+    try:
+        learner = json.loads(opened.read_file(parsed.repo_id, commit, "learner.json"))
+        kind, corpus, base_model = learner["kind"], learner["corpus"]["name"], learner["base_model"]["model_id"]
+    except (ValueError, KeyError, TypeError):
+        raise IntegrityError(f"{reference}: its learner.json does not name a kind, corpus and base model.") from None
+    return download(str(corpus), base_model=str(base_model), kind=str(kind), version=parsed.version, store=store,
+                    endpoint=endpoint, token=token, cache_dir=cache_dir, lock=lock, repository=parsed.repo_id)
 
 
 class PulledLearner(NamedTuple):

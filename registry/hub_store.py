@@ -8,6 +8,8 @@ everything is answered from the Hub cache (`HF_HUB_CACHE`), which holds the vers
 Differences with the local store, because the Hub has no multi-ref transaction: the commit lands on
 main first (compare-and-swap through `parent_commit`), then the tag is created; the loser of a race
 for one version gets VersionExistsError, and its commit stays on main, carrying the same files.
+A version that will not be "latest" (a pre-release beside a release, an older patch) is committed on a
+short-lived branch started from main instead, tagged there, and the branch deleted: main never moves to it.
 Servers without Xet storage need `HF_HUB_DISABLE_XET=1` for uploads.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import tempfile
+import uuid
 from pathlib import Path
 
 from huggingface_hub import (CommitOperationAdd, CommitOperationDelete, HfApi, constants, hf_hub_download,
@@ -32,7 +35,7 @@ from .manifest import Manifest
 from .naming import canonical_base_model
 from .staging import learner_identity, stage_learner
 from .store import LearnerSummary, PublishedLearner
-from .versions import tag_name, version_of_tag
+from .versions import latest_of, tag_name, version_of_tag
 
 HUB_KEEP_FILES = {".gitattributes"}
 
@@ -74,16 +77,24 @@ class HubStore:
                 operations += [CommitOperationDelete(path_in_repo=name)
                                for name in present - set(staged.manifest.files) - {"learnerhub.manifest.json"}
                                - HUB_KEEP_FILES]
-            commit = self.api.create_commit(repo_id, operations, commit_message=f"Publish {staged.name} {tag}",
-                                            parent_commit=main)
+            published = [v for v in (version_of_tag(ref.name) for ref in refs.tags) if v is not None]
+            is_latest = main is None or str(latest_of([*published, staged.version])) == staged.version
+            branch = MAIN_BRANCH if is_latest else f"learnerhub-publish-{uuid.uuid4().hex[:12]}"
+            if not is_latest:
+                self.api.create_branch(repo_id, branch=branch, revision=main)
             try:
+                commit = self.api.create_commit(repo_id, operations, commit_message=f"Publish {staged.name} {tag}",
+                                                parent_commit=main, revision=branch)
                 self.api.create_tag(repo_id, tag=tag, revision=commit.oid)
             except HfHubHTTPError as error:
                 if error.response is not None and error.response.status_code == 409:
                     raise self._version_exists(repo_id, staged.version) from None
                 raise
+            finally:
+                if not is_latest:
+                    self.api.delete_branch(repo_id, branch=branch)
         return PublishedLearner(repo_id, staged.version, commit.oid, self.location, staged.manifest.files,
-                                is_latest=True)
+                                is_latest=is_latest)
 
     def _check_identity(self, repo_id: str, main: str, identity: tuple[str, str, str]) -> None:
         existing = learner_identity(json.loads(self.read_file(repo_id, main, "learner.json")))

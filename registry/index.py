@@ -31,7 +31,7 @@ from learners.metadata import checked_learner_json
 
 from .git import git, read_refs, refs_signature
 from .store import LearnerSummary
-from .versions import version_of_tag
+from .versions import latest_of, version_of_tag
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -213,8 +213,8 @@ def read_repository(repo_id: str, path: Path, signature: str) -> tuple | None:
     except (ValueError, OSError, RecursionError):   # LearnerFormatError is a ValueError: skip this repository
         return None
     base, corpus = learner.get("base_model", {}), learner.get("corpus", {})
-    stable = [v for v in versions if not v.is_prerelease] or versions
+    latest = latest_of(versions)
     return (repo_id, learner.get("kind"), base.get("model_id"), corpus.get("name"), corpus.get("dataset_id"),
-            str(max(stable)) if stable else None, " ".join(map(str, versions)), repo_id.split("/")[0],
+            str(latest) if latest else None, " ".join(map(str, versions)), repo_id.split("/")[0],
             base.get("name_or_path"), signature)
 

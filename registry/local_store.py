@@ -34,7 +34,7 @@ from .index import STALE_PENDING_SECONDS, LearnerIndex
 from .manifest import Manifest
 from .staging import StagedLearner, learner_identity, stage_learner
 from .store import LearnerSummary, PublishedLearner
-from .versions import tag_name, version_of_tag
+from .versions import latest_of, tag_name, version_of_tag
 
 MAX_PUBLISH_ATTEMPTS = 50
 
@@ -84,7 +84,7 @@ class LocalStore:
         finally:
             shutil.rmtree(work, ignore_errors=True)
         tags = read_refs(self.models / staged.repo_id, "refs/tags/")
-        newest = max(filter(None, (version_of_tag(t.removeprefix("refs/tags/")) for t in tags)))
+        newest = latest_of(filter(None, (version_of_tag(t.removeprefix("refs/tags/")) for t in tags)))
         return PublishedLearner(staged.repo_id, staged.version, commit, self.location, staged.manifest.files,
                                 is_latest=Version(staged.version) == newest)
 
@@ -130,8 +130,9 @@ class LocalStore:
             pause_point("after-commit")
             published = [v for v in (version_of_tag(r.removeprefix("refs/tags/")) for r in refs
                                       if r.startswith("refs/tags/")) if v is not None]
+            # main follows "latest" only: a pre-release never moves it past (or beside) a release.
             main_line = (f"update refs/heads/{MAIN_BRANCH} {commit} {main}"
-                         if all(Version(staged.version) > v for v in published)
+                         if latest_of([*published, staged.version]) == Version(staged.version)
                          else f"verify refs/heads/{MAIN_BRANCH} {main}")
             try:
                 git(repository, "update-ref", "--stdin", input=f"{main_line}\ncreate {tag_ref} {commit}\n".encode())

@@ -1,6 +1,7 @@
 """Semantic versions (tags `v1.0.0`) and the specs that pick one: `1.2.0`, `>=1.0,<2`, `~=1.2`, a sha.
 
-A spec picks the newest published version it matches; a 40-hex string names a commit instead.
+A spec picks the newest published version it matches; a hex string of 7 to 64 digits (a full sha, or
+the 12-character one learnerhub prints) names a version's commit instead.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from packaging.version import InvalidVersion, Version
 from .constants import TAG_PREFIX
 from .errors import InvalidVersionError, VersionNotFoundError
 
-_COMMIT = re.compile(r"^[0-9a-f]{40}$|^[0-9a-f]{64}$")
+_COMMIT = re.compile(r"^[0-9a-f]{7,64}$")   # no dots, so never a version (1.2.0) or a range
 
 
 def parse_release(text: str) -> Version:
@@ -26,6 +27,14 @@ def parse_release(text: str) -> Version:
     if len(version.release) != 3 or version.local or version.epoch or version.post or version.dev:
         raise InvalidVersionError(f"Version {text!r} is not semantic: write MAJOR.MINOR.PATCH, e.g. 1.0.0.")
     return version
+
+
+def latest_of(versions):
+    """The version readers call "latest": the newest release, or the newest pre-release while there is no
+    release. Publishing moves `main` only to it, so main, listings, pages and `pull` agree."""
+    versions = [v if isinstance(v, Version) else Version(str(v)) for v in versions]
+    stable = [v for v in versions if not v.is_prerelease]
+    return max(stable or versions) if versions else None
 
 
 def tag_name(version: Version | str) -> str:
@@ -87,16 +96,19 @@ class VersionSpec:
             return cls(text, specifier=SpecifierSet(bare))
         except InvalidSpecifier:
             raise InvalidVersionError(f"Version spec {text!r} is not valid: write a version (1.2.0), a range "
-                                      "(>=1.0,<2 or ~=1.2) or a 40-hex commit sha.") from None
+                                      "(>=1.0,<2 or ~=1.2) or a commit sha (at least 7 hex digits).") from None
 
     def pick(self, published: dict[str, str], *, repo_id: str = "the learner") -> tuple[str, str]:
         """(version, commit) of the newest published version matching; `published` maps version -> commit."""
         if self.commit:
-            matches = [v for v, commit in published.items() if commit == self.commit]
+            matches = [v for v, commit in published.items() if commit.startswith(self.commit)]
+            if len({published[v] for v in matches}) > 1:
+                raise InvalidVersionError(f"Commit {self.commit!r} is ambiguous in {repo_id}: it starts the commits of "
+                                          f"versions {', '.join(sorted(matches, key=Version))}. Give more digits.")
         else:
             versions = [Version(v) for v in published]
             allowed = (self.specifier.filter(versions) if self.specifier is not None
-                       else [v for v in versions if not v.is_prerelease] or versions)
+                       else [latest_of(versions)] if versions else [])
             matches = [str(v) for v in allowed]
         if not matches:
             shown = ", ".join(sorted(published, key=Version)) or "none"

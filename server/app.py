@@ -19,6 +19,11 @@ from .browse_api import router as browse_router
 from .context import ServerContext
 from .errors import error_response, install_error_handlers
 from .hub_api import router as hub_router
+from .hub_history import router as hub_history_router
+from .hub_refs import router as hub_refs_router
+from .hub_repos import router as hub_repos_router
+from .repo_urls import router as repo_urls_router
+from .visibility import PrivateRepositories
 from .web import router as web_router
 
 DEFAULT_MAX_BODY_BYTES = 256 << 20
@@ -44,7 +49,12 @@ def create_app(store_path: str | Path, *, tokens: TokenRegistry | Iterable[str] 
     app.include_router(browse_router)
     app.include_router(catalog_router)
     app.include_router(hub_router)
+    app.include_router(hub_history_router)
+    app.include_router(hub_refs_router)
+    app.include_router(hub_repos_router)
     app.include_router(web_router)
+    app.include_router(repo_urls_router)  # last: `/ORG/NAME` must not shadow any other route
+    app.add_middleware(PrivateRepositories, models=root / "models", tokens=tokens)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     return app
 

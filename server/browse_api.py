@@ -20,6 +20,7 @@ from .catalog import ListQuery
 from .context import ServerContext, readable
 from .errors import HubError, repo_not_found
 from .paths import check_repo_id
+from .visibility import has_valid_token
 
 router = APIRouter(prefix="/api/learners", tags=["Browse API"])
 catalog_router = APIRouter(prefix="/api", tags=["Browse API"])
@@ -57,7 +58,8 @@ async def list_learners(request: Request,
                   page: int = Query(1, ge=1), per_page: int = Query(20, ge=1, le=200),
                   ctx: ServerContext = Depends(readable)) -> Response:
     query = ListQuery(search=search, corpus=corpus, base_model=canonical_base_model(base_model) if base_model else None,
-                      kind=kind, org=org, sort=sort, order=order, page=page, per_page=per_page)
+                      kind=kind, org=org, sort=sort, order=order, page=page, per_page=per_page,
+                      show_private=has_valid_token(ctx.tokens, request))
     signature = ctx.store.index.signature()
     etag = _etag(f"{signature}?{query}")
     if _client_holds(request, etag):
@@ -107,13 +109,13 @@ def get_card(org: str, name: str, version: str | None = None, ctx: ServerContext
 
 
 @catalog_router.get("/corpora", summary="The corpora present, with their number of learners")
-def corpora(ctx: ServerContext = Depends(readable)) -> list[dict[str, Any]]:
-    return ctx.catalog.counts("corpus")
+def corpora(request: Request, ctx: ServerContext = Depends(readable)) -> list[dict[str, Any]]:
+    return ctx.catalog.counts("corpus", show_private=has_valid_token(ctx.tokens, request))
 
 
 @catalog_router.get("/base-models", summary="The base models present, with their number of learners")
-def base_models(ctx: ServerContext = Depends(readable)) -> list[dict[str, Any]]:
-    return ctx.catalog.counts("base_model")
+def base_models(request: Request, ctx: ServerContext = Depends(readable)) -> list[dict[str, Any]]:
+    return ctx.catalog.counts("base_model", show_private=has_valid_token(ctx.tokens, request))
 
 
 @catalog_router.get("/leaderboard", summary="Benchmark scores of every learner and version for (corpus, base model)")
@@ -122,5 +124,6 @@ def leaderboard(request: Request, corpus: str, base_model: str,
                                                              "perplexity; below 1 means the learner helps)"),
                 ctx: ServerContext = Depends(readable)) -> Response:
     base = canonical_base_model(base_model)
-    return conditional(request, f"{ctx.catalog.snapshot()[0]}|{corpus}|{base}|{metric}",
-                       lambda: ctx.catalog.leaderboard(corpus, base, metric=metric))
+    show_private = has_valid_token(ctx.tokens, request)
+    return conditional(request, f"{ctx.catalog.snapshot()[0]}|{corpus}|{base}|{metric}|{show_private}",
+                       lambda: ctx.catalog.leaderboard(corpus, base, metric=metric, show_private=show_private))

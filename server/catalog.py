@@ -30,6 +30,8 @@ from registry.store import LearnerSummary
 from registry.versions import tag_name
 
 from .git_reader import RepositoryReader
+from .metrics import RATIO_METRIC, numeric_metrics
+from .visibility import private_repositories
 
 #: Which way is better, said explicitly per metric: a name's substring says nothing (`calibration_contexts`
 #: is a count, not a score). Metrics not listed have no direction and are shown, never ranked.
@@ -39,7 +41,6 @@ METRIC_DIRECTIONS = {
     "test_mse": "lower", "validation_mse": "lower", "build_seconds": "lower", "probe_seconds": "lower",
     "test_spearman": "higher", "validation_spearman": "higher", "predictor_accuracy": "higher",
 }
-RATIO_METRIC = "perplexity_ratio"
 MAX_CACHED_PAGES = 1024
 FACTS_CACHE_FILE = "catalog_facts.json"   # in the store's .learnerhub folder, beside the listing index
 FACTS_CACHE_FORMAT = 2   # 2: metrics include the headline evaluation
@@ -80,6 +81,7 @@ class ListQuery:
     order: str | None = None
     page: int = 1
     per_page: int = 20
+    show_private: bool = False   # private repositories (server.visibility) only for requests with a token
 
 
 class Catalog:
@@ -89,6 +91,7 @@ class Catalog:
         self.store = store
         self.reader = reader
         self._snapshot: tuple[str, list[LearnerSummary]] | None = None
+        self._private: tuple[str, set[str]] | None = None
         self._facts: dict[tuple[str, str], VersionFacts | None] = {}
         self._pages: dict[ListQuery, tuple[str, bytes]] = {}
         self._lock = threading.Lock()
@@ -107,6 +110,24 @@ class Catalog:
         with self._lock:
             self._snapshot = (signature, learners)
         return self._snapshot
+
+    def visible(self, show_private: bool) -> list[LearnerSummary]:
+        """The learners a request may see: all of them with a token, else the public ones."""
+        signature, learners = self.snapshot()
+        if show_private:
+            return learners
+        if self._private is None or self._private[0] != signature:
+            self._private = (signature, private_repositories(self.store.models))
+        return [s for s in learners if s.repo_id not in self._private[1]]
+
+    def forget(self, repo_id: str) -> None:
+        """Drop what is known of a repository that was deleted, moved or re-created (its versions may differ)."""
+        with self._lock:
+            self._facts = {key: facts for key, facts in self._facts.items() if key[0] != repo_id}
+            self._persisted = {key: entry for key, entry in self._persisted.items()
+                               if not key.startswith(f"{repo_id}@")}
+            self._snapshot, self._private = None, None
+            self._pages.clear()
 
     def cached_page(self, query: ListQuery, signature: str) -> bytes | None:
         """The JSON of `query` if it was built at this signature (the hot path of the list endpoint)."""
@@ -196,7 +217,7 @@ class Catalog:
 
     def query(self, query: ListQuery) -> dict[str, Any]:
         """One page of the learners matching the query, with the facts of their latest versions."""
-        matching = [s for s in self.snapshot()[1] if _matches(s, query)]
+        matching = [s for s in self.visible(query.show_private) if _matches(s, query)]
         reverse = query.order == "desc"
         if query.sort == "name":
             matching.sort(key=lambda s: s.repo_id, reverse=reverse)
@@ -226,20 +247,21 @@ class Catalog:
                 "created_at": facts.created_at if facts else None,
                 "commit": facts.commit if facts else None, "metrics": facts.metrics if facts else {}}
 
-    def counts(self, field: str) -> list[dict[str, Any]]:
+    def counts(self, field: str, *, show_private: bool = False) -> list[dict[str, Any]]:
         """How many learners each corpus (or base model) has: what the store covers."""
         found: dict[str, int] = {}
-        for summary in self.snapshot()[1]:
+        for summary in self.visible(show_private):
             value = getattr(summary, field)
             if value:
                 found[value] = found.get(value, 0) + 1
         return [{"name": name, "learners": count} for name, count in sorted(found.items())]
 
     # Leaderboards -------------------------------------------------------------------------------
-    def leaderboard(self, corpus: str, base_model: str, *, metric: str | None = None) -> dict[str, Any]:
+    def leaderboard(self, corpus: str, base_model: str, *, metric: str | None = None,
+                    show_private: bool = False) -> dict[str, Any]:
         """Every version of every learner for (corpus, base model), best first by `metric`."""
         rows = []
-        for summary in self.snapshot()[1]:
+        for summary in self.visible(show_private):
             if not (_like(summary.corpus, corpus) or _like(summary.dataset_id, corpus)):
                 continue
             if not _like(summary.base_model, base_model):
@@ -266,51 +288,6 @@ class Catalog:
         manifest = json.loads(self.reader.read_text(repo_id, commit, MANIFEST_FILE) or "{}").get("files", {})
         return [{"path": path, "size": entry.size, "sha256": manifest.get(path)}
                 for path, entry in sorted(self.reader.tree(repo_id, commit).items())]
-
-
-def _number(value) -> float | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        try:
-            value = float(value)
-        except OverflowError:
-            return None
-        return value if math.isfinite(value) else None
-    return None
-
-
-def numeric_metrics(learner: dict) -> dict[str, float]:
-    """learner.json's numeric metrics, plus the headline evaluation: perplexity_ratio (igf / standard,
-    median over paired seeds; below 1: the learner helps), its CI and CI width, and the ratio to random."""
-    metrics = learner.get("metrics") if isinstance(learner.get("metrics"), dict) else {}
-    found = {name: number for name, value in metrics.items() if (number := _number(value)) is not None}
-    standard, igf = found.get("test_perplexity_standard"), found.get("test_perplexity_igf")
-    if standard and igf is not None:
-        found[RATIO_METRIC] = round(igf / standard, 6)
-    record = _headline_evaluation(learner.get("evaluations"))
-    if record is not None:
-        effect = record["effect"]["final"]
-        found[RATIO_METRIC] = round(_number(effect["median_ratio"]), 6)
-        low, high = _number(effect.get("ci_low")), _number(effect.get("ci_high"))
-        if low is not None and high is not None:
-            found.update(perplexity_ratio_ci_low=low, perplexity_ratio_ci_high=high,
-                         perplexity_ratio_ci_width=round(high - low, 6))
-        random = _number((record["effect"].get("vs_random_final") or {}).get("median_ratio"))
-        if random is not None:
-            found["perplexity_ratio_vs_random"] = random
-    return found
-
-
-def _headline_evaluation(evaluations) -> dict | None:
-    """The newest well-formed evaluation with a target apart from its pool, else the newest (as on the card)."""
-    valid = []
-    for record in evaluations if isinstance(evaluations, list) else []:
-        try:
-            if _number(record["effect"]["final"]["median_ratio"]) is not None:
-                valid.append(record)
-        except (KeyError, TypeError):
-            continue
-    mixed = [r for r in valid if isinstance(r.get("regime"), dict) and r["regime"].get("target_is_pool") is False]
-    return (mixed or valid)[-1] if valid else None
 
 
 class _Reversed:

@@ -26,9 +26,11 @@ from registry.versions import check_version_tag
 from .commits import CommitRequest
 from .context import ServerContext, readable, writable
 from .errors import HubError, entry_not_found, repo_not_found, unprocessable
-from .hub_models import matches_listing, model_info
+from .hub_history import with_last_commits
+from .hub_models import matches_listing, model_info, sorted_listing
 from .paths import check_file_path, check_ref_name, check_repo_id
 from .git_reader import COMMIT_SHA, TreeEntry
+from .visibility import is_private, set_private, visible_to
 
 router = APIRouter(tags=["Hub-compatible API"])
 LIST_PAGE = 1000
@@ -56,6 +58,8 @@ def create_repo(request: Request, payload: dict = Body(...), ctx: ServerContext 
     if not ctx.writer.create_repository(repo_id):
         return JSONResponse({"error": "You already created this model repo", "url": url}, status_code=409,
                             headers={"X-Error-Message": "You already created this model repo"})
+    if payload.get("private") is True or payload.get("visibility") == "private":
+        set_private(ctx.reader.models, repo_id, True)
     return {"url": url, "name": repo_id, "id": repo_id}
 
 
@@ -85,17 +89,23 @@ def whoami(request: Request, ctx: ServerContext = Depends(readable)):
 @router.get("/api/models")
 def list_models(request: Request, search: str | None = None, author: str | None = None,
                 filter: list[str] = Query(default=[]), limit: int | None = Query(default=None, ge=1),
-                cursor: int = Query(default=0, ge=0), ctx: ServerContext = Depends(readable)):
-    """Repositories matching search/author/filter, a page at a time (next page in the Link header)."""
+                cursor: int = Query(default=0, ge=0), sort: str | None = None, direction: str | None = None,
+                ctx: ServerContext = Depends(readable)):
+    """Repositories matching search/author/filter, sorted, a page at a time (next page in the Link header);
+    private ones only for a request with a token."""
     flags = request.query_params
     want_card = flags.get("cardData", "").lower() in {"1", "true"} or flags.get("full", "").lower() in {"1", "true"}
     found = []
-    for repo_id in sorted(_all_repositories(ctx)):
+    for repo_id in sorted(visible_to(request, ctx.tokens, ctx.reader.models, _all_repositories(ctx))):
         commit = read_refs(ctx.reader.models / repo_id, "refs/heads/").get(f"refs/heads/{MAIN_BRANCH}")
-        info = model_info(ctx.reader, repo_id, commit, private=ctx.tokens.private_reads, with_card=want_card,
+        info = model_info(ctx.reader, repo_id, commit, private=_private(ctx, repo_id), with_card=want_card,
                           with_siblings=flags.get("full", "").lower() in {"1", "true"})
         if matches_listing(info, search=search, author=author, filters=filter):
             found.append(info)
+    try:
+        found = sorted_listing(found, sort, direction)
+    except ValueError as error:
+        raise unprocessable(str(error)) from None
     size = min(limit or LIST_PAGE, LIST_PAGE)
     page = found[cursor:cursor + size]
     headers = {}
@@ -123,7 +133,11 @@ def get_model_info(request: Request, org: str, name: str, revision: str | None =
     else:
         commit = ctx.reader.resolve(repo_id, revision)
     blobs = request.query_params.get("blobs", "").lower() in {"1", "true"}
-    return model_info(ctx.reader, repo_id, commit, private=ctx.tokens.private_reads, blobs=blobs)
+    return model_info(ctx.reader, repo_id, commit, private=_private(ctx, repo_id), blobs=blobs)
+
+
+def _private(ctx: ServerContext, repo_id: str) -> bool:
+    return ctx.tokens.private_reads or is_private(ctx.reader.models, repo_id)
 
 
 @router.get("/api/models/{org}/{name}/refs")
@@ -141,9 +155,10 @@ def list_refs(org: str, name: str, ctx: ServerContext = Depends(readable)):
 
 @router.get("/api/models/{org}/{name}/tree/{revision}")
 @router.get("/api/models/{org}/{name}/tree/{revision}/{path:path}")
-def list_tree(org: str, name: str, revision: str, path: str = "", recursive: str = "false",
+def list_tree(org: str, name: str, revision: str, path: str = "", recursive: str = "false", expand: str = "false",
               ctx: ServerContext = Depends(readable)):
-    """Files (and folders) under `path` at the revision; everything below it with recursive=true."""
+    """Files (and folders) under `path` at the revision; everything below it with recursive=true;
+    with expand=true, each entry's lastCommit."""
     repo_id = _repo(ctx, org, name)
     commit = ctx.reader.resolve(repo_id, revision)
     prefix = f"{check_file_path(path.strip('/'))}/" if path.strip("/") else ""
@@ -162,7 +177,10 @@ def list_tree(org: str, name: str, revision: str, path: str = "", recursive: str
             folders.setdefault(prefix + "/".join(parts[:depth]))
         if deep or len(parts) == 1:
             files.append({"type": "file", "oid": entry.sha, "size": entry.size, "path": file_path})
-    return [{"type": "directory", "oid": "0" * 40, "size": 0, "path": f} for f in folders] + files
+    listing = [{"type": "directory", "oid": "0" * 40, "size": 0, "path": f} for f in folders] + files
+    if expand.lower() in {"1", "true"}:
+        return with_last_commits(listing, ctx.reader.path(repo_id), commit)
+    return listing
 
 
 # Writes -----------------------------------------------------------------------------------------

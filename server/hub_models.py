@@ -99,3 +99,24 @@ def matches_listing(info: dict[str, Any], *, search: str | None, author: str | N
         return False
     tags = {t.lower() for t in info["tags"]}
     return all(f.lower() in tags for f in filters)
+
+
+#: `list_models(sort=...)` keys (the client sends lastModified, createdAt, downloads, likes, trendingScore).
+SORT_KEYS = {"lastModified": "lastModified", "createdAt": "createdAt", "downloads": "downloads", "likes": "likes",
+             "trendingScore": "downloads", "id": "id", "modelId": "id"}
+
+
+def sorted_listing(infos: list[dict[str, Any]], sort: str | None, direction: str | None) -> list[dict[str, Any]]:
+    """Sorted as the Hub sorts: by `sort`, descending unless `direction` is 1 (ties and no sort: by id)."""
+    if direction not in (None, "", "-1", "1"):
+        raise ValueError(f"direction must be -1 (descending) or 1 (ascending), not {direction!r}.")
+    by_id = sorted(infos, key=lambda info: info["id"])
+    if not sort:
+        return by_id if direction != "-1" else by_id[::-1]
+    if sort not in SORT_KEYS:
+        raise ValueError(f"Cannot sort models by {sort!r}: use one of {', '.join(SORT_KEYS)}.")
+    key = SORT_KEYS[sort]
+    # Empty repositories (no date) come last either way, as on the Hub.
+    present = [info for info in by_id if info.get(key) is not None]
+    missing = [info for info in by_id if info.get(key) is None]
+    return sorted(present, key=lambda info: info[key], reverse=direction != "1") + missing

@@ -22,6 +22,7 @@ from .learner_page import effect_summary, usage
 from .context import ServerContext, readable
 from .errors import HubError, repo_not_found
 from .paths import check_repo_id
+from .visibility import has_valid_token
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -42,11 +43,12 @@ def list_page(request: Request, q: str | None = None, corpus: str | None = None,
               sort: str = "effect", page: int = 1, ctx: ServerContext = Depends(readable)):
     query = ListQuery(search=q or None, corpus=corpus or None,
                       base_model=canonical_base_model(base_model) if base_model else None, sort=sort,
-                      page=max(1, page), per_page=25)
+                      page=max(1, page), per_page=25, show_private=has_valid_token(ctx.tokens, request))
     result = ctx.catalog.query(query)
     return templates.TemplateResponse(request, "list.html", {
         "result": result, "q": q or "", "corpus": corpus or "", "base_model": base_model or "", "sort": sort,
-        "corpora": ctx.catalog.counts("corpus"), "base_models": ctx.catalog.counts("base_model")})
+        "corpora": ctx.catalog.counts("corpus", show_private=query.show_private),
+        "base_models": ctx.catalog.counts("base_model", show_private=query.show_private)})
 
 
 @router.get("/learners/{org}/{name}", response_class=HTMLResponse)
@@ -75,9 +77,10 @@ def learner_page(request: Request, org: str, name: str, version: str | None = No
 @router.get("/leaderboard", response_class=HTMLResponse)
 def leaderboard_page(request: Request, corpus: str | None = None, base_model: str | None = None,
                      metric: str | None = None, ctx: ServerContext = Depends(readable)):
-    board = None
+    board, show_private = None, has_valid_token(ctx.tokens, request)
     if corpus and base_model:
-        board = ctx.catalog.leaderboard(corpus, canonical_base_model(base_model), metric=metric or None)
-    pairs = sorted({(s.corpus, s.base_model) for s in ctx.catalog.snapshot()[1] if s.corpus and s.base_model})
+        board = ctx.catalog.leaderboard(corpus, canonical_base_model(base_model), metric=metric or None,
+                                        show_private=show_private)
+    pairs = sorted({(s.corpus, s.base_model) for s in ctx.catalog.visible(show_private) if s.corpus and s.base_model})
     return templates.TemplateResponse(request, "leaderboard.html", {
         "board": board, "pairs": pairs, "corpus": corpus or "", "base_model": base_model or ""})

@@ -13,6 +13,7 @@ from learnerhub.cli.inputs import positive_int
 from learners import constants
 from learners.errors import LearnerHubError, UsageError
 from learners.kinds import learner_kinds
+from learners.metadata import learnerhub_version
 
 SAMPLE_DIR = Path(learners.__file__).parent / "data"   # the bundled samples are `learners` package data
 SAMPLE_CORPUS = SAMPLE_DIR / "kjv-sample.jsonl.gz"
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="learnerhub",
         description="Secondary learners that choose which examples a language model should fine-tune on.")
+    parser.add_argument("--version", action="version", version=f"learnerhub {learnerhub_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = commands.add_parser("build", help="Build a learner (igf or streaming) for a corpus and base model.",

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from learners.errors import UsageError
 from learners.kinds import learner_kinds
 
 from registry.constants import DEFAULT_ORG, LOCK_FILE
@@ -21,11 +22,13 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     publish.add_argument("--json", action="store_true", help="Print the result as JSON.")
     publish.set_defaults(handler=run_publish)
 
-    pull = subparsers.add_parser("pull", help="Resolve, download and verify the learner for a corpus.")
-    pull.add_argument("corpus", help="Corpus name (or the dataset id recorded by the learner).")
-    pull.add_argument("--base-model", required=True, help="Base model id, path, or `smollm2`.")
+    pull = subparsers.add_parser("pull", help="Resolve, download and verify the learner for a corpus, or ORG/NAME.")
+    pull.add_argument("corpus", help="Corpus name (or the dataset id recorded by the learner) with --base-model; "
+                                     "without it, a repository: ORG/NAME or ORG/NAME@VERSION (as `info` takes).")
+    pull.add_argument("--base-model", help="Base model id, path, or `smollm2` (needed to pull by corpus).")
     pull.add_argument("--kind", default="igf", choices=learner_kinds(), help="Learner kind (default igf).")
-    pull.add_argument("--version", help="1.2.0, >=1.0,<2, ~=1.2 or a commit sha (default: newest).")
+    pull.add_argument("--version", help="1.2.0, >=1.0,<2, ~=1.2 or a commit sha, full or the 12 digits learnerhub "
+                                        "prints (default: newest).")
     pull.add_argument("--org", help="Organisation, when several hold a learner for the corpus.")
     add_store_arguments(pull)
     pull.add_argument("--lock", default=LOCK_FILE, help=f"Lock file to record the resolution in (default {LOCK_FILE}).")
@@ -70,17 +73,33 @@ def run_publish(args) -> int:
 
 
 def run_pull(args) -> int:
-    from registry.client import download
+    from registry.client import download, download_reference
 
-    resolution = download(args.corpus, base_model=args.base_model, kind=args.kind, version=args.version,
-                          org=args.org, store=args.store, endpoint=args.endpoint,
-                          lock=None if args.no_lock else args.lock, locked=args.locked)
+    lock = None if args.no_lock else args.lock
+    if args.base_model is None:
+        resolution = download_reference(_reference(args), store=args.store, endpoint=args.endpoint, lock=lock)
+    else:
+        resolution = download(args.corpus, base_model=args.base_model, kind=args.kind, version=args.version,
+                              org=args.org, store=args.store, endpoint=args.endpoint, lock=lock, locked=args.locked)
     if args.json:
         print(json.dumps(resolution.to_dict(), indent=2))
     else:
         print(f"{resolution.repo_id}@{resolution.version} (commit {resolution.commit[:12]}), "
               f"{len(resolution.files)} files verified, in {resolution.folder}")
     return 0
+
+
+def _reference(args) -> str:
+    """ORG/NAME[@VERSION] from `pull`'s arguments; options that only select by corpus are refused, not ignored."""
+    if "/" not in args.corpus:
+        raise UsageError(f"{args.corpus!r} is a corpus: give --base-model too, or pull a "
+                         "repository as ORG/NAME[@VERSION].")
+    if args.locked or args.org or args.kind != "igf":
+        raise UsageError("pull ORG/NAME: --locked, --org and --kind select by corpus; the repository "
+                         "already names one learner (pull by corpus with --base-model to use them).")
+    if args.version and "@" in args.corpus:
+        raise UsageError("Give the version once, as ORG/NAME@VERSION or as --version.")
+    return f"{args.corpus}@{args.version}" if args.version else args.corpus
 
 
 def run_list(args) -> int:

@@ -1,0 +1,53 @@
+"""The numbers a version is ranked by: learner.json's numeric metrics plus the headline evaluation's
+perplexity ratio (igf / standard), its confidence interval and its ratio to random selection."""
+
+from __future__ import annotations
+
+import math
+
+RATIO_METRIC = "perplexity_ratio"
+
+
+def _number(value) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            value = float(value)
+        except OverflowError:
+            return None
+        return value if math.isfinite(value) else None
+    return None
+
+
+def numeric_metrics(learner: dict) -> dict[str, float]:
+    """learner.json's numeric metrics, plus the headline evaluation: perplexity_ratio (igf / standard,
+    median over paired seeds; below 1: the learner helps), its CI and CI width, and the ratio to random."""
+    metrics = learner.get("metrics") if isinstance(learner.get("metrics"), dict) else {}
+    found = {name: number for name, value in metrics.items() if (number := _number(value)) is not None}
+    standard, igf = found.get("test_perplexity_standard"), found.get("test_perplexity_igf")
+    if standard and igf is not None:
+        found[RATIO_METRIC] = round(igf / standard, 6)
+    record = _headline_evaluation(learner.get("evaluations"))
+    if record is not None:
+        effect = record["effect"]["final"]
+        found[RATIO_METRIC] = round(_number(effect["median_ratio"]), 6)
+        low, high = _number(effect.get("ci_low")), _number(effect.get("ci_high"))
+        if low is not None and high is not None:
+            found.update(perplexity_ratio_ci_low=low, perplexity_ratio_ci_high=high,
+                         perplexity_ratio_ci_width=round(high - low, 6))
+        random = _number((record["effect"].get("vs_random_final") or {}).get("median_ratio"))
+        if random is not None:
+            found["perplexity_ratio_vs_random"] = random
+    return found
+
+
+def _headline_evaluation(evaluations) -> dict | None:
+    """The newest well-formed evaluation with a target apart from its pool, else the newest (as on the card)."""
+    valid = []
+    for record in evaluations if isinstance(evaluations, list) else []:
+        try:
+            if _number(record["effect"]["final"]["median_ratio"]) is not None:
+                valid.append(record)
+        except (KeyError, TypeError):
+            continue
+    mixed = [r for r in valid if isinstance(r.get("regime"), dict) and r["regime"].get("target_is_pool") is False]
+    return (mixed or valid)[-1] if valid else None

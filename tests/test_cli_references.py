@@ -1,0 +1,84 @@
+"""Familiar entry points: `learnerhub pull ORG/NAME[@VERSION]`, the 12-digit commit ids learnerhub prints
+accepted wherever a version is, and `learnerhub --version`; against a local store and a real server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import make_tiny_gpt2
+from huggingface_hub import constants
+from registry_helpers import isolated_learnerhub_home, make_learner_folder  # noqa: F401 (autouse fixture)
+
+import registry
+from learnerhub.cli.main import main
+from registry.errors import InvalidVersionError, VersionNotFoundError
+from registry.versions import VersionSpec
+from server import create_app
+from server.testing import running_server
+
+REPO = "local/igf-gpt2-kjv"
+
+
+@pytest.fixture()
+def store(tmp_path, tokenizer):
+    model = make_tiny_gpt2(tokenizer)
+    for version, seed in (("1.0.0", 0), ("1.1.0", 1)):
+        registry.publish(make_learner_folder(tmp_path / f"kjv-{seed}", model, tokenizer, seed=seed),
+                         version=version, store=tmp_path / "store")
+    return tmp_path / "store"
+
+
+def pull_json(capsys, *argv: str) -> dict:
+    assert main(["pull", *argv, "--no-lock", "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_pull_by_repository_and_by_short_commit(store, capsys, monkeypatch):
+    versions = registry.info(REPO, store=store).versions
+    short = versions["1.0.0"][:12]
+    assert pull_json(capsys, REPO, "--store", str(store))["version"] == "1.1.0"
+    by_reference = pull_json(capsys, f"{REPO}@1.0.0", "--store", str(store))
+    assert by_reference["version"] == "1.0.0" and by_reference["commit"] == versions["1.0.0"]
+    assert by_reference["corpus"] == "kjv" and by_reference["base_model"] == "tiny/gpt2"
+    assert pull_json(capsys, REPO, "--version", short, "--store", str(store))["commit"] == versions["1.0.0"]
+    assert pull_json(capsys, "kjv", "--base-model", "tiny/gpt2", "--version", short, "--store",
+                     str(store))["version"] == "1.0.0"
+    assert main(["info", f"{REPO}@{short}", "--store", str(store)]) == 0
+    assert versions["1.0.0"] in capsys.readouterr().out
+
+    assert main(["pull", "kjv", "--store", str(store)]) == 2
+    assert "--base-model" in capsys.readouterr().err
+    assert main(["pull", f"{REPO}@1.0.0", "--version", "1.1.0", "--store", str(store)]) == 2
+    assert "version once" in capsys.readouterr().err
+    assert main(["pull", REPO, "--version", "0000000", "--store", str(store)]) == 2
+    assert "No published version" in capsys.readouterr().err
+
+
+def test_short_commits_in_version_specs():
+    published = {"1.0.0": "abcdef1234567890" + "0" * 24, "1.1.0": "abcdef9999999999" + "0" * 24}
+    assert VersionSpec.parse("abcdef12345678").pick(published) == ("1.0.0", published["1.0.0"])
+    assert VersionSpec.parse("ABCDEF9").pick(published)[0] == "1.1.0"
+    with pytest.raises(InvalidVersionError, match="ambiguous"):
+        VersionSpec.parse("abcdef1").pick({"1.0.0": published["1.0.0"], "1.1.0": "abcdef1" + "f" * 33})
+    with pytest.raises(InvalidVersionError, match="not valid"):
+        VersionSpec.parse("abcdef")   # 6 digits: too short to name a commit
+    with pytest.raises(VersionNotFoundError):
+        VersionSpec.parse("1234567").pick(published)
+    assert VersionSpec.parse("1.0.0").specifier is not None and VersionSpec.parse("1.0.0").commit is None
+
+
+def test_pull_by_repository_from_a_server(store, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    with running_server(create_app(store, tokens=["t"])) as url:
+        pulled = pull_json(capsys, f"{REPO}@1.0.0", "--endpoint", url)
+    assert pulled["version"] == "1.0.0" and pulled["repo_id"] == REPO
+
+
+def test_learnerhub_version():
+    shown = subprocess.run([sys.executable, "-m", "learnerhub.cli", "--version"], capture_output=True, text=True,
+                           timeout=60)
+    assert shown.returncode == 0 and shown.stdout.startswith("learnerhub ") and shown.stdout.strip() != "learnerhub"
