@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import make_tiny_gpt2
+from model_helpers import make_tiny_gpt2
 from huggingface_hub import constants
 from registry_helpers import isolated_learnerhub_home, make_learner_folder  # noqa: F401 (autouse fixture)
 
