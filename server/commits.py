@@ -88,7 +88,7 @@ class RepositoryWriter:
                 tree = write_tree_entries(repository, entries)
                 message = request.summary + (f"\n\n{request.description}" if request.description else "")
                 commit = git(repository, "commit-tree", tree, *(["-p", current] if current else []),
-                             "-m", message).decode().strip()
+                             "-F", "-", input=message.encode()).decode().strip()  # stdin: no argv size limit
                 try:
                     git(repository, "update-ref", "--stdin",
                         input=f"update {ref} {commit} {current or ZERO_SHA}\n".encode())
