@@ -144,3 +144,11 @@ def test_validate_yaml_bodies_are_bounded(served):
     hub_shaped_4xx(served["client"].post("/api/validate-yaml", json={"content": 3}))
     assert served["client"].post("/api/validate-yaml", json={"content": "---\na: 1\n---\n"}).status_code == 200
 
+
+def test_the_version_cache_stays_bounded_under_random_versions(served):
+    catalog = served["app"].state.context.catalog
+    for number in range(300):
+        answer = served["client"].get(f"/api/learners/{KJV}", params={"version": f"9.{number}.0-{number}"})
+        assert answer.status_code == 404
+    assert served["client"].get(f"/api/learners/{KJV}", params={"version": "1.0.0"}).status_code == 200
+    assert len(catalog._facts) <= 10
