@@ -30,6 +30,7 @@ from .constants import MAIN_BRANCH
 from .errors import IntegrityError, LearnerNotFoundError, RepositoryConflictError, StoreError, VersionExistsError
 from .manifest import Manifest
 from .naming import canonical_base_model
+from .reachability import check_reachable
 from .staging import learner_identity, stage_learner
 from .store import LearnerSummary, PublishedLearner
 from .versions import tag_name, version_of_tag
@@ -52,12 +53,20 @@ class HubStore:
         self.cache_dir = str(cache_dir) if cache_dir is not None else None
         self.api = HfApi(endpoint=self.endpoint, token=token, library_name=LIBRARY_NAME,
                          library_version=learnerhub_version())
+        self._reached = False
+
+    def _online(self) -> None:
+        """Check once per store that the endpoint answers (a dead one fails in seconds, not 25 s of retries)."""
+        if not self._reached:
+            check_reachable(self.endpoint)
+            self._reached = True
 
     # Publishing ---------------------------------------------------------------------------------
     def publish(self, source: Path, *, version: str, org: str) -> PublishedLearner:
         if offline():
             raise StoreError("Cannot publish while HF_HUB_OFFLINE=1 is set: unset it, or publish to a local "
                              "store with --store PATH.")
+        self._online()
         with tempfile.TemporaryDirectory(prefix="learnerhub-publish-") as work:
             staged = stage_learner(source, Path(work), version=version, org=org)
             repo_id, tag = staged.repo_id, tag_name(staged.version)
@@ -109,6 +118,7 @@ class HubStore:
         return {"filter": tags, "author": org, "cardData": True}
 
     def _listed_learners(self, *, kind: str | None, org: str | None) -> list[LearnerSummary]:
+        self._online()
         summaries = []
         for model in self.api.list_models(**self.list_query(kind=kind, org=org)):
             data = model.card_data.to_dict() if model.card_data is not None else {}
@@ -167,6 +177,7 @@ class HubStore:
                 raise LearnerNotFoundError(f"{repo_id} is not in the Hub cache and HF_HUB_OFFLINE=1 is set: pull it "
                                            "once online, or unset HF_HUB_OFFLINE.")
             return self._cached_versions(cached[0])
+        self._online()
         try:
             refs = self.api.list_repo_refs(repo_id)
         except RepositoryNotFoundError:
