@@ -55,6 +55,9 @@ class LocalStore:
 
     def __init__(self, root: Path, *, cache_dir: Path | None = None) -> None:
         self.root = Path(root)
+        if self.root.exists() and not self.root.is_dir():
+            raise StoreError(f"The store {self.root} is a file, not a folder: pass the folder that holds (or will "
+                             "hold) models/, e.g. --store ~/learners.")
         self.location = str(self.root)
         self.models = self.root / "models"
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
