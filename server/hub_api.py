@@ -130,8 +130,14 @@ def list_refs(org: str, name: str, ctx: ServerContext = Depends(readable)):
     refs = ctx.reader.refs(repo_id)
 
     def described(prefix: str) -> list[dict[str, str]]:
-        return [{"name": ref.removeprefix(prefix), "ref": ref, "targetCommit": ctx.reader.resolve(
-                 repo_id, ref.removeprefix(prefix))} for ref in sorted(refs) if ref.startswith(prefix)]
+        found = []
+        for ref in sorted(r for r in refs if r.startswith(prefix)):
+            try:
+                target = refs[ref] if prefix == "refs/heads/" else ctx.reader.resolve(repo_id, ref.removeprefix(prefix))
+            except HubError:
+                continue   # deleted by a concurrent writer since the listing
+            found.append({"name": ref.removeprefix(prefix), "ref": ref, "targetCommit": target})
+        return found
 
     return {"branches": described("refs/heads/"), "tags": described("refs/tags/"), "converts": [],
             "pullRequests": []}
