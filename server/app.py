@@ -19,6 +19,7 @@ from .browse_api import router as browse_router
 from .context import ServerContext
 from .errors import error_response, install_error_handlers
 from .hub_api import router as hub_router
+from .hub_branches import router as branch_router
 from .web import router as web_router
 
 DEFAULT_MAX_BODY_BYTES = 256 << 20
@@ -44,6 +45,7 @@ def create_app(store_path: str | Path, *, tokens: TokenRegistry | Iterable[str] 
     app.include_router(browse_router)
     app.include_router(catalog_router)
     app.include_router(hub_router)
+    app.include_router(branch_router)
     app.include_router(web_router)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     return app

@@ -114,6 +114,30 @@ class RepositoryWriter:
         finally:
             self.index.end_change(marker)
 
+    def create_branch(self, repo_id: str, branch: str, commit: str) -> None:
+        """A new branch at `commit`; 409 if it exists (what the Hub answers)."""
+        self._update_ref(repo_id, f"create refs/heads/{branch} {commit}",
+                         HubError(409, f"Branch {branch} already exists in {repo_id}.", code="Conflict"))
+
+    def delete_branch(self, repo_id: str, branch: str) -> None:
+        """Remove a branch other than main; 404 if there is none."""
+        if branch == "main":
+            raise HubError(403, "The main branch cannot be deleted.", code="Forbidden")
+        sha = read_refs(self.reader.path(repo_id), "refs/heads/").get(f"refs/heads/{branch}")
+        if sha is None:
+            raise revision_not_found(repo_id, branch)
+        self._update_ref(repo_id, f"delete refs/heads/{branch} {sha}",
+                         HubError(409, f"Branch {branch} of {repo_id} moved while being deleted.", code="Conflict"))
+
+    def _update_ref(self, repo_id: str, instruction: str, conflict: HubError) -> None:
+        marker = self.index.begin_change(repo_id)
+        try:
+            git(self.reader.path(repo_id), "update-ref", "--stdin", input=f"{instruction}\n".encode())
+        except GitCommandError:
+            raise conflict from None
+        finally:
+            self.index.end_change(marker)
+
     def _write_blobs(self, repository: Path, additions: dict[str, bytes]) -> dict[str, str]:
         """path -> blob sha, all written by one `git hash-object` (objects stay unreachable until the ref moves)."""
         if not additions:

@@ -52,6 +52,10 @@ class TagPayload(_Payload):
     message: Text | None = Field(default=None, max_length=MAX_DESCRIPTION_CHARS)
 
 
+class BranchPayload(_Payload):
+    startingPoint: Text | None = Field(default=None, max_length=128)
+
+
 class PreuploadFile(_Payload):
     path: Text = Field(max_length=1024)
     size: StrictInt | None = Field(default=None, ge=0)
