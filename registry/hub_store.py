@@ -5,10 +5,9 @@ v<version> per version, the manifest inside the repository. The endpoint is `end
 or `HF_ENDPOINT`; the token `token`, `HF_TOKEN` or the `hf auth login` one. With `HF_HUB_OFFLINE=1`
 everything is answered from the Hub cache (`HF_HUB_CACHE`), which holds the versions pulled before.
 
-Differences with the local store, because the Hub has no multi-ref transaction: the commit lands on
-main first (compare-and-swap through `parent_commit`), then the tag is created; the loser of a race
-for one version gets VersionExistsError, and its commit stays on main, carrying the same files.
-Servers without Xet storage need `HF_HUB_DISABLE_XET=1` for uploads.
+Publishing follows the same protocol as the local store (`registry.publish_protocol`) through the Hub
+API (`registry.hub_publish`): the version is committed on a short-lived branch and tagged, then main
+advances to the newest version. Servers without Xet storage need `HF_HUB_DISABLE_XET=1` for uploads.
 """
 
 from __future__ import annotations
@@ -18,24 +17,22 @@ import json
 import tempfile
 from pathlib import Path
 
-from huggingface_hub import (CommitOperationAdd, CommitOperationDelete, HfApi, constants, hf_hub_download,
-                             scan_cache_dir, snapshot_download)
-from huggingface_hub.errors import (CacheNotFound, EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError,
-                                    RepositoryNotFoundError, RevisionNotFoundError)
+from huggingface_hub import HfApi, constants, hf_hub_download, scan_cache_dir, snapshot_download
+from huggingface_hub.errors import (CacheNotFound, EntryNotFoundError, LocalEntryNotFoundError, RepositoryNotFoundError,
+                                    RevisionNotFoundError)
+from packaging.version import Version
 
 from learners.constants import LIBRARY_NAME
 from learners.metadata import checked_learner_json, learnerhub_version
 
-from .constants import MAIN_BRANCH
-from .errors import IntegrityError, LearnerNotFoundError, RepositoryConflictError, StoreError, VersionExistsError
+from .errors import IntegrityError, LearnerNotFoundError, StoreError
+from .hub_publish import HubPublisher
 from .manifest import Manifest
 from .naming import canonical_base_model
 from .reachability import check_reachable
-from .staging import learner_identity, stage_learner
+from .staging import stage_learner
 from .store import LearnerSummary, PublishedLearner
 from .versions import tag_name, version_of_tag
-
-HUB_KEEP_FILES = {".gitattributes"}
 
 
 def offline() -> bool:
@@ -69,40 +66,11 @@ class HubStore:
         self._online()
         with tempfile.TemporaryDirectory(prefix="learnerhub-publish-") as work:
             staged = stage_learner(source, Path(work), version=version, org=org)
-            repo_id, tag = staged.repo_id, tag_name(staged.version)
-            self.api.create_repo(repo_id, exist_ok=True)
-            refs = self.api.list_repo_refs(repo_id)
-            if any(ref.name == tag for ref in refs.tags):
-                raise self._version_exists(repo_id, staged.version)
-            main = next((b.target_commit for b in refs.branches if b.name == MAIN_BRANCH), None)
-            operations = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(staged.folder / name))
-                          for name in [*staged.manifest.files, "learnerhub.manifest.json"]]
-            if main is not None:
-                self._check_identity(repo_id, main, staged.identity)
-                present = set(self.api.list_repo_files(repo_id, revision=main))
-                operations += [CommitOperationDelete(path_in_repo=name)
-                               for name in present - set(staged.manifest.files) - {"learnerhub.manifest.json"}
-                               - HUB_KEEP_FILES]
-            commit = self.api.create_commit(repo_id, operations, commit_message=f"Publish {staged.name} {tag}",
-                                            parent_commit=main)
-            try:
-                self.api.create_tag(repo_id, tag=tag, revision=commit.oid)
-            except HfHubHTTPError as error:
-                if error.response is not None and error.response.status_code == 409:
-                    raise self._version_exists(repo_id, staged.version) from None
-                raise
-        return PublishedLearner(repo_id, staged.version, commit.oid, self.location, staged.manifest.files,
-                                is_latest=True)
-
-    def _check_identity(self, repo_id: str, main: str, identity: tuple[str, str, str]) -> None:
-        existing = learner_identity(json.loads(self.read_file(repo_id, main, "learner.json")))
-        if existing != identity:
-            raise RepositoryConflictError(f"{repo_id} holds learners of (kind, base model, corpus) = {existing}, "
-                                          f"not {identity}. Publish under another organisation.")
-
-    def _version_exists(self, repo_id: str, version: str) -> VersionExistsError:
-        return VersionExistsError(f"{repo_id} version {version} already exists on {self.endpoint}; published "
-                                  "versions are immutable. Publish a new version (e.g. bump the patch).")
+            commit = HubPublisher(self.api, self.endpoint, read_file=self.read_file, token=self.token).publish(staged)
+            published = self.versions(staged.repo_id)
+        is_latest = max(map(Version, published)) == Version(staged.version)
+        return PublishedLearner(staged.repo_id, staged.version, commit, self.location, staged.manifest.files,
+                                is_latest=is_latest)
 
     # Reading ------------------------------------------------------------------------------------
     def list_learners(self, *, corpus: str | None = None, base_model: str | None = None, kind: str | None = None,
