@@ -33,7 +33,7 @@ from .errors import IntegrityError, LearnerNotFoundError, RepositoryConflictErro
 from .git import GitCommandError, git, init_bare, read_refs
 from .index import STALE_PENDING_SECONDS, LearnerIndex
 from .manifest import Manifest
-from .publish_protocol import advance_main, clear_stale_locks, fresh_lock_hint
+from .publish_protocol import advance_main, backoff, clear_stale_locks, fresh_lock_hint
 from .staging import StagedLearner, learner_identity, stage_learner
 from .store import LearnerSummary, PublishedLearner
 from .versions import tag_name, version_of_tag
@@ -126,7 +126,8 @@ class LocalStore:
         tree = write_tree(repository, staged.folder)
         pause_point("after-objects")
         tag_ref = f"refs/tags/{tag_name(staged.version)}"
-        for _ in range(MAX_PUBLISH_ATTEMPTS):
+        last_error = "main kept moving"
+        for attempt in range(MAX_PUBLISH_ATTEMPTS):
             refs = read_refs(repository)
             if tag_ref in refs:
                 raise self._version_exists(staged)
@@ -143,12 +144,15 @@ class LocalStore:
             except GitCommandError as error:
                 if tag_ref in read_refs(repository, "refs/tags/"):
                     raise self._version_exists(staged) from None
-                raise StoreError(f"Could not tag {staged.repo_id}@{staged.version}: {error.stderr}."
-                                 f"{fresh_lock_hint(repository)}") from None
+                last_error = error.stderr   # a racer holds the tag's lock (it wins, or dies): look again shortly
+                clear_stale_locks(repository)
+                time.sleep(backoff(attempt))
+                continue
             pause_point("after-tag")
             advance_main(repository)
             return commit
-        raise StoreError(f"Could not publish {staged.repo_id}@{staged.version}: main kept moving; try again.")
+        raise StoreError(f"Could not publish {staged.repo_id}@{staged.version}: {last_error}."
+                         f"{fresh_lock_hint(repository)}")
 
     def _check_identity(self, repository: Path, main: str, staged: StagedLearner) -> None:
         existing = learner_identity(json.loads(git(repository, "cat-file", "blob", f"{main}:learner.json")))

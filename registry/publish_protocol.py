@@ -79,7 +79,8 @@ def advance_main(repository: Path) -> str | None:
     older version's commit (a lost race). A `main` holding other commits on top of the newest version
     (a Hub commit of a README) is left alone.
     """
-    for _ in range(MAX_MAIN_ATTEMPTS):
+    last_error = "main kept moving"
+    for attempt in range(MAX_MAIN_ATTEMPTS):
         refs = read_refs(repository)
         versions = published_versions(refs)
         target_version = newest(versions)
@@ -93,16 +94,15 @@ def advance_main(repository: Path) -> str | None:
             git(repository, "update-ref", "--stdin", input=f"update {MAIN_REF} {target} {main or ZERO_SHA}\n".encode())
             return target
         except GitCommandError as error:
-            if read_refs(repository).get(MAIN_REF) == main:   # not a lost race: a lock, a damaged ref
-                clear_stale_locks(repository)
-                if read_refs(repository).get(MAIN_REF) == main and _locked(repository):
-                    raise StoreError(f"Cannot move main of {repository}: {error.stderr}."
-                                     f"{fresh_lock_hint(repository)}") from None
-    raise StoreError(f"main of {repository} kept moving while it was being advanced; run the operation again.")
+            last_error = error.stderr   # a lost race (main moved: re-read), or another writer's lock: wait a little
+            clear_stale_locks(repository)
+            time.sleep(backoff(attempt))
+    raise StoreError(f"Cannot move main of {repository} forward: {last_error}.{fresh_lock_hint(repository)}")
 
 
-def _locked(repository: Path) -> bool:
-    return bool(fresh_lock_hint(repository))
+def backoff(attempt: int) -> float:
+    """Seconds to wait before retry `attempt` of a ref update that met another writer (about 4 s over 50)."""
+    return min(0.005 * 2 ** attempt, 0.1)
 
 
 def _is_ancestor(repository: Path, ancestor: str, descendant: str) -> bool:
