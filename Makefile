@@ -6,7 +6,7 @@ TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser run test bench bench-igf bench-regimes bench-registry bench-server bench-streaming clean
+.PHONY: setup browser run test bench bench-fuzz bench-igf bench-regimes bench-registry bench-server bench-streaming clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,7 @@ test: $(STAMP) browser
 # Benchmarks run on demand and write benchmarks/results/ (see benchmarks/README.md). CORPORA points at
 # the shared corpora (King James Bible, Python docs), which are not part of the project.
 CORPORA ?= ../shared/corpora
-bench: bench-igf bench-regimes bench-registry bench-server bench-streaming
+bench: bench-fuzz bench-igf bench-regimes bench-registry bench-server bench-streaming
 
 # Issue 10's regimes (R1 mixed, R3 noisy, R0 clean), as committed in benchmarks/results/regimes_*.json: two
 # one-thread processes side by side, about 2 h on 2 CPU cores; --resume continues a cut run.
@@ -61,6 +61,12 @@ bench-igf: $(STAMP)
 
 bench-registry: $(STAMP)
 	$(BIN)/python benchmarks/bench_registry.py
+
+# Fuzz the server over loopback (schemathesis from its OpenAPI schema + raw Hub-route requests), about
+# 10,000 requests in a few minutes: counts of 5xx, dropped connections and writes outside the store.
+bench-fuzz: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[bench]"
+	nice -n 19 $(BIN)/python benchmarks/bench_fuzz.py --requests 10500 --budget-seconds 540
 
 bench-server: $(STAMP)
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk

@@ -58,9 +58,12 @@ def init_bare(repository: Path) -> None:
 def read_refs(repository: Path, prefix: str = "refs/") -> dict[str, str]:
     """Every ref under `prefix` -> the object it points to; loose refs take precedence over packed ones."""
     refs: dict[str, str] = {}
-    packed = repository / "packed-refs"
-    if packed.exists():
-        for line in packed.read_text().splitlines():
+    try:
+        packed_lines = (repository / "packed-refs").read_text().splitlines()
+    except FileNotFoundError:
+        packed_lines = []
+    if packed_lines:
+        for line in packed_lines:
             if line and line[0] not in "#^":
                 sha, _, name = line.partition(" ")
                 if name.startswith(prefix):
@@ -72,7 +75,10 @@ def read_refs(repository: Path, prefix: str = "refs/") -> dict[str, str]:
                 if file.endswith(".lock"):
                     continue
                 path = Path(directory, file)
-                sha = path.read_text().strip()
+                try:
+                    sha = path.read_text().strip()
+                except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+                    continue   # deleted (or packed) by a concurrent writer between the listing and the read
                 if len(sha) >= 40 and not sha.startswith("ref:"):
                     refs[path.relative_to(repository).as_posix()] = sha
     return refs

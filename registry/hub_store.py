@@ -5,12 +5,9 @@ v<version> per version, the manifest inside the repository. The endpoint is `end
 or `HF_ENDPOINT`; the token `token`, `HF_TOKEN` or the `hf auth login` one. With `HF_HUB_OFFLINE=1`
 everything is answered from the Hub cache (`HF_HUB_CACHE`), which holds the versions pulled before.
 
-Differences with the local store, because the Hub has no multi-ref transaction: the commit lands on
-main first (compare-and-swap through `parent_commit`), then the tag is created; the loser of a race
-for one version gets VersionExistsError, and its commit stays on main, carrying the same files.
-A version that will not be "latest" (a pre-release beside a release, an older patch) is committed on a
-short-lived branch started from main instead, tagged there, and the branch deleted: main never moves to it.
-Servers without Xet storage need `HF_HUB_DISABLE_XET=1` for uploads.
+Publishing follows the same protocol as the local store (`registry.publish_protocol`) through the Hub
+API (`registry.hub_publish`): the version is committed on a short-lived branch and tagged, then main
+advances to the newest version (a pre-release never moves it past a release). Servers without Xet storage need `HF_HUB_DISABLE_XET=1` for uploads.
 """
 
 from __future__ import annotations
@@ -18,26 +15,24 @@ from __future__ import annotations
 import fnmatch
 import json
 import tempfile
-import uuid
 from pathlib import Path
 
-from huggingface_hub import (CommitOperationAdd, CommitOperationDelete, HfApi, constants, hf_hub_download,
-                             scan_cache_dir, snapshot_download)
-from huggingface_hub.errors import (CacheNotFound, EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError,
-                                    RepositoryNotFoundError, RevisionNotFoundError)
+from huggingface_hub import HfApi, constants, hf_hub_download, scan_cache_dir, snapshot_download
+from huggingface_hub.errors import (CacheNotFound, EntryNotFoundError, LocalEntryNotFoundError, RepositoryNotFoundError,
+                                    RevisionNotFoundError)
+from packaging.version import Version
 
 from learners.constants import LIBRARY_NAME
 from learners.metadata import checked_learner_json, learnerhub_version
 
-from .constants import MAIN_BRANCH
-from .errors import IntegrityError, LearnerNotFoundError, RepositoryConflictError, StoreError, VersionExistsError
+from .errors import IntegrityError, LearnerNotFoundError, StoreError
+from .hub_publish import HubPublisher
 from .manifest import Manifest
 from .naming import canonical_base_model
-from .staging import learner_identity, stage_learner
+from .reachability import check_reachable
+from .staging import stage_learner
 from .store import LearnerSummary, PublishedLearner
 from .versions import latest_of, tag_name, version_of_tag
-
-HUB_KEEP_FILES = {".gitattributes"}
 
 
 def offline() -> bool:
@@ -55,56 +50,27 @@ class HubStore:
         self.cache_dir = str(cache_dir) if cache_dir is not None else None
         self.api = HfApi(endpoint=self.endpoint, token=token, library_name=LIBRARY_NAME,
                          library_version=learnerhub_version())
+        self._reached = False
+
+    def _online(self) -> None:
+        """Check once per store that the endpoint answers (a dead one fails in seconds, not 25 s of retries)."""
+        if not self._reached:
+            check_reachable(self.endpoint)
+            self._reached = True
 
     # Publishing ---------------------------------------------------------------------------------
     def publish(self, source: Path, *, version: str, org: str) -> PublishedLearner:
         if offline():
             raise StoreError("Cannot publish while HF_HUB_OFFLINE=1 is set: unset it, or publish to a local "
                              "store with --store PATH.")
+        self._online()
         with tempfile.TemporaryDirectory(prefix="learnerhub-publish-") as work:
             staged = stage_learner(source, Path(work), version=version, org=org)
-            repo_id, tag = staged.repo_id, tag_name(staged.version)
-            self.api.create_repo(repo_id, exist_ok=True)
-            refs = self.api.list_repo_refs(repo_id)
-            if any(ref.name == tag for ref in refs.tags):
-                raise self._version_exists(repo_id, staged.version)
-            main = next((b.target_commit for b in refs.branches if b.name == MAIN_BRANCH), None)
-            operations = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(staged.folder / name))
-                          for name in [*staged.manifest.files, "learnerhub.manifest.json"]]
-            if main is not None:
-                self._check_identity(repo_id, main, staged.identity)
-                present = set(self.api.list_repo_files(repo_id, revision=main))
-                operations += [CommitOperationDelete(path_in_repo=name)
-                               for name in present - set(staged.manifest.files) - {"learnerhub.manifest.json"}
-                               - HUB_KEEP_FILES]
-            published = [v for v in (version_of_tag(ref.name) for ref in refs.tags) if v is not None]
-            is_latest = main is None or str(latest_of([*published, staged.version])) == staged.version
-            branch = MAIN_BRANCH if is_latest else f"learnerhub-publish-{uuid.uuid4().hex[:12]}"
-            if not is_latest:
-                self.api.create_branch(repo_id, branch=branch, revision=main)
-            try:
-                commit = self.api.create_commit(repo_id, operations, commit_message=f"Publish {staged.name} {tag}",
-                                                parent_commit=main, revision=branch)
-                self.api.create_tag(repo_id, tag=tag, revision=commit.oid)
-            except HfHubHTTPError as error:
-                if error.response is not None and error.response.status_code == 409:
-                    raise self._version_exists(repo_id, staged.version) from None
-                raise
-            finally:
-                if not is_latest:
-                    self.api.delete_branch(repo_id, branch=branch)
-        return PublishedLearner(repo_id, staged.version, commit.oid, self.location, staged.manifest.files,
+            commit = HubPublisher(self.api, self.endpoint, read_file=self.read_file, token=self.token).publish(staged)
+            published = self.versions(staged.repo_id)
+        is_latest = latest_of(published) == Version(staged.version)
+        return PublishedLearner(staged.repo_id, staged.version, commit, self.location, staged.manifest.files,
                                 is_latest=is_latest)
-
-    def _check_identity(self, repo_id: str, main: str, identity: tuple[str, str, str]) -> None:
-        existing = learner_identity(json.loads(self.read_file(repo_id, main, "learner.json")))
-        if existing != identity:
-            raise RepositoryConflictError(f"{repo_id} holds learners of (kind, base model, corpus) = {existing}, "
-                                          f"not {identity}. Publish under another organisation.")
-
-    def _version_exists(self, repo_id: str, version: str) -> VersionExistsError:
-        return VersionExistsError(f"{repo_id} version {version} already exists on {self.endpoint}; published "
-                                  "versions are immutable. Publish a new version (e.g. bump the patch).")
 
     # Reading ------------------------------------------------------------------------------------
     def list_learners(self, *, corpus: str | None = None, base_model: str | None = None, kind: str | None = None,
@@ -120,6 +86,7 @@ class HubStore:
         return {"filter": tags, "author": org, "cardData": True}
 
     def _listed_learners(self, *, kind: str | None, org: str | None) -> list[LearnerSummary]:
+        self._online()
         summaries = []
         for model in self.api.list_models(**self.list_query(kind=kind, org=org)):
             data = model.card_data.to_dict() if model.card_data is not None else {}
@@ -178,6 +145,7 @@ class HubStore:
                 raise LearnerNotFoundError(f"{repo_id} is not in the Hub cache and HF_HUB_OFFLINE=1 is set: pull it "
                                            "once online, or unset HF_HUB_OFFLINE.")
             return self._cached_versions(cached[0])
+        self._online()
         try:
             refs = self.api.list_repo_refs(repo_id)
         except RepositoryNotFoundError:

@@ -19,16 +19,19 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
-
+from typing import TypeVar
 
 from .constants import MAIN_BRANCH, TAG_PREFIX
 from learners.metadata import checked_learner_json
 
+from .errors import StoreError
 from .git import git, read_refs, refs_signature
 from .store import LearnerSummary
 from .versions import latest_of, version_of_tag
@@ -41,6 +44,7 @@ CREATE TABLE IF NOT EXISTS repos (
 """
 _COLUMNS = "repo_id, kind, base_model, corpus, dataset_id, latest, versions"
 STALE_PENDING_SECONDS = 3600
+T = TypeVar("T")
 
 
 class LearnerIndex:
@@ -79,6 +83,11 @@ class LearnerIndex:
         """Rows matching every filter (case-insensitive; `*` and `?` are wildcards)."""
         if not self.models.is_dir():
             return []  # an empty (or not yet created) store: answer without creating anything
+        return self._rebuilt_if_damaged(self._query, corpus=corpus, base_model=base_model, kind=kind, org=org,
+                                        refresh=refresh)
+
+    def _query(self, *, corpus: str | None, base_model: str | None, kind: str | None, org: str | None,
+               refresh: bool) -> list[LearnerSummary]:
         self.ensure_fresh(full=refresh)
         clauses, values = [], []
         for value, columns in ((corpus, ("corpus", "dataset_id")), (base_model, ("base_model", "base_model_path")),
@@ -95,10 +104,32 @@ class LearnerIndex:
     def corpus_names(self) -> list[str]:
         if not self.models.is_dir():
             return []
+        return self._rebuilt_if_damaged(self._corpus_names)
+
+    def _corpus_names(self) -> list[str]:
         self.ensure_fresh()
         with closing(self._connect()) as connection:
             rows = connection.execute("SELECT corpus, dataset_id FROM repos").fetchall()
         return sorted({name for row in rows for name in row if name})
+
+    def _rebuilt_if_damaged(self, read: Callable[..., T], **arguments) -> T:
+        """`read()`; if the index file is damaged (not a database, malformed), set it aside and rebuild it once.
+
+        The index is only a cache of the repositories, so a damaged one costs a rebuild, never the listing.
+        """
+        try:
+            return read(**arguments)
+        except sqlite3.OperationalError as error:   # locked, read-only, disk full: nothing to repair here
+            raise StoreError(f"Cannot use the listing index {self.path}: {error}.") from None
+        except sqlite3.DatabaseError:
+            damaged = self.path.with_name(f"{self.path.name}.damaged-{uuid.uuid4().hex[:8]}")
+            os.replace(self.path, damaged)
+            print(f"learnerhub: the listing index {self.path} was damaged; moved it to {damaged.name} and rebuilt "
+                  "it from the repositories.", file=sys.stderr)
+        try:
+            return read(**arguments)
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"Cannot rebuild the listing index {self.path}: {error}.") from None
 
     # Freshness ----------------------------------------------------------------------------------
     def signature(self) -> str:

@@ -6,11 +6,12 @@ Layout (the Hub's own, so a Hub-compatible server can serve the folder unchanged
     <store>/.learnerhub/             listing index, generation stamp, pending-publish markers
     <store>/.tmp/                    staging of publishes in progress (leftovers of killed ones are ignored)
 
-Bare repositories because nothing needs a working tree: publishing writes objects with plumbing and
-then moves `main` and creates the tag in one `git update-ref --stdin` transaction (compare-and-swap on
-main, "must not exist" on the tag). So a race for one version has exactly one winner, and a publisher
-killed at any point leaves only unreachable objects. A new repository is built complete (with its
-first version) in `.tmp/` and renamed into place.
+Bare repositories because nothing needs a working tree: publishing writes objects with plumbing, then
+follows `registry.publish_protocol`: the tag is created ("must not exist", one ref: the version is
+published or absent), then `main` advances to the newest version (compare-and-swap, forward only).
+So a race for one version has exactly one winner, and a publisher killed at any point leaves either
+only unreachable objects or a published version with `main` behind, which the next publish repairs.
+A new repository is built complete (with its first version) in `.tmp/` and renamed into place.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ from packaging.version import Version
 
 from .constants import MAIN_BRANCH, PAUSE_ENV, default_cache_dir
 from .errors import IntegrityError, LearnerNotFoundError, RepositoryConflictError, StoreError, VersionExistsError
-from .git import ZERO_SHA, GitCommandError, git, init_bare, read_refs
+from .git import GitCommandError, git, init_bare, read_refs
 from .index import STALE_PENDING_SECONDS, LearnerIndex
 from .manifest import Manifest
+from .publish_protocol import advance_main, backoff, clear_stale_locks, fresh_lock_hint
 from .staging import StagedLearner, learner_identity, stage_learner
 from .store import LearnerSummary, PublishedLearner
 from .versions import latest_of, tag_name, version_of_tag
@@ -43,7 +45,8 @@ def pause_point(name: str) -> None:
     """Test hook: if $LEARNERHUB_TEST_PAUSE_AT is `name`, say so on stderr and wait (to be killed).
 
     Points, in order: `after-stage`, `before-rename` (new repository built in .tmp/), `after-objects`,
-    `after-commit` (existing repository), `after-refs`. Used by the atomicity tests only.
+    `after-commit`, `after-tag` (existing repository: tag created, main not yet advanced), `after-refs`.
+    Used by the atomicity tests only.
     """
     if os.environ.get(PAUSE_ENV) == name:
         print(f"learnerhub: paused at {name}", file=sys.stderr, flush=True)
@@ -55,6 +58,9 @@ class LocalStore:
 
     def __init__(self, root: Path, *, cache_dir: Path | None = None) -> None:
         self.root = Path(root)
+        if self.root.exists() and not self.root.is_dir():
+            raise StoreError(f"The store {self.root} is a file, not a folder: pass the folder that holds (or will "
+                             "hold) models/, e.g. --store ~/learners.")
         self.location = str(self.root)
         self.models = self.root / "models"
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
@@ -113,35 +119,40 @@ class LocalStore:
         return commit
 
     def _publish_into_existing(self, staged: StagedLearner) -> str:
+        """Steps 1-3 of `registry.publish_protocol` into an existing repository (after repairing it)."""
         repository = self.models / staged.repo_id
+        clear_stale_locks(repository)
+        advance_main(repository)   # repair: a publisher killed between its tag and main left main behind
         tree = write_tree(repository, staged.folder)
         pause_point("after-objects")
         tag_ref = f"refs/tags/{tag_name(staged.version)}"
-        for _ in range(MAX_PUBLISH_ATTEMPTS):
+        last_error = "main kept moving"
+        for attempt in range(MAX_PUBLISH_ATTEMPTS):
             refs = read_refs(repository)
             if tag_ref in refs:
                 raise self._version_exists(staged)
-            main = refs.get(f"refs/heads/{MAIN_BRANCH}", ZERO_SHA)
-            if main != ZERO_SHA:
+            main = refs.get(f"refs/heads/{MAIN_BRANCH}")
+            if main is not None:
                 self._check_identity(repository, main, staged)
-            parent = ["-p", main] if main != ZERO_SHA else []
-            commit = git(repository, "commit-tree", tree, *parent,
+            commit = git(repository, "commit-tree", tree, *(["-p", main] if main else []),
                          "-m", f"Publish {staged.name} {tag_name(staged.version)}").decode().strip()
             pause_point("after-commit")
-            published = [v for v in (version_of_tag(r.removeprefix("refs/tags/")) for r in refs
-                                      if r.startswith("refs/tags/")) if v is not None]
-            # main follows "latest" only: a pre-release never moves it past (or beside) a release.
-            main_line = (f"update refs/heads/{MAIN_BRANCH} {commit} {main}"
-                         if latest_of([*published, staged.version]) == Version(staged.version)
-                         else f"verify refs/heads/{MAIN_BRANCH} {main}")
+            if read_refs(repository).get(f"refs/heads/{MAIN_BRANCH}") != main:
+                continue   # main moved meanwhile: build on its new head, so that main can fast-forward
             try:
-                git(repository, "update-ref", "--stdin", input=f"{main_line}\ncreate {tag_ref} {commit}\n".encode())
-                return commit
-            except GitCommandError:
+                git(repository, "update-ref", "--stdin", input=f"create {tag_ref} {commit}\n".encode())
+            except GitCommandError as error:
                 if tag_ref in read_refs(repository, "refs/tags/"):
                     raise self._version_exists(staged) from None
-                # main moved under us (another version was published): rebuild the commit on the new main.
-        raise StoreError(f"Could not publish {staged.repo_id}@{staged.version}: main kept moving.")
+                last_error = error.stderr   # a racer holds the tag's lock (it wins, or dies): look again shortly
+                clear_stale_locks(repository)
+                time.sleep(backoff(attempt))
+                continue
+            pause_point("after-tag")
+            advance_main(repository)
+            return commit
+        raise StoreError(f"Could not publish {staged.repo_id}@{staged.version}: {last_error}."
+                         f"{fresh_lock_hint(repository)}")
 
     def _check_identity(self, repository: Path, main: str, staged: StagedLearner) -> None:
         existing = learner_identity(json.loads(git(repository, "cat-file", "blob", f"{main}:learner.json")))

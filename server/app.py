@@ -24,6 +24,7 @@ from .hub_refs import router as hub_refs_router
 from .hub_repos import router as hub_repos_router
 from .repo_urls import router as repo_urls_router
 from .visibility import PrivateRepositories
+from .hub_branches import router as branch_router
 from .web import router as web_router
 
 DEFAULT_MAX_BODY_BYTES = 256 << 20
@@ -52,6 +53,7 @@ def create_app(store_path: str | Path, *, tokens: TokenRegistry | Iterable[str] 
     app.include_router(hub_history_router)
     app.include_router(hub_refs_router)
     app.include_router(hub_repos_router)
+    app.include_router(branch_router)
     app.include_router(web_router)
     app.include_router(repo_urls_router)  # last: `/ORG/NAME` must not shadow any other route
     app.add_middleware(PrivateRepositories, models=root / "models", tokens=tokens)

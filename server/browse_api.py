@@ -78,7 +78,7 @@ def get_learner(request: Request, org: str, name: str, version: str | None = Non
     if summary is None:
         raise repo_not_found(repo_id)
     wanted = version or summary.latest
-    facts = ctx.catalog.facts(repo_id, wanted)
+    facts = ctx.catalog.facts(repo_id, wanted) if wanted in summary.versions.split() else None
     if facts is None:
         raise HubError(404, f"{repo_id} has no version {wanted!r} (published: {summary.versions}).",
                        code="RevisionNotFound")
@@ -99,7 +99,8 @@ def get_learner(request: Request, org: str, name: str, version: str | None = Non
 def get_card(org: str, name: str, version: str | None = None, ctx: ServerContext = Depends(readable)) -> Response:
     repo_id = check_repo_id(org, name)
     summary = ctx.catalog.summary(repo_id)
-    facts = ctx.catalog.facts(repo_id, version or (summary.latest if summary else None))
+    wanted = version or (summary.latest if summary else None)
+    facts = ctx.catalog.facts(repo_id, wanted) if summary and wanted in summary.versions.split() else None
     if facts is None:
         raise repo_not_found(repo_id) if summary is None else HubError(
             404, f"{repo_id} has no version {version!r}.", code="RevisionNotFound")

@@ -42,6 +42,7 @@ METRIC_DIRECTIONS = {
     "test_spearman": "higher", "validation_spearman": "higher", "predictor_accuracy": "higher",
 }
 MAX_CACHED_PAGES = 1024
+MAX_CACHED_FACTS = 65536                   # versions' facts held in memory (a published version each)
 FACTS_CACHE_FILE = "catalog_facts.json"   # in the store's .learnerhub folder, beside the listing index
 FACTS_CACHE_FORMAT = 2   # 2: metrics include the headline evaluation
 
@@ -151,13 +152,17 @@ class Catalog:
         if version is None:
             return None
         key = (repo_id, version)
-        if key not in self._facts:
-            facts = self._from_persisted(repo_id, version)
-            if facts is None:
-                facts = self._read_facts(repo_id, version)
-                self._unsaved = self._unsaved or facts is not None
+        if key in self._facts:
+            return self._facts[key]
+        facts = self._from_persisted(repo_id, version)
+        if facts is None:
+            facts = self._read_facts(repo_id, version)
+            self._unsaved = self._unsaved or facts is not None
+        with self._lock:  # bounded: the routes ask only for published versions, but a store can hold many
+            if len(self._facts) >= MAX_CACHED_FACTS:
+                self._facts.clear()
             self._facts[key] = facts
-        return self._facts[key]
+        return facts
 
     def _read_facts(self, repo_id: str, version: str) -> VersionFacts | None:
         try:

@@ -88,7 +88,7 @@ class RepositoryWriter:
                 tree = write_tree_entries(repository, entries)
                 message = request.summary + (f"\n\n{request.description}" if request.description else "")
                 commit = git(repository, "commit-tree", tree, *(["-p", current] if current else []),
-                             "-m", message).decode().strip()
+                             "-F", "-", input=message.encode()).decode().strip()  # stdin: no argv size limit
                 try:
                     git(repository, "update-ref", "--stdin",
                         input=f"update {ref} {commit} {current or ZERO_SHA}\n".encode())
@@ -109,6 +109,35 @@ class RepositoryWriter:
         marker = self.index.begin_change(repo_id)
         try:
             git(repository, "update-ref", "--stdin", input=f"create refs/tags/{tag} {commit}\n".encode())
+        except GitCommandError:
+            raise conflict from None
+        finally:
+            self.index.end_change(marker)
+
+    def create_branch(self, repo_id: str, branch: str, commit: str) -> None:
+        """A new branch at `commit`; 409 if it exists (what the Hub answers)."""
+        self._update_ref(repo_id, f"create refs/heads/{branch} {commit}",
+                         HubError(409, f"Branch {branch} already exists in {repo_id}.", code="Conflict"))
+
+    def delete_branch(self, repo_id: str, branch: str) -> None:
+        """Remove a branch other than main; 404 if there is none."""
+        if branch == "main":
+            raise HubError(403, "The main branch cannot be deleted.", code="Forbidden")
+        sha = read_refs(self.reader.path(repo_id), "refs/heads/").get(f"refs/heads/{branch}")
+        if sha is None:
+            raise revision_not_found(repo_id, branch)
+        self._update_ref(repo_id, f"delete refs/heads/{branch} {sha}",
+                         HubError(409, f"Branch {branch} of {repo_id} moved while being deleted.", code="Conflict"))
+
+    def delete_tag(self, repo_id: str, tag: str, sha: str) -> None:
+        """Remove a tag that still points at `sha` (the caller refuses version tags)."""
+        self._update_ref(repo_id, f"delete refs/tags/{tag} {sha}",
+                         HubError(409, f"Tag {tag} changed while it was being deleted; retry.", code="Conflict"))
+
+    def _update_ref(self, repo_id: str, instruction: str, conflict: HubError) -> None:
+        marker = self.index.begin_change(repo_id)
+        try:
+            git(self.reader.path(repo_id), "update-ref", "--stdin", input=f"{instruction}\n".encode())
         except GitCommandError:
             raise conflict from None
         finally:

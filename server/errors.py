@@ -47,10 +47,19 @@ def unprocessable(message: str) -> HubError:
 def error_response(status: int, message: str, *, code: str | None = None,
                    headers: dict[str, str] | None = None) -> JSONResponse:
     """The Hub's error shape: JSON body plus the headers the client parses (message kept to one line)."""
-    extra = {"X-Error-Message": message.replace("\n", " ")[:500].encode("ascii", "replace").decode()}
+    extra = {"X-Error-Message": header_safe(message)}
     if code:
         extra["X-Error-Code"] = code
     return JSONResponse({"error": message}, status_code=status, headers={**(headers or {}), **extra})
+
+
+def header_safe(text: str, limit: int = 500) -> str:
+    """`text` as a header value that can always be written: printable ASCII only, one line, bounded.
+
+    An error message may echo a name the client sent; a control character in it (CR, LF, NUL, ESC)
+    would otherwise make the HTTP layer refuse the whole response and drop the connection.
+    """
+    return "".join(c if " " <= c <= "~" else "?" if c not in "\r\n\t" else " " for c in text[:limit])
 
 
 def install_error_handlers(app: FastAPI) -> None:

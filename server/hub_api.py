@@ -7,14 +7,11 @@ with the headers the client checks: X-Repo-Commit, ETag, Content-Length). Model 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import yaml
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -23,13 +20,14 @@ from registry.errors import InvalidVersionError
 from registry.git import read_refs
 from registry.versions import check_version_tag
 
-from .commits import CommitRequest
 from .context import ServerContext, readable, writable
 from .errors import HubError, entry_not_found, repo_not_found, unprocessable
+from .git_reader import COMMIT_SHA, TreeEntry
 from .hub_history import with_last_commits
 from .hub_models import matches_listing, model_info, sorted_listing
-from .paths import check_file_path, check_ref_name, check_repo_id
-from .git_reader import COMMIT_SHA, TreeEntry
+from .paths import check_file_path, check_new_repo_id, check_ref_name, check_repo_id
+from .payloads import (LISTING_BODY_BYTES, CommitLine, CreateRepoPayload, PreuploadPayload, TagPayload,
+                       ValidateYamlPayload, openapi_body, parse_commit, read_body, read_payload)
 from .visibility import is_private, set_private, visible_to
 
 router = APIRouter(tags=["Hub-compatible API"])
@@ -47,31 +45,31 @@ def _repo(ctx: ServerContext, org: str, name: str) -> str:
 
 
 # Repositories -----------------------------------------------------------------------------------
-@router.post("/api/repos/create")
-def create_repo(request: Request, payload: dict = Body(...), ctx: ServerContext = Depends(writable)):
+@router.post("/api/repos/create", openapi_extra=openapi_body(CreateRepoPayload))
+async def create_repo(request: Request, ctx: ServerContext = Depends(writable)):
     """Create an empty model repository (409 with its url if it exists, as the Hub answers)."""
-    if payload.get("type") not in (None, "model"):
-        raise unprocessable(f"This server holds model repositories only, not {payload.get('type')!r}.")
-    name = str(payload.get("name") or "")
-    repo_id = check_repo_id(str(payload.get("organization") or DEFAULT_ORG), name)
+    payload = await read_payload(request, CreateRepoPayload)
+    if payload.type not in (None, "model"):
+        raise unprocessable("This server holds model repositories only, not the type in the request.")
+    repo_id = check_new_repo_id(payload.organization or DEFAULT_ORG, payload.name)
     url = f"{_base(request)}/{repo_id}"
-    if not ctx.writer.create_repository(repo_id):
+    if not await run_in_threadpool(ctx.writer.create_repository, repo_id):
         return JSONResponse({"error": "You already created this model repo", "url": url}, status_code=409,
                             headers={"X-Error-Message": "You already created this model repo"})
-    if payload.get("private") is True or payload.get("visibility") == "private":
+    if payload.private is True or payload.visibility == "private":
         set_private(ctx.reader.models, repo_id, True)
     return {"url": url, "name": repo_id, "id": repo_id}
 
 
-@router.post("/api/validate-yaml")
-def validate_yaml(payload: dict = Body(...), ctx: ServerContext = Depends(readable)):
+@router.post("/api/validate-yaml", openapi_extra=openapi_body(ValidateYamlPayload))
+async def validate_yaml(request: Request, ctx: ServerContext = Depends(readable)):
     """Check a card's YAML front matter (huggingface_hub asks before committing a README.md)."""
-    content = str(payload.get("content") or "")
+    content = (await read_payload(request, ValidateYamlPayload, limit=LISTING_BODY_BYTES)).content or ""
     if content.startswith("---"):
         block = content.partition("\n")[2].partition("\n---")[0]
         try:
             yaml.safe_load(block)
-        except yaml.YAMLError as error:
+        except (yaml.YAMLError, RecursionError) as error:
             return JSONResponse({"errors": [{"message": f"Invalid YAML in README.md: {error}"}], "warnings": []},
                                 status_code=400)
     return {"errors": [], "warnings": []}
@@ -146,8 +144,14 @@ def list_refs(org: str, name: str, ctx: ServerContext = Depends(readable)):
     refs = ctx.reader.refs(repo_id)
 
     def described(prefix: str) -> list[dict[str, str]]:
-        return [{"name": ref.removeprefix(prefix), "ref": ref, "targetCommit": ctx.reader.resolve(
-                 repo_id, ref.removeprefix(prefix))} for ref in sorted(refs) if ref.startswith(prefix)]
+        found = []
+        for ref in sorted(r for r in refs if r.startswith(prefix)):
+            try:
+                target = refs[ref] if prefix == "refs/heads/" else ctx.reader.resolve(repo_id, ref.removeprefix(prefix))
+            except HubError:
+                continue   # deleted by a concurrent writer since the listing
+            found.append({"name": ref.removeprefix(prefix), "ref": ref, "targetCommit": target})
+        return found
 
     return {"branches": described("refs/heads/"), "tags": described("refs/tags/"), "converts": [],
             "pullRequests": []}
@@ -184,93 +188,45 @@ def list_tree(org: str, name: str, revision: str, path: str = "", recursive: str
 
 
 # Writes -----------------------------------------------------------------------------------------
-@router.post("/api/models/{org}/{name}/preupload/{revision}")
-def preupload(org: str, name: str, revision: str, payload: dict = Body(...), create_pr: str | None = None,
-              ctx: ServerContext = Depends(writable)):
+@router.post("/api/models/{org}/{name}/preupload/{revision}", openapi_extra=openapi_body(PreuploadPayload))
+async def preupload(request: Request, org: str, name: str, revision: str, create_pr: str | None = None,
+                    ctx: ServerContext = Depends(writable)):
     """Every file is uploaded "regular" (inline in the commit); `oid` lets the client skip unchanged files."""
     repo_id = _repo(ctx, org, name)
     _refuse_pull_requests(create_pr)
+    payload = await read_payload(request, PreuploadPayload, limit=LISTING_BODY_BYTES)
+    paths = [check_file_path(file.path) for file in payload.files]
     heads = read_refs(ctx.reader.path(repo_id), "refs/heads/")
     commit = heads.get(f"refs/heads/{revision}")
-    tree = ctx.reader.tree(repo_id, commit) if commit else {}
-    files = payload.get("files")
-    if not isinstance(files, list):
-        raise unprocessable("preupload expects {\"files\": [{\"path\": ..., \"size\": ..., \"sample\": ...}]}.")
-    answer = []
-    for file in files:
-        path = check_file_path(str(file.get("path", "")))
-        entry = tree.get(path)
-        answer.append({"path": path, "uploadMode": "regular", "shouldIgnore": False,
-                       "oid": entry.sha if entry else None})
-    return {"files": answer}
+    tree = await run_in_threadpool(ctx.reader.tree, repo_id, commit) if commit else {}
+    return {"files": [{"path": path, "uploadMode": "regular", "shouldIgnore": False,
+                       "oid": tree[path].sha if path in tree else None} for path in paths]}
 
 
-@router.post("/api/models/{org}/{name}/commit/{revision}")
+@router.post("/api/models/{org}/{name}/commit/{revision}",
+             openapi_extra=openapi_body(CommitLine, media_type="application/x-ndjson"))
 async def commit(request: Request, org: str, name: str, revision: str, create_pr: str | None = None,
                  ctx: ServerContext = Depends(writable)):
     """Apply an NDJSON commit (header, file, deletedFile, deletedFolder lines) atomically to a branch."""
     repo_id = _repo(ctx, org, name)
     _refuse_pull_requests(create_pr)
     branch = check_ref_name(revision, what="branch")
-    parsed = parse_commit(await request.body())
+    parsed = parse_commit(await read_body(request, ctx.max_body_bytes))
     sha = await run_in_threadpool(ctx.writer.commit, repo_id, branch, parsed)
     return {"commitUrl": f"{_base(request)}/{repo_id}/commit/{sha}", "commitOid": sha, "success": True,
             "pullRequestUrl": None}
 
 
-def parse_commit(body: bytes) -> CommitRequest:
-    """The client's NDJSON commit payload; anything malformed is a 422 naming the line."""
-    request: CommitRequest | None = None
-    for number, line in enumerate(body.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            key, value = item["key"], item["value"]
-        except (ValueError, KeyError, TypeError):
-            raise unprocessable(f"Commit line {number} is not a JSON object with `key` and `value`.") from None
-        if key == "header":
-            request = CommitRequest(summary=str(value.get("summary") or "Commit"),
-                                    description=str(value.get("description") or ""),
-                                    parent_commit=value.get("parentCommit"))
-            if request.parent_commit is not None and not COMMIT_SHA.match(str(request.parent_commit)):
-                raise unprocessable("parentCommit must be a 40-hex commit sha.")
-            continue
-        if request is None:
-            raise unprocessable("A commit starts with its header line ({\"key\": \"header\", ...}).")
-        path = check_file_path(str(value.get("path", "")).strip("/") if key == "deletedFolder" else
-                               str(value.get("path", "")))
-        if key == "file":
-            if value.get("encoding", "base64") != "base64":
-                raise unprocessable(f"{path}: only base64 file content is supported.")
-            try:
-                request.additions[path] = base64.b64decode(value.get("content", ""), validate=True)
-            except (binascii.Error, ValueError):
-                raise unprocessable(f"{path}: content is not valid base64.") from None
-        elif key == "deletedFile":
-            request.deleted_files.append(path)
-        elif key == "deletedFolder":
-            request.deleted_folders.append(path)
-        elif key == "lfsFile":
-            raise unprocessable(f"{path}: this server stores no LFS objects; set HF_HUB_DISABLE_XET=1 and upload "
-                                "regular files (preupload answers 'regular').")
-        else:
-            raise unprocessable(f"Commit line {number}: unknown operation {key!r}.")
-    if request is None:
-        raise unprocessable("Empty commit payload: expected NDJSON lines, the first one the header.")
-    return request
-
-
-@router.post("/api/models/{org}/{name}/tag/{revision}")
-def create_tag(org: str, name: str, revision: str, payload: dict = Body(...),
-               ctx: ServerContext = Depends(writable)):
+@router.post("/api/models/{org}/{name}/tag/{revision}", openapi_extra=openapi_body(TagPayload))
+async def create_tag(request: Request, org: str, name: str, revision: str, ctx: ServerContext = Depends(writable)):
     repo_id = _repo(ctx, org, name)
-    tag = check_ref_name(str(payload.get("tag", "")))
+    tag = check_ref_name((await read_payload(request, TagPayload)).tag)
     try:
         check_version_tag(tag)
     except InvalidVersionError as error:
         raise unprocessable(str(error)) from None
-    ctx.writer.create_tag(repo_id, tag, ctx.reader.resolve(repo_id, revision))
+    target = await run_in_threadpool(ctx.reader.resolve, repo_id, revision)
+    await run_in_threadpool(ctx.writer.create_tag, repo_id, tag, target)
     return {}
 
 

@@ -13,6 +13,10 @@ from .errors import unprocessable
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
 MAX_PATH_LENGTH = 1024
+#: Organisations whose URLs would collide with this server's routes or the Hub's namespaces
+#: (`/api/...`, `/models/...`, `/learners/...`): a repository there could not be addressed.
+RESERVED_ORGS = frozenset({"api", "models", "datasets", "spaces", "learners", "leaderboard", "docs", "redoc",
+                           "static", "openapi.json", "resolve", "new", "settings"})
 
 
 def check_repo_id(org: str, name: str) -> str:
@@ -24,15 +28,33 @@ def check_repo_id(org: str, name: str) -> str:
     return f"{org}/{name}"
 
 
+def check_new_repo_id(org: str, name: str) -> str:
+    """`check_repo_id` for a repository about to be created: reserved organisations are refused too."""
+    repo_id = check_repo_id(org, name)
+    if org.lower() in RESERVED_ORGS:
+        raise unprocessable(f"Organisation {org!r} is reserved (its URLs are the server's own routes): choose "
+                            "another organisation.")
+    return repo_id
+
+
 def check_file_path(path: str) -> str:
     """A relative posix path inside the repository, without '..', '.', empty parts or a `.git` part."""
     parts = path.split("/")
     if (not path or len(path) > MAX_PATH_LENGTH or path.startswith("/") or "\\" in path
-            or any(ord(c) < 32 or c == "\x7f" for c in path)
+            or any(ord(c) < 32 or c == "\x7f" for c in path) or not _is_utf8(path)
             or any(part in {"", ".", ".."} or part.lower() == ".git" for part in parts)):
         raise unprocessable(f"Invalid file path {path!r}: paths are relative (no leading '/'), use '/' between "
                             "folders, and contain no '..', '.', empty or '.git' parts.")
     return path
+
+
+def _is_utf8(text: str) -> bool:
+    """False for strings holding lone surrogates (JSON `"\\ud800"`): git and the file system cannot store them."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_ref_name(name: str, *, what: str = "tag") -> str:

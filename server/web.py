@@ -58,7 +58,8 @@ def learner_page(request: Request, org: str, name: str, version: str | None = No
     summary = ctx.catalog.summary(repo_id)
     if summary is None:
         raise repo_not_found(repo_id)
-    facts = ctx.catalog.facts(repo_id, version or summary.latest)
+    wanted = version or summary.latest
+    facts = ctx.catalog.facts(repo_id, wanted) if wanted in summary.versions.split() else None  # cache bounded
     if facts is None:
         raise HubError(404, f"{repo_id} has no version {version!r}.", code="RevisionNotFound")
     file_url = f"/{repo_id}/resolve/{facts.commit}/"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from learners.errors import UsageError
+
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register `serve` on the `learnerhub` parser's subparsers."""
@@ -30,10 +32,16 @@ def run_serve(args) -> int:
     from server.app import create_app
     from server.auth import TokenRegistry
 
-    tokens = TokenRegistry.configure(tokens_file=args.tokens_file, private_reads=args.private_reads)
+    try:
+        tokens = TokenRegistry.configure(tokens_file=args.tokens_file, private_reads=args.private_reads)
+    except (ValueError, OSError) as error:   # a plain token, a missing or unreadable file
+        raise UsageError(f"--tokens-file: {error}") from None
     if not tokens.hashes:
         print("learnerhub serve: no tokens configured (LEARNERHUB_TOKENS or --tokens-file): the store is read-only.")
-    app = create_app(args.store or default_store_path(), tokens=tokens,
-                     max_body_bytes=int(args.max_body_mb * (1 << 20)))
+    try:
+        app = create_app(args.store or default_store_path(), tokens=tokens,
+                         max_body_bytes=int(args.max_body_mb * (1 << 20)))
+    except OSError as error:   # the store is a file, or cannot be created
+        raise UsageError(f"Cannot serve the store {args.store or default_store_path()}: {error}") from None
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, workers=1)
     return 0

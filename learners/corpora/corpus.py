@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,10 +98,22 @@ def _read_jsonl(path: Path, text_field: str) -> list[str]:
                     raise CorpusError(f"{path}:{line_number} has no string field {text_field!r}. Each line must "
                                       f"be an object like {{\"{text_field}\": \"...\"}}; pass --text-field to "
                                       "name another field.")
+                if not _is_unicode(record[text_field]):
+                    raise CorpusError(f"{path}:{line_number}: field {text_field!r} holds a lone surrogate escape "
+                                      "(such as \\ud800), which is not text; fix or drop that line.")
                 documents.append(record[text_field])
-    except (UnicodeDecodeError, gzip.BadGzipFile, EOFError) as error:
+    except (UnicodeDecodeError, gzip.BadGzipFile, EOFError, zlib.error) as error:
         raise CorpusError(f"Cannot read {path} as UTF-8 JSONL: {error}.") from None
     return documents
+
+
+def _is_unicode(text: str) -> bool:
+    """False for strings JSON can carry but UTF-8 cannot (lone surrogates): tokenizers and hashing fail on them."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _read_text_file(path: Path) -> list[str]:
@@ -108,8 +121,8 @@ def _read_text_file(path: Path) -> list[str]:
     try:
         with _open_text(path) as handle:
             text = handle.read()
-    except UnicodeDecodeError:
-        raise CorpusError(f"{path} is not UTF-8 text. learnerhub reads JSONL, text files, folders of text "
+    except (UnicodeDecodeError, gzip.BadGzipFile, EOFError, zlib.error):
+        raise CorpusError(f"{path} is not UTF-8 text (or a damaged .gz). learnerhub reads JSONL, text files, folders of text "
                           "files and datasets (.parquet, .csv, .arrow, or a save_to_disk folder).") from None
     return _split_paragraph_blocks(text)
 

@@ -1,0 +1,142 @@
+"""`registry.publish_protocol` over the Hub API, for stores behind an endpoint (the Hub, `learnerhub serve`).
+
+The Hub has no multi-ref update and cannot point `main` at an existing commit, so the steps are:
+
+1. commit the version on a fresh branch `learnerhub-publish-<id>` started at `main` (the first version
+   of an empty repository goes to `main` directly: there is nothing to branch from);
+2. create the tag at that commit ("must exist not": a 409 is VersionExistsError), delete the branch;
+3. advance `main`: if its manifest is not the newest version's, commit the newest version's files onto
+   it with `parent_commit` (a 412 from a racing writer is retried, not raised). An older version is
+   tagged without touching `main`; a kill before step 3 is repaired by the next publish.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, snapshot_download
+from huggingface_hub.errors import HfHubHTTPError
+
+from .constants import MAIN_BRANCH, MANIFEST_FILE
+from .errors import RepositoryConflictError, StoreError, VersionExistsError
+from .publish_protocol import newest, published_versions
+from .staging import StagedLearner, learner_identity
+from .versions import tag_name
+
+HUB_KEEP_FILES = {".gitattributes"}
+MAX_ATTEMPTS = 30
+
+
+class HubPublisher:
+    """Publishes staged learners into repositories of one endpoint."""
+
+    def __init__(self, api: HfApi, endpoint: str, *, read_file: Callable[[str, str, str], bytes],
+                 token: str | None = None) -> None:
+        self.api = api
+        self.endpoint = endpoint
+        self.read_file = read_file
+        self.token = token
+
+    def publish(self, staged: StagedLearner) -> str:
+        """Steps 1-3 for `staged`; the commit its tag points to."""
+        repo_id, tag = staged.repo_id, tag_name(staged.version)
+        self.api.create_repo(repo_id, exist_ok=True)
+        self.advance_main(repo_id)   # repair what a killed publisher left
+        for _ in range(MAX_ATTEMPTS):
+            refs = self.api.list_repo_refs(repo_id)
+            if any(ref.name == tag for ref in refs.tags):
+                raise self.version_exists(repo_id, staged.version)
+            main = next((b.target_commit for b in refs.branches if b.name == MAIN_BRANCH), None)
+            if main is not None:
+                self._check_identity(repo_id, main, staged.identity)
+            try:
+                commit = self._commit_version(repo_id, staged, main)
+            except HfHubHTTPError as error:
+                if _status(error) in (409, 412):
+                    continue   # main moved (or appeared) under us: start again from its new head
+                raise
+            self.advance_main(repo_id, local={staged.version: staged.folder})
+            return commit
+        raise StoreError(f"Could not publish {repo_id}@{staged.version} to {self.endpoint}: other writers kept "
+                         "moving main. Try again.")
+
+    def _commit_version(self, repo_id: str, staged: StagedLearner, main: str | None) -> str:
+        tag = tag_name(staged.version)
+        branch = None if main is None else f"learnerhub-publish-{uuid.uuid4().hex[:12]}"
+        if branch is not None:
+            self.api.create_branch(repo_id, branch=branch, revision=main)
+        try:
+            operations = _operations(staged.folder, [*staged.manifest.files, MANIFEST_FILE],
+                                     self.api.list_repo_files(repo_id, revision=main) if main else [])
+            commit = self.api.create_commit(repo_id, operations, commit_message=f"Publish {staged.name} {tag}",
+                                            revision=branch or MAIN_BRANCH, parent_commit=main).oid
+            try:
+                self.api.create_tag(repo_id, tag=tag, revision=commit)
+            except HfHubHTTPError as error:
+                if _status(error) == 409:
+                    raise self.version_exists(repo_id, staged.version) from None
+                raise
+            return commit
+        finally:
+            if branch is not None:
+                try:
+                    self.api.delete_branch(repo_id, branch=branch)
+                except HfHubHTTPError:
+                    pass   # a leftover branch only holds a tagged (or unreachable) commit
+
+    def advance_main(self, repo_id: str, *, local: dict[str, Path] | None = None) -> None:
+        """Make `main` hold the newest published version (forward only; 412s of racing writers retried)."""
+        for _ in range(MAX_ATTEMPTS):
+            refs = self.api.list_repo_refs(repo_id)
+            versions = published_versions({f"refs/tags/{t.name}": t.target_commit for t in refs.tags})
+            target_version = newest(versions)
+            main = next((b.target_commit for b in refs.branches if b.name == MAIN_BRANCH), None)
+            if target_version is None or main is None:
+                return
+            target = versions[target_version]
+            if main == target or self._manifest_oid(repo_id, main) == self._manifest_oid(repo_id, target):
+                return
+            with tempfile.TemporaryDirectory(prefix="learnerhub-main-") as work:
+                folder = (local or {}).get(str(target_version))
+                if folder is None:
+                    folder = Path(snapshot_download(repo_id, revision=target, local_dir=work, endpoint=self.endpoint,
+                                                    token=self.token))
+                files = [p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                         if p.is_file() and ".cache" not in p.relative_to(folder).parts]
+                operations = _operations(folder, files, self.api.list_repo_files(repo_id, revision=main))
+                try:
+                    self.api.create_commit(repo_id, operations, parent_commit=main,
+                                           commit_message=f"main holds the newest version, {tag_name(target_version)}")
+                    return
+                except HfHubHTTPError as error:
+                    if _status(error) not in (409, 412):
+                        raise
+        raise StoreError(f"main of {repo_id} on {self.endpoint} kept moving; publish again to bring it forward.")
+
+    def _manifest_oid(self, repo_id: str, commit: str) -> str | None:
+        return next((entry.blob_id for entry in self.api.list_repo_tree(repo_id, revision=commit)
+                     if entry.path == MANIFEST_FILE and hasattr(entry, "blob_id")), None)
+
+    def _check_identity(self, repo_id: str, main: str, identity: tuple[str, str, str]) -> None:
+        existing = learner_identity(json.loads(self.read_file(repo_id, main, "learner.json")))
+        if existing != identity:
+            raise RepositoryConflictError(f"{repo_id} holds learners of (kind, base model, corpus) = {existing}, "
+                                          f"not {identity}. Publish under another organisation.")
+
+    def version_exists(self, repo_id: str, version: str) -> VersionExistsError:
+        return VersionExistsError(f"{repo_id} version {version} already exists on {self.endpoint}; published "
+                                  "versions are immutable. Publish a new version (e.g. bump the patch).")
+
+
+def _operations(folder: Path, files: list[str], present: list[str]) -> list:
+    """Add every file of the version, delete what the parent has beyond it (the Hub's .gitattributes stays)."""
+    adds = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(folder / name)) for name in files]
+    return adds + [CommitOperationDelete(path_in_repo=name) for name in sorted(set(present) - set(files) - HUB_KEEP_FILES)]
+
+
+def _status(error: HfHubHTTPError) -> int | None:
+    return error.response.status_code if error.response is not None else None

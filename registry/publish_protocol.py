@@ -1,0 +1,114 @@
+"""The one publish protocol every writer follows (local store, server, Hub endpoint), and its repairs.
+
+1. The version's commit is built on the current `main` (objects first: unreachable until a ref moves).
+2. Its tag `v<version>` is created, "must not exist": from this single ref update on, the version is
+   published, complete; before it, absent. A race for one version has one winner.
+3. `main` advances to the newest (highest) published version: compare-and-swap, retried, and never to an older
+   version (publishing 1.0.1 after 2.0.0 leaves `main` on 2.0.0, which is what `hf download` fetches).
+
+A writer killed between 2 and 3 leaves `main` one version behind; the next publish repairs it
+(`advance_main`) before doing anything else, and removes ref locks that a git process killed inside
+its own transaction left behind (`clear_stale_locks`: only locks old enough that no live git holds them).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from packaging.version import Version
+
+from .constants import MAIN_BRANCH
+from .errors import StoreError
+from .git import ZERO_SHA, GitCommandError, git, read_refs
+from .versions import latest_of, version_of_tag
+
+MAIN_REF = f"refs/heads/{MAIN_BRANCH}"
+STALE_LOCK_SECONDS = 120       # git holds a ref lock for milliseconds; one this old belongs to a dead process
+MAX_MAIN_ATTEMPTS = 50
+
+
+def published_versions(refs: dict[str, str]) -> dict[Version, str]:
+    """Version -> commit of every canonical version tag among `refs` (full ref names)."""
+    found = {}
+    for ref, sha in refs.items():
+        if ref.startswith("refs/tags/"):
+            version = version_of_tag(ref.removeprefix("refs/tags/"))
+            if version is not None:
+                found[version] = sha
+    return found
+
+
+def newest(versions) -> Version | None:
+    """The version `main` holds: the one readers call latest (`latest_of`: a pre-release never moves main
+    past or beside a release)."""
+    return latest_of(list(versions))
+
+
+def clear_stale_locks(repository: Path, *, older_than: float = STALE_LOCK_SECONDS) -> list[Path]:
+    """Remove ref lock files (`refs/**.lock`, `HEAD.lock`, `packed-refs.lock`) older than `older_than` seconds."""
+    candidates = [repository / "HEAD.lock", repository / "packed-refs.lock"]
+    for directory, _, files in os.walk(repository / "refs"):
+        candidates += [Path(directory, name) for name in files if name.endswith(".lock")]
+    removed = []
+    now = time.time()
+    for lock in candidates:
+        try:
+            if now - lock.stat().st_mtime > older_than:
+                lock.unlink()
+                removed.append(lock)
+        except FileNotFoundError:
+            continue
+    return removed
+
+
+def fresh_lock_hint(repository: Path) -> str:
+    """A sentence naming lock files that block ref updates, for the error a blocked writer reports."""
+    locks = [p for p in [repository / "HEAD.lock", repository / "packed-refs.lock", *(repository / "refs").rglob("*.lock")]
+             if p.exists()]
+    if not locks:
+        return ""
+    return (f" Lock files {', '.join(str(p.relative_to(repository)) for p in locks)} in {repository} block it: if no "
+            f"publish is running they are left by a killed git and are cleared after {STALE_LOCK_SECONDS} s.")
+
+
+def advance_main(repository: Path) -> str | None:
+    """Move `main` forward to the newest published version's commit if it lags behind; return main's commit.
+
+    Only a lagging `main` moves: one on an ancestor of that commit (a kill between steps 2 and 3) or on an
+    older version's commit (a lost race). A `main` holding other commits on top of the newest version
+    (a Hub commit of a README) is left alone.
+    """
+    last_error = "main kept moving"
+    for attempt in range(MAX_MAIN_ATTEMPTS):
+        refs = read_refs(repository)
+        versions = published_versions(refs)
+        target_version = newest(versions)
+        main = refs.get(MAIN_REF)
+        if target_version is None or main == versions[target_version]:
+            return main
+        target = versions[target_version]
+        if main is not None and main not in versions.values() and not _is_ancestor(repository, main, target):
+            return main
+        try:
+            git(repository, "update-ref", "--stdin", input=f"update {MAIN_REF} {target} {main or ZERO_SHA}\n".encode())
+            return target
+        except GitCommandError as error:
+            last_error = error.stderr   # a lost race (main moved: re-read), or another writer's lock: wait a little
+            clear_stale_locks(repository)
+            time.sleep(backoff(attempt))
+    raise StoreError(f"Cannot move main of {repository} forward: {last_error}.{fresh_lock_hint(repository)}")
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before retry `attempt` of a ref update that met another writer (about 4 s over 50)."""
+    return min(0.005 * 2 ** attempt, 0.1)
+
+
+def _is_ancestor(repository: Path, ancestor: str, descendant: str) -> bool:
+    try:
+        git(repository, "merge-base", "--is-ancestor", ancestor, descendant)
+        return True
+    except GitCommandError:
+        return False
