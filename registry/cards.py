@@ -96,6 +96,11 @@ def effect_rows(metadata: LearnerMetadata) -> list[dict]:
     return rows
 
 
+#: The clean-pool control of the regime benchmark (R0: pool = target), quoted where a learner has no pool.
+CLEAN_POOL_RATIO = "1.045, 95% CI 1.018-1.055, 8 seeds"
+CLEAN_POOL_SOURCE = "benchmarks/results/regimes_R3_R0.json, R0"
+
+
 def card_warnings(metadata: LearnerMetadata) -> list[str]:
     """What a user must know before using this learner, in plain words, with what to do about it."""
     warnings = []
@@ -104,6 +109,11 @@ def card_warnings(metadata: LearnerMetadata) -> list[str]:
         warnings.append(f"Its held-out Spearman is {spearman:.2f}: it ranks unseen contexts no better than chance. "
                         "Do not filter with it; rebuild with more pairs (`--pairs 2000`) or the `bag_of_tokens` head.")
     records = valid_evaluations(metadata)
+    measured_on_a_pool = any(not record["regime"].get("target_is_pool", True) for record in records)
+    if _kind(metadata.kind).needs_evaluation and not getattr(metadata, "pool", None) and not measured_on_a_pool:
+        warnings.append("It was built on its target alone (no separate pool). On a clean pool IGF made fine-tuning "
+                        f"worse in learnerhub's benchmark (ratio {CLEAN_POOL_RATIO}, {CLEAN_POOL_SOURCE}): filter "
+                        "a pool that mixes the target with other text, and build the learner with `--target`.")
     if _kind(metadata.kind).needs_evaluation and not records:
         warnings.append("No fine-tuning evaluation is recorded: its effect on fine-tuning is unmeasured. Measure it "
                         "with `learnerhub eval FOLDER --corpus POOL --target TARGET` before relying on it.")

@@ -20,6 +20,7 @@ def _dict(value: Any) -> dict:
 
 def _metadata(learner: dict) -> SimpleNamespace:
     return SimpleNamespace(kind=str(learner.get("kind", "?")), metrics=_dict(learner.get("metrics")),
+                           pool=_dict(learner.get("pool")),
                            evaluations=[e for e in learner.get("evaluations") or [] if isinstance(e, dict)]
                            if isinstance(learner.get("evaluations"), list) else [])
 

@@ -63,3 +63,14 @@ def test_card_warns_when_the_effect_is_not_significant_worse_than_random_or_the_
     assert "held-out Spearman is -0.43" in text
     assert "not significant (target kjv, pool kjv+pydocs: ratio 0.990, 95% CI 0.960-1.020 includes 1)" in text
     assert "did not beat random filtering" in text
+
+
+def test_card_warns_when_a_learner_has_no_pool_apart_from_its_target(tmp_path, tiny_gpt2, tokenizer):
+    from learners.metadata import LearnerMetadata
+    from registry.cards import card_warnings
+
+    alone = LearnerMetadata.load(make_learner_folder(tmp_path / "alone", tiny_gpt2, tokenizer))
+    assert any("built on its target alone" in w for w in card_warnings(alone))
+    pooled = LearnerMetadata.load(make_learner_folder(tmp_path / "pooled", tiny_gpt2, tokenizer,
+                                                      evaluations=[evaluation_record(0.91, (0.89, 0.93))]))
+    assert not any("built on its target alone" in w for w in card_warnings(pooled))
