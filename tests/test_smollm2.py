@@ -38,7 +38,7 @@ def test_auto_learner_on_smollm2_builds_once_then_pulls(tmp_path, capsys):
 @pytest.mark.slow
 def test_make_run_path_evaluates_and_publishes_the_mixed_sample_learner(tmp_path, capsys):
     """`make run`'s command, scaled down: target the KJV sample from a pool mixed with Python docs."""
-    from learnerhub.cli.main import SAMPLE_DIR
+    from learnerhub.cli.arguments import SAMPLE_DIR
 
     store = str(tmp_path / "store")
     assert main(["eval", "auto", "--corpus", str(SAMPLE_DIR / "kjv-sample.jsonl.gz"),

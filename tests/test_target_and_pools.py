@@ -91,7 +91,7 @@ def test_junk_is_deterministic_and_a_third_of_each_kind(tokenizer, documents):
 def test_the_bundled_samples_fit_every_default(tokenizer):
     """`learnerhub build` / `finetune` defaults (objective 100 + test 100 documents) work on the bundled target,
     and the bundled pool (KJV sample + Python docs sample) is at least half off-target by contexts."""
-    from learnerhub.cli.main import SAMPLE_CORPUS, SAMPLE_DIR
+    from learnerhub.cli.arguments import SAMPLE_CORPUS, SAMPLE_DIR
     from learners.corpora.corpus import join_corpora
 
     target = load_corpus(SAMPLE_CORPUS)

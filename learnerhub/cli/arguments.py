@@ -1,0 +1,83 @@
+"""The arguments `build`, `finetune` and `eval` share: the corpora and split, the build, the streaming filter.
+
+Apart from the commands so that each command module reads only what it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import learners
+from learnerhub.cli.inputs import positive_int
+from learners import constants
+
+SAMPLE_DIR = Path(learners.__file__).parent / "data"   # the bundled samples are `learners` package data
+SAMPLE_CORPUS = SAMPLE_DIR / "kjv-sample.jsonl.gz"
+PREDICTOR_NAMES = ("bernoulli_nb", "hashed_logistic")  # learners.streaming.meta_predictors.PREDICTORS, without importing torch
+
+
+def add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", nargs="+", default=[str(SAMPLE_CORPUS)], metavar="CORPUS",
+                        help="JSONL ({\"text\": ...} a line, .gz allowed), a text file (blank lines separate "
+                             "documents), a folder of .txt/.md files, or a `datasets` folder/.parquet/.csv/.arrow "
+                             "file; several are joined into one pool. Default: the bundled King James Bible sample "
+                             f"(149 chapters in 815 passages, public domain; {SAMPLE_DIR} also holds a Python "
+                             "documentation sample to mix in as off-target text).")
+    parser.add_argument("--target", default=None,
+                        help="The corpus fine-tuning should get better at (same formats as --corpus): the objective "
+                             "and test sets come from its documents, the training contexts from --corpus (the pool "
+                             "the filter screens), and the learner is published under its name. Default: --corpus "
+                             "itself (the IGF paper's set-up).")
+    parser.add_argument("--corpus-name", help="Name of --corpus (default: the file name).")
+    parser.add_argument("--target-name", help="Name of --target, that the learner is published under "
+                                              "(default: the file name).")
+    parser.add_argument("--text-field", default="text", help="JSON field or dataset column holding the text.")
+    parser.add_argument("--base-model", default=constants.SMOLLM2_ALIAS,
+                        help="`smollm2` (the bundled SmolLM2-135M-Instruct), a local transformers model folder, "
+                             "or a Hub id already in your Hugging Face cache.")
+    parser.add_argument("--context-length", type=positive_int, default=constants.DEFAULT_CONTEXT_LENGTH,
+                        help="Tokens per context (paper: 32).")
+    parser.add_argument("--objective-size", type=positive_int, default=constants.DEFAULT_OBJECTIVE_SIZE,
+                        help="Held-out documents in the objective set, one context each (paper: 100).")
+    parser.add_argument("--test-size", type=positive_int, default=constants.DEFAULT_OBJECTIVE_SIZE,
+                        help="Held-out documents in the test set, one context each.")
+    parser.add_argument("--seed", type=int, default=0, help="Seed for the split, the sampling and the training.")
+
+
+def add_build_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--probe", choices=["exact", "fast"], default="fast",
+                        help="exact: one AdamW step + objective-set evaluation per context (the paper); fast: "
+                             "first-order batched estimate (default, >10x faster on CPU).")
+    parser.add_argument("--pairs", type=positive_int, default=480, help="Contexts to probe (training pairs).")
+    parser.add_argument("--probe-layers", type=positive_int, default=None,
+                        help="fast probe only: use the linear layers of the top N blocks (default: all).")
+    parser.add_argument("--probe-batch-size", type=positive_int, default=16, help="Contexts per probe batch.")
+    parser.add_argument("--head", choices=["bag_of_tokens", "conv"], default=None,
+                        help="The learner's head: bag_of_tokens (ridge regression over hashed uni- and bigrams; "
+                             "the default, it ranked held-out contexts as well or better in benchmarks) or conv "
+                             "(the paper's convolutional head over the base model's embeddings).")
+    parser.add_argument("--learner-lr", type=float, default=None, help="Learning rate of the learner's head.")
+    parser.add_argument("--learner-epochs", type=positive_int, default=None, help="Most epochs to train the head.")
+
+
+def add_streaming_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("streaming filter (build --kind streaming, finetune --streaming)")
+    group.add_argument("--predictor", choices=sorted(PREDICTOR_NAMES), default=None,
+                       help="Meta predictor: hashed_logistic (hashed uni+bigram logistic regression, the default) "
+                            "or bernoulli_nb (the paper's naive Bayes over token presence).")
+    group.add_argument("--examples", type=positive_int, default=1024,
+                       help="build --kind streaming: contexts streamed once through the filter to train the predictor.")
+    group.add_argument("--warmup-steps", type=int, default=None, help="Stage-0 optimizer steps (default 8).")
+    group.add_argument("--warmup-plateau", type=float, default=None, metavar="TOLERANCE",
+                       help="Go on warming up past --warmup-steps until the loss falls by less than this fraction "
+                            "per window of 128 examples (e.g. 0.05), so the threshold is a converged loss.")
+    group.add_argument("--max-warmup-steps", type=int, default=None, help="Cap on a --warmup-plateau warm-up.")
+    group.add_argument("--min-predictor-balanced-accuracy", type=float, default=None, metavar="ACCURACY",
+                       help="Stage 2 also waits until the predictor's recent balanced accuracy reaches this "
+                            "(e.g. 0.75); a weaker predictor would skip important examples.")
+    group.add_argument("--cutoff-ratio", type=float, default=None,
+                       help="Stage 2 starts when the recent loss falls to this x the threshold (default 1.0).")
+    group.add_argument("--start-stage", type=int, choices=[1, 2], default=None,
+                       help="Where a pulled streaming learner starts: 1 (loss threshold, warm predictor) or 2 "
+                            "(meta predictor). Default 1: it kept more quality in benchmarks/results/streaming.json.")
