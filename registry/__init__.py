@@ -7,15 +7,18 @@ Example:
 """
 
 from .client import LearnerInfo, PulledLearner, download, info, list_learners, publish, pull
-from .errors import (AmbiguousLearnerError, IntegrityError, InvalidVersionError, LearnerNotFoundError, LockFileError,
-                     RegistryError, RepositoryConflictError, StoreError, VersionExistsError, VersionNotFoundError,
-                     WrongBaseModelError)
+from .errors import (AmbiguousLearnerError, IntegrityError, InvalidVersionError, LearnerNotFoundError, LifecycleError,
+                     LockFileError, RegistryError, RegistryWarning, RepositoryConflictError, StoreError,
+                     VersionExistsError, VersionNotFoundError, WrongBaseModelError)
+from .lifecycle import Lifecycle, LifecycleEvent
+from .lifecycle_actions import delete_version, lifecycle, remove_alias, set_alias, unyank, yank
 from .resolve import Resolution
 from .store import LearnerSummary, PublishedLearner, Store
 from .store_choice import open_store
 
 __all__ = ["AmbiguousLearnerError", "IntegrityError", "InvalidVersionError", "LearnerInfo", "LearnerNotFoundError",
-           "LearnerSummary", "LockFileError", "PublishedLearner", "PulledLearner", "RegistryError",
+           "LearnerSummary", "Lifecycle", "LifecycleError", "LifecycleEvent", "LockFileError", "RegistryWarning",
+           "delete_version", "lifecycle", "remove_alias", "set_alias", "unyank", "yank", "PublishedLearner", "PulledLearner", "RegistryError",
            "RepositoryConflictError", "Resolution", "Store", "StoreError", "VersionExistsError",
            "VersionNotFoundError", "WrongBaseModelError", "download", "info", "list_learners", "open_store",
            "publish", "pull"]

@@ -11,17 +11,21 @@ Example:
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from learners.metadata import LEARNER_FILE
+
 from .constants import DEFAULT_ORG, LOCK_FILE, MANIFEST_FILE
-from .errors import IntegrityError
+from .errors import BrokenVersionError, IntegrityError, RegistryWarning, StoreError
 from .integrity import check_identity
 from .lockfile import LockedLearner, find_locked, record_lock
 from .manifest import Manifest
 from .naming import LearnerReference, canonical_base_model
-from .resolve import Resolution, find_repository, pick_version
+from .lifecycle import Lifecycle
+from .resolve import Resolution, find_repository, pick_version, version_candidates
 from .store import LearnerSummary, PublishedLearner
 from .store_choice import open_store
 from .versions import VersionSpec
@@ -50,27 +54,55 @@ def download(corpus: str, *, base_model: str, kind: str = "igf", version: str | 
     base_model = canonical_base_model(base_model)
     lock_path = Path(lock) if lock is not None else (Path(LOCK_FILE) if locked else None)
     expected = None
+    spec = VersionSpec.parse(version)
     if locked:
         entry = find_locked(lock_path, kind=kind, corpus=corpus, base_model=base_model)
-        repo_id, resolved_version, commit, expected = entry.repo_id, entry.version, entry.commit, entry.files
-        if opened.versions(repo_id).get(resolved_version) != commit:
-            raise IntegrityError(f"{lock_path} pins {repo_id}@{resolved_version} to commit {commit[:12]}, but the "
+        repo_id, expected = entry.repo_id, entry.files
+        if opened.versions(repo_id).get(entry.version) != entry.commit:
+            raise IntegrityError(f"{lock_path} pins {repo_id}@{entry.version} to commit {entry.commit[:12]}, but the "
                                  f"store {opened.location} no longer has that tag on that commit. Tags are "
-                                 "immutable: the store was altered, or this is another store.")
+                                 "immutable: the store was altered, this is another store, or the version was "
+                                 "deleted.")
+        candidates = [(entry.version, entry.commit)]
     else:
         repo_id = repository or find_repository(opened, corpus, base_model=base_model, kind=kind, org=org)
-        resolved_version, commit = pick_version(opened, repo_id, version)
-    manifest = Manifest.from_json(opened.read_file(repo_id, commit, MANIFEST_FILE),
-                                  source=f"{repo_id}@{resolved_version}/{MANIFEST_FILE}")
-    folder = opened.fetch(repo_id, commit, manifest, expected=expected)
-    check_identity(manifest, folder, repo_id=repo_id, version=resolved_version, kind=kind, corpus=corpus,
-                   base_model=base_model)
-    resolution = Resolution(kind, corpus, base_model, str(VersionSpec.parse(version)), repo_id, resolved_version,
+        candidates = version_candidates(opened, repo_id, version)
+    exact = locked or spec.exact or spec.alias is not None
+    for number, (resolved_version, commit) in enumerate(candidates):
+        try:
+            manifest = _published_manifest(opened, repo_id, resolved_version, commit)
+            folder = opened.fetch(repo_id, commit, manifest, expected=expected)
+            check_identity(manifest, folder, repo_id=repo_id, version=resolved_version, kind=kind, corpus=corpus,
+                           base_model=base_model)
+            break
+        except BrokenVersionError as error:
+            if exact or number == len(candidates) - 1:
+                raise
+            warnings.warn(f"{repo_id}@{resolved_version} is broken and was passed over: {error} Pulling the newest "
+                          "intact version instead; yank or delete the broken one.", RegistryWarning, stacklevel=2)
+    yanked = opened.lifecycle(repo_id).yanked
+    if resolved_version in yanked:
+        warnings.warn(f"{repo_id}@{resolved_version} is yanked ({yanked[resolved_version] or 'no reason given'}); it "
+                      "was chosen only because it is pinned exactly.", RegistryWarning, stacklevel=2)
+    resolution = Resolution(kind, corpus, base_model, str(spec), repo_id, resolved_version,
                             commit, manifest.files, opened.location, folder)
     if lock_path is not None and not locked:
         record_lock(lock_path, LockedLearner(kind, corpus, base_model, repo_id, resolved_version, commit,
                                              manifest.files, opened.location))
     return resolution
+
+
+def _published_manifest(opened, repo_id: str, version: str, commit: str) -> Manifest:
+    """The version's manifest; BrokenVersionError when it has none, an unreadable one, or another version's."""
+    source = f"{repo_id}@{version}/{MANIFEST_FILE}"
+    try:
+        manifest = Manifest.from_json(opened.read_file(repo_id, commit, MANIFEST_FILE), source=source)
+    except (StoreError, IntegrityError) as error:
+        raise BrokenVersionError(f"{source}: {error}") from None
+    if (manifest.repo_id, manifest.version) != (repo_id, version):
+        raise BrokenVersionError(f"{repo_id}@{version}: its manifest describes {manifest.repo_id}@{manifest.version}. "
+                                 "The tag points at another version's or another repository's commit.")
+    return manifest
 
 
 def download_reference(reference: str, *, store: str | Path | None = None, endpoint: str | None = None,
@@ -82,7 +114,7 @@ def download_reference(reference: str, *, store: str | Path | None = None, endpo
     opened = open_store(store, endpoint=endpoint, token=token, cache_dir=cache_dir)
     _, commit = pick_version(opened, parsed.repo_id, parsed.version)
     try:
-        learner = json.loads(opened.read_file(parsed.repo_id, commit, "learner.json"))
+        learner = json.loads(opened.read_file(parsed.repo_id, commit, LEARNER_FILE))
         kind, corpus, base_model = learner["kind"], learner["corpus"]["name"], learner["base_model"]["model_id"]
     except (ValueError, KeyError, TypeError):
         raise IntegrityError(f"{reference}: its learner.json does not name a kind, corpus and base model.") from None
@@ -122,7 +154,8 @@ def list_learners(*, corpus: str | None = None, base_model: str | None = None, k
 
 @dataclass(frozen=True)
 class LearnerInfo:
-    """One version of one repository: its commit, learner.json and file hashes, and every version."""
+    """One version of one repository: its commit, learner.json, file hashes, every version and the lifecycle
+    (yanks with their reasons, aliases, the audit lines)."""
 
     repo_id: str
     version: str
@@ -131,18 +164,25 @@ class LearnerInfo:
     learner: dict
     files: dict[str, str]
     store: str
+    lifecycle: Lifecycle
+
+    @property
+    def yanked(self) -> str | None:
+        """Why this version is yanked, or None when it is not."""
+        return self.lifecycle.yanked.get(self.version)
 
     def to_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {**self.__dict__, "lifecycle": self.lifecycle.to_dict(), "yanked": self.yanked}
 
 
 def info(reference: str, *, store: str | Path | None = None, endpoint: str | None = None,
          token: str | None = None) -> LearnerInfo:
-    """Describe `ORG/NAME[@VERSION]` (VERSION may be a spec or a commit; default: the newest)."""
+    """Describe `ORG/NAME[@VERSION]` (VERSION may be a spec, an alias or a commit; default: the newest)."""
     parsed = LearnerReference.parse(reference)
     opened = open_store(store, endpoint=endpoint, token=token)
-    versions = opened.versions(parsed.repo_id)
-    version, commit = VersionSpec.parse(parsed.version).pick(versions, repo_id=parsed.repo_id)
-    learner = json.loads(opened.read_file(parsed.repo_id, commit, "learner.json"))
+    versions, lifecycle = opened.versions(parsed.repo_id), opened.lifecycle(parsed.repo_id)
+    version, commit = VersionSpec.parse(parsed.version).pick(versions, lifecycle, repo_id=parsed.repo_id)
+    learner = json.loads(opened.read_file(parsed.repo_id, commit, LEARNER_FILE))
     manifest = Manifest.from_json(opened.read_file(parsed.repo_id, commit, MANIFEST_FILE), source=reference)
-    return LearnerInfo(parsed.repo_id, version, commit, versions, learner, manifest.files, opened.location)
+    return LearnerInfo(parsed.repo_id, version, commit, lifecycle.live(versions), learner, manifest.files,
+                       opened.location, lifecycle)

@@ -41,9 +41,23 @@ class IntegrityError(RegistryError):
     """A learner's file does not have the sha256 recorded when it was published (tampered or corrupted)."""
 
 
+class BrokenVersionError(IntegrityError):
+    """The published version itself is broken (no or a wrong manifest, files that do not match it, another
+    learner's files), not a local copy of it: a pull by range or latest passes over it to an intact one."""
+
+
 class LockFileError(RegistryError, ValueError):
     """learnerhub.lock is unreadable, or holds no entry for what `--locked` asked to reproduce."""
 
 
 class StoreError(RegistryError, OSError):
     """The store cannot be read or written (not a learnerhub store, git failed, offline, ...)."""
+
+
+class LifecycleError(RegistryError, ValueError):
+    """A yank, un-yank, delete or alias that does not apply (already yanked, alias of a yanked version, ...),
+    or a repository whose lifecycle log is malformed."""
+
+
+class RegistryWarning(UserWarning):
+    """Something a pull chose to do that the user should know of (a yanked pin, a broken version skipped)."""

@@ -93,3 +93,23 @@ def refs_signature(repository: Path) -> str:
         except FileNotFoundError:
             parts.append("-")
     return ":".join(parts)
+
+
+def write_tree_entries(repository: Path, entries: dict[str, tuple[str, str]]) -> str:
+    """Write the trees holding `entries` (posix path -> (mode, blob sha)), return the root tree's sha.
+
+    Shared by publishing (files of a folder), the lifecycle log and the server's Hub commits (a parent tree
+    plus changes).
+    """
+    trees: dict[str, list[str]] = {"": []}
+    for relative, (mode, blob) in sorted(entries.items()):
+        parent, _, name = relative.rpartition("/")
+        trees.setdefault(parent, []).append(f"{mode} blob {blob}\t{name}")
+        while parent:
+            parent = parent.rpartition("/")[0]
+            trees.setdefault(parent, [])
+    for directory in sorted((d for d in trees if d), key=lambda d: -d.count("/")):
+        tree = git(repository, "mktree", input="".join(f"{e}\n" for e in trees[directory]).encode()).decode().strip()
+        parent, _, name = directory.rpartition("/")
+        trees.setdefault(parent, []).append(f"040000 tree {tree}\t{name}")
+    return git(repository, "mktree", input="".join(f"{e}\n" for e in trees[""]).encode()).decode().strip()

@@ -23,6 +23,7 @@ from huggingface_hub.errors import HfHubHTTPError
 
 from .constants import MAIN_BRANCH, MANIFEST_FILE
 from .errors import RepositoryConflictError, StoreError, VersionExistsError
+from .lifecycle import LIFECYCLE_BRANCH, Lifecycle
 from .publish_protocol import newest, published_versions
 from .staging import StagedLearner, learner_identity
 from .versions import tag_name
@@ -35,11 +36,16 @@ class HubPublisher:
     """Publishes staged learners into repositories of one endpoint."""
 
     def __init__(self, api: HfApi, endpoint: str, *, read_file: Callable[[str, str, str], bytes],
-                 token: str | None = None) -> None:
+                 lifecycle: Callable[[str], Lifecycle], token: str | None = None) -> None:
         self.api = api
         self.endpoint = endpoint
         self.read_file = read_file
+        self.lifecycle = lifecycle
         self.token = token
+
+    def _lifecycle_of(self, repo_id: str, refs) -> Lifecycle | None:
+        """The repository's lifecycle log, read only when it has one (one request saved per publish)."""
+        return self.lifecycle(repo_id) if any(b.name == LIFECYCLE_BRANCH for b in refs.branches) else None
 
     def publish(self, staged: StagedLearner) -> str:
         """Steps 1-3 for `staged`; the commit its tag points to."""
@@ -48,7 +54,8 @@ class HubPublisher:
         self.advance_main(repo_id)   # repair what a killed publisher left
         for _ in range(MAX_ATTEMPTS):
             refs = self.api.list_repo_refs(repo_id)
-            if any(ref.name == tag for ref in refs.tags):
+            lifecycle = self._lifecycle_of(repo_id, refs)
+            if any(ref.name == tag for ref in refs.tags) or (lifecycle and staged.version in lifecycle.deleted):
                 raise self.version_exists(repo_id, staged.version)
             main = next((b.target_commit for b in refs.branches if b.name == MAIN_BRANCH), None)
             if main is not None:
@@ -89,10 +96,11 @@ class HubPublisher:
                     pass   # a leftover branch only holds a tagged (or unreachable) commit
 
     def advance_main(self, repo_id: str, *, local: dict[str, Path] | None = None) -> None:
-        """Make `main` hold the newest published version (forward only; 412s of racing writers retried)."""
+        """Make `main` hold the newest published version that is not yanked (412s of racing writers retried)."""
         for _ in range(MAX_ATTEMPTS):
             refs = self.api.list_repo_refs(repo_id)
-            versions = published_versions({f"refs/tags/{t.name}": t.target_commit for t in refs.tags})
+            versions = published_versions({f"refs/tags/{t.name}": t.target_commit for t in refs.tags},
+                                          self._lifecycle_of(repo_id, refs))
             target_version = newest(versions)
             main = next((b.target_commit for b in refs.branches if b.name == MAIN_BRANCH), None)
             if target_version is None or main is None:
@@ -128,8 +136,9 @@ class HubPublisher:
                                           f"not {identity}. Publish under another organisation.")
 
     def version_exists(self, repo_id: str, version: str) -> VersionExistsError:
-        return VersionExistsError(f"{repo_id} version {version} already exists on {self.endpoint}; published "
-                                  "versions are immutable. Publish a new version (e.g. bump the patch).")
+        return VersionExistsError(f"{repo_id} version {version} already exists on {self.endpoint} (or was deleted: "
+                                  "numbers are never reused); published versions are immutable. Publish a new "
+                                  "version (e.g. bump the patch).")
 
 
 def _operations(folder: Path, files: list[str], present: list[str]) -> list:

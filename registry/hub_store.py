@@ -20,19 +20,20 @@ from pathlib import Path
 from huggingface_hub import HfApi, constants, hf_hub_download, scan_cache_dir, snapshot_download
 from huggingface_hub.errors import (CacheNotFound, EntryNotFoundError, LocalEntryNotFoundError, RepositoryNotFoundError,
                                     RevisionNotFoundError)
-from packaging.version import Version
 
 from learners.constants import LIBRARY_NAME
 from learners.metadata import checked_learner_json, learnerhub_version
 
-from .errors import IntegrityError, LearnerNotFoundError, StoreError
+from .errors import BrokenVersionError, IntegrityError, LearnerNotFoundError, LifecycleError, StoreError
+from .hub_lifecycle import HubLifecycle
 from .hub_publish import HubPublisher
+from .lifecycle import LIFECYCLE_BRANCH, Lifecycle, LifecycleEvent
 from .manifest import Manifest
 from .naming import canonical_base_model
 from .reachability import check_reachable
 from .staging import stage_learner
 from .store import LearnerSummary, PublishedLearner
-from .versions import latest_of, tag_name, version_of_tag
+from .versions import latest_version, tag_name, version_of_tag
 
 
 def offline() -> bool:
@@ -51,6 +52,11 @@ class HubStore:
         self.api = HfApi(endpoint=self.endpoint, token=token, library_name=LIBRARY_NAME,
                          library_version=learnerhub_version())
         self._reached = False
+        self._lifecycles = HubLifecycle(self.api, self.endpoint, token=token, cache_dir=self.cache_dir)
+
+    def _publisher(self) -> HubPublisher:
+        return HubPublisher(self.api, self.endpoint, read_file=self.read_file, lifecycle=self.lifecycle,
+                            token=self.token)
 
     def _online(self) -> None:
         """Check once per store that the endpoint answers (a dead one fails in seconds, not 25 s of retries)."""
@@ -66,11 +72,29 @@ class HubStore:
         self._online()
         with tempfile.TemporaryDirectory(prefix="learnerhub-publish-") as work:
             staged = stage_learner(source, Path(work), version=version, org=org)
-            commit = HubPublisher(self.api, self.endpoint, read_file=self.read_file, token=self.token).publish(staged)
+            commit = self._publisher().publish(staged)
             published = self.versions(staged.repo_id)
-        is_latest = latest_of(published) == Version(staged.version)
+        is_latest = latest_version(published, self.lifecycle(staged.repo_id)) == staged.version
         return PublishedLearner(staged.repo_id, staged.version, commit, self.location, staged.manifest.files,
                                 is_latest=is_latest)
+
+    # Lifecycle ----------------------------------------------------------------------------------
+    def lifecycle(self, repo_id: str) -> Lifecycle:
+        """Yanks, deletions and aliases of the repository (`registry.lifecycle`)."""
+        if not offline():
+            self._online()
+        return self._lifecycles.read(repo_id)
+
+    def record(self, repo_id: str, event: LifecycleEvent) -> Lifecycle:
+        """Append `event` to the log, then make the refs follow (a deleted tag goes; main leaves yanked versions)."""
+        if offline():
+            raise StoreError("Cannot change a learner's lifecycle while HF_HUB_OFFLINE=1 is set: unset it.")
+        lifecycle = self._lifecycles.append(repo_id, event, self.versions(repo_id))
+        for version in lifecycle.deleted:
+            if version in self.versions(repo_id):
+                self.api.delete_tag(repo_id, tag=tag_name(version))
+        self._publisher().advance_main(repo_id)
+        return lifecycle
 
     # Reading ------------------------------------------------------------------------------------
     def list_learners(self, *, corpus: str | None = None, base_model: str | None = None, kind: str | None = None,
@@ -95,10 +119,15 @@ class HubStore:
             corpora = [t.split(":", 1)[1] for t in tags if t.startswith("corpus:")]
             datasets = [d for d in data.get("datasets") or [] if isinstance(d, str)]
             base_model = data.get("base_model") if isinstance(data.get("base_model"), str) else None
-            versions = sorted(self.versions(model.id), key=version_of_tag_or_zero)
+            published, has_log = self._remote_versions(model.id)
+            try:
+                lifecycle = self._lifecycles.read(model.id) if has_log else Lifecycle()
+            except LifecycleError:   # a malformed log is that repository's problem: it is left out
+                continue
+            versions = sorted(lifecycle.live(published), key=version_of_tag_or_zero)
             summaries.append(LearnerSummary(model.id, kinds[0] if kinds else None, base_model,
                                             corpora[0] if corpora else None, datasets[0] if datasets else None,
-                                            versions[-1] if versions else None, " ".join(versions)))
+                                            latest_version(published, lifecycle), " ".join(versions)))
         return summaries
 
     def _cached_learners(self) -> list[LearnerSummary]:
@@ -145,6 +174,10 @@ class HubStore:
                 raise LearnerNotFoundError(f"{repo_id} is not in the Hub cache and HF_HUB_OFFLINE=1 is set: pull it "
                                            "once online, or unset HF_HUB_OFFLINE.")
             return self._cached_versions(cached[0])
+        return self._remote_versions(repo_id)[0]
+
+    def _remote_versions(self, repo_id: str) -> tuple[dict[str, str], bool]:
+        """(version -> commit, whether the repository has a lifecycle log), from one refs request."""
         self._online()
         try:
             refs = self.api.list_repo_refs(repo_id)
@@ -156,7 +189,7 @@ class HubStore:
             version = version_of_tag(ref.name)
             if version is not None:
                 found[str(version)] = ref.target_commit
-        return found
+        return found, any(b.name == LIFECYCLE_BRANCH for b in refs.branches)
 
     def read_file(self, repo_id: str, commit: str, path: str) -> bytes:
         try:
@@ -178,8 +211,25 @@ class HubStore:
         except LocalEntryNotFoundError:
             raise StoreError(f"{repo_id}@{manifest.version} is not in the Hub cache and HF_HUB_OFFLINE=1 is set."
                              ) from None
-        manifest.verify(folder, expected=expected)
+        try:
+            manifest.verify(folder, expected=expected)
+        except IntegrityError as error:
+            if expected is not None or offline():
+                raise
+            self._check_published_copy(repo_id, commit, manifest, error)
         return folder
+
+    def _check_published_copy(self, repo_id: str, commit: str, manifest: Manifest, error: IntegrityError) -> None:
+        """A cached copy failed its manifest: download the version afresh; if that fails too, the version as
+        published is broken (BrokenVersionError), else the cached copy was damaged (the first error stands)."""
+        with tempfile.TemporaryDirectory(prefix="learnerhub-check-") as work:
+            fresh = Path(snapshot_download(repo_id, revision=commit, local_dir=work, endpoint=self.endpoint,
+                                           token=self.token))
+            problem = manifest.mismatch(fresh)
+        if problem:
+            raise BrokenVersionError(f"{repo_id}@{manifest.version} as published on {self.endpoint} is broken: "
+                                     f"{problem}.") from None
+        raise error
 
 
 def _scan(cache_dir: str | None):

@@ -28,13 +28,16 @@ from contextlib import closing
 from pathlib import Path
 from typing import TypeVar
 
-from .constants import MAIN_BRANCH, TAG_PREFIX
+from packaging.version import Version
+
 from learners.metadata import checked_learner_json
 
-from .errors import StoreError
+from .constants import MAIN_BRANCH, TAG_PREFIX
+from .errors import LifecycleError, StoreError
 from .git import git, read_refs, refs_signature
+from .local_lifecycle import read_lifecycle
 from .store import LearnerSummary
-from .versions import latest_of, version_of_tag
+from .versions import latest_version, version_of_tag
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -236,15 +239,21 @@ def read_repository(repo_id: str, path: Path, signature: str) -> tuple | None:
     main = refs.get(f"refs/heads/{MAIN_BRANCH}")
     if main is None:
         return None
-    versions = sorted((v for v in (version_of_tag(r.removeprefix("refs/tags/")) for r in refs
-                                   if r.startswith(f"refs/tags/{TAG_PREFIX}")) if v is not None))
+    try:
+        lifecycle = read_lifecycle(path, refs)
+    except LifecycleError:   # listed without a latest: pulls name the malformed log
+        lifecycle = None
     try:
         learner = checked_learner_json(json.loads(git(path, "cat-file", "blob", f"{main}:learner.json")),
                                        source=f"{repo_id}@main learner.json")
     except (ValueError, OSError, RecursionError):   # LearnerFormatError is a ValueError: skip this repository
         return None
+    tagged = {str(v): sha for v, sha in ((version_of_tag(r.removeprefix("refs/tags/")), sha) for r, sha in refs.items()
+                                         if r.startswith(f"refs/tags/{TAG_PREFIX}")) if v is not None}
+    live = lifecycle.live(tagged) if lifecycle else tagged
+    versions = sorted(map(Version, live))
     base, corpus = learner.get("base_model", {}), learner.get("corpus", {})
-    latest = latest_of(versions)
+    latest = latest_version(live, lifecycle) if lifecycle else None
     return (repo_id, learner.get("kind"), base.get("model_id"), corpus.get("name"), corpus.get("dataset_id"),
             str(latest) if latest else None, " ".join(map(str, versions)), repo_id.split("/")[0],
             base.get("name_or_path"), signature)

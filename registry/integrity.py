@@ -7,14 +7,16 @@ another version's or another repository's commit would load silently under the r
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from learners.errors import LearnerFormatError
 from learners.metadata import CONFIG_FILE, LEARNER_FILE, WEIGHTS_FILE, checked_learner_json
 
 from .constants import MANIFEST_FILE
-from .errors import IntegrityError
+from .errors import BrokenVersionError, IntegrityError
 from .manifest import Manifest
 from .naming import canonical_base_model
 
@@ -26,25 +28,55 @@ def check_identity(manifest: Manifest, folder: Path, *, repo_id: str, version: s
     """Raise IntegrityError unless the fetched version is `repo_id@version` of (kind, corpus, base model)."""
     where = f"{repo_id}@{version}"
     if (manifest.repo_id, manifest.version) != (repo_id, version):
-        raise IntegrityError(f"{where}: its manifest describes {manifest.repo_id}@{manifest.version}. The tag points "
+        raise BrokenVersionError(f"{where}: its manifest describes {manifest.repo_id}@{manifest.version}. The tag points "
                              "at another version's or another repository's commit; it was not loaded.")
     missing = [name for name in REQUIRED_FILES if name not in manifest.files]
     present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {MANIFEST_FILE}
     unlisted = sorted(present - set(manifest.files))
     if missing or unlisted:
-        raise IntegrityError(f"{where}: its manifest does not list {missing or unlisted}; a manifest must list every "
+        raise BrokenVersionError(f"{where}: its manifest does not list {missing or unlisted}; a manifest must list every "
                              "file of the version. It was not loaded.")
     try:
         learner = checked_learner_json(json.loads((folder / LEARNER_FILE).read_text(encoding="utf-8")),
                                        source=f"{where}/{LEARNER_FILE}")
     except (ValueError, OSError, LearnerFormatError) as error:
-        raise IntegrityError(f"{where}: {error}") from None
+        raise BrokenVersionError(f"{where}: {error}") from None
     names = {str(learner["corpus"].get("name", "")).lower(), str(learner["corpus"].get("dataset_id") or "").lower()}
     base = learner["base_model"]
     bases = {canonical_base_model(str(b)).lower() for b in (base.get("model_id"), base.get("name_or_path")) if b}
     wanted_corpus = corpus.lower()
     if (learner["kind"] != kind or ("*" not in wanted_corpus and wanted_corpus not in names)
             or canonical_base_model(base_model).lower() not in bases):
-        raise IntegrityError(f"{where} holds a {learner['kind']!r} learner for corpus {learner['corpus'].get('name')!r} "
+        raise BrokenVersionError(f"{where} holds a {learner['kind']!r} learner for corpus {learner['corpus'].get('name')!r} "
                              f"and base model {base.get('model_id')!r}, not the {kind!r} learner for {corpus!r} on "
                              f"{base_model!r} that was asked for; it was not loaded.")
+
+
+def check_version_commit(files: dict[str, Callable[[], bytes]], *, repo_id: str, version: str) -> None:
+    """Raise IntegrityError unless a commit about to be tagged `v<version>` of `repo_id` is a complete learner
+    version, as `learnerhub publish` makes one: a manifest of this repository and version listing every file
+    of the commit with its sha256, the required files among them, a valid learner.json.
+
+    `files` maps each path of the commit to a function reading its bytes (only the listed ones are read).
+    What a server checks before it accepts a version tag, so that a bad upload cannot become "latest".
+    """
+    where = f"{repo_id}@{version}"
+    if MANIFEST_FILE not in files:
+        raise IntegrityError(f"{where}: the commit has no {MANIFEST_FILE}; tag versions that `learnerhub publish` "
+                             "made (it writes the manifest), or publish the folder with it.")
+    manifest = Manifest.from_json(files[MANIFEST_FILE](), source=f"{where}/{MANIFEST_FILE}")
+    if (manifest.repo_id, manifest.version) != (repo_id, version):
+        raise IntegrityError(f"{where}: its manifest describes {manifest.repo_id}@{manifest.version}.")
+    missing = [name for name in REQUIRED_FILES if name not in manifest.files]
+    unlisted = sorted(set(files) - set(manifest.files) - {MANIFEST_FILE})
+    absent = sorted(set(manifest.files) - set(files))
+    if missing or unlisted or absent:
+        raise IntegrityError(f"{where}: the manifest and the commit disagree (required but unlisted: {missing}, in "
+                             f"the commit but unlisted: {unlisted}, listed but absent: {absent}).")
+    for name, recorded in manifest.files.items():
+        if hashlib.sha256(files[name]()).hexdigest() != recorded:
+            raise IntegrityError(f"{where}: {name} does not have the sha256 its manifest records.")
+    try:
+        checked_learner_json(json.loads(files[LEARNER_FILE]()), source=f"{where}/{LEARNER_FILE}")
+    except (ValueError, LearnerFormatError) as error:
+        raise IntegrityError(f"{where}: {error}") from None

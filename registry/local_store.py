@@ -29,9 +29,11 @@ from pathlib import Path
 from packaging.version import Version
 
 from .constants import MAIN_BRANCH, PAUSE_ENV, default_cache_dir
-from .errors import IntegrityError, LearnerNotFoundError, RepositoryConflictError, StoreError, VersionExistsError
-from .git import GitCommandError, git, init_bare, read_refs
+from .errors import BrokenVersionError, LearnerNotFoundError, RepositoryConflictError, StoreError, VersionExistsError
+from .git import GitCommandError, git, init_bare, read_refs, write_tree_entries
 from .index import STALE_PENDING_SECONDS, LearnerIndex
+from .lifecycle import Lifecycle, LifecycleEvent
+from .local_lifecycle import append_event, read_lifecycle, remove_deleted_tags
 from .manifest import Manifest
 from .publish_protocol import advance_main, backoff, clear_stale_locks, fresh_lock_hint
 from .staging import StagedLearner, learner_identity, stage_learner
@@ -129,7 +131,7 @@ class LocalStore:
         last_error = "main kept moving"
         for attempt in range(MAX_PUBLISH_ATTEMPTS):
             refs = read_refs(repository)
-            if tag_ref in refs:
+            if tag_ref in refs or staged.version in read_lifecycle(repository, refs).deleted:
                 raise self._version_exists(staged)
             main = refs.get(f"refs/heads/{MAIN_BRANCH}")
             if main is not None:
@@ -162,8 +164,35 @@ class LocalStore:
                 f"{staged.identity}. Publish it under another organisation, or check its learner.json.")
 
     def _version_exists(self, staged: StagedLearner) -> VersionExistsError:
-        return VersionExistsError(f"{staged.repo_id} version {staged.version} already exists in {self.root}; "
-                                  "published versions are immutable. Publish a new version (e.g. bump the patch).")
+        return VersionExistsError(f"{staged.repo_id} version {staged.version} already exists in {self.root} (or was "
+                                  "deleted: numbers are never reused); published versions are immutable. Publish a "
+                                  "new version (e.g. bump the patch).")
+
+    # Lifecycle ----------------------------------------------------------------------------------
+    def lifecycle(self, repo_id: str) -> Lifecycle:
+        """Yanks, deletions and aliases of the repository (`registry.lifecycle`)."""
+        return read_lifecycle(self.repository(repo_id))
+
+    def record(self, repo_id: str, event: LifecycleEvent) -> Lifecycle:
+        """Append `event` to the repository's log, then make the refs follow: a deleted version's tag goes,
+        `main` moves to the newest version that is not yanked."""
+        repository = self.repository(repo_id)
+        marker = self.index.begin_change(repo_id)
+        try:
+            clear_stale_locks(repository)
+            lifecycle = append_event(repository, event)
+            self.settle(repo_id)
+        finally:
+            self.index.end_change(marker)
+        return lifecycle
+
+    def settle(self, repo_id: str) -> Lifecycle:
+        """Make the refs follow the lifecycle log (also after a log written through the Hub API, or a kill)."""
+        repository = self.repository(repo_id)
+        lifecycle = read_lifecycle(repository)
+        remove_deleted_tags(repository, lifecycle)
+        advance_main(repository)
+        return lifecycle
 
     @staticmethod
     def _remove_abandoned(scratch: Path) -> None:
@@ -215,7 +244,7 @@ class LocalStore:
                     tar.extractall(staging, filter="data")
                 problem = manifest.mismatch(staging)
                 if problem:
-                    raise IntegrityError(f"The store's copy of {repo_id}@{manifest.version} (commit {commit[:12]} in "
+                    raise BrokenVersionError(f"The store's copy of {repo_id}@{manifest.version} (commit {commit[:12]} in "
                                          f"{self.models / repo_id}) is damaged: {problem}. Nothing was loaded; "
                                          "restore the repository from a backup, or publish a new version.")
                 try:
@@ -236,22 +265,3 @@ def write_tree(repository: Path, folder: Path) -> str:
                 input="".join(f"{p}\n" for p in files).encode()).decode().split()
     return write_tree_entries(repository, {path.relative_to(folder).as_posix(): ("100644", blob)
                                            for path, blob in zip(files, blobs)})
-
-
-def write_tree_entries(repository: Path, entries: dict[str, tuple[str, str]]) -> str:
-    """Write the trees holding `entries` (posix path -> (mode, blob sha)), return the root tree's sha.
-
-    Shared by publishing (files of a folder) and the server's Hub commits (a parent tree plus changes).
-    """
-    trees: dict[str, list[str]] = {"": []}
-    for relative, (mode, blob) in sorted(entries.items()):
-        parent, _, name = relative.rpartition("/")
-        trees.setdefault(parent, []).append(f"{mode} blob {blob}\t{name}")
-        while parent:
-            parent = parent.rpartition("/")[0]
-            trees.setdefault(parent, [])
-    for directory in sorted((d for d in trees if d), key=lambda d: -d.count("/")):
-        tree = git(repository, "mktree", input="".join(f"{e}\n" for e in trees[directory]).encode()).decode().strip()
-        parent, _, name = directory.rpartition("/")
-        trees.setdefault(parent, []).append(f"040000 tree {tree}\t{name}")
-    return git(repository, "mktree", input="".join(f"{e}\n" for e in trees[""]).encode()).decode().strip()

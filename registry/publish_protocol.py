@@ -5,6 +5,8 @@
    published, complete; before it, absent. A race for one version has one winner.
 3. `main` advances to the newest (highest) published version: compare-and-swap, retried, and never to an older
    version (publishing 1.0.1 after 2.0.0 leaves `main` on 2.0.0, which is what `hf download` fetches).
+   Versions the lifecycle log (`registry.lifecycle`) yanks or deletes do not count: yanking the newest
+   version moves `main` back to the newest one left.
 
 A writer killed between 2 and 3 leaves `main` one version behind; the next publish repairs it
 (`advance_main`) before doing anything else, and removes ref locks that a git process killed inside
@@ -22,6 +24,8 @@ from packaging.version import Version
 from .constants import MAIN_BRANCH
 from .errors import StoreError
 from .git import ZERO_SHA, GitCommandError, git, read_refs
+from .lifecycle import Lifecycle
+from .local_lifecycle import LIFECYCLE_REF, read_lifecycle
 from .versions import latest_of, version_of_tag
 
 MAIN_REF = f"refs/heads/{MAIN_BRANCH}"
@@ -29,15 +33,18 @@ STALE_LOCK_SECONDS = 120       # git holds a ref lock for milliseconds; one this
 MAX_MAIN_ATTEMPTS = 50
 
 
-def published_versions(refs: dict[str, str]) -> dict[Version, str]:
-    """Version -> commit of every canonical version tag among `refs` (full ref names)."""
+def published_versions(refs: dict[str, str], lifecycle: Lifecycle | None = None) -> dict[Version, str]:
+    """Version -> commit of every canonical version tag among `refs` (full ref names) that `main` may hold:
+    with a `lifecycle`, the yanked and deleted ones are left out."""
     found = {}
     for ref, sha in refs.items():
         if ref.startswith("refs/tags/"):
             version = version_of_tag(ref.removeprefix("refs/tags/"))
             if version is not None:
-                found[version] = sha
-    return found
+                found[str(version)] = sha
+    if lifecycle is not None:
+        found = lifecycle.choosable(found)
+    return {Version(v): sha for v, sha in found.items()}
 
 
 def newest(versions) -> Version | None:
@@ -76,20 +83,22 @@ def fresh_lock_hint(repository: Path) -> str:
 def advance_main(repository: Path) -> str | None:
     """Move `main` forward to the newest published version's commit if it lags behind; return main's commit.
 
-    Only a lagging `main` moves: one on an ancestor of that commit (a kill between steps 2 and 3) or on an
-    older version's commit (a lost race). A `main` holding other commits on top of the newest version
-    (a Hub commit of a README) is left alone.
+    Only a lagging `main` moves: one on an ancestor of that commit (a kill between steps 2 and 3) or on
+    another version's commit (a lost race, a yanked or deleted version). A `main` holding other commits on
+    top of the newest version (a Hub commit of a README) is left alone.
     """
     last_error = "main kept moving"
     for attempt in range(MAX_MAIN_ATTEMPTS):
         refs = read_refs(repository)
-        versions = published_versions(refs)
+        lifecycle = read_lifecycle(repository, refs) if LIFECYCLE_REF in refs else None
+        versions = published_versions(refs, lifecycle)
         target_version = newest(versions)
         main = refs.get(MAIN_REF)
         if target_version is None or main == versions[target_version]:
             return main
         target = versions[target_version]
-        if main is not None and main not in versions.values() and not _is_ancestor(repository, main, target):
+        version_commits = {*published_versions(refs).values(), *(lifecycle.deleted.values() if lifecycle else ())}
+        if main is not None and main not in version_commits and not _is_ancestor(repository, main, target):
             return main
         try:
             git(repository, "update-ref", "--stdin", input=f"update {MAIN_REF} {target} {main or ZERO_SHA}\n".encode())

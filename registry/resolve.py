@@ -56,8 +56,14 @@ def find_repository(store: Store, corpus: str, *, base_model: str, kind: str, or
 
 
 def pick_version(store: Store, repo_id: str, spec: str | None) -> tuple[str, str]:
-    """(version, commit) of the newest version of `repo_id` matching `spec` (read from the repository)."""
-    return VersionSpec.parse(spec).pick(store.versions(repo_id), repo_id=repo_id)
+    """(version, commit) of the newest version of `repo_id` matching `spec` (read from the repository;
+    yanked versions only by an exact pin, aliases through the repository's lifecycle log)."""
+    return version_candidates(store, repo_id, spec)[0]
+
+
+def version_candidates(store: Store, repo_id: str, spec: str | None) -> list[tuple[str, str]]:
+    """Every (version, commit) `spec` may choose in `repo_id`, best first (`VersionSpec.candidates`)."""
+    return VersionSpec.parse(spec).candidates(store.versions(repo_id), store.lifecycle(repo_id), repo_id=repo_id)
 
 
 def _unknown_corpus(store: Store, corpus: str, kind: str) -> LearnerNotFoundError:

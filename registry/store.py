@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
+from .lifecycle import Lifecycle, LifecycleEvent
 from .manifest import Manifest
 
 
@@ -61,6 +62,12 @@ class Store(Protocol):
 
     def versions(self, repo_id: str) -> dict[str, str]:
         """Published version -> commit sha, read from the repository itself (never from an index)."""
+
+    def lifecycle(self, repo_id: str) -> Lifecycle:
+        """The repository's yanks, deletions and aliases (`registry.lifecycle`); empty when it has none."""
+
+    def record(self, repo_id: str, event: LifecycleEvent) -> Lifecycle:
+        """Append `event` to the repository's lifecycle log and make its refs follow; the new state."""
 
     def read_file(self, repo_id: str, commit: str, path: str) -> bytes:
         """One file of one commit (learner.json, the manifest) without fetching the whole version."""

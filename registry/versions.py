@@ -1,7 +1,9 @@
 """Semantic versions (tags `v1.0.0`) and the specs that pick one: `1.2.0`, `>=1.0,<2`, `~=1.2`, a sha.
 
 A spec picks the newest published version it matches; a hex string of 7 to 64 digits (a full sha, or
-the 12-character one learnerhub prints) names a version's commit instead.
+the 12-character one learnerhub prints) names a version's commit instead, and a lower-case word
+(`production`) an alias of the repository's lifecycle (`registry.lifecycle`). Yanked versions are
+chosen only by an exact pin (`1.2.0`, `==1.2.0`, a commit), as pip treats yanked releases (PEP 592).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from packaging.version import InvalidVersion, Version
 
 from .constants import TAG_PREFIX
 from .errors import InvalidVersionError, VersionNotFoundError
+from .lifecycle import Lifecycle, is_alias
 
 _COMMIT = re.compile(r"^[0-9a-f]{7,64}$")   # no dots, so never a version (1.2.0) or a range
 
@@ -35,6 +38,12 @@ def latest_of(versions):
     versions = [v if isinstance(v, Version) else Version(str(v)) for v in versions]
     stable = [v for v in versions if not v.is_prerelease]
     return max(stable or versions) if versions else None
+
+
+def latest_version(published: dict[str, str], lifecycle: Lifecycle | None = None) -> str | None:
+    """The version readers call "latest" among `published` (version -> commit), yanked and deleted ones aside."""
+    newest = latest_of((lifecycle or Lifecycle()).choosable(published))
+    return None if newest is None else str(newest)
 
 
 def tag_name(version: Version | str) -> str:
@@ -81,6 +90,7 @@ class VersionSpec:
     text: str | None
     specifier: SpecifierSet | None = None
     commit: str | None = None
+    alias: str | None = None
 
     @classmethod
     def parse(cls, text: str | None) -> "VersionSpec":
@@ -89,6 +99,8 @@ class VersionSpec:
         text = text.strip()
         if _COMMIT.match(text.lower()):
             return cls(text, commit=text.lower())
+        if is_alias(text):
+            return cls(text, alias=text)
         bare = text.removeprefix(TAG_PREFIX)
         if bare[:1].isdigit():
             bare = f"=={bare}"
@@ -96,26 +108,52 @@ class VersionSpec:
             return cls(text, specifier=SpecifierSet(bare))
         except InvalidSpecifier:
             raise InvalidVersionError(f"Version spec {text!r} is not valid: write a version (1.2.0), a range "
-                                      "(>=1.0,<2 or ~=1.2) or a commit sha (at least 7 hex digits).") from None
+                                      "(>=1.0,<2 or ~=1.2), an alias (production) or a commit sha (at least 7 hex "
+                                      "digits).") from None
 
-    def pick(self, published: dict[str, str], *, repo_id: str = "the learner") -> tuple[str, str]:
-        """(version, commit) of the newest published version matching; `published` maps version -> commit."""
+    @property
+    def exact(self) -> bool:
+        """An exact pin (one version or one commit): the only way a yanked version is chosen."""
         if self.commit:
-            matches = [v for v, commit in published.items() if commit.startswith(self.commit)]
-            if len({published[v] for v in matches}) > 1:
+            return True
+        specs = list(self.specifier or ())
+        return len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version
+
+    def candidates(self, published: dict[str, str], lifecycle: Lifecycle | None = None, *,
+                   repo_id: str = "the learner") -> list[tuple[str, str]]:
+        """(version, commit) of every published version the spec may choose, best first.
+
+        `published` maps version -> commit; `lifecycle` (yanks, deletions, aliases) defaults to none.
+        """
+        lifecycle = lifecycle or Lifecycle()
+        live = lifecycle.live(published)
+        choosable = live if self.exact else lifecycle.choosable(published)
+        if self.alias:
+            if self.alias not in lifecycle.aliases:
+                named = ", ".join(f"{a} -> {v}" for a, v in sorted(lifecycle.aliases.items())) or "none"
+                raise VersionNotFoundError(f"{repo_id} has no alias {self.alias!r} (aliases: {named}).")
+            version = lifecycle.aliases[self.alias]
+            matches = [version] if version in live else []
+        elif self.commit:
+            matches = [v for v, commit in live.items() if commit.startswith(self.commit)]
+            if len({live[v] for v in matches}) > 1:
                 raise InvalidVersionError(f"Commit {self.commit!r} is ambiguous in {repo_id}: it starts the commits of "
                                           f"versions {', '.join(sorted(matches, key=Version))}. Give more digits.")
         else:
-            versions = [Version(v) for v in published]
-            allowed = (self.specifier.filter(versions) if self.specifier is not None
-                       else [latest_of(versions)] if versions else [])
-            matches = [str(v) for v in allowed]
+            versions = [Version(v) for v in choosable]
+            matches = [str(v) for v in (self.specifier.filter(versions) if self.specifier is not None else
+                                        sorted((v for v in versions if not v.is_prerelease), reverse=True)
+                                        or sorted(versions, reverse=True))]
         if not matches:
-            shown = ", ".join(sorted(published, key=Version)) or "none"
-            raise VersionNotFoundError(f"No published version of {repo_id} matches {self.text!r} "
-                                       f"(published: {shown}).")
-        best = max(matches, key=Version)
-        return best, published[best]
+            shown = ", ".join(f"{v} (yanked)" if v in lifecycle.yanked else v for v in sorted(live, key=Version))
+            raise VersionNotFoundError(f"No published version of {repo_id} matches {self.text or 'latest'!r} "
+                                       f"(published: {shown or 'none'}).")
+        return [(v, live[v]) for v in sorted(set(matches), key=Version, reverse=True)]
+
+    def pick(self, published: dict[str, str], lifecycle: Lifecycle | None = None, *,
+             repo_id: str = "the learner") -> tuple[str, str]:
+        """(version, commit) of the newest published version matching (see `candidates`)."""
+        return self.candidates(published, lifecycle, repo_id=repo_id)[0]
 
     def __str__(self) -> str:
         return self.text or "latest"

@@ -97,8 +97,11 @@ def test_a_tampered_file_in_the_store_is_refused(store, tmp_path):
     path.chmod(0o644)
     path.write_bytes(zlib.compress(b"blob %d\x00" % len(forged) + forged))
     with pytest.raises(IntegrityError, match=r"store's copy of .*@2\.0\.0 .* is damaged: model\.safetensors has"):
-        registry.download("kjv", base_model="tiny/gpt2", store=store, cache_dir=tmp_path / "fresh-cache")
-    assert not any((tmp_path / "fresh-cache" / REPO).glob("[0-9a-f]*"))  # nothing unverified left in the cache
+        registry.download("kjv", base_model="tiny/gpt2", version="2.0.0", store=store, cache_dir=tmp_path / "fresh")
+    with pytest.warns(registry.RegistryWarning, match=r"@2\.0\.0 is broken and was passed over"):
+        newest_intact = registry.download("kjv", base_model="tiny/gpt2", store=store, cache_dir=tmp_path / "fresh")
+    assert newest_intact.version == "1.1.0"
+    assert not any((tmp_path / "fresh" / REPO).glob(f"{registry.info(REPO + '@2.0.0', store=store).commit}*"))
 
 
 def test_the_lock_file_reproduces_a_pull(store, tmp_path, tiny_gpt2, tokenizer):

@@ -27,8 +27,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                                      "without it, a repository: ORG/NAME or ORG/NAME@VERSION (as `info` takes).")
     pull.add_argument("--base-model", help="Base model id, path, or `smollm2` (needed to pull by corpus).")
     pull.add_argument("--kind", default="igf", choices=learner_kinds(), help="Learner kind (default igf).")
-    pull.add_argument("--version", help="1.2.0, >=1.0,<2, ~=1.2 or a commit sha, full or the 12 digits learnerhub "
-                                        "prints (default: newest).")
+    pull.add_argument("--version", help="1.2.0, >=1.0,<2, ~=1.2, an alias (production) or a commit sha, full or "
+                                        "the 12 digits learnerhub prints (default: newest; a yanked version only "
+                                        "when pinned exactly).")
     pull.add_argument("--org", help="Organisation, when several hold a learner for the corpus.")
     add_store_arguments(pull)
     pull.add_argument("--lock", default=LOCK_FILE, help=f"Lock file to record the resolution in (default {LOCK_FILE}).")
@@ -48,7 +49,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     listing.set_defaults(handler=run_list)
 
     info = subparsers.add_parser("info", help="Describe ORG/NAME[@VERSION]: versions, commit, metrics, files.")
-    info.add_argument("reference", help="ORG/NAME or ORG/NAME@VERSION (a spec or a commit sha).")
+    info.add_argument("reference", help="ORG/NAME or ORG/NAME@VERSION (a spec, an alias or a commit sha).")
     add_store_arguments(info)
     info.add_argument("--json", action="store_true", help="Print JSON.")
     info.set_defaults(handler=run_info)
@@ -132,12 +133,22 @@ def run_info(args) -> int:
     print(f"{described.repo_id}@{described.version}  commit {described.commit}\n"
           f"  kind {learner['kind']}, base model {learner['base_model'].get('model_id')}, "
           f"corpus {learner['corpus']['name']}\n"
-          f"  versions: {', '.join(sorted(described.versions, key=_version_key))}")
+          f"  versions: {', '.join(_shown(v, described.lifecycle) for v in sorted(described.versions, key=_version_key))}")
+    if described.yanked is not None:
+        print(f"  YANKED: {described.yanked or 'no reason given'} (chosen only by an exact pin)")
+    for name, version in sorted(described.lifecycle.aliases.items()):
+        print(f"  alias {name} -> {version}")
+    for line in described.lifecycle.history()[-5:]:
+        print(f"  history: {line}")
     for name, value in sorted(learner.get("metrics", {}).items()):
         print(f"  {name}: {value}")
     for name, digest in described.files.items():
         print(f"  {digest[:16]}  {name}")
     return 0
+
+
+def _shown(version: str, lifecycle) -> str:
+    return f"{version} (yanked)" if version in lifecycle.yanked else version
 
 
 def _version_key(text: str):
