@@ -6,14 +6,19 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 
+from learnerhub.cli.errors import user_message
 from learnerhub.cli.arguments import add_build_arguments, add_corpus_arguments, add_streaming_arguments
 from learnerhub.cli.inputs import positive_int
 from learners import constants
-from learners.errors import LearnerHubError, UsageError
+from learners.errors import UsageError
 from learners.kinds import learner_kinds
 from learners.metadata import learnerhub_version
+from registry.errors import RegistryWarning
+
+_default_show_warning = warnings.showwarning
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,10 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     from learnerhub.cli.registry_commands import add_commands, add_store_arguments
 
     add_store_arguments(add_eval_command(commands, add_corpus_arguments, add_build_arguments))
+    from learnerhub.cli.lifecycle_commands import add_commands as add_lifecycle_commands
     from learnerhub.cli.server_commands import add_commands as add_server_commands
 
     add_store_arguments(tune)
     add_commands(commands)
+    add_lifecycle_commands(commands)
     add_server_commands(commands)
     return parser
 
@@ -237,18 +244,30 @@ def run_finetune(args) -> int:
     return 0
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """learnerhub's own warnings (a yanked pin, a broken version passed over) as one line, without a source line."""
+    if issubclass(category, RegistryWarning):
+        print(f"learnerhub: warning: {message}", file=sys.stderr)
+    else:
+        _default_show_warning(message, category, filename, lineno, file, line)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    warnings.showwarning = _show_warning
     try:
         return args.handler(args)
-    except LearnerHubError as error:
-        print(f"learnerhub: error: {error}", file=sys.stderr)
-        return 2
     except BrokenPipeError:
         # The reader went away (`learnerhub list --json | head -1`): what it wanted was printed. Point stdout
         # at devnull so the interpreter's final flush does not fail again (the Python docs' recipe).
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as error:   # noqa: BLE001 (known errors become one line; anything else is a bug, re-raised)
+        message = user_message(error)
+        if message is None:
+            raise
+        print(f"learnerhub: error: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
