@@ -20,6 +20,7 @@ from .context import ServerContext
 from .errors import error_response, install_error_handlers
 from .hub_api import router as hub_router
 from .hub_history import router as hub_history_router
+from .hub_lifecycle import router as lifecycle_router
 from .hub_refs import router as hub_refs_router
 from .hub_repos import router as hub_repos_router
 from .repo_urls import router as repo_urls_router
@@ -47,6 +48,7 @@ def create_app(store_path: str | Path, *, tokens: TokenRegistry | Iterable[str] 
                               "Hub (HfApi(endpoint=...), HF_ENDPOINT=...).")
     app.state.context = ServerContext.open(root, tokens, max_body_bytes=max_body_bytes)
     install_error_handlers(app)
+    app.include_router(lifecycle_router)   # before the browse API: its routes are longer, not shadowed
     app.include_router(browse_router)
     app.include_router(catalog_router)
     app.include_router(hub_router)

@@ -18,9 +18,10 @@ from registry.naming import canonical_base_model
 
 from .catalog import ListQuery
 from .context import ServerContext, readable
+from .hub_lifecycle import shown_lifecycle
 from .errors import HubError, repo_not_found
 from .paths import check_repo_id
-from .visibility import has_valid_token
+from .visibility import private_access
 
 router = APIRouter(prefix="/api/learners", tags=["Browse API"])
 catalog_router = APIRouter(prefix="/api", tags=["Browse API"])
@@ -59,7 +60,7 @@ async def list_learners(request: Request,
                   ctx: ServerContext = Depends(readable)) -> Response:
     query = ListQuery(search=search, corpus=corpus, base_model=canonical_base_model(base_model) if base_model else None,
                       kind=kind, org=org, sort=sort, order=order, page=page, per_page=per_page,
-                      show_private=has_valid_token(ctx.tokens, request))
+                      show_private=private_access(ctx.tokens, request))
     signature = ctx.store.index.signature()
     etag = _etag(f"{signature}?{query}")
     if _client_holds(request, etag):
@@ -83,11 +84,16 @@ def get_learner(request: Request, org: str, name: str, version: str | None = Non
         raise HubError(404, f"{repo_id} has no version {wanted!r} (published: {summary.versions}).",
                        code="RevisionNotFound")
 
+    lifecycle, lifecycle_warning = shown_lifecycle(ctx, repo_id)
+
     def build() -> dict[str, Any]:
         return {**ctx.catalog.describe(summary), "version": facts.version, "commit": facts.commit,
                 "learner": facts.learner, "metrics": facts.metrics,
+                "yanked": lifecycle.yanked.get(facts.version), "aliases": lifecycle.aliases,
+                "lifecycle_warning": lifecycle_warning,
                 "versions": [{"version": v.version, "commit": v.commit, "created_at": v.created_at,
-                              "metrics": v.metrics} for v in ctx.catalog.versions(repo_id)],
+                              "metrics": v.metrics, "yanked": lifecycle.yanked.get(v.version)}
+                             for v in ctx.catalog.versions(repo_id)],
                 "files": ctx.catalog.files(repo_id, facts.commit),
                 "card_url": f"/api/learners/{repo_id}/card?version={facts.version}",
                 "download_url": f"/{repo_id}/resolve/{facts.commit}/"}
@@ -105,18 +111,23 @@ def get_card(org: str, name: str, version: str | None = None, ctx: ServerContext
         raise repo_not_found(repo_id) if summary is None else HubError(
             404, f"{repo_id} has no version {version!r}.", code="RevisionNotFound")
     text = ctx.reader.read_text(repo_id, facts.commit, CARD_FILE) or ""
+    yanked = shown_lifecycle(ctx, repo_id)[0].yanked
+    if facts.version in yanked:   # the published README is immutable: the notice goes above it
+        reason = yanked[facts.version] or "no reason given"
+        text = (f"> **Yanked**: version {facts.version} of {repo_id} is yanked: {reason}. Ranges and latest skip "
+                f"it; only an exact pin gets it.\n\n{text}")
     return PlainTextResponse(text, media_type="text/markdown; charset=utf-8",
                              headers={"ETag": f'"{facts.commit}"', "X-Repo-Commit": facts.commit})
 
 
 @catalog_router.get("/corpora", summary="The corpora present, with their number of learners")
 def corpora(request: Request, ctx: ServerContext = Depends(readable)) -> list[dict[str, Any]]:
-    return ctx.catalog.counts("corpus", show_private=has_valid_token(ctx.tokens, request))
+    return ctx.catalog.counts("corpus", show_private=private_access(ctx.tokens, request))
 
 
 @catalog_router.get("/base-models", summary="The base models present, with their number of learners")
 def base_models(request: Request, ctx: ServerContext = Depends(readable)) -> list[dict[str, Any]]:
-    return ctx.catalog.counts("base_model", show_private=has_valid_token(ctx.tokens, request))
+    return ctx.catalog.counts("base_model", show_private=private_access(ctx.tokens, request))
 
 
 @catalog_router.get("/leaderboard", summary="Benchmark scores of every learner and version for (corpus, base model)")
@@ -125,6 +136,6 @@ def leaderboard(request: Request, corpus: str, base_model: str,
                                                              "perplexity; below 1 means the learner helps)"),
                 ctx: ServerContext = Depends(readable)) -> Response:
     base = canonical_base_model(base_model)
-    show_private = has_valid_token(ctx.tokens, request)
+    show_private = private_access(ctx.tokens, request)
     return conditional(request, f"{ctx.catalog.snapshot()[0]}|{corpus}|{base}|{metric}|{show_private}",
                        lambda: ctx.catalog.leaderboard(corpus, base, metric=metric, show_private=show_private))

@@ -31,7 +31,7 @@ from registry.versions import tag_name
 
 from .git_reader import RepositoryReader
 from .metrics import RATIO_METRIC, numeric_metrics
-from .visibility import private_repositories
+from .visibility import may_see, private_repositories
 
 #: Which way is better, said explicitly per metric: a name's substring says nothing (`calibration_contexts`
 #: is a count, not a score). Metrics not listed have no direction and are shown, never ranked.
@@ -82,7 +82,7 @@ class ListQuery:
     order: str | None = None
     page: int = 1
     per_page: int = 20
-    show_private: bool = False   # private repositories (server.visibility) only for requests with a token
+    show_private: bool | frozenset[str] = False   # which private repositories: server.visibility.private_access
 
 
 class Catalog:
@@ -112,14 +112,14 @@ class Catalog:
             self._snapshot = (signature, learners)
         return self._snapshot
 
-    def visible(self, show_private: bool) -> list[LearnerSummary]:
-        """The learners a request may see: all of them with a token, else the public ones."""
+    def visible(self, show_private: bool | frozenset[str]) -> list[LearnerSummary]:
+        """The learners a request may see: the public ones, and the private ones its token covers."""
         signature, learners = self.snapshot()
-        if show_private:
+        if show_private is True:
             return learners
         if self._private is None or self._private[0] != signature:
             self._private = (signature, private_repositories(self.store.models))
-        return [s for s in learners if s.repo_id not in self._private[1]]
+        return [s for s in learners if s.repo_id not in self._private[1] or may_see(show_private, s.repo_id)]
 
     def forget(self, repo_id: str) -> None:
         """Drop what is known of a repository that was deleted, moved or re-created (its versions may differ)."""
@@ -252,7 +252,7 @@ class Catalog:
                 "created_at": facts.created_at if facts else None,
                 "commit": facts.commit if facts else None, "metrics": facts.metrics if facts else {}}
 
-    def counts(self, field: str, *, show_private: bool = False) -> list[dict[str, Any]]:
+    def counts(self, field: str, *, show_private: bool | frozenset[str] = False) -> list[dict[str, Any]]:
         """How many learners each corpus (or base model) has: what the store covers."""
         found: dict[str, int] = {}
         for summary in self.visible(show_private):
@@ -263,7 +263,7 @@ class Catalog:
 
     # Leaderboards -------------------------------------------------------------------------------
     def leaderboard(self, corpus: str, base_model: str, *, metric: str | None = None,
-                    show_private: bool = False) -> dict[str, Any]:
+                    show_private: bool | frozenset[str] = False) -> dict[str, Any]:
         """Every version of every learner for (corpus, base model), best first by `metric`."""
         rows = []
         for summary in self.visible(show_private):

@@ -44,7 +44,8 @@ async def readable(request: Request) -> ServerContext:
 
 
 async def writable(request: Request) -> ServerContext:
-    """Dependency of write routes: the context, once a write token was presented."""
+    """Dependency of write routes: the context, once a write token for the route's organisation (its `{org}`
+    path parameter; routes naming the repository in their body check it themselves) was presented."""
     ctx = context(request)
-    ctx.tokens.check(request, write=True)
+    ctx.tokens.check(request, write=True, org=request.path_params.get("org"))
     return ctx

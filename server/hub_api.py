@@ -20,10 +20,12 @@ from registry.errors import InvalidVersionError
 from registry.git import read_refs
 from registry.versions import check_version_tag
 
+from .auth import EVERY_ORG, bearer_token
 from .context import ServerContext, readable, writable
 from .errors import HubError, entry_not_found, repo_not_found, unprocessable
 from .git_reader import COMMIT_SHA, TreeEntry
 from .hub_history import with_last_commits
+from .hub_lifecycle import check_lifecycle_commit, check_version_tag_target, settle
 from .hub_models import matches_listing, model_info, sorted_listing
 from .paths import check_file_path, check_new_repo_id, check_ref_name, check_repo_id
 from .payloads import (LISTING_BODY_BYTES, CommitLine, CreateRepoPayload, PreuploadPayload, TagPayload,
@@ -52,6 +54,7 @@ async def create_repo(request: Request, ctx: ServerContext = Depends(writable)):
     if payload.type not in (None, "model"):
         raise unprocessable("This server holds model repositories only, not the type in the request.")
     repo_id = check_new_repo_id(payload.organization or DEFAULT_ORG, payload.name)
+    ctx.tokens.check(request, write=True, org=repo_id.split("/")[0])
     url = f"{_base(request)}/{repo_id}"
     if not await run_in_threadpool(ctx.writer.create_repository, repo_id):
         return JSONResponse({"error": "You already created this model repo", "url": url}, status_code=409,
@@ -80,7 +83,9 @@ def whoami(request: Request, ctx: ServerContext = Depends(readable)):
     scope = ctx.tokens.check(request, write=False)
     if scope is None:
         raise HubError(401, "whoami needs a token: send `Authorization: Bearer <token>`.", code="Unauthorized")
-    return {"type": "user", "name": DEFAULT_ORG, "fullname": f"learnerhub {scope} token", "orgs": [],
+    orgs = sorted(ctx.tokens.organisations_of(bearer_token(request)) - EVERY_ORG)
+    return {"type": "user", "name": DEFAULT_ORG, "fullname": f"learnerhub {scope} token",
+            "orgs": [{"type": "org", "name": org} for org in orgs],
             "auth": {"type": "access_token", "accessToken": {"displayName": "learnerhub", "role": scope}}}
 
 
@@ -212,7 +217,9 @@ async def commit(request: Request, org: str, name: str, revision: str, create_pr
     _refuse_pull_requests(create_pr)
     branch = check_ref_name(revision, what="branch")
     parsed = parse_commit(await read_body(request, ctx.max_body_bytes))
+    await run_in_threadpool(check_lifecycle_commit, ctx, repo_id, branch, parsed)
     sha = await run_in_threadpool(ctx.writer.commit, repo_id, branch, parsed)
+    await run_in_threadpool(settle, ctx, repo_id, branch)
     return {"commitUrl": f"{_base(request)}/{repo_id}/commit/{sha}", "commitOid": sha, "success": True,
             "pullRequestUrl": None}
 
@@ -226,6 +233,7 @@ async def create_tag(request: Request, org: str, name: str, revision: str, ctx: 
     except InvalidVersionError as error:
         raise unprocessable(str(error)) from None
     target = await run_in_threadpool(ctx.reader.resolve, repo_id, revision)
+    await run_in_threadpool(check_version_tag_target, ctx, repo_id, tag, target)
     await run_in_threadpool(ctx.writer.create_tag, repo_id, tag, target)
     return {}
 

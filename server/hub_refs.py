@@ -1,8 +1,8 @@
 """Tag deletion through the Hub API, and `auth_check` (branches: `hub_branches`).
 
 A tag is deleted with "must still point where it pointed" (one `git update-ref`), so a concurrent writer
-never loses a move. Version tags (`v1.2.0`) cannot be deleted: published versions are immutable and lock
-files pin them; other tags can.
+never loses a move. Version tags (`v1.2.0`) are deleted only once the lifecycle log records the deletion
+(`learnerhub delete`, see server.hub_lifecycle); other tags can be deleted freely.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from registry.git import read_refs
 from registry.versions import looks_like_version_tag
 
 from .context import ServerContext, context, readable, writable
-from .errors import HubError, revision_not_found
+from .errors import revision_not_found
+from .hub_lifecycle import check_version_tag_deletion, settle
 from .paths import check_ref_name, check_repo_id
 
 router = APIRouter(tags=["Hub-compatible API"])
@@ -32,10 +33,9 @@ def delete_tag(org: str, name: str, tag: str, ctx: ServerContext = Depends(writa
     if current is None:
         raise revision_not_found(repo_id, tag)
     if looks_like_version_tag(tag):
-        raise HubError(403, f"{tag} is a published version of {repo_id}: versions are immutable (lock files pin "
-                            "them), so its tag cannot be deleted. Delete the repository to withdraw it.",
-                       code="Forbidden")
+        check_version_tag_deletion(ctx, repo_id, tag)   # 403 unless the lifecycle log records the deletion
     ctx.writer.delete_tag(repo_id, tag, current)
+    settle(ctx, repo_id)
     return {}
 
 

@@ -25,7 +25,7 @@ from registry.versions import version_of_tag
 from .context import ServerContext, context, writable
 from .errors import HubError, repo_not_found, unprocessable
 from .paths import check_repo_id
-from .visibility import has_valid_token, is_private, set_private
+from .visibility import is_private, private_access, set_private, visible_to
 
 router = APIRouter(tags=["Hub-compatible API"])
 
@@ -50,11 +50,12 @@ def _changed(ctx: ServerContext, *repo_ids: str) -> None:
 
 
 @router.delete("/api/repos/delete")
-def delete_repo(payload: dict = Body(...), ctx: ServerContext = Depends(writable)) -> dict:
+def delete_repo(request: Request, payload: dict = Body(...), ctx: ServerContext = Depends(writable)) -> dict:
     _models_only(payload.get("type"))
     if not payload.get("organization"):
         raise unprocessable("Name the repository's organization: delete_repo('ORG/NAME').")
     repo_id = check_repo_id(str(payload["organization"]), str(payload.get("name") or ""))
+    ctx.tokens.check(request, write=True, org=repo_id.split("/")[0])
     source = ctx.reader.path(repo_id)  # 404 RepoNotFound
     scratch = ctx.store.root / ".tmp"
     scratch.mkdir(parents=True, exist_ok=True)
@@ -70,9 +71,11 @@ def delete_repo(payload: dict = Body(...), ctx: ServerContext = Depends(writable
 
 
 @router.post("/api/repos/move")
-def move_repo(payload: dict = Body(...), ctx: ServerContext = Depends(writable)) -> dict:
+def move_repo(request: Request, payload: dict = Body(...), ctx: ServerContext = Depends(writable)) -> dict:
     _models_only(payload.get("type"))
     source_id, target_id = _split_id(payload.get("fromRepo"), "fromRepo"), _split_id(payload.get("toRepo"), "toRepo")
+    for repo_id in (source_id, target_id):
+        ctx.tokens.check(request, write=True, org=repo_id.split("/")[0])
     source = ctx.reader.path(source_id)
     versions = [t for t in read_refs(source, "refs/tags/") if version_of_tag(t.removeprefix("refs/tags/"))]
     if versions:
@@ -129,13 +132,14 @@ def repository_row(ctx: ServerContext, repo_id: str) -> dict[str, Any]:
 @router.get("/api/settings/repositories")
 @router.get("/api/organizations/{org}/settings/repositories")
 def list_user_repos(request: Request, org: str | None = None) -> list[dict[str, Any]]:
-    """Every repository (of `org`): a token's view, so it needs one (any token reads the whole server)."""
+    """Every repository (of `org`) the token may see: it needs one (a token limited to organisations sees
+    their private repositories, and the public ones)."""
     ctx = context(request)
     ctx.tokens.check(request, write=False)
-    if not has_valid_token(ctx.tokens, request):
+    if not private_access(ctx.tokens, request):
         raise HubError(401, "Listing your repositories needs a token: send `Authorization: Bearer <token>`.",
                        code="Unauthorized")
     models = ctx.reader.models
     ids = sorted(f"{o.name}/{r.name}" for o in models.iterdir() if o.is_dir() and not o.name.startswith(".")
                  and (org is None or o.name == org) for r in o.iterdir() if (r / "HEAD").is_file())
-    return [repository_row(ctx, repo_id) for repo_id in ids]
+    return [repository_row(ctx, repo_id) for repo_id in visible_to(request, ctx.tokens, models, ids)]

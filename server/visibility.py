@@ -6,8 +6,8 @@ it; it moves with the folder). Every route that names one repository (`/api/mode
 `PrivateRepositories`: without a valid token it answers 404 RepoNotFound, as the Hub answers for a
 private repository it does not show you. Listings drop private repositories for such requests.
 
-Tokens are not scoped per organisation on this server: any read or write token reads every private
-repository (the Hub's per-user scoping has no counterpart here).
+A token limited to organisations (server.auth) reads the private repositories of those organisations
+only; to any other it is as if it had no token (404). An unlimited token reads every private repository.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .auth import TokenRegistry, bearer_token
+from .auth import EVERY_ORG, TokenRegistry, bearer_token
 from .errors import error_response
 
 PRIVATE_MARKER = "learnerhub-private"
@@ -50,6 +50,21 @@ def has_valid_token(tokens: TokenRegistry, request: Request | Scope) -> bool:
     return token is not None and tokens.scope_of(token) is not None
 
 
+def private_access(tokens: TokenRegistry, request: Request | Scope) -> bool | frozenset[str]:
+    """Which private repositories the request may see: all (True), none (False), or those of the returned
+    organisations (lower-case), for a token limited to them."""
+    token = bearer_token(request if isinstance(request, Request) else Request(request))
+    orgs = tokens.organisations_of(token)
+    if orgs == EVERY_ORG:
+        return True
+    return frozenset(o.lower() for o in orgs) or False
+
+
+def may_see(access: bool | frozenset[str], repo_id: str) -> bool:
+    """Whether a request with `access` (see `private_access`) may see the private repository `repo_id`."""
+    return access is True or (bool(access) and repo_id.split("/")[0].lower() in access)
+
+
 def named_repository(path: str) -> str | None:
     """The repository id a request path names, if any (`/api/models/a/b/tree/main` -> `a/b`)."""
     parts = path.strip("/").split("/")
@@ -75,7 +90,8 @@ class PrivateRepositories:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             repo_id = named_repository(scope.get("path", ""))
-            if repo_id is not None and is_private(self.models, repo_id) and not has_valid_token(self.tokens, scope):
+            if (repo_id is not None and is_private(self.models, repo_id)
+                    and not may_see(private_access(self.tokens, scope), repo_id)):
                 response = error_response(404, f"Repository {repo_id} not found. Check the name, or send a token "
                                                "if it is private.", code="RepoNotFound")
                 return await response(scope, receive, send)
@@ -83,9 +99,10 @@ class PrivateRepositories:
 
 
 def visible_to(request: Request, tokens: TokenRegistry, models: Path, repo_ids) -> list[str]:
-    """`repo_ids` less the private ones, unless the request has a token."""
-    if has_valid_token(tokens, request):
+    """`repo_ids` less the private ones the request's token does not cover."""
+    access = private_access(tokens, request)
+    if access is True:
         return list(repo_ids)
     hidden = private_repositories(models)
-    return [repo_id for repo_id in repo_ids if repo_id not in hidden]
+    return [repo_id for repo_id in repo_ids if repo_id not in hidden or may_see(access, repo_id)]
 

@@ -20,9 +20,10 @@ from registry.naming import canonical_base_model
 from .catalog import ListQuery, is_score, lower_is_better
 from .learner_page import effect_summary, usage
 from .context import ServerContext, readable
+from .hub_lifecycle import shown_lifecycle
 from .errors import HubError, repo_not_found
 from .paths import check_repo_id
-from .visibility import has_valid_token
+from .visibility import private_access
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -43,7 +44,7 @@ def list_page(request: Request, q: str | None = None, corpus: str | None = None,
               sort: str = "effect", page: int = 1, ctx: ServerContext = Depends(readable)):
     query = ListQuery(search=q or None, corpus=corpus or None,
                       base_model=canonical_base_model(base_model) if base_model else None, sort=sort,
-                      page=max(1, page), per_page=25, show_private=has_valid_token(ctx.tokens, request))
+                      page=max(1, page), per_page=25, show_private=private_access(ctx.tokens, request))
     result = ctx.catalog.query(query)
     return templates.TemplateResponse(request, "list.html", {
         "result": result, "q": q or "", "corpus": corpus or "", "base_model": base_model or "", "sort": sort,
@@ -68,7 +69,9 @@ def learner_page(request: Request, org: str, name: str, version: str | None = No
              and f["path"].lower().endswith((".png", ".svg", ".jpg", ".jpeg", ".gif"))]
     plots.sort(key=lambda p: next((i for i, word in enumerate(PLOT_NAMES) if word in p.lower()), len(PLOT_NAMES)))
     card = ctx.reader.read_text(repo_id, facts.commit, CARD_FILE) or ""
+    lifecycle, lifecycle_warning = shown_lifecycle(ctx, repo_id)
     return templates.TemplateResponse(request, "learner.html", {
+        "lifecycle": lifecycle, "lifecycle_warning": lifecycle_warning,
         "summary": summary, "facts": facts, "versions": ctx.catalog.versions(repo_id), "files": files,
         "file_url": file_url, "plot": plots[0] if plots else None, "card_html": render_card(card, file_url=file_url),
         "lower_is_better": lower_is_better, "is_score": is_score,
@@ -78,7 +81,7 @@ def learner_page(request: Request, org: str, name: str, version: str | None = No
 @router.get("/leaderboard", response_class=HTMLResponse)
 def leaderboard_page(request: Request, corpus: str | None = None, base_model: str | None = None,
                      metric: str | None = None, ctx: ServerContext = Depends(readable)):
-    board, show_private = None, has_valid_token(ctx.tokens, request)
+    board, show_private = None, private_access(ctx.tokens, request)
     if corpus and base_model:
         board = ctx.catalog.leaderboard(corpus, canonical_base_model(base_model), metric=metric or None,
                                         show_private=show_private)

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub import (
     CommitOperationAdd,
     CommitOperationDelete,
@@ -108,12 +109,15 @@ def test_create_repo_upload_commit_and_tag(hub, tmp_path):
                                               CommitOperationDelete("b.bin")],
                                commit_message="Rewrite", parent_commit=first.oid)
     assert sorted(api.list_repo_files("team/notes")) == ["c/d/e.txt", "docs/a.txt"]
-    api.create_tag("team/notes", tag="v0.1.0", revision=first.oid)
+    with pytest.raises(HfHubHTTPError) as not_a_learner:   # a version tag needs a complete learner version
+        api.create_tag("team/notes", tag="v0.1.0", revision=first.oid)
+    assert not_a_learner.value.response.status_code == 422 and "learnerhub.manifest.json" in str(not_a_learner.value)
+    api.create_tag("team/notes", tag="first-draft", revision=first.oid)
     refs = api.list_repo_refs("team/notes")
-    assert {t.name: t.target_commit for t in refs.tags} == {"v0.1.0": first.oid}
+    assert {t.name: t.target_commit for t in refs.tags} == {"first-draft": first.oid}
     assert refs.branches[0].target_commit == second.oid
-    assert api.model_info("team/notes", revision="v0.1.0").sha == first.oid
-    old = hf_hub_download("team/notes", "docs/a.txt", revision="v0.1.0", endpoint=hub["url"],
+    assert api.model_info("team/notes", revision="first-draft").sha == first.oid
+    old = hf_hub_download("team/notes", "docs/a.txt", revision="first-draft", endpoint=hub["url"],
                           cache_dir=tmp_path / "cache")
     new = hf_hub_download("team/notes", "docs/a.txt", endpoint=hub["url"], cache_dir=tmp_path / "cache")
     assert Path(old).read_text() == "first" and Path(new).read_text() == "second"

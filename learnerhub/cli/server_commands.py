@@ -11,9 +11,10 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register `serve` on the `learnerhub` parser's subparsers."""
     serve = subparsers.add_parser(
         "serve", help="Serve a store: browse API and pages, and a Hugging Face Hub-compatible API.",
-        description="Writes need a bearer token: LEARNERHUB_TOKENS (comma-separated) or --tokens-file (one sha256 "
-                    "hex digest a line, optionally followed by read|write). Reads are public unless "
-                    "--private-reads.")
+        description="Writes need a bearer token: LEARNERHUB_TOKENS (comma-separated), LEARNERHUB_ORG_TOKENS "
+                    "(tokens limited to organisations: acme=T1,T2;beta=T3) or --tokens-file (one sha256 hex digest a "
+                    "line, optionally followed by read|write and the organisations it is limited to). Reads are "
+                    "public unless --private-reads; private repositories need a token covering their organisation.")
     serve.add_argument("--store", help="Local store folder (default $LEARNERHUB_STORE or LEARNERHUB_HOME/store).")
     serve.add_argument("--host", default="127.0.0.1", help="Address to listen on (default 127.0.0.1).")
     serve.add_argument("--port", type=int, default=8080, help="Port (default 8080; 0 picks a free one).")
@@ -35,7 +36,7 @@ def run_serve(args) -> int:
     try:
         tokens = TokenRegistry.configure(tokens_file=args.tokens_file, private_reads=args.private_reads)
     except (ValueError, OSError) as error:   # a plain token, a missing or unreadable file
-        raise UsageError(f"--tokens-file: {error}") from None
+        raise UsageError(f"Tokens: {error}") from None
     if not tokens.hashes:
         print("learnerhub serve: no tokens configured (LEARNERHUB_TOKENS or --tokens-file): the store is read-only.")
     try:
