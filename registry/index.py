@@ -33,7 +33,7 @@ from learners.metadata import checked_learner_json
 
 from .errors import StoreError
 from .git import git, read_refs, refs_signature
-from .store import LearnerSummary
+from .store import LearnerSummary, matches_pattern
 from .versions import latest_of, version_of_tag
 
 SCHEMA = """
@@ -93,11 +93,11 @@ class LearnerIndex:
         for value, columns in ((corpus, ("corpus", "dataset_id")), (base_model, ("base_model", "base_model_path")),
                                (kind, ("kind",)), (org, ("org",))):
             if value:
-                operator = "GLOB" if any(c in value for c in "*?[") else "="
-                clauses.append("(" + " OR ".join(f"lower({c}) {operator} ?" for c in columns) + ")")
-                values += [value.lower()] * len(columns)
+                clauses.append("(" + " OR ".join(f"matches_pattern({c}, ?)" for c in columns) + ")")
+                values += [value] * len(columns)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         with closing(self._connect()) as connection:
+            connection.create_function("matches_pattern", 2, matches_pattern, deterministic=True)
             rows = connection.execute(f"SELECT {_COLUMNS} FROM repos{where} ORDER BY repo_id", values).fetchall()
         return list(map(LearnerSummary._make, rows))
 
