@@ -93,3 +93,31 @@ def refs_signature(repository: Path) -> str:
         except FileNotFoundError:
             parts.append("-")
     return ":".join(parts)
+
+
+def write_tree(repository: Path, folder: Path) -> str:
+    """Write every file of `folder` as git objects (one `hash-object`), return the root tree's sha."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    blobs = git(repository, "hash-object", "-w", "--stdin-paths",
+                input="".join(f"{p}\n" for p in files).encode()).decode().split()
+    return write_tree_entries(repository, {path.relative_to(folder).as_posix(): ("100644", blob)
+                                           for path, blob in zip(files, blobs)})
+
+
+def write_tree_entries(repository: Path, entries: dict[str, tuple[str, str]]) -> str:
+    """Write the trees holding `entries` (posix path -> (mode, blob sha)), return the root tree's sha.
+
+    Shared by publishing (files of a folder) and Hub commits (a parent tree plus changes).
+    """
+    trees: dict[str, list[str]] = {"": []}
+    for relative, (mode, blob) in sorted(entries.items()):
+        parent, _, name = relative.rpartition("/")
+        trees.setdefault(parent, []).append(f"{mode} blob {blob}\t{name}")
+        while parent:
+            parent = parent.rpartition("/")[0]
+            trees.setdefault(parent, [])
+    for directory in sorted((d for d in trees if d), key=lambda d: -d.count("/")):
+        tree = git(repository, "mktree", input="".join(f"{e}\n" for e in trees[directory]).encode()).decode().strip()
+        parent, _, name = directory.rpartition("/")
+        trees.setdefault(parent, []).append(f"040000 tree {tree}\t{name}")
+    return git(repository, "mktree", input="".join(f"{e}\n" for e in trees[""]).encode()).decode().strip()

@@ -1,26 +1,30 @@
-"""Writes through the Hub API, into the same bare repositories the registry's local store publishes to.
+"""Writes into the store's bare repositories by repository id: create, commit, tag, branch, move, delete.
 
-A repository is created complete in `<store>/.tmp/` and renamed into place; a commit writes its blobs
-and trees first (unreachable until the end), then moves the branch with one compare-and-swap
-`git update-ref`; a tag is created with "must not exist". So a commit is applied entirely or not at
-all, and concurrent writers (this server, `learnerhub publish --store`) never lose each other's work.
-Each ref move is announced to the registry's listing index like a local publish is.
+A repository is created complete in `<store>/.tmp/` and renamed into place (`create_bare_repository`,
+shared with `LocalStore.publish`); a commit writes its blobs and trees first (unreachable until the end),
+then moves the branch with one compare-and-swap `git update-ref`; a tag is created with "must not
+exist". So a commit is applied entirely or not at all, and concurrent writers (the server, `learnerhub
+publish --store`) never lose each other's work. Each ref move is announced to the listing index like a
+publish is. Refusals are registry errors with structured fields (`registry.errors`), for the caller to
+answer in its own protocol.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from registry.git import ZERO_SHA, GitCommandError, git, init_bare, read_refs
-from registry.index import LearnerIndex
-from registry.local_store import write_tree_entries
-
-from .errors import HubError, revision_not_found, unprocessable
-from .git_reader import RepositoryReader
+from .constants import MAIN_BRANCH
+from .errors import (EntryNotFoundError, InvalidChangeError, PreconditionFailedError, ProtectedRefError,
+                     RepositoryNotFoundError, RevisionNotFoundError, StoreConflictError)
+from .git import ZERO_SHA, GitCommandError, git, init_bare, write_tree_entries
+from .index import LearnerIndex
+from .repository_reader import RepositoryReader
+from .store_layout import StoreLayout
+from .versions import version_of_tag
 
 MAX_COMMIT_ATTEMPTS = 20
 
@@ -37,35 +41,45 @@ class CommitRequest:
     deleted_folders: list[str] = field(default_factory=list)
 
 
-class RepositoryWriter:
-    """Creates repositories, commits and tags in the store at `root`."""
+def create_bare_repository(target: Path, scratch_repo: Path, fill: Callable[[Path], None] | None = None) -> bool:
+    """Build a bare repository at `scratch_repo` (in .tmp/), let `fill` write into it, rename it to `target`.
 
-    def __init__(self, root: Path, reader: RepositoryReader, index: LearnerIndex) -> None:
-        self.root = root
+    The one way a repository comes into being, so readers see it complete or not at all. False (nothing
+    renamed) when `target` exists already or appeared meanwhile; the caller removes its scratch folder.
+    """
+    if target.exists():
+        return False
+    init_bare(scratch_repo)
+    if fill is not None:
+        fill(scratch_repo)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.rename(scratch_repo, target)
+    except OSError:
+        if not (target / "HEAD").exists():
+            raise
+        return False
+    return True
+
+
+class RepositoryWriter:
+    """Creates, changes, moves and deletes repositories of the store laid out by `layout`."""
+
+    def __init__(self, layout: StoreLayout, reader: RepositoryReader, index: LearnerIndex) -> None:
+        self.layout = layout
         self.reader = reader
         self.index = index
 
     def create_repository(self, repo_id: str) -> bool:
         """A new empty bare repository; False when it exists already."""
-        target = self.reader.models / repo_id
-        if target.exists():
-            return False
-        scratch = self.root / ".tmp"
-        scratch.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix="serve-create-", dir=scratch))
+        work = self.layout.scratch_folder("serve-create-")
         try:
-            init_bare(work / "repo")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.rename(work / "repo", target)
-            except OSError:
-                if not (target / "HEAD").exists():
-                    raise
-                return False
+            created = create_bare_repository(self.layout.repository(repo_id), work / "repo")
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        self.index.mark_changed()
-        return True
+        if created:
+            self.index.mark_changed()
+        return created
 
     def commit(self, repo_id: str, branch: str, request: CommitRequest) -> str:
         """Apply the request on top of `branch` (created if it is `main` of an empty repository)."""
@@ -75,16 +89,17 @@ class RepositoryWriter:
         marker = self.index.begin_change(repo_id)
         try:
             for _ in range(MAX_COMMIT_ATTEMPTS):
-                current = read_refs(repository, "refs/heads/").get(ref)
-                if current is None and branch != "main":
-                    raise revision_not_found(repo_id, branch)
+                current = self.reader.branch_head(repo_id, branch)
+                if current is None and branch != MAIN_BRANCH:
+                    raise RevisionNotFoundError(repo_id, branch)
                 if request.parent_commit is not None and request.parent_commit != (current or ZERO_SHA):
-                    raise HubError(412, f"A commit has happened on {branch} since {request.parent_commit[:12]} "
-                                        f"(it is now at {(current or ZERO_SHA)[:12]}): refresh and try again.",
-                                   code="PreconditionFailed")
+                    raise PreconditionFailedError(
+                        f"A commit has happened on {branch} since {request.parent_commit[:12]} (it is now at "
+                        f"{(current or ZERO_SHA)[:12]}): refresh and try again.", repo_id=repo_id, branch=branch,
+                        expected=request.parent_commit, current=current or ZERO_SHA)
                 entries = {path: (e.mode, e.sha) for path, e in
                            (self.reader.tree(repo_id, current).items() if current else ())}
-                _apply(entries, request, blobs)
+                _apply(repo_id, entries, request, blobs)
                 tree = write_tree_entries(repository, entries)
                 message = request.summary + (f"\n\n{request.description}" if request.description else "")
                 commit = git(repository, "commit-tree", tree, *(["-p", current] if current else []),
@@ -95,16 +110,17 @@ class RepositoryWriter:
                     return commit
                 except GitCommandError:
                     continue  # the branch moved meanwhile: rebuild on its new head
-            raise HubError(409, f"{branch} of {repo_id} kept moving; the commit was not applied. Retry.",
-                           code="Conflict")
+            raise StoreConflictError(f"{branch} of {repo_id} kept moving; the commit was not applied. Retry.",
+                                     repo_id=repo_id)
         finally:
             self.index.end_change(marker)
 
     def create_tag(self, repo_id: str, tag: str, commit: str) -> None:
-        """A lightweight tag (what `learnerhub publish` makes); 409 if the tag exists (tags are immutable)."""
+        """A lightweight tag (what `learnerhub publish` makes); StoreConflictError if the tag exists (tags are
+        immutable)."""
         repository = self.reader.path(repo_id)
-        conflict = HubError(409, f"Tag {tag} already exists in {repo_id}; tags are immutable.", code="Conflict")
-        if f"refs/tags/{tag}" in read_refs(repository, "refs/tags/"):
+        conflict = StoreConflictError(f"Tag {tag} already exists in {repo_id}; tags are immutable.", repo_id=repo_id)
+        if self.reader.tag_target(repo_id, tag) is not None:
             raise conflict
         marker = self.index.begin_change(repo_id)
         try:
@@ -115,26 +131,72 @@ class RepositoryWriter:
             self.index.end_change(marker)
 
     def create_branch(self, repo_id: str, branch: str, commit: str) -> None:
-        """A new branch at `commit`; 409 if it exists (what the Hub answers)."""
+        """A new branch at `commit`; StoreConflictError if it exists (the Hub answers 409)."""
         self._update_ref(repo_id, f"create refs/heads/{branch} {commit}",
-                         HubError(409, f"Branch {branch} already exists in {repo_id}.", code="Conflict"))
+                         StoreConflictError(f"Branch {branch} already exists in {repo_id}.", repo_id=repo_id))
 
     def delete_branch(self, repo_id: str, branch: str) -> None:
-        """Remove a branch other than main; 404 if there is none."""
-        if branch == "main":
-            raise HubError(403, "The main branch cannot be deleted.", code="Forbidden")
-        sha = read_refs(self.reader.path(repo_id), "refs/heads/").get(f"refs/heads/{branch}")
+        """Remove a branch other than main; RevisionNotFoundError if there is none."""
+        if branch == MAIN_BRANCH:
+            raise ProtectedRefError("The main branch cannot be deleted.")
+        sha = self.reader.branch_head(repo_id, branch)
         if sha is None:
-            raise revision_not_found(repo_id, branch)
+            raise RevisionNotFoundError(repo_id, branch)
         self._update_ref(repo_id, f"delete refs/heads/{branch} {sha}",
-                         HubError(409, f"Branch {branch} of {repo_id} moved while being deleted.", code="Conflict"))
+                         StoreConflictError(f"Branch {branch} of {repo_id} moved while being deleted.",
+                                            repo_id=repo_id))
 
     def delete_tag(self, repo_id: str, tag: str, sha: str) -> None:
         """Remove a tag that still points at `sha` (the caller refuses version tags)."""
         self._update_ref(repo_id, f"delete refs/tags/{tag} {sha}",
-                         HubError(409, f"Tag {tag} changed while it was being deleted; retry.", code="Conflict"))
+                         StoreConflictError(f"Tag {tag} changed while it was being deleted; retry.", repo_id=repo_id))
 
-    def _update_ref(self, repo_id: str, instruction: str, conflict: HubError) -> None:
+    # Whole repositories -----------------------------------------------------------------------------
+    def delete_repository(self, repo_id: str) -> None:
+        """Rename the repository out of models/ (one atomic rename: readers see it or not), then remove it."""
+        source = self.reader.path(repo_id)
+        grave = self.layout.scratch_folder("serve-delete-")
+        try:
+            os.rename(source, grave / "repo")
+        except FileNotFoundError:
+            raise RepositoryNotFoundError(repo_id) from None
+        finally:
+            self.index.mark_changed()
+            shutil.rmtree(grave, ignore_errors=True)
+
+    def move_repository(self, source_id: str, target_id: str) -> None:
+        """Rename a repository; refused onto an existing one, and for one holding published versions (each
+        version's manifest names its repository, so a moved version would no longer verify on pull)."""
+        source = self.reader.path(source_id)
+        versions = [t for t in self.reader.refs(source_id, "refs/tags/")
+                    if version_of_tag(t.removeprefix("refs/tags/"))]
+        if versions:
+            raise StoreConflictError(f"{source_id} holds published learner versions ({len(versions)}); their manifests "
+                                     f"name {source_id}, so they would no longer verify as {target_id}. Publish them "
+                                     "under the new name instead.", repo_id=source_id)
+        target = self.layout.repository(target_id)
+        if target.exists():
+            raise StoreConflictError(f"{target_id} already exists.", repo_id=target_id)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(source, target)
+        except OSError:
+            raise StoreConflictError(f"Could not move {source_id} to {target_id} (it exists, or {source_id} just "
+                                     "moved).", repo_id=source_id) from None
+        finally:
+            self.index.mark_changed()
+
+    def set_private(self, repo_id: str, private: bool) -> None:
+        """Mark (or unmark) the repository private, and announce the change to the listing index."""
+        self.reader.path(repo_id)  # RepositoryNotFoundError
+        marker = self.layout.private_marker(repo_id)
+        if private:
+            marker.write_text("This repository is private: learnerhub serves it only to requests with a token.\n")
+        else:
+            marker.unlink(missing_ok=True)
+        self.index.mark_changed()
+
+    def _update_ref(self, repo_id: str, instruction: str, conflict: StoreConflictError) -> None:
         marker = self.index.begin_change(repo_id)
         try:
             git(self.reader.path(repo_id), "update-ref", "--stdin", input=f"{instruction}\n".encode())
@@ -147,34 +209,36 @@ class RepositoryWriter:
         """path -> blob sha, all written by one `git hash-object` (objects stay unreachable until the ref moves)."""
         if not additions:
             return {}
-        scratch = self.root / ".tmp"
-        scratch.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="serve-commit-", dir=scratch) as work:
+        work = self.layout.scratch_folder("serve-commit-")
+        try:
             files = []
             for number, content in enumerate(additions.values()):
-                file = Path(work, str(number))
+                file = work / str(number)
                 file.write_bytes(content)
                 files.append(file)
             shas = git(repository, "hash-object", "-w", "--no-filters", "--stdin-paths",
                        input="".join(f"{f}\n" for f in files).encode()).decode().split()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
         return dict(zip(additions, shas))
 
 
-def _apply(entries: dict[str, tuple[str, str]], request: CommitRequest, blobs: dict[str, str]) -> None:
+def _apply(repo_id: str, entries: dict[str, tuple[str, str]], request: CommitRequest, blobs: dict[str, str]) -> None:
     for path in request.deleted_files:
         if entries.pop(path, None) is None:
-            raise HubError(404, f"Cannot delete {path}: a file with this name doesn't exist.", code="EntryNotFound")
+            raise EntryNotFoundError(f"Cannot delete {path}: a file with this name doesn't exist.",
+                                     repo_id=repo_id, path=path)
     for folder in request.deleted_folders:
         prefix = folder.rstrip("/") + "/"
         doomed = [path for path in entries if path.startswith(prefix)]
         if not doomed:
-            raise HubError(404, f"Cannot delete folder {folder}: it doesn't exist.", code="EntryNotFound")
+            raise EntryNotFoundError(f"Cannot delete folder {folder}: it doesn't exist.", repo_id=repo_id, path=folder)
         for path in doomed:
             del entries[path]
     for path, sha in blobs.items():
         if any(other.startswith(path + "/") for other in entries) or any(
                 parent in entries for parent in _parents(path)):
-            raise unprocessable(f"Cannot add {path}: a file and a folder would have the same name.")
+            raise InvalidChangeError(f"Cannot add {path}: a file and a folder would have the same name.")
         entries[path] = ("100644", sha)
 
 

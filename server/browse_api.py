@@ -104,7 +104,7 @@ def get_card(org: str, name: str, version: str | None = None, ctx: ServerContext
     if facts is None:
         raise repo_not_found(repo_id) if summary is None else HubError(
             404, f"{repo_id} has no version {version!r}.", code="RevisionNotFound")
-    text = ctx.reader.read_text(repo_id, facts.commit, CARD_FILE) or ""
+    text = ctx.store.reader.read_text(repo_id, facts.commit, CARD_FILE) or ""
     return PlainTextResponse(text, media_type="text/markdown; charset=utf-8",
                              headers={"ETag": f'"{facts.commit}"', "X-Repo-Commit": facts.commit})
 

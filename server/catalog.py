@@ -29,9 +29,7 @@ from registry.local_store import LocalStore
 from registry.store import LearnerSummary
 from registry.versions import tag_name
 
-from .git_reader import RepositoryReader
 from .metrics import RATIO_METRIC, numeric_metrics
-from .visibility import private_repositories
 
 #: Which way is better, said explicitly per metric: a name's substring says nothing (`calibration_contexts`
 #: is a count, not a score). Metrics not listed have no direction and are shown, never ranked.
@@ -88,9 +86,9 @@ class ListQuery:
 class Catalog:
     """Learners of one local store, as the server presents them."""
 
-    def __init__(self, store: LocalStore, reader: RepositoryReader, *, facts_cache: Path | None = None) -> None:
+    def __init__(self, store: LocalStore, *, facts_cache: Path | None = None) -> None:
         self.store = store
-        self.reader = reader
+        self.reader = store.reader
         self._snapshot: tuple[str, list[LearnerSummary]] | None = None
         self._private: tuple[str, set[str]] | None = None
         self._facts: dict[tuple[str, str], VersionFacts | None] = {}
@@ -118,7 +116,7 @@ class Catalog:
         if show_private:
             return learners
         if self._private is None or self._private[0] != signature:
-            self._private = (signature, private_repositories(self.store.models))
+            self._private = (signature, self.store.reader.private_repositories())
         return [s for s in learners if s.repo_id not in self._private[1]]
 
     def forget(self, repo_id: str) -> None:

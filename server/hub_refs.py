@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from registry.git import read_refs
 from registry.versions import looks_like_version_tag
 
 from .context import ServerContext, context, readable, writable
@@ -21,21 +20,21 @@ router = APIRouter(tags=["Hub-compatible API"])
 
 def _repo(ctx: ServerContext, org: str, name: str) -> str:
     repo_id = check_repo_id(org, name)
-    ctx.reader.path(repo_id)  # 404 RepoNotFound
+    ctx.store.reader.path(repo_id)  # 404 RepoNotFound
     return repo_id
 
 
 @router.delete("/api/models/{org}/{name}/tag/{tag}")
 def delete_tag(org: str, name: str, tag: str, ctx: ServerContext = Depends(writable)) -> dict:
     repo_id = _repo(ctx, org, name)
-    current = read_refs(ctx.reader.path(repo_id), "refs/tags/").get(f"refs/tags/{tag}")
+    current = ctx.store.reader.tag_target(repo_id, tag)
     if current is None:
         raise revision_not_found(repo_id, tag)
     if looks_like_version_tag(tag):
         raise HubError(403, f"{tag} is a published version of {repo_id}: versions are immutable (lock files pin "
                             "them), so its tag cannot be deleted. Delete the repository to withdraw it.",
                        code="Forbidden")
-    ctx.writer.delete_tag(repo_id, tag, current)
+    ctx.store.writer.delete_tag(repo_id, tag, current)
     return {}
 
 

@@ -20,7 +20,7 @@ router = APIRouter(include_in_schema=False)
 
 def _existing(ctx: ServerContext, org: str, name: str) -> str:
     repo_id = check_repo_id(org, name)
-    ctx.reader.path(repo_id)  # 404 RepoNotFound
+    ctx.store.reader.path(repo_id)  # 404 RepoNotFound
     return repo_id
 
 
@@ -34,7 +34,7 @@ def repository_page(org: str, name: str, ctx: ServerContext = Depends(readable))
 @router.get("/{org}/{name}/commit/{sha}")
 def commit_page(org: str, name: str, sha: str, ctx: ServerContext = Depends(readable)) -> RedirectResponse:
     repo_id = _existing(ctx, org, name)
-    commit = ctx.reader.resolve(repo_id, sha)
+    commit = ctx.store.reader.resolve(repo_id, sha)
     return RedirectResponse(f"/api/models/{repo_id}/commits/{commit}?limit=1", status_code=302)
 
 
@@ -43,7 +43,7 @@ def commit_page(org: str, name: str, sha: str, ctx: ServerContext = Depends(read
 def tree_page(org: str, name: str, revision: str, path: str = "",
               ctx: ServerContext = Depends(readable)) -> RedirectResponse:
     repo_id = _existing(ctx, org, name)
-    ctx.reader.resolve(repo_id, revision)
+    ctx.store.reader.resolve(repo_id, revision)
     suffix = f"/{quote(check_file_path(path.strip('/')))}" if path.strip("/") else ""
     return RedirectResponse(f"/api/models/{repo_id}/tree/{revision}{suffix}", status_code=302)
 
@@ -52,5 +52,5 @@ def tree_page(org: str, name: str, revision: str, path: str = "",
 def blob_page(org: str, name: str, revision: str, path: str,
               ctx: ServerContext = Depends(readable)) -> RedirectResponse:
     repo_id = _existing(ctx, org, name)
-    ctx.reader.resolve(repo_id, revision)
+    ctx.store.reader.resolve(repo_id, revision)
     return RedirectResponse(f"/{repo_id}/resolve/{revision}/{quote(check_file_path(path))}", status_code=302)

@@ -21,6 +21,7 @@ from .catalog import ListQuery, is_score, lower_is_better
 from .learner_page import effect_summary, usage
 from .context import ServerContext, readable
 from .errors import HubError, repo_not_found
+from .hub_models import split_front_matter
 from .paths import check_repo_id
 from .visibility import has_valid_token
 
@@ -33,8 +34,7 @@ PLOT_NAMES = ("eval_plot", "perplexity", "curve", "plot")   # the evaluation lea
 
 def render_card(text: str, *, file_url: str) -> str:
     """Card markdown (front matter dropped) -> HTML, relative links pointing at the version's files."""
-    if text.startswith("---"):
-        text = text.partition("\n")[2].partition("\n---")[2].partition("\n")[2]
+    text = split_front_matter(text)[1]
     return _markdown.render(_RELATIVE_LINK.sub(lambda m: f"{m.group(1)}{file_url}{m.group(2)}", text))
 
 
@@ -67,7 +67,7 @@ def learner_page(request: Request, org: str, name: str, version: str | None = No
     plots = [f["path"] for f in files if f["path"].startswith("assets/")
              and f["path"].lower().endswith((".png", ".svg", ".jpg", ".jpeg", ".gif"))]
     plots.sort(key=lambda p: next((i for i, word in enumerate(PLOT_NAMES) if word in p.lower()), len(PLOT_NAMES)))
-    card = ctx.reader.read_text(repo_id, facts.commit, CARD_FILE) or ""
+    card = ctx.store.reader.read_text(repo_id, facts.commit, CARD_FILE) or ""
     return templates.TemplateResponse(request, "learner.html", {
         "summary": summary, "facts": facts, "versions": ctx.catalog.versions(repo_id), "files": files,
         "file_url": file_url, "plot": plots[0] if plots else None, "card_html": render_card(card, file_url=file_url),
