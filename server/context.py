@@ -14,8 +14,9 @@ from fastapi import Request
 from registry.local_store import LocalStore
 
 from .auth import TokenRegistry
-from .catalog import FACTS_CACHE_FILE, Catalog
+from .catalog import Catalog
 from .paths import check_repo_id
+from .version_facts import FACTS_CACHE_FILE
 
 
 @dataclass

@@ -17,8 +17,9 @@ from markdown_it import MarkdownIt
 from registry.constants import CARD_FILE
 from registry.naming import canonical_base_model
 
-from .catalog import ListQuery, is_score, lower_is_better
+from .catalog import ListQuery
 from .learner_page import effect_summary, usage
+from .metrics import is_score, lower_is_better
 from .context import ServerContext, readable
 from .errors import HubError, repo_not_found
 from .hub_models import split_front_matter
