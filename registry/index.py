@@ -34,6 +34,7 @@ from learners.metadata import checked_learner_json
 from .errors import StoreError
 from .git import git, read_refs, refs_signature
 from .store import LearnerSummary, matches_pattern
+from .store_layout import MODELS_DIR, STATE_DIR
 from .versions import latest_of, version_of_tag
 
 SCHEMA = """
@@ -52,8 +53,8 @@ class LearnerIndex:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.models = root / "models"
-        self.state = root / ".learnerhub"
+        self.models = root / MODELS_DIR
+        self.state = root / STATE_DIR
         self.path = self.state / "index.sqlite"
         self.generation_file = self.state / "generation"
         self.pending = self.state / "pending"

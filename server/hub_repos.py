@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Request
 
-from .context import ServerContext, context, writable
+from .context import ServerContext, context, existing_repo, writable
 from .errors import HubError, unprocessable
 from .paths import check_repo_id
 from .visibility import has_valid_token
@@ -65,8 +65,7 @@ def move_repo(payload: dict = Body(...), ctx: ServerContext = Depends(writable))
 @router.put("/api/models/{org}/{name}/settings")
 def update_settings(org: str, name: str, payload: dict = Body(...), ctx: ServerContext = Depends(writable)) -> dict:
     """Visibility (`private` or `public`); gated access is not supported and is refused, not ignored."""
-    repo_id = check_repo_id(org, name)
-    ctx.store.reader.path(repo_id)
+    repo_id = existing_repo(ctx, org, name)
     if payload.get("gated") not in (None, False, "false"):
         raise unprocessable("This server has no gated access: a repository is public or private.")
     visibility = payload.get("visibility")
