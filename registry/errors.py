@@ -61,3 +61,55 @@ class LifecycleError(RegistryError, ValueError):
 
 class RegistryWarning(UserWarning):
     """Something a pull chose to do that the user should know of (a yanked pin, a broken version skipped)."""
+# Errors of the repository-level API (`registry.repository_reader` / `registry.repository_writer`): they carry
+# structured fields, so a front end (the server) can answer in its own protocol without parsing messages.
+class RepositoryNotFoundError(LearnerNotFoundError):
+    """The store has no repository `repo_id` (no bare git folder at its place)."""
+
+    def __init__(self, repo_id: str) -> None:
+        super().__init__(f"The store has no repository {repo_id}.")
+        self.repo_id = repo_id
+
+
+class RevisionNotFoundError(RegistryError, LookupError):
+    """`revision` names no branch, tag or commit of `repo_id`."""
+
+    def __init__(self, repo_id: str, revision: str) -> None:
+        super().__init__(f"Revision {revision!r} not found in {repo_id}.")
+        self.repo_id = repo_id
+        self.revision = revision
+
+
+class EntryNotFoundError(RegistryError, LookupError):
+    """A change names a file or folder the repository does not have."""
+
+    def __init__(self, message: str, *, repo_id: str, path: str) -> None:
+        super().__init__(message)
+        self.repo_id = repo_id
+        self.path = path
+
+
+class InvalidChangeError(RegistryError, ValueError):
+    """A change the repository cannot hold (e.g. a file and a folder with the same path)."""
+
+
+class ProtectedRefError(RegistryError, PermissionError):
+    """A ref that must stay (the main branch) was asked to go."""
+
+
+class StoreConflictError(RegistryError):
+    """A change conflicts with what the repository holds now: a ref exists, moved, or a name is taken."""
+
+    def __init__(self, message: str, *, repo_id: str) -> None:
+        super().__init__(message)
+        self.repo_id = repo_id
+
+
+class PreconditionFailedError(StoreConflictError):
+    """A commit was based on `expected`, but `branch` is at `current` now (ZERO_SHA: no commit yet)."""
+
+    def __init__(self, message: str, *, repo_id: str, branch: str, expected: str, current: str) -> None:
+        super().__init__(message, repo_id=repo_id)
+        self.branch = branch
+        self.expected = expected
+        self.current = current

@@ -95,11 +95,19 @@ def refs_signature(repository: Path) -> str:
     return ":".join(parts)
 
 
+def write_tree(repository: Path, folder: Path) -> str:
+    """Write every file of `folder` as git objects (one `hash-object`), return the root tree's sha."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    blobs = git(repository, "hash-object", "-w", "--stdin-paths",
+                input="".join(f"{p}\n" for p in files).encode()).decode().split()
+    return write_tree_entries(repository, {path.relative_to(folder).as_posix(): ("100644", blob)
+                                           for path, blob in zip(files, blobs)})
+
+
 def write_tree_entries(repository: Path, entries: dict[str, tuple[str, str]]) -> str:
     """Write the trees holding `entries` (posix path -> (mode, blob sha)), return the root tree's sha.
 
-    Shared by publishing (files of a folder), the lifecycle log and the server's Hub commits (a parent tree
-    plus changes).
+    Shared by publishing (files of a folder) and Hub commits (a parent tree plus changes).
     """
     trees: dict[str, list[str]] = {"": []}
     for relative, (mode, blob) in sorted(entries.items()):

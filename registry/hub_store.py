@@ -12,7 +12,6 @@ advances to the newest version (a pre-release never moves it past a release). Se
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import tempfile
 from pathlib import Path
@@ -32,7 +31,7 @@ from .manifest import Manifest
 from .naming import canonical_base_model
 from .reachability import check_reachable
 from .staging import stage_learner
-from .store import LearnerSummary, PublishedLearner
+from .store import LearnerSummary, PublishedLearner, summary_matches
 from .versions import latest_version, tag_name, version_of_tag
 
 
@@ -101,7 +100,8 @@ class HubStore:
                       org: str | None = None, refresh: bool = False) -> list[LearnerSummary]:
         summaries = self._cached_learners() if offline() else self._listed_learners(kind=kind, org=org)
         wanted = canonical_base_model(base_model) if base_model else None
-        return sorted((s for s in summaries if _matches(s, corpus=corpus, base_model=wanted, kind=kind, org=org)),
+        return sorted((s for s in summaries
+                       if summary_matches(s, corpus=corpus, base_model=wanted, kind=kind, org=org)),
                       key=lambda s: s.repo_id)
 
     def list_query(self, *, kind: str | None = None, org: str | None = None) -> dict:
@@ -241,14 +241,3 @@ def _scan(cache_dir: str | None):
 
 def version_of_tag_or_zero(version: str):
     return version_of_tag(f"v{version}") or version_of_tag("v0.0.0")
-
-
-def _matches(summary: LearnerSummary, *, corpus, base_model, kind, org) -> bool:
-    def like(value: str | None, pattern: str) -> bool:
-        return value is not None and fnmatch.fnmatch(value.lower(), pattern.lower())
-
-    return ((not corpus or like(summary.corpus, corpus) or like(summary.dataset_id, corpus))
-            and (not base_model or like(summary.base_model, base_model))
-            and (not kind or like(summary.kind, kind))
-            and (not org or like(summary.repo_id.split("/")[0], org)))
-

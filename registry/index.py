@@ -36,7 +36,8 @@ from .constants import MAIN_BRANCH, TAG_PREFIX
 from .errors import LifecycleError, StoreError
 from .git import git, read_refs, refs_signature
 from .local_lifecycle import read_lifecycle
-from .store import LearnerSummary
+from .store import LearnerSummary, matches_pattern
+from .store_layout import MODELS_DIR, STATE_DIR
 from .versions import latest_version, version_of_tag
 
 SCHEMA = """
@@ -55,8 +56,8 @@ class LearnerIndex:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.models = root / "models"
-        self.state = root / ".learnerhub"
+        self.models = root / MODELS_DIR
+        self.state = root / STATE_DIR
         self.path = self.state / "index.sqlite"
         self.generation_file = self.state / "generation"
         self.pending = self.state / "pending"
@@ -96,11 +97,11 @@ class LearnerIndex:
         for value, columns in ((corpus, ("corpus", "dataset_id")), (base_model, ("base_model", "base_model_path")),
                                (kind, ("kind",)), (org, ("org",))):
             if value:
-                operator = "GLOB" if any(c in value for c in "*?[") else "="
-                clauses.append("(" + " OR ".join(f"lower({c}) {operator} ?" for c in columns) + ")")
-                values += [value.lower()] * len(columns)
+                clauses.append("(" + " OR ".join(f"matches_pattern({c}, ?)" for c in columns) + ")")
+                values += [value] * len(columns)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         with closing(self._connect()) as connection:
+            connection.create_function("matches_pattern", 2, matches_pattern, deterministic=True)
             rows = connection.execute(f"SELECT {_COLUMNS} FROM repos{where} ORDER BY repo_id", values).fetchall()
         return list(map(LearnerSummary._make, rows))
 

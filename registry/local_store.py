@@ -30,14 +30,17 @@ from packaging.version import Version
 
 from .constants import MAIN_BRANCH, PAUSE_ENV, default_cache_dir
 from .errors import BrokenVersionError, LearnerNotFoundError, RepositoryConflictError, StoreError, VersionExistsError
-from .git import GitCommandError, git, init_bare, read_refs, write_tree_entries
+from .git import GitCommandError, git, read_refs, write_tree
 from .index import STALE_PENDING_SECONDS, LearnerIndex
 from .lifecycle import Lifecycle, LifecycleEvent
 from .local_lifecycle import append_event, read_lifecycle, remove_deleted_tags
 from .manifest import Manifest
 from .publish_protocol import advance_main, backoff, clear_stale_locks, fresh_lock_hint
+from .repository_reader import RepositoryReader
+from .repository_writer import RepositoryWriter, create_bare_repository
 from .staging import StagedLearner, learner_identity, stage_learner
 from .store import LearnerSummary, PublishedLearner
+from .store_layout import StoreLayout
 from .versions import latest_of, tag_name, version_of_tag
 
 MAX_PUBLISH_ATTEMPTS = 50
@@ -64,9 +67,13 @@ class LocalStore:
             raise StoreError(f"The store {self.root} is a file, not a folder: pass the folder that holds (or will "
                              "hold) models/, e.g. --store ~/learners.")
         self.location = str(self.root)
-        self.models = self.root / "models"
+        self.layout = StoreLayout(self.root)
+        self.models = self.layout.models
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self.index = LearnerIndex(self.root)
+        #: Repository-level reads and writes by repository id (what a Hub-compatible server needs).
+        self.reader = RepositoryReader(self.layout)
+        self.writer = RepositoryWriter(self.layout, self.reader, self.index)
 
     def repository(self, repo_id: str) -> Path:
         path = self.models / repo_id
@@ -77,10 +84,8 @@ class LocalStore:
 
     # Publishing ---------------------------------------------------------------------------------
     def publish(self, source: Path, *, version: str, org: str) -> PublishedLearner:
-        scratch = self.root / ".tmp"
-        scratch.mkdir(parents=True, exist_ok=True)
-        self._remove_abandoned(scratch)
-        work = Path(tempfile.mkdtemp(prefix="publish-", dir=scratch))
+        work = self.layout.scratch_folder("publish-")
+        self._remove_abandoned(self.layout.scratch)
         try:
             (work / "files").mkdir()
             staged = stage_learner(source, work / "files", version=version, org=org)
@@ -91,7 +96,7 @@ class LocalStore:
             self.index.end_change(marker)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        tags = read_refs(self.models / staged.repo_id, "refs/tags/")
+        tags = read_refs(self.layout.repository(staged.repo_id), "refs/tags/")
         newest = latest_of(filter(None, (version_of_tag(t.removeprefix("refs/tags/")) for t in tags)))
         return PublishedLearner(staged.repo_id, staged.version, commit, self.location, staged.manifest.files,
                                 is_latest=Version(staged.version) == newest)
@@ -101,28 +106,23 @@ class LocalStore:
 
         Returns the commit, or None when the repository already exists (or appeared meanwhile).
         """
-        target = self.models / staged.repo_id
-        if target.exists():
-            return None
-        init_bare(scratch_repo)
-        commit = git(scratch_repo, "commit-tree", write_tree(scratch_repo, staged.folder),
-                     "-m", f"Publish {staged.name} {tag_name(staged.version)}").decode().strip()
-        git(scratch_repo, "update-ref", "--stdin",
-            input=f"create refs/heads/{MAIN_BRANCH} {commit}\ncreate refs/tags/{tag_name(staged.version)} {commit}\n"
-            .encode())
-        pause_point("before-rename")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.rename(scratch_repo, target)
-        except OSError:
-            if not (target / "HEAD").exists():
-                raise
-            return None
-        return commit
+        commits = []
+
+        def first_version(repository: Path) -> None:
+            commit = git(repository, "commit-tree", write_tree(repository, staged.folder),
+                         "-m", f"Publish {staged.name} {tag_name(staged.version)}").decode().strip()
+            git(repository, "update-ref", "--stdin",
+                input=f"create refs/heads/{MAIN_BRANCH} {commit}\ncreate refs/tags/{tag_name(staged.version)} "
+                      f"{commit}\n".encode())
+            commits.append(commit)
+            pause_point("before-rename")
+
+        created = create_bare_repository(self.layout.repository(staged.repo_id), scratch_repo, first_version)
+        return commits[0] if created else None
 
     def _publish_into_existing(self, staged: StagedLearner) -> str:
         """Steps 1-3 of `registry.publish_protocol` into an existing repository (after repairing it)."""
-        repository = self.models / staged.repo_id
+        repository = self.layout.repository(staged.repo_id)
         clear_stale_locks(repository)
         advance_main(repository)   # repair: a publisher killed between its tag and main left main behind
         tree = write_tree(repository, staged.folder)
@@ -256,12 +256,3 @@ class LocalStore:
                 shutil.rmtree(staging, ignore_errors=True)
         manifest.verify(folder, expected=expected)
         return folder
-
-
-def write_tree(repository: Path, folder: Path) -> str:
-    """Write every file of `folder` as git objects (one `hash-object`), return the root tree's sha."""
-    files = sorted(p for p in folder.rglob("*") if p.is_file())
-    blobs = git(repository, "hash-object", "-w", "--stdin-paths",
-                input="".join(f"{p}\n" for p in files).encode()).decode().split()
-    return write_tree_entries(repository, {path.relative_to(folder).as_posix(): ("100644", blob)
-                                           for path, blob in zip(files, blobs)})

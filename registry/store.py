@@ -7,6 +7,7 @@ same protocol, so publishing, listing and pulling do not care where learners liv
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import NamedTuple, Protocol
@@ -28,6 +29,24 @@ class LearnerSummary(NamedTuple):
 
     def to_dict(self) -> dict:
         return {**self._asdict(), "versions": self.versions.split()}
+
+
+def matches_pattern(value: str | None, pattern: str | None) -> bool:
+    """The one matching rule of every listing filter: case-insensitive, `*`, `?` and `[...]` wildcards.
+
+    No pattern matches everything; a missing value matches no pattern. The sqlite index calls it too.
+    """
+    if not pattern:
+        return True
+    return value is not None and fnmatch.fnmatchcase(value.lower(), pattern.lower())
+
+
+def summary_matches(summary: LearnerSummary, *, corpus: str | None = None, base_model: str | None = None,
+                    kind: str | None = None, org: str | None = None) -> bool:
+    """Whether a listed learner passes the filters `list_learners` takes (corpus: its name or dataset id)."""
+    return ((matches_pattern(summary.corpus, corpus) or matches_pattern(summary.dataset_id, corpus))
+            and matches_pattern(summary.base_model, base_model) and matches_pattern(summary.kind, kind)
+            and matches_pattern(summary.repo_id.split("/")[0], org))
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,6 @@ def create_app(store_path: str | Path, *, tokens: TokenRegistry | Iterable[str] 
     elif private_reads:
         tokens.private_reads = True
     root = Path(store_path).expanduser()
-    (root / "models").mkdir(parents=True, exist_ok=True)
     app = FastAPI(title="learnerhub", version="0.1.0",
                   description="Browse learners, compare them on leaderboards, and use the store as a Hugging Face "
                               "Hub (HfApi(endpoint=...), HF_ENDPOINT=...).")
@@ -58,7 +57,7 @@ def create_app(store_path: str | Path, *, tokens: TokenRegistry | Iterable[str] 
     app.include_router(branch_router)
     app.include_router(web_router)
     app.include_router(repo_urls_router)  # last: `/ORG/NAME` must not shadow any other route
-    app.add_middleware(PrivateRepositories, models=root / "models", tokens=tokens)
+    app.add_middleware(PrivateRepositories, reader=app.state.context.store.reader, tokens=tokens)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     return app
 

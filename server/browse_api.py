@@ -110,7 +110,7 @@ def get_card(org: str, name: str, version: str | None = None, ctx: ServerContext
     if facts is None:
         raise repo_not_found(repo_id) if summary is None else HubError(
             404, f"{repo_id} has no version {version!r}.", code="RevisionNotFound")
-    text = ctx.reader.read_text(repo_id, facts.commit, CARD_FILE) or ""
+    text = ctx.store.reader.read_text(repo_id, facts.commit, CARD_FILE) or ""
     yanked = shown_lifecycle(ctx, repo_id)[0].yanked
     if facts.version in yanked:   # the published README is immutable: the notice goes above it
         reason = yanked[facts.version] or "no reason given"

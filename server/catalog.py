@@ -1,21 +1,15 @@
 """What the browse API and the web page show: learners with their metrics, filtered, sorted and paged.
 
 The registry's listing index answers "which repositories, which versions"; the metrics and dates live
-in each version's learner.json, read once per (repository, version) since published versions are
-immutable. The listing itself is cached until the index's signature changes (a publish, through the
+in each version's learner.json (`server.version_facts`, read once per version since published versions
+are immutable). The listing itself is cached until the index's signature changes (a publish, through the
 registry or through this server's Hub API), so a warm list request opens neither sqlite nor git.
-The facts read are also kept in `<store>/.learnerhub/catalog_facts.json`, each with the sha its tag
-pointed to, so a restarted server sorts by metric without reading every learner.json through git
-again; a fact whose tag now points elsewhere (a repository deleted and published anew) is read afresh.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import math
-import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,52 +17,16 @@ from typing import Any
 
 from packaging.version import Version
 
-from learners.metadata import checked_learner_json
 from registry.constants import MANIFEST_FILE
 from registry.local_store import LocalStore
-from registry.store import LearnerSummary
-from registry.versions import tag_name
+from registry.store import LearnerSummary, summary_matches
 
-from .git_reader import RepositoryReader
-from .metrics import RATIO_METRIC, numeric_metrics
-from .visibility import may_see, private_repositories
+from .metrics import RATIO_METRIC, lower_is_better
+from .version_facts import FACTS_CACHE_FILE, VersionFacts, VersionFactsCache
+from .visibility import may_see
 
-#: Which way is better, said explicitly per metric: a name's substring says nothing (`calibration_contexts`
-#: is a count, not a score). Metrics not listed have no direction and are shown, never ranked.
-METRIC_DIRECTIONS = {
-    "perplexity_ratio": "lower", "perplexity_ratio_ci_high": "lower", "perplexity_ratio_ci_width": "lower",
-    "perplexity_ratio_vs_random": "lower", "test_perplexity_standard": "lower", "test_perplexity_igf": "lower",
-    "test_mse": "lower", "validation_mse": "lower", "build_seconds": "lower", "probe_seconds": "lower",
-    "test_spearman": "higher", "validation_spearman": "higher", "predictor_accuracy": "higher",
-}
+__all__ = ["FACTS_CACHE_FILE", "Catalog", "ListQuery", "VersionFacts"]
 MAX_CACHED_PAGES = 1024
-MAX_CACHED_FACTS = 65536                   # versions' facts held in memory (a published version each)
-FACTS_CACHE_FILE = "catalog_facts.json"   # in the store's .learnerhub folder, beside the listing index
-FACTS_CACHE_FORMAT = 2   # 2: metrics include the headline evaluation
-
-
-def lower_is_better(metric: str) -> bool:
-    return METRIC_DIRECTIONS.get(metric) == "lower"
-
-
-def is_score(metric: str) -> bool:
-    """Whether a metric has a better direction at all (counts and hyperparameters have none)."""
-    return metric in METRIC_DIRECTIONS
-
-
-@dataclass(frozen=True)
-class VersionFacts:
-    """One published version: its commit, learner.json and the numeric metrics (plus the IGF ratio)."""
-
-    version: str
-    commit: str
-    learner: dict
-    metrics: dict[str, float]
-    tag_target: str | None = None   # what the version's tag pointed to when read (commit or tag object)
-
-    @property
-    def created_at(self) -> str:
-        return str(self.learner.get("created_at") or "")
 
 
 @dataclass(frozen=True)
@@ -88,17 +46,13 @@ class ListQuery:
 class Catalog:
     """Learners of one local store, as the server presents them."""
 
-    def __init__(self, store: LocalStore, reader: RepositoryReader, *, facts_cache: Path | None = None) -> None:
+    def __init__(self, store: LocalStore, *, facts_cache: Path | None = None) -> None:
         self.store = store
-        self.reader = reader
         self._snapshot: tuple[str, list[LearnerSummary]] | None = None
         self._private: tuple[str, set[str]] | None = None
-        self._facts: dict[tuple[str, str], VersionFacts | None] = {}
+        self._facts = VersionFactsCache(store.reader, facts_cache)
         self._pages: dict[ListQuery, tuple[str, bytes]] = {}
         self._lock = threading.Lock()
-        self._cache_file = facts_cache
-        self._persisted = self._load_persisted()
-        self._unsaved = False
 
     # The listing --------------------------------------------------------------------------------
     def snapshot(self) -> tuple[str, list[LearnerSummary]]:
@@ -118,15 +72,13 @@ class Catalog:
         if show_private is True:
             return learners
         if self._private is None or self._private[0] != signature:
-            self._private = (signature, private_repositories(self.store.models))
+            self._private = (signature, self.store.reader.private_repositories())
         return [s for s in learners if s.repo_id not in self._private[1] or may_see(show_private, s.repo_id)]
 
     def forget(self, repo_id: str) -> None:
         """Drop what is known of a repository that was deleted, moved or re-created (its versions may differ)."""
+        self._facts.forget(repo_id)
         with self._lock:
-            self._facts = {key: facts for key, facts in self._facts.items() if key[0] != repo_id}
-            self._persisted = {key: entry for key, entry in self._persisted.items()
-                               if not key.startswith(f"{repo_id}@")}
             self._snapshot, self._private = None, None
             self._pages.clear()
 
@@ -149,71 +101,11 @@ class Catalog:
 
     def facts(self, repo_id: str, version: str | None) -> VersionFacts | None:
         """learner.json of one version (None if the version or its learner.json is missing)."""
-        if version is None:
-            return None
-        key = (repo_id, version)
-        if key in self._facts:
-            return self._facts[key]
-        facts = self._from_persisted(repo_id, version)
-        if facts is None:
-            facts = self._read_facts(repo_id, version)
-            self._unsaved = self._unsaved or facts is not None
-        with self._lock:  # bounded: the routes ask only for published versions, but a store can hold many
-            if len(self._facts) >= MAX_CACHED_FACTS:
-                self._facts.clear()
-            self._facts[key] = facts
-        return facts
-
-    def _read_facts(self, repo_id: str, version: str) -> VersionFacts | None:
-        try:
-            target = self.reader.ref_target(repo_id, tag_name(version))
-            commit = self.reader.resolve(repo_id, tag_name(version))
-            learner = checked_learner_json(json.loads(self.reader.read_text(repo_id, commit, "learner.json") or "null"))
-        except Exception:  # a damaged, malformed or vanished version is listed without facts, not a server error
-            return None
-        return VersionFacts(version, commit, learner, numeric_metrics(learner), target)
-
-    # The facts kept across restarts -------------------------------------------------------------
-    def _load_persisted(self) -> dict[str, dict]:
-        if self._cache_file is None:
-            return {}
-        try:
-            data = json.loads(self._cache_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}   # none yet, or unreadable: it is only a cache
-        if not isinstance(data, dict) or data.get("format") != FACTS_CACHE_FORMAT:
-            return {}
-        return data.get("facts") if isinstance(data.get("facts"), dict) else {}
-
-    def _from_persisted(self, repo_id: str, version: str) -> VersionFacts | None:
-        entry = self._persisted.get(f"{repo_id}@{version}")
-        if not isinstance(entry, dict) or not isinstance(entry.get("learner"), dict):
-            return None
-        try:
-            if entry.get("tag_target") != self.reader.ref_target(repo_id, tag_name(version)):
-                return None   # the tag moved (the repository was re-created): read it again
-        except Exception:
-            return None
-        learner = entry["learner"]
-        return VersionFacts(version, entry["commit"], learner, numeric_metrics(learner),
-                            entry["tag_target"])
+        return None if version is None else self._facts.facts(repo_id, version)
 
     def save_facts(self) -> None:
-        """Write the facts read so far to the cache file (atomically) if any are new."""
-        if self._cache_file is None or not self._unsaved:
-            return
-        with self._lock:
-            entries = {f"{repo}@{version}": {"commit": f.commit, "tag_target": f.tag_target, "learner": f.learner}
-                       for (repo, version), f in list(self._facts.items()) if f is not None and f.tag_target}
-            self._unsaved = False
-        try:
-            self._cache_file.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=".catalog_facts-", dir=self._cache_file.parent)
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump({"format": FACTS_CACHE_FORMAT, "facts": {**self._persisted, **entries}}, out)
-            os.replace(temporary, self._cache_file)
-        except OSError:
-            pass   # a read-only store still serves; it only starts cold next time
+        """Keep the facts read so far across restarts (see `server.version_facts`)."""
+        self._facts.save()
 
     def versions(self, repo_id: str) -> list[VersionFacts]:
         """Every published version, newest first."""
@@ -267,9 +159,7 @@ class Catalog:
         """Every version of every learner for (corpus, base model), best first by `metric`."""
         rows = []
         for summary in self.visible(show_private):
-            if not (_like(summary.corpus, corpus) or _like(summary.dataset_id, corpus)):
-                continue
-            if not _like(summary.base_model, base_model):
+            if not summary_matches(summary, corpus=corpus, base_model=base_model):
                 continue
             for facts in self.versions(summary.repo_id):
                 rows.append({"repo_id": summary.repo_id, "kind": summary.kind, "version": facts.version,
@@ -290,9 +180,10 @@ class Catalog:
 
     def files(self, repo_id: str, commit: str) -> list[dict[str, Any]]:
         """The files of a version with size and sha256 (from the manifest)."""
-        manifest = json.loads(self.reader.read_text(repo_id, commit, MANIFEST_FILE) or "{}").get("files", {})
+        reader = self.store.reader
+        manifest = json.loads(reader.read_text(repo_id, commit, MANIFEST_FILE) or "{}").get("files", {})
         return [{"path": path, "size": entry.size, "sha256": manifest.get(path)}
-                for path, entry in sorted(self.reader.tree(repo_id, commit).items())]
+                for path, entry in sorted(reader.tree(repo_id, commit).items())]
 
 
 class _Reversed:
@@ -308,12 +199,6 @@ class _Reversed:
         return isinstance(other, _Reversed) and self.value == other.value
 
 
-def _like(value: str | None, pattern: str | None) -> bool:
-    if not pattern:
-        return True
-    return value is not None and fnmatch.fnmatchcase(value.lower(), pattern.lower())
-
-
 def _matches(summary: LearnerSummary, query: ListQuery) -> bool:
     if query.search:
         words = query.search.lower().split()
@@ -321,6 +206,5 @@ def _matches(summary: LearnerSummary, query: ListQuery) -> bool:
                                       summary.kind))).lower()
         if not all(word in text for word in words):
             return False
-    return ((not query.corpus or _like(summary.corpus, query.corpus) or _like(summary.dataset_id, query.corpus))
-            and _like(summary.base_model, query.base_model) and _like(summary.kind, query.kind)
-            and _like(summary.repo_id.split("/")[0], query.org))
+    return summary_matches(summary, corpus=query.corpus, base_model=query.base_model, kind=query.kind,
+                           org=query.org)

@@ -1,4 +1,8 @@
-"""The objects every route shares (one store, its readers and writers, the tokens), held on `app.state`."""
+"""The objects every route shares (the store, its catalog, the tokens), held on `app.state`.
+
+Routes reach the repositories only through the store's API: `ctx.store.reader` and `ctx.store.writer`
+(`registry.repository_reader` / `registry.repository_writer`); where things lie on disk is registry's.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,14 @@ from fastapi import Request
 from registry.local_store import LocalStore
 
 from .auth import TokenRegistry
-from .catalog import FACTS_CACHE_FILE, Catalog
-from .commits import RepositoryWriter
-from .git_reader import RepositoryReader
+from .catalog import Catalog
+from .paths import check_repo_id
+from .version_facts import FACTS_CACHE_FILE
 
 
 @dataclass
 class ServerContext:
     store: LocalStore
-    reader: RepositoryReader
-    writer: RepositoryWriter
     catalog: Catalog
     tokens: TokenRegistry
     max_body_bytes: int
@@ -27,9 +29,16 @@ class ServerContext:
     @classmethod
     def open(cls, root: Path, tokens: TokenRegistry, *, max_body_bytes: int) -> "ServerContext":
         store = LocalStore(root)
-        reader = RepositoryReader(store.models)
-        catalog = Catalog(store, reader, facts_cache=store.index.state / FACTS_CACHE_FILE)
-        return cls(store, reader, RepositoryWriter(store.root, reader, store.index), catalog, tokens, max_body_bytes)
+        store.layout.create()
+        catalog = Catalog(store, facts_cache=store.layout.state_file(FACTS_CACHE_FILE))
+        return cls(store, catalog, tokens, max_body_bytes)
+
+
+def existing_repo(ctx: ServerContext, org: str, name: str) -> str:
+    """`org/name`, validated, of a repository the store has (else RepositoryNotFoundError: 404 RepoNotFound)."""
+    repo_id = check_repo_id(org, name)
+    ctx.store.reader.path(repo_id)
+    return repo_id
 
 
 def context(request: Request) -> ServerContext:

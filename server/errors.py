@@ -2,6 +2,7 @@
 
 The client reads `X-Error-Code` (RepoNotFound, RevisionNotFound, EntryNotFound) to pick the exception
 class and `X-Error-Message` / `{"error": ...}` for its message; browsers and httpx get the same JSON.
+The store's own refusals (`registry.errors`) are answered here too, by `as_hub_error`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from registry.errors import (EntryNotFoundError, InvalidChangeError, PreconditionFailedError, ProtectedRefError,
+                             RepositoryNotFoundError, RevisionNotFoundError, StoreConflictError)
 
 INVALID_CREDENTIALS = "Invalid credentials in Authorization header"
 
@@ -44,6 +48,24 @@ def unprocessable(message: str) -> HubError:
     return HubError(422, message, code="InvalidRequest")
 
 
+#: Refusals of the store's repository API -> (status, X-Error-Code): what the Hub answers for each.
+STORE_ERRORS: dict[type[Exception], tuple[int, str]] = {
+    EntryNotFoundError: (404, "EntryNotFound"), InvalidChangeError: (422, "InvalidRequest"),
+    ProtectedRefError: (403, "Forbidden"), PreconditionFailedError: (412, "PreconditionFailed"),
+    StoreConflictError: (409, "Conflict"),
+}
+
+
+def as_hub_error(error: Exception) -> HubError:
+    """A store refusal in the Hub's shape (the two not-found errors with the server's own wording)."""
+    if isinstance(error, RepositoryNotFoundError):
+        return repo_not_found(error.repo_id)
+    if isinstance(error, RevisionNotFoundError):
+        return revision_not_found(error.repo_id, error.revision)
+    status, code = next(answer for kind, answer in STORE_ERRORS.items() if isinstance(error, kind))
+    return HubError(status, str(error), code=code)
+
+
 def error_response(status: int, message: str, *, code: str | None = None,
                    headers: dict[str, str] | None = None) -> JSONResponse:
     """The Hub's error shape: JSON body plus the headers the client parses (message kept to one line)."""
@@ -68,6 +90,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HubError)
     async def _hub_error(request: Request, error: HubError) -> JSONResponse:
         return error_response(error.status, error.message, code=error.code, headers=error.headers)
+
+    async def _store_error(request: Request, error: Exception) -> JSONResponse:
+        hub = as_hub_error(error)
+        return error_response(hub.status, hub.message, code=hub.code, headers=hub.headers)
+
+    for kind in (RepositoryNotFoundError, RevisionNotFoundError, *STORE_ERRORS):
+        app.add_exception_handler(kind, _store_error)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -11,9 +11,9 @@ from starlette.concurrency import run_in_threadpool
 
 from registry.versions import looks_like_version_tag
 
-from .context import ServerContext, writable
+from .context import ServerContext, existing_repo, writable
 from .errors import HubError
-from .paths import check_ref_name, check_repo_id
+from .paths import check_ref_name
 from .payloads import BranchPayload, openapi_body, read_payload
 
 router = APIRouter(tags=["Hub-compatible API"])
@@ -22,23 +22,21 @@ router = APIRouter(tags=["Hub-compatible API"])
 @router.post("/api/models/{org}/{name}/branch/{branch}", openapi_extra=openapi_body(BranchPayload))
 async def create_branch(request: Request, org: str, name: str, branch: str, ctx: ServerContext = Depends(writable)):
     """A branch at `startingPoint` (a branch, tag or commit; default main)."""
-    repo_id = check_repo_id(org, name)
-    ctx.reader.path(repo_id)  # 404 RepoNotFound
+    repo_id = existing_repo(ctx, org, name)
     branch = check_ref_name(branch, what="branch")
     if looks_like_version_tag(branch):   # a branch v1.0.0 would shadow the tag when a revision is resolved
         raise HubError(422, f"Branch {branch!r} would look like a version tag: version names are for tags only.",
                        code="InvalidRequest")
     start = (await read_payload(request, BranchPayload)).startingPoint or "main"
-    if ctx.reader.ref_target(repo_id, start) is None and start == "main":
+    if ctx.store.reader.ref_target(repo_id, start) is None and start == "main":
         raise HubError(409, f"{repo_id} has no commit yet: commit to main first.", code="Conflict")
-    commit = await run_in_threadpool(ctx.reader.resolve, repo_id, start)
-    await run_in_threadpool(ctx.writer.create_branch, repo_id, branch, commit)
+    commit = await run_in_threadpool(ctx.store.reader.resolve, repo_id, start)
+    await run_in_threadpool(ctx.store.writer.create_branch, repo_id, branch, commit)
     return {}
 
 
 @router.delete("/api/models/{org}/{name}/branch/{branch}")
 async def delete_branch(org: str, name: str, branch: str, ctx: ServerContext = Depends(writable)):
-    repo_id = check_repo_id(org, name)
-    ctx.reader.path(repo_id)
-    await run_in_threadpool(ctx.writer.delete_branch, repo_id, check_ref_name(branch, what="branch"))
+    repo_id = existing_repo(ctx, org, name)
+    await run_in_threadpool(ctx.store.writer.delete_branch, repo_id, check_ref_name(branch, what="branch"))
     return {}

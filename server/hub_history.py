@@ -8,16 +8,13 @@ Link header); `get_paths_info` (and so `CommitOperationCopy`) posts a form of `p
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from registry.git import git
+from registry.repository_reader import RepositoryReader
 
 from .context import ServerContext, readable
 from .errors import unprocessable
@@ -28,41 +25,14 @@ COMMITS_PAGE = 100
 EMPTY_TREE_OID = "0" * 40
 
 
-def _iso(seconds: str) -> str:
-    return datetime.fromtimestamp(int(seconds), timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-@lru_cache(maxsize=65536)
-def last_commit(repository: str, commit: str, path: str) -> dict[str, str] | None:
-    """The newest commit at or before `commit` that touched `path`: {id, title, date} (the Hub's lastCommit)."""
-    out = git(Path(repository), "log", "-1", "--format=%H%x1f%s%x1f%ct", commit, "--", path).decode().strip()
-    if not out:
-        return None
-    sha, title, seconds = out.split("\x1f")
-    return {"id": sha, "title": title, "date": _iso(seconds)}
-
-
-def read_commits(repository: Path, commit: str, *, skip: int, count: int) -> list[dict[str, Any]]:
-    """`count` commits of the history of `commit` (first parent too: git log order), after `skip`."""
-    out = git(repository, "log", "-z", f"--skip={skip}", f"--max-count={count}",
-              "--format=%H%x1f%an%x1f%ct%x1f%B", commit).decode("utf-8", errors="replace")
-    commits = []
-    for record in filter(None, out.split("\0")):
-        sha, author, seconds, body = record.split("\x1f", 3)
-        title, _, message = body.strip().partition("\n")
-        commits.append({"id": sha, "title": title, "message": message.strip(), "authors": [{"user": author}],
-                        "date": _iso(seconds)})
-    return commits
-
-
 @router.get("/api/models/{org}/{name}/commits/{revision:path}")
 def list_commits(request: Request, org: str, name: str, revision: str, p: int = Query(default=0, ge=0),
                  limit: int = Query(default=COMMITS_PAGE, ge=1, le=1000),
                  ctx: ServerContext = Depends(readable)) -> JSONResponse:
     """The history of a branch, tag or commit, newest first."""
     repo_id = check_repo_id(org, name)
-    commit = ctx.reader.resolve(repo_id, revision)
-    commits = read_commits(ctx.reader.path(repo_id), commit, skip=p * limit, count=limit + 1)
+    commit = ctx.store.reader.resolve(repo_id, revision)
+    commits = ctx.store.reader.history(repo_id, commit, skip=p * limit, count=limit + 1)
     headers = {}
     if len(commits) > limit:
         query = [(k, v) for k, v in request.query_params.multi_items() if k != "p"] + [("p", p + 1)]
@@ -92,9 +62,9 @@ async def paths_info(request: Request, org: str, name: str, revision: str,
     """What each asked path is at the revision: a file (oid, size) or a folder; missing paths are left out."""
     repo_id = check_repo_id(org, name)
     paths, expand = await _form_paths(request)
-    commit = ctx.reader.resolve(repo_id, revision)
-    tree = ctx.reader.tree(repo_id, commit)
-    repository = str(ctx.reader.path(repo_id))
+    reader = ctx.store.reader
+    commit = reader.resolve(repo_id, revision)
+    tree = reader.tree(repo_id, commit)
     answer = []
     for path in dict.fromkeys(p.strip("/") for p in paths):
         check_file_path(path)
@@ -106,11 +76,12 @@ async def paths_info(request: Request, org: str, name: str, revision: str,
         else:
             continue
         if expand:
-            item["lastCommit"] = last_commit(repository, commit, path)
+            item["lastCommit"] = reader.last_commit(repo_id, commit, path)
         answer.append(item)
     return answer
 
 
-def with_last_commits(items: list[dict[str, Any]], repository: Path, commit: str) -> list[dict[str, Any]]:
+def with_last_commits(items: list[dict[str, Any]], reader: RepositoryReader, repo_id: str,
+                      commit: str) -> list[dict[str, Any]]:
     """Tree entries with their `lastCommit` (what `list_repo_tree(expand=True)` reads)."""
-    return [{**item, "lastCommit": last_commit(str(repository), commit, item["path"])} for item in items]
+    return [{**item, "lastCommit": reader.last_commit(repo_id, commit, item["path"])} for item in items]

@@ -21,12 +21,11 @@ from registry.errors import IntegrityError, InvalidVersionError, LifecycleError,
 from registry.lifecycle import LIFECYCLE_BRANCH, LIFECYCLE_FILE, Lifecycle, LifecycleEvent
 from registry.versions import parse_release, version_of_tag
 from registry.integrity import check_version_commit
+from registry.repository_writer import CommitRequest
 
 from .auth import bearer_token, hash_token
-from .commits import CommitRequest
-from .context import ServerContext, readable, writable
+from .context import ServerContext, existing_repo, readable, writable
 from .errors import HubError, unprocessable
-from .paths import check_repo_id
 from .payloads import Text, _Payload, read_payload
 
 router = APIRouter(prefix="/api/learners", tags=["Version lifecycle"])
@@ -63,12 +62,6 @@ def _record(ctx: ServerContext, repo_id: str, event: LifecycleEvent) -> dict:
         raise as_http(error) from None
 
 
-def _repo(ctx: ServerContext, org: str, name: str) -> str:
-    repo_id = check_repo_id(org, name)
-    ctx.reader.path(repo_id)  # 404 RepoNotFound
-    return repo_id
-
-
 def _version(text: str) -> str:
     try:
         return str(parse_release(text))
@@ -78,7 +71,7 @@ def _version(text: str) -> str:
 
 @router.get("/{org}/{name}/lifecycle", summary="Yanked and deleted versions, aliases and the audit log")
 def get_lifecycle(org: str, name: str, ctx: ServerContext = Depends(readable)) -> dict:
-    repo_id = _repo(ctx, org, name)
+    repo_id = existing_repo(ctx, org, name)
     try:
         return ctx.store.lifecycle(repo_id).to_dict()
     except LifecycleError as error:
@@ -87,7 +80,7 @@ def get_lifecycle(org: str, name: str, ctx: ServerContext = Depends(readable)) -
 
 @router.post("/{org}/{name}/versions/{version}/yank", summary="Yank a version (exact pins still get it)")
 async def yank(request: Request, org: str, name: str, version: str, ctx: ServerContext = Depends(writable)) -> dict:
-    repo_id, version = _repo(ctx, org, name), _version(version)
+    repo_id, version = existing_repo(ctx, org, name), _version(version)
     reason = (await read_payload(request, ReasonPayload)).reason.strip()
     if not reason:
         raise unprocessable("Say why the version is yanked: send {\"reason\": \"...\"}.")
@@ -96,7 +89,7 @@ async def yank(request: Request, org: str, name: str, version: str, ctx: ServerC
 
 @router.post("/{org}/{name}/versions/{version}/unyank", summary="Undo a yank")
 async def unyank(request: Request, org: str, name: str, version: str, ctx: ServerContext = Depends(writable)) -> dict:
-    repo_id, version = _repo(ctx, org, name), _version(version)
+    repo_id, version = existing_repo(ctx, org, name), _version(version)
     reason = (await read_payload(request, ReasonPayload)).reason.strip()
     return await run_in_threadpool(_record, ctx, repo_id, LifecycleEvent("unyank", version, reason, by=requester(request)))
 
@@ -105,14 +98,14 @@ async def unyank(request: Request, org: str, name: str, version: str, ctx: Serve
 async def delete_version(request: Request, org: str, name: str, version: str,
                          reason: str = Query(..., min_length=1, max_length=500),
                          ctx: ServerContext = Depends(writable)) -> dict:
-    repo_id, version = _repo(ctx, org, name), _version(version)
+    repo_id, version = existing_repo(ctx, org, name), _version(version)
     event = LifecycleEvent("delete", version, reason.strip(), by=requester(request))
     return await run_in_threadpool(_record, ctx, repo_id, event)
 
 
 @router.put("/{org}/{name}/aliases/{alias}", summary="Create or move an alias (production, staging, ...)")
 async def set_alias(request: Request, org: str, name: str, alias: str, ctx: ServerContext = Depends(writable)) -> dict:
-    repo_id = _repo(ctx, org, name)
+    repo_id = existing_repo(ctx, org, name)
     payload = await read_payload(request, AliasPayload)
     event = LifecycleEvent("alias", _version(payload.version), payload.reason.strip(), alias=alias, by=requester(request))
     return await run_in_threadpool(_record, ctx, repo_id, event)
@@ -120,7 +113,7 @@ async def set_alias(request: Request, org: str, name: str, alias: str, ctx: Serv
 
 @router.delete("/{org}/{name}/aliases/{alias}", summary="Remove an alias")
 async def remove_alias(request: Request, org: str, name: str, alias: str, ctx: ServerContext = Depends(writable)) -> dict:
-    repo_id = _repo(ctx, org, name)
+    repo_id = existing_repo(ctx, org, name)
     aliases = (await run_in_threadpool(ctx.store.lifecycle, repo_id)).aliases
     if alias not in aliases:
         raise HubError(404, f"{repo_id} has no alias {alias!r}.", code="RevisionNotFound")
@@ -134,8 +127,8 @@ def check_version_tag_target(ctx: ServerContext, repo_id: str, tag: str, commit:
     version = version_of_tag(tag)
     if version is None:
         return
-    tree = ctx.reader.tree(repo_id, commit)
-    files = {path: (lambda entry=entry: ctx.reader.blob(repo_id, entry)) for path, entry in tree.items()
+    tree = ctx.store.reader.tree(repo_id, commit)
+    files = {path: (lambda entry=entry: ctx.store.reader.blob(repo_id, entry)) for path, entry in tree.items()
              if path != ".gitattributes"}
     try:
         check_version_commit(files, repo_id=repo_id, version=str(version))

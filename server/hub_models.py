@@ -12,18 +12,27 @@ from typing import Any
 
 import yaml
 
-from .git_reader import RepositoryReader
+from registry.constants import CARD_FILE
+from registry.repository_reader import RepositoryReader
 
-CARD_FILE = "README.md"
+
+def split_front_matter(text: str) -> tuple[str | None, str]:
+    """(YAML block, markdown body) of a card; (None, text) without a front matter closed by a `---` line.
+
+    The one reading of the card's fences, for its metadata, its validation and its rendering.
+    """
+    if not text.startswith("---"):
+        return None, text
+    block, closed, rest = text.partition("\n")[2].partition("\n---")
+    if not closed:
+        return None, text
+    return block, rest.partition("\n")[2]
 
 
 def card_metadata(text: str | None) -> dict[str, Any]:
     """The YAML front matter of a model card ({} when absent or unreadable)."""
-    if not text or not text.startswith("---"):
-        return {}
-    _, _, rest = text.partition("\n")
-    block, found, _ = rest.partition("\n---")
-    if not found:
+    block = split_front_matter(text)[0] if text else None
+    if block is None:
         return {}
     try:
         data = yaml.safe_load(block)

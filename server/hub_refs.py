@@ -9,32 +9,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from registry.git import read_refs
 from registry.versions import looks_like_version_tag
 
-from .context import ServerContext, context, readable, writable
+from .context import ServerContext, context, existing_repo, readable, writable
 from .errors import revision_not_found
 from .hub_lifecycle import check_version_tag_deletion, settle
-from .paths import check_ref_name, check_repo_id
 
 router = APIRouter(tags=["Hub-compatible API"])
 
 
-def _repo(ctx: ServerContext, org: str, name: str) -> str:
-    repo_id = check_repo_id(org, name)
-    ctx.reader.path(repo_id)  # 404 RepoNotFound
-    return repo_id
-
-
 @router.delete("/api/models/{org}/{name}/tag/{tag}")
 def delete_tag(org: str, name: str, tag: str, ctx: ServerContext = Depends(writable)) -> dict:
-    repo_id = _repo(ctx, org, name)
-    current = read_refs(ctx.reader.path(repo_id), "refs/tags/").get(f"refs/tags/{tag}")
+    repo_id = existing_repo(ctx, org, name)
+    current = ctx.store.reader.tag_target(repo_id, tag)
     if current is None:
         raise revision_not_found(repo_id, tag)
     if looks_like_version_tag(tag):
         check_version_tag_deletion(ctx, repo_id, tag)   # 403 unless the lifecycle log records the deletion
-    ctx.writer.delete_tag(repo_id, tag, current)
+    ctx.store.writer.delete_tag(repo_id, tag, current)
     settle(ctx, repo_id)
     return {}
 
@@ -42,7 +34,7 @@ def delete_tag(org: str, name: str, tag: str, ctx: ServerContext = Depends(writa
 @router.get("/api/models/{org}/{name}/auth-check")
 def auth_check(org: str, name: str, ctx: ServerContext = Depends(readable)) -> dict:
     """200 when the request may read the repository (private ones need a token: see server.visibility)."""
-    _repo(ctx, org, name)
+    existing_repo(ctx, org, name)
     return {}
 
 
@@ -50,6 +42,6 @@ def auth_check(org: str, name: str, ctx: ServerContext = Depends(readable)) -> d
 def auth_check_write(request: Request, org: str, name: str) -> dict:
     """200 when the request's token may write (401 without one, 403 with a read-only one)."""
     ctx = context(request)
-    _repo(ctx, org, name)
+    existing_repo(ctx, org, name)
     ctx.tokens.check(request, write=True)
     return {}

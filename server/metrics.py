@@ -1,11 +1,29 @@
 """The numbers a version is ranked by: learner.json's numeric metrics plus the headline evaluation's
-perplexity ratio (igf / standard), its confidence interval and its ratio to random selection."""
+perplexity ratio (igf / standard), its confidence interval and its ratio to random selection; and
+which way each is better."""
 
 from __future__ import annotations
 
 import math
 
 RATIO_METRIC = "perplexity_ratio"
+#: Which way is better, said explicitly per metric: a name's substring says nothing (`calibration_contexts`
+#: is a count, not a score). Metrics not listed have no direction and are shown, never ranked.
+METRIC_DIRECTIONS = {
+    "perplexity_ratio": "lower", "perplexity_ratio_ci_high": "lower", "perplexity_ratio_ci_width": "lower",
+    "perplexity_ratio_vs_random": "lower", "test_perplexity_standard": "lower", "test_perplexity_igf": "lower",
+    "test_mse": "lower", "validation_mse": "lower", "build_seconds": "lower", "probe_seconds": "lower",
+    "test_spearman": "higher", "validation_spearman": "higher", "predictor_accuracy": "higher",
+}
+
+
+def lower_is_better(metric: str) -> bool:
+    return METRIC_DIRECTIONS.get(metric) == "lower"
+
+
+def is_score(metric: str) -> bool:
+    """Whether a metric has a better direction at all (counts and hyperparameters have none)."""
+    return metric in METRIC_DIRECTIONS
 
 
 def _number(value) -> float | None:

@@ -12,29 +12,23 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse
 
-from .context import ServerContext, readable
-from .paths import check_file_path, check_repo_id
+from .context import ServerContext, existing_repo, readable
+from .paths import check_file_path
 
 router = APIRouter(include_in_schema=False)
 
 
-def _existing(ctx: ServerContext, org: str, name: str) -> str:
-    repo_id = check_repo_id(org, name)
-    ctx.reader.path(repo_id)  # 404 RepoNotFound
-    return repo_id
-
-
 @router.get("/{org}/{name}")
 def repository_page(org: str, name: str, ctx: ServerContext = Depends(readable)) -> RedirectResponse:
-    repo_id = _existing(ctx, org, name)
+    repo_id = existing_repo(ctx, org, name)
     target = f"/learners/{repo_id}" if ctx.catalog.summary(repo_id) is not None else f"/api/models/{repo_id}"
     return RedirectResponse(target, status_code=302)
 
 
 @router.get("/{org}/{name}/commit/{sha}")
 def commit_page(org: str, name: str, sha: str, ctx: ServerContext = Depends(readable)) -> RedirectResponse:
-    repo_id = _existing(ctx, org, name)
-    commit = ctx.reader.resolve(repo_id, sha)
+    repo_id = existing_repo(ctx, org, name)
+    commit = ctx.store.reader.resolve(repo_id, sha)
     return RedirectResponse(f"/api/models/{repo_id}/commits/{commit}?limit=1", status_code=302)
 
 
@@ -42,8 +36,8 @@ def commit_page(org: str, name: str, sha: str, ctx: ServerContext = Depends(read
 @router.get("/{org}/{name}/tree/{revision}/{path:path}")
 def tree_page(org: str, name: str, revision: str, path: str = "",
               ctx: ServerContext = Depends(readable)) -> RedirectResponse:
-    repo_id = _existing(ctx, org, name)
-    ctx.reader.resolve(repo_id, revision)
+    repo_id = existing_repo(ctx, org, name)
+    ctx.store.reader.resolve(repo_id, revision)
     suffix = f"/{quote(check_file_path(path.strip('/')))}" if path.strip("/") else ""
     return RedirectResponse(f"/api/models/{repo_id}/tree/{revision}{suffix}", status_code=302)
 
@@ -51,6 +45,6 @@ def tree_page(org: str, name: str, revision: str, path: str = "",
 @router.get("/{org}/{name}/blob/{revision}/{path:path}")
 def blob_page(org: str, name: str, revision: str, path: str,
               ctx: ServerContext = Depends(readable)) -> RedirectResponse:
-    repo_id = _existing(ctx, org, name)
-    ctx.reader.resolve(repo_id, revision)
+    repo_id = existing_repo(ctx, org, name)
+    ctx.store.reader.resolve(repo_id, revision)
     return RedirectResponse(f"/{repo_id}/resolve/{revision}/{quote(check_file_path(path))}", status_code=302)

@@ -1,7 +1,7 @@
 """Private repositories: invisible and unreadable without a token of this server.
 
-A repository is private when its bare git folder holds a `learnerhub-private` marker file (git ignores
-it; it moves with the folder). Every route that names one repository (`/api/models/ORG/NAME...`,
+A repository is private when the store says so (`RepositoryReader.is_private`: a marker file in its bare
+git folder, see `registry.store_layout`). Every route that names one repository (`/api/models/ORG/NAME...`,
 `/api/learners/ORG/NAME...`, `/learners/ORG/NAME`, `/ORG/NAME/...`) is guarded here, in one place, by
 `PrivateRepositories`: without a valid token it answers 404 RepoNotFound, as the Hub answers for a
 private repository it does not show you. Listings drop private repositories for such requests.
@@ -13,35 +13,17 @@ only; to any other it is as if it had no token (404). An unlimited token reads e
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from registry.repository_reader import RepositoryReader
+
 from .auth import EVERY_ORG, TokenRegistry, bearer_token
 from .errors import error_response
 
-PRIVATE_MARKER = "learnerhub-private"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 _NOT_REPOSITORIES = {"api", "learners", "leaderboard", "docs", "redoc", "static", "openapi.json"}
-
-
-def is_private(models: Path, repo_id: str) -> bool:
-    return (models / repo_id / PRIVATE_MARKER).is_file()
-
-
-def set_private(models: Path, repo_id: str, private: bool) -> None:
-    """Mark (or unmark) the repository private; the caller announces the change to the listing index."""
-    marker = models / repo_id / PRIVATE_MARKER
-    if private:
-        marker.write_text("This repository is private: learnerhub serves it only to requests with a token.\n")
-    else:
-        marker.unlink(missing_ok=True)
-
-
-def private_repositories(models: Path) -> set[str]:
-    """Every private repository id of the store (one glob: markers are rare)."""
-    return {f"{marker.parent.parent.name}/{marker.parent.name}" for marker in models.glob(f"*/*/{PRIVATE_MARKER}")}
 
 
 def has_valid_token(tokens: TokenRegistry, request: Request | Scope) -> bool:
@@ -82,15 +64,15 @@ def named_repository(path: str) -> str | None:
 class PrivateRepositories:
     """ASGI middleware: a request naming a private repository needs a token, else 404 RepoNotFound."""
 
-    def __init__(self, app: ASGIApp, *, models: Path, tokens: TokenRegistry) -> None:
+    def __init__(self, app: ASGIApp, *, reader: RepositoryReader, tokens: TokenRegistry) -> None:
         self.app = app
-        self.models = models
+        self.reader = reader
         self.tokens = tokens
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             repo_id = named_repository(scope.get("path", ""))
-            if (repo_id is not None and is_private(self.models, repo_id)
+            if (repo_id is not None and self.reader.is_private(repo_id)
                     and not may_see(private_access(self.tokens, scope), repo_id)):
                 response = error_response(404, f"Repository {repo_id} not found. Check the name, or send a token "
                                                "if it is private.", code="RepoNotFound")
@@ -98,11 +80,11 @@ class PrivateRepositories:
         await self.app(scope, receive, send)
 
 
-def visible_to(request: Request, tokens: TokenRegistry, models: Path, repo_ids) -> list[str]:
+def visible_to(request: Request, tokens: TokenRegistry, reader: RepositoryReader, repo_ids) -> list[str]:
     """`repo_ids` less the private ones the request's token does not cover."""
     access = private_access(tokens, request)
     if access is True:
         return list(repo_ids)
-    hidden = private_repositories(models)
+    hidden = reader.private_repositories()
     return [repo_id for repo_id in repo_ids if repo_id not in hidden or may_see(access, repo_id)]
 

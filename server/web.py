@@ -17,11 +17,13 @@ from markdown_it import MarkdownIt
 from registry.constants import CARD_FILE
 from registry.naming import canonical_base_model
 
-from .catalog import ListQuery, is_score, lower_is_better
+from .catalog import ListQuery
 from .learner_page import effect_summary, usage
+from .metrics import is_score, lower_is_better
 from .context import ServerContext, readable
 from .hub_lifecycle import shown_lifecycle
 from .errors import HubError, repo_not_found
+from .hub_models import split_front_matter
 from .paths import check_repo_id
 from .visibility import private_access
 
@@ -34,8 +36,7 @@ PLOT_NAMES = ("eval_plot", "perplexity", "curve", "plot")   # the evaluation lea
 
 def render_card(text: str, *, file_url: str) -> str:
     """Card markdown (front matter dropped) -> HTML, relative links pointing at the version's files."""
-    if text.startswith("---"):
-        text = text.partition("\n")[2].partition("\n---")[2].partition("\n")[2]
+    text = split_front_matter(text)[1]
     return _markdown.render(_RELATIVE_LINK.sub(lambda m: f"{m.group(1)}{file_url}{m.group(2)}", text))
 
 
@@ -68,7 +69,7 @@ def learner_page(request: Request, org: str, name: str, version: str | None = No
     plots = [f["path"] for f in files if f["path"].startswith("assets/")
              and f["path"].lower().endswith((".png", ".svg", ".jpg", ".jpeg", ".gif"))]
     plots.sort(key=lambda p: next((i for i, word in enumerate(PLOT_NAMES) if word in p.lower()), len(PLOT_NAMES)))
-    card = ctx.reader.read_text(repo_id, facts.commit, CARD_FILE) or ""
+    card = ctx.store.reader.read_text(repo_id, facts.commit, CARD_FILE) or ""
     lifecycle, lifecycle_warning = shown_lifecycle(ctx, repo_id)
     return templates.TemplateResponse(request, "learner.html", {
         "lifecycle": lifecycle, "lifecycle_warning": lifecycle_warning,

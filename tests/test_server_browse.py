@@ -116,8 +116,8 @@ def test_the_api_is_documented(browse):
 
 def test_a_restarted_server_sorts_by_metric_without_reading_learners_again(browse, tmp_path, tokenizer):
     from registry.local_store import LocalStore
+    from registry.repository_reader import RepositoryReader
     from server.catalog import FACTS_CACHE_FILE, Catalog, ListQuery
-    from server.git_reader import RepositoryReader
 
     live = browse["client"].get("/api/learners", params={"sort": "perplexity_ratio"}).json()
     store = LocalStore(browse["root"] / "store")
@@ -134,7 +134,8 @@ def test_a_restarted_server_sorts_by_metric_without_reading_learners_again(brows
     def restarted(root) -> tuple[list[str], int]:
         CountingReader.reads = 0
         store = LocalStore(root)
-        catalog = Catalog(store, CountingReader(store.models), facts_cache=store.index.state / FACTS_CACHE_FILE)
+        store.reader = CountingReader(store.layout)
+        catalog = Catalog(store, facts_cache=store.index.state / FACTS_CACHE_FILE)
         answer = catalog.query(ListQuery(sort="metric:perplexity_ratio"))
         return [(item["repo_id"], item["metrics"].get("perplexity_ratio")) for item in answer["items"]], \
             CountingReader.reads

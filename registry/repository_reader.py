@@ -1,4 +1,7 @@
-"""Reads of the store's bare repositories for the server: revisions, trees, blobs, commit dates.
+"""Reads of the store's bare repositories by repository id: refs, revisions, trees, blobs, history.
+
+What a Hub-compatible front end (the server) needs, in registry terms: failures are registry errors
+(`RepositoryNotFoundError`, `RevisionNotFoundError`) carrying the repository and revision.
 
 Commits, trees and blobs are immutable, so everything keyed by a sha is cached in memory (trees by
 count, blobs by total size); only refs are read on every request, straight from the ref files
@@ -15,9 +18,12 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
-from registry.git import GitCommandError, git, read_refs
+from typing import Any
 
-from .errors import repo_not_found, revision_not_found
+from .constants import MAIN_BRANCH
+from .errors import RepositoryNotFoundError, RevisionNotFoundError
+from .git import GitCommandError, git, read_refs
+from .store_layout import StoreLayout
 
 COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
 SAFE_REVISION = re.compile(r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
@@ -36,10 +42,10 @@ class TreeEntry:
 
 
 class RepositoryReader:
-    """Read access to `<store>/models/<org>/<name>` repositories, by repository id."""
+    """Read access to the store's repositories, by repository id (`org/name`, validated by the caller)."""
 
-    def __init__(self, models: Path) -> None:
-        self.models = models
+    def __init__(self, layout: StoreLayout) -> None:
+        self.layout = layout
         self._commits: dict[tuple[str, str], str] = {}  # (repo, ref target or sha) -> commit, verified
         self._trees: dict[tuple[str, str], dict[str, TreeEntry]] = {}
         self._blobs: OrderedDict[str, bytes] = OrderedDict()
@@ -47,32 +53,51 @@ class RepositoryReader:
         self._lock = threading.Lock()
 
     def path(self, repo_id: str) -> Path:
-        path = self.models / repo_id
+        """The repository's folder; RepositoryNotFoundError when there is none."""
+        path = self.layout.repository(repo_id)
         if not (path / "HEAD").is_file():
-            raise repo_not_found(repo_id)
+            raise RepositoryNotFoundError(repo_id)
         return path
 
     def exists(self, repo_id: str) -> bool:
-        return (self.models / repo_id / "HEAD").is_file()
+        return self.layout.exists(repo_id)
 
-    def refs(self, repo_id: str) -> dict[str, str]:
+    def repository_ids(self, org: str | None = None) -> list[str]:
+        return self.layout.repository_ids(org)
+
+    def is_private(self, repo_id: str) -> bool:
+        """Whether the repository carries the private marker (see `registry.store_layout`)."""
+        return self.layout.private_marker(repo_id).is_file()
+
+    def private_repositories(self) -> set[str]:
+        return self.layout.private_repositories()
+
+    def refs(self, repo_id: str, prefix: str = "refs/") -> dict[str, str]:
         """Full ref name -> sha (tags may point to annotated tag objects; see `resolve`)."""
-        return read_refs(self.path(repo_id))
+        return read_refs(self.path(repo_id), prefix)
+
+    def branch_head(self, repo_id: str, branch: str = MAIN_BRANCH) -> str | None:
+        """The commit a branch points to, None when it has none yet (an empty repository's main)."""
+        return self.refs(repo_id, "refs/heads/").get(f"refs/heads/{branch}")
+
+    def tag_target(self, repo_id: str, tag: str) -> str | None:
+        """What a tag points to (a commit, or an annotated tag object), None when there is no such tag."""
+        return self.refs(repo_id, "refs/tags/").get(f"refs/tags/{tag}")
 
     def ref_target(self, repo_id: str, revision: str) -> str | None:
         """The sha a branch or tag points to, from the ref files alone (no git process)."""
         return _ref_target(self.path(repo_id), revision)
 
     def resolve(self, repo_id: str, revision: str, *, cached_only: bool = False) -> str | None:
-        """A branch, tag or commit sha -> the commit sha; RevisionNotFound if it names nothing.
+        """A branch, tag or commit sha -> the commit sha; RevisionNotFoundError if it names nothing.
 
         With `cached_only`, None instead of running git (the caller then retries off the event loop).
         """
         if not SAFE_REVISION.match(revision):
-            raise revision_not_found(repo_id, revision)
+            raise RevisionNotFoundError(repo_id, revision)
         target = _ref_target(self.path(repo_id), revision)
         if target is None and not COMMIT_SHA.match(revision):
-            raise revision_not_found(repo_id, revision)
+            raise RevisionNotFoundError(repo_id, revision)
         key = (repo_id, target or revision)
         commit = self._commits.get(key)
         if commit is not None or cached_only:
@@ -85,7 +110,7 @@ class RepositoryReader:
             except GitCommandError:
                 kind = b""
             if kind != b"commit":
-                raise revision_not_found(repo_id, revision)
+                raise RevisionNotFoundError(repo_id, revision)
             commit = revision
         if len(self._commits) > MAX_CACHED_TREES * 8:
             self._commits.clear()
@@ -135,6 +160,33 @@ class RepositoryReader:
         entry = self.tree(repo_id, commit).get(path)
         return None if entry is None else self.blob(repo_id, entry).decode("utf-8", errors="replace")
 
+    # History -------------------------------------------------------------------------------------
+    def history(self, repo_id: str, commit: str, *, skip: int, count: int) -> list[dict[str, Any]]:
+        """`count` commits of the history of `commit` (git log order), after `skip`: id, title, message,
+        authors and date in the Hub's shape."""
+        out = git(self.path(repo_id), "log", "-z", f"--skip={skip}", f"--max-count={count}",
+                  "--format=%H%x1f%an%x1f%ct%x1f%B", commit).decode("utf-8", errors="replace")
+        commits = []
+        for record in filter(None, out.split("\0")):
+            sha, author, seconds, body = record.split("\x1f", 3)
+            title, _, message = body.strip().partition("\n")
+            commits.append({"id": sha, "title": title, "message": message.strip(), "authors": [{"user": author}],
+                            "date": hub_date(seconds)})
+        return commits
+
+    def last_commit(self, repo_id: str, commit: str, path: str) -> dict[str, str] | None:
+        """The newest commit at or before `commit` that touched `path`: {id, title, date} (the Hub's lastCommit)."""
+        return _last_commit(str(self.path(repo_id)), commit, path)
+
+    def modified(self, repo_id: str) -> str:
+        """When the repository last changed: main's commit date, else (no commit yet) its folder's mtime."""
+        main = self.branch_head(repo_id)
+        return self.commit_date(repo_id, main) if main else hub_date(self.path(repo_id).stat().st_mtime)
+
+    def storage(self, repo_id: str) -> int:
+        """Bytes the repository takes on disk."""
+        return sum(f.stat().st_size for f in self.path(repo_id).rglob("*") if f.is_file())
+
 
 def _ref_target(repository: Path, revision: str) -> str | None:
     """What branch or tag `revision` points to: its loose ref file when there is one (one read), else packed-refs."""
@@ -162,7 +214,20 @@ def _read_tree(repository: Path, commit: str) -> dict[str, TreeEntry]:
     return entries
 
 
+def hub_date(seconds: str | float) -> str:
+    """Seconds since the epoch in the Hub's format, `2024-05-01T12:00:00.000Z`."""
+    return datetime.fromtimestamp(int(float(seconds)), timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
 @lru_cache(maxsize=65536)
 def _commit_date(repository: str, commit: str) -> str:
-    seconds = int(git(Path(repository), "show", "-s", "--format=%ct", commit).decode().strip())
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return hub_date(git(Path(repository), "show", "-s", "--format=%ct", commit).decode().strip())
+
+
+@lru_cache(maxsize=65536)
+def _last_commit(repository: str, commit: str, path: str) -> dict[str, str] | None:
+    out = git(Path(repository), "log", "-1", "--format=%H%x1f%s%x1f%ct", commit, "--", path).decode().strip()
+    if not out:
+        return None
+    sha, title, seconds = out.split("\x1f")
+    return {"id": sha, "title": title, "date": hub_date(seconds)}
