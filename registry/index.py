@@ -28,8 +28,9 @@ from contextlib import closing
 from pathlib import Path
 from typing import TypeVar
 
+from learners.metadata import LEARNER_FILE, checked_learner
+
 from .constants import MAIN_BRANCH, TAG_PREFIX
-from learners.metadata import checked_learner_json
 
 from .errors import StoreError
 from .git import git, read_refs, refs_signature
@@ -239,13 +240,13 @@ def read_repository(repo_id: str, path: Path, signature: str) -> tuple | None:
     versions = sorted((v for v in (version_of_tag(r.removeprefix("refs/tags/")) for r in refs
                                    if r.startswith(f"refs/tags/{TAG_PREFIX}")) if v is not None))
     try:
-        learner = checked_learner_json(json.loads(git(path, "cat-file", "blob", f"{main}:learner.json")),
-                                       source=f"{repo_id}@main learner.json")
+        learner = checked_learner(json.loads(git(path, "cat-file", "blob", f"{main}:{LEARNER_FILE}")),
+                                  source=f"{repo_id}@main {LEARNER_FILE}")
     except (ValueError, OSError, RecursionError):   # LearnerFormatError is a ValueError: skip this repository
         return None
-    base, corpus = learner.get("base_model", {}), learner.get("corpus", {})
+    base, corpus = learner.base_model, learner.corpus
     latest = latest_of(versions)
-    return (repo_id, learner.get("kind"), base.get("model_id"), corpus.get("name"), corpus.get("dataset_id"),
+    return (repo_id, learner.kind, base.model_id, corpus.name, corpus.dataset_id,
             str(latest) if latest else None, " ".join(map(str, versions)), repo_id.split("/")[0],
-            base.get("name_or_path"), signature)
+            base.name_or_path, signature)
 
