@@ -23,7 +23,7 @@ from typing import Any
 
 from packaging.version import Version
 
-from learners.metadata import checked_learner_json
+from learners.metadata import LEARNER_FILE, checked_learner_json
 from registry.constants import MANIFEST_FILE
 from registry.local_store import LocalStore
 from registry.store import LearnerSummary
@@ -168,7 +168,7 @@ class Catalog:
         try:
             target = self.reader.ref_target(repo_id, tag_name(version))
             commit = self.reader.resolve(repo_id, tag_name(version))
-            learner = checked_learner_json(json.loads(self.reader.read_text(repo_id, commit, "learner.json") or "null"))
+            learner = checked_learner_json(json.loads(self.reader.read_text(repo_id, commit, LEARNER_FILE) or "null"))
         except Exception:  # a damaged, malformed or vanished version is listed without facts, not a server error
             return None
         return VersionFacts(version, commit, learner, numeric_metrics(learner), target)
