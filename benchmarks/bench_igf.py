@@ -142,7 +142,7 @@ def main() -> int:
         learner = build_information_gain_learner(model, tokenizer, corpus, ref, build_config, progress=True)
         if args.learner_out:
             learner.save(args.learner_out)
-    results["learner"] = {"metrics": learner.metadata.metrics, "probe": learner.metadata.probe}
+    results["learner"] = {"metrics": learner.metadata.metrics, "probe": learner.metadata.probe.to_dict()}
     results["filter_overhead"] = measure_filter_overhead(model, learner, split)
     write(results, out)
 

@@ -35,7 +35,7 @@ from scipy.stats import spearmanr
 from learners.base_models import load_base_model
 from learners.corpora.contexts import ContextStream
 from learners.corpora.corpus import load_corpus
-from learners.corpora.pools import Pool, junk_contexts, mixed_pool
+from learners.corpora.pools import Pool, junk_contexts
 from learners.finetuning.loop import FinetuneConfig, finetune
 from learners.finetuning.reference_filters import HighLossFilter, OracleFilter, RandomFilter
 from learners.igf.build import BuildConfig, learner_from_pairs, split_corpus
@@ -43,6 +43,7 @@ from learners.igf.filter import InformationGainFilter
 from learners.igf.head_training import HeadTrainingConfig
 from learners.igf.information_gain import FastInformationGainProbe
 from learners.igf.thresholds import TopFraction
+from learners.metadata import CorpusInfo, ProbeInfo
 
 sys.path.insert(0, str(Path(__file__).parent))
 from regime_summary import by_seed, plot_regimes, summarise  # noqa: E402
@@ -174,9 +175,9 @@ def main() -> int:
         for head in ("conv", "bag_of_tokens"):
             head_config = BuildConfig(**{**config.to_dict(), "head": HeadTrainingConfig(head=head)})
             learner = learner_from_pairs(model, tokenizer, ref, build.contexts, build_labels.mean(1), config=head_config,
-                                         probe={"name": "fast", "objective_parts": 2},
-                                         target={"name": target.name, "fingerprint": target.fingerprint},
-                                         pool={"name": f"{regime}-pool"}, calibration=ft.contexts)
+                                         probe=ProbeInfo(name="fast", extra={"objective_parts": 2}),
+                                         target=CorpusInfo(name=target.name, fingerprint=target.fingerprint),
+                                         pool=CorpusInfo(name=f"{regime}-pool"), calibration=ft.contexts)
             scores = learner.score(ft.contexts)
             kept = scores >= InformationGainFilter(learner, TopFraction(args.keep)).threshold.at(0)
             info["learners"][head] = {

@@ -77,7 +77,7 @@ def publish_and_pull(learner, *, store: Path, model, tokenizer) -> tuple:
     """Publish to a temporary local store and pull back by corpus name, as a user would."""
     with tempfile.TemporaryDirectory() as work:
         registry.publish(learner.save(Path(work) / "learner"), version="1.0.0", store=store)
-    return registry.pull(learner.metadata.corpus["name"], base_model=learner.metadata.base_model["model_id"],
+    return registry.pull(learner.metadata.corpus.name, base_model=learner.metadata.base_model.model_id,
                          kind="streaming", store=store, model=model, tokenizer=tokenizer)
 
 

@@ -40,7 +40,7 @@ def pull_or_build(corpus, model, tokenizer, ref, config=None, *, target=None, st
         learner, resolution = pull(wanted.name, **request)
     _say(progress, f"Using learner {resolution.repo_id}@{resolution.version} (commit {resolution.commit[:12]}) "
                    f"from {resolution.store}.")
-    if learner.metadata.corpus.get("fingerprint") != wanted.fingerprint:
+    if learner.metadata.corpus.fingerprint != wanted.fingerprint:
         _say(progress, f"Note: that learner was built on another text named {wanted.name!r} (corpus fingerprints "
                        "differ); its scores may fit this corpus less well.")
     return learner

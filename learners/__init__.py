@@ -34,6 +34,8 @@ _EXPORTS = {
     "StreamingConfig": "streaming.filter", "StreamingFilter": "streaming.filter",
     "StreamingBuildConfig": "streaming.learner", "StreamingLearner": "streaming.learner",
     "build_streaming_learner": "streaming.learner",
+    "LearnerMetadata": "metadata", "BaseModelInfo": "metadata", "CorpusInfo": "metadata", "ProbeInfo": "metadata",
+    "RunInfo": "metadata",
 }
 
 __all__ = sorted(_EXPORTS)

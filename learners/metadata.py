@@ -1,8 +1,14 @@
-"""`learner.json`: everything needed to trust, find and reproduce a learner, next to its weights."""
+"""`learner.json`: everything needed to trust, find and reproduce a learner, next to its weights.
+
+Format 2 (this one) holds typed sections (learners/metadata_sections.py): `base_model`, `corpus`,
+`pool` (when the contexts came from another corpus), `probe` (IGF: how gains were measured) and `run`
+(streaming: what its build run saw; format 1 kept this under `probe`). Format-1 files are migrated
+when read, so learners published before still load, list and render their cards. Keys this version
+does not know are kept (`extra`) and written back, so a file from a newer learnerhub loses nothing.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 import importlib.metadata
 import json
@@ -10,16 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .constants import BUILD_PLOT, CONFIG_FILE, EVAL_PLOT, LEARNER_FILE, WEIGHTS_FILE
 from .errors import LearnerFormatError
+from .metadata_sections import BaseModelInfo, CorpusInfo, ProbeInfo, RunInfo, Section
 
-LEARNER_FILE = "learner.json"
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "model.safetensors"
-#: What the build saw, drawn for the model card and the web page (published with the learner).
-BUILD_PLOT = "assets/build_plot.png"
-#: Fine-tuning with vs without the learner (the newest headline evaluation): the card's first picture.
-EVAL_PLOT = "assets/eval_plot.png"
-FORMAT_VERSION = 1
+__all__ = ["BaseModelInfo", "CorpusInfo", "LearnerMetadata", "ProbeInfo", "RunInfo", "checked_learner",
+           "checked_learner_json", "FORMAT_VERSION", "LEARNER_FILE", "CONFIG_FILE", "WEIGHTS_FILE", "BUILD_PLOT",
+           "EVAL_PLOT"]
+
+FORMAT_VERSION = 2
+#: Format 1 kept the streaming kind's run statistics under `probe` (named here, not imported: the
+#: streaming package imports this module).
+_STREAMING_KIND = "streaming"
 
 
 def learnerhub_version() -> str:
@@ -29,29 +37,50 @@ def learnerhub_version() -> str:
         return "0+unknown"
 
 
-@dataclass
-class LearnerMetadata:
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(kw_only=True)
+class LearnerMetadata(Section):
     """The contents of `learner.json` (see the README for each field's meaning)."""
 
     kind: str
-    base_model: dict[str, Any]
+    base_model: BaseModelInfo
     tokenizer_fingerprint: str
+    #: learners/fingerprint.py's `{"sha256", "shape", "sketch"}` of the input embeddings.
     embedding_fingerprint: dict[str, Any]
-    corpus: dict[str, Any]
-    #: The corpus the training contexts were drawn from (and the filter screens); `corpus` is the target
-    #: the learner helps fine-tune towards. Empty when they are the same corpus.
-    pool: dict[str, Any] = field(default_factory=dict)
-    probe: dict[str, Any] = field(default_factory=dict)
+    #: The target the learner helps fine-tune towards (its objective and test sets come from it).
+    corpus: CorpusInfo
+    #: The corpus the training contexts were drawn from (and the filter screens); None when it is `corpus`.
+    pool: CorpusInfo | None = None
+    #: IGF: how the information gains it was trained on were measured.
+    probe: ProbeInfo | None = None
+    #: Streaming: what the build run saw.
+    run: RunInfo | None = None
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     #: What fine-tuning with the learner measured (`learnerhub eval`), newest last; see learners/finetuning/evaluation.py.
     evaluations: list[dict[str, Any]] = field(default_factory=list)
     learnerhub_version: str = field(default_factory=learnerhub_version)
-    created_at: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+    created_at: str = field(default_factory=_now)
     format_version: int = FORMAT_VERSION
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """learner.json's object, always in the current format."""
+        return {**super().to_dict(), "format_version": FORMAT_VERSION}
+
+    @classmethod
+    def from_json(cls, data: Any, *, source: str = LEARNER_FILE) -> "LearnerMetadata":
+        """The metadata of parsed learner.json `data` (format 1 migrated), or LearnerFormatError saying
+        everything that is wrong with it. A newer format is read as far as this version knows it."""
+        if not isinstance(data, dict):
+            raise LearnerFormatError(f"{source} must hold a JSON object, not a {type(data).__name__}.")
+        data = migrate(data, source=source)
+        problems = cls.problems(data)
+        if problems:
+            raise LearnerFormatError(f"{source} is malformed: {'; '.join(problems)}.")
+        return cls.from_dict({**data, "format_version": FORMAT_VERSION})
 
     def save(self, folder: Path) -> None:
         """Write learner.json whole or not at all (a folder being evaluated in place keeps a valid one)."""
@@ -75,52 +104,77 @@ class LearnerMetadata:
             raise LearnerFormatError(f"{folder} is not a learner folder: {LEARNER_FILE} is missing.")
         try:
             data = json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
             raise LearnerFormatError(f"{path} is not valid JSON ({error}); the learner is corrupted.") from None
-        if not isinstance(data, dict):
-            raise LearnerFormatError(f"{path} must hold a JSON object.")
-        if data.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:
-            raise LearnerFormatError(f"{path} has format version {data['format_version']}; this learnerhub reads "
+        version = format_version_of(data, source=str(path))
+        if version > FORMAT_VERSION:
+            raise LearnerFormatError(f"{path} has format version {version}; this learnerhub reads "
                                      f"up to {FORMAT_VERSION}. Upgrade learnerhub.")
-        names = {f.name for f in dataclasses.fields(cls)}
-        missing = {f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING
-                   and f.default_factory is dataclasses.MISSING} - set(data)
-        if missing:
-            raise LearnerFormatError(f"{path} lacks the fields {sorted(missing)}; the learner is corrupted.")
-        return cls(**{key: value for key, value in data.items() if key in names})
+        return cls.from_json(data, source=str(path))
 
 
-def checked_learner_json(data: Any, *, source: str = "learner.json") -> dict[str, Any]:
-    """`data` (parsed learner.json) if its fields have the types every reader relies on, else
-    LearnerFormatError naming what is wrong. Numbers that JSON can hold but a float cannot (10**400,
-    NaN) are dropped from `metrics`, so a reader can sort and serialise what it gets back.
+def format_version_of(data: Any, *, source: str) -> int:
+    """The format `data` says it is in (a file from before format versions is format 1)."""
+    if not isinstance(data, dict):
+        raise LearnerFormatError(f"{source} must hold a JSON object, not a {type(data).__name__}.")
+    version = data.get("format_version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise LearnerFormatError(f"{source} is malformed: format_version must be a positive integer, not {version!r}.")
+    return version
+
+
+def migrate(data: dict[str, Any], *, source: str = LEARNER_FILE) -> dict[str, Any]:
+    """`data` in the current layout. Format 1 -> 2: the streaming kind's run statistics move from
+    `probe` to `run` (an empty `pool` or `probe`, format 1's "none", reads as absent in any format)."""
+    if format_version_of(data, source=source) >= 2:
+        return data
+    data = dict(data)
+    if data.get("kind") == _STREAMING_KIND and "run" not in data:
+        data["run"] = data.pop("probe", None)
+    return data
+
+
+#: A learner listed from a repository needs no fingerprints (loading it still checks them).
+_LISTING_DEFAULTS = {"tokenizer_fingerprint": "", "embedding_fingerprint": {}}
+
+
+def checked_learner(data: Any, *, source: str = LEARNER_FILE) -> LearnerMetadata:
+    """The metadata of untrusted parsed learner.json `data`, for a listing, else LearnerFormatError
+    naming what is wrong. Numbers that JSON can hold but a float cannot (10**400, NaN) are dropped from
+    `metrics`, and evaluation records that are not objects from `evaluations`, so a reader can sort and
+    serialise what it gets back.
 
     Readers of many repositories (listings, the server) call this and skip or mark the one that fails:
     a malformed repository is its own problem, never the registry's.
     """
+    return LearnerMetadata.from_json({**_LISTING_DEFAULTS, **_sanitised(data, source=source)}, source=source)
+
+
+def checked_learner_json(data: Any, *, source: str = LEARNER_FILE) -> dict[str, Any]:
+    """`data` as it is (either format), checked like `checked_learner` and sanitised the same way; for
+    readers that pass learner.json on (the server's pages and API)."""
+    sanitised = _sanitised(data, source=source)
+    checked_learner(sanitised, source=source)
+    return sanitised
+
+
+def _sanitised(data: Any, *, source: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise LearnerFormatError(f"{source} must hold a JSON object, not a {type(data).__name__}.")
-    problems = [f"{key} must be {kind.__name__}" for key, kind in
-                (("kind", str), ("base_model", dict), ("corpus", dict), ("metrics", dict), ("probe", dict),
-                 ("hyperparameters", dict), ("pool", dict), ("evaluations", list))
-                if key in data and not isinstance(data[key], kind)]
-    problems += [f"{key} is missing" for key in ("kind", "base_model", "corpus") if key not in data]
-    if isinstance(data.get("corpus"), dict) and not isinstance(data["corpus"].get("name"), str):
-        problems.append("corpus.name must be a string")
-    if isinstance(data.get("base_model"), dict) and not isinstance(data["base_model"].get("model_id", ""), (str, type(None))):
-        problems.append("base_model.model_id must be a string")
-    if problems:
-        raise LearnerFormatError(f"{source} is malformed: {'; '.join(problems)}.")
-    metrics = {}
-    for name, value in data.get("metrics", {}).items():
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            try:
-                number = float(value)
-            except OverflowError:
-                continue
-            if number == number and abs(number) != float("inf"):
-                metrics[name] = value
-        elif isinstance(value, (str, list)) or value is None:
-            metrics[name] = value
-    evaluations = [e for e in data.get("evaluations", []) if isinstance(e, dict)]
+    metrics, evaluations = data.get("metrics", {}), data.get("evaluations", [])
+    if isinstance(metrics, dict):
+        metrics = {name: value for name, value in metrics.items() if _listable(value)}
+    if isinstance(evaluations, list):
+        evaluations = [e for e in evaluations if isinstance(e, dict)]
     return {**data, "metrics": metrics, "evaluations": evaluations}
+
+
+def _listable(value: Any) -> bool:
+    """A metric a listing keeps: a finite number, a string, a list or null."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:
+            return False
+        return number == number and abs(number) != float("inf")
+    return isinstance(value, (str, list)) or value is None

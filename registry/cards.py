@@ -14,7 +14,7 @@ from cards import CARDS_DIR
 from learners.constants import LIBRARY_NAME, SMOLLM2_ALIAS, SMOLLM2_MODEL_ID
 from learners.errors import LearnerFormatError
 from learners.kinds import LearnerKind, learner_kind
-from learners.metadata import LearnerMetadata
+from learners.metadata import EVAL_PLOT, LearnerMetadata
 
 DEFAULT_LICENSE = "apache-2.0"
 _BUILD_KEYS = ("probe", "pairs", "seed", "objective_size", "context_length", "epochs", "learning_rate")
@@ -57,8 +57,8 @@ def eval_results(metadata: LearnerMetadata) -> list[EvalResult]:
         value = metadata.metrics.get(name)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             results.append(EvalResult(task_type=learner_task[0], task_name=learner_task[1],
-                                      dataset_type=corpus.get("dataset_id") or corpus["name"],
-                                      dataset_name=corpus["name"], dataset_split="test" if "test" in name else None,
+                                      dataset_type=corpus.dataset_id or corpus.name,
+                                      dataset_name=corpus.name, dataset_split="test" if "test" in name else None,
                                       metric_type=name, metric_name=name.replace("_", " "), metric_value=value,
                                       metric_args={"lower_is_better": False}))
     return results
@@ -143,36 +143,33 @@ def render_card(metadata: LearnerMetadata, *, repo_id: str, version: str | None,
 
     `plots` are paths (relative to the folder) of images to show.
     """
-    base = metadata.base_model
-    corpus = metadata.corpus
-    model_id = base.get("model_id") or base.get("name_or_path") or "unknown"
+    base, corpus, pool = metadata.base_model, metadata.corpus, metadata.pool
+    pool_name = pool.name if pool else None
+    model_id = base.model_id or base.name_or_path or "unknown"
     results = eval_results(metadata)
     card_data = ModelCardData(
         library_name=LIBRARY_NAME, base_model=model_id,
-        datasets=list(dict.fromkeys([corpus.get("dataset_id") or corpus["name"],
-                                     *([metadata.pool["name"]] if (getattr(metadata, "pool", None) or {}).get("name")
-                                       else [])])),
-        tags=learner_tags(metadata.kind, corpus["name"]) + ([f"pool:{metadata.pool['name']}"]
-                                                            if (getattr(metadata, "pool", None) or {}).get("name") else []),
+        datasets=list(dict.fromkeys([corpus.dataset_id or corpus.name, *([pool_name] if pool_name else [])])),
+        tags=learner_tags(metadata.kind, corpus.name) + ([f"pool:{pool_name}"] if pool_name else []),
         license=metadata.hyperparameters.get("license", DEFAULT_LICENSE),
         model_name=repo_id, eval_results=results or None)
-    facts = {**metadata.probe, **metadata.hyperparameters}
+    facts = {**(metadata.probe.to_dict() if metadata.probe else {}),
+             **(metadata.run.to_dict() if metadata.run else {}), **metadata.hyperparameters}
     build_facts = [(key, facts[key]) for key in _BUILD_KEYS if key in facts]
     build_facts += [(key, value) for key, value in sorted(facts.items())
                     if key not in _BUILD_KEYS and isinstance(value, (str, int, float))]
     internal = [(name, _format(value)) for name, value in sorted(metadata.metrics.items())
                 if isinstance(value, (int, float)) and not isinstance(value, bool)]
-    pool = getattr(metadata, "pool", None) or {}
     template = CARDS_DIR / _kind(metadata.kind).card_template
     return ModelCard.from_template(
         card_data, template_path=str(template), repo_id=repo_id, version=version, kind=metadata.kind,
-        base_model_id=model_id, base_model_revision=base.get("revision"),
+        base_model_id=model_id, base_model_revision=base.revision,
         base_model_alias=SMOLLM2_ALIAS if model_id == SMOLLM2_MODEL_ID else model_id,
-        corpus_name=corpus["name"], corpus_fingerprint=str(corpus.get("fingerprint", "?"))[:23],
+        corpus_name=corpus.name, corpus_fingerprint=str(corpus.fingerprint or "?")[:23],
         context_length=facts.get("context_length", 32), parameters=f"{parameters:,}" if parameters else "its",
         build_facts=build_facts, metric_rows=internal, effects=effect_rows(metadata), warnings=card_warnings(metadata),
-        pool_name=pool.get("name"), pool_fingerprint=str(pool.get("fingerprint", "?"))[:23],
-        plots=sorted(plots, key=lambda p: (p != "assets/eval_plot.png", p)),
+        pool_name=pool_name, pool_fingerprint=str(pool.fingerprint or "?")[:23] if pool else "?",
+        plots=sorted(plots, key=lambda p: (p != EVAL_PLOT, p)),
         learnerhub_version=metadata.learnerhub_version, created_at=metadata.created_at)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from learners.metadata import LEARNER_FILE
+from learners.metadata import LEARNER_FILE, checked_learner
 
 from .constants import DEFAULT_ORG, LOCK_FILE, MANIFEST_FILE
 from .errors import BrokenVersionError, IntegrityError, RegistryWarning, StoreError
@@ -114,12 +114,15 @@ def download_reference(reference: str, *, store: str | Path | None = None, endpo
     opened = open_store(store, endpoint=endpoint, token=token, cache_dir=cache_dir)
     _, commit = pick_version(opened, parsed.repo_id, parsed.version)
     try:
-        learner = json.loads(opened.read_file(parsed.repo_id, commit, LEARNER_FILE))
-        kind, corpus, base_model = learner["kind"], learner["corpus"]["name"], learner["base_model"]["model_id"]
-    except (ValueError, KeyError, TypeError):
-        raise IntegrityError(f"{reference}: its learner.json does not name a kind, corpus and base model.") from None
-    return download(str(corpus), base_model=str(base_model), kind=str(kind), version=parsed.version, store=store,
-                    endpoint=endpoint, token=token, cache_dir=cache_dir, lock=lock, repository=parsed.repo_id)
+        learner = checked_learner(json.loads(opened.read_file(parsed.repo_id, commit, LEARNER_FILE)),
+                                  source=f"{reference} {LEARNER_FILE}")
+    except (ValueError, TypeError, RecursionError):   # not JSON (or absent), or malformed (LearnerFormatError)
+        learner = None
+    if learner is None or learner.base_model.model_id is None:
+        raise IntegrityError(f"{reference}: its {LEARNER_FILE} does not name a kind, corpus and base model.")
+    return download(learner.corpus.name, base_model=learner.base_model.model_id, kind=learner.kind,
+                    version=parsed.version, store=store, endpoint=endpoint, token=token, cache_dir=cache_dir,
+                    lock=lock, repository=parsed.repo_id)
 
 
 class PulledLearner(NamedTuple):

@@ -21,6 +21,8 @@ from pathlib import Path
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, snapshot_download
 from huggingface_hub.errors import HfHubHTTPError
 
+from learners.metadata import LEARNER_FILE, checked_learner
+
 from .constants import MAIN_BRANCH, MANIFEST_FILE
 from .errors import RepositoryConflictError, StoreError, VersionExistsError
 from .lifecycle import LIFECYCLE_BRANCH, Lifecycle
@@ -130,7 +132,8 @@ class HubPublisher:
                      if entry.path == MANIFEST_FILE and hasattr(entry, "blob_id")), None)
 
     def _check_identity(self, repo_id: str, main: str, identity: tuple[str, str, str]) -> None:
-        existing = learner_identity(json.loads(self.read_file(repo_id, main, "learner.json")))
+        existing = learner_identity(checked_learner(json.loads(self.read_file(repo_id, main, LEARNER_FILE)),
+                                                    source=f"{repo_id}@main {LEARNER_FILE}"))
         if existing != identity:
             raise RepositoryConflictError(f"{repo_id} holds learners of (kind, base model, corpus) = {existing}, "
                                           f"not {identity}. Publish under another organisation.")

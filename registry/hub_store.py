@@ -21,7 +21,7 @@ from huggingface_hub.errors import (CacheNotFound, EntryNotFoundError, LocalEntr
                                     RevisionNotFoundError)
 
 from learners.constants import LIBRARY_NAME
-from learners.metadata import checked_learner_json, learnerhub_version
+from learners.metadata import LEARNER_FILE, checked_learner, learnerhub_version
 
 from .errors import BrokenVersionError, IntegrityError, LearnerNotFoundError, LifecycleError, StoreError
 from .hub_lifecycle import HubLifecycle
@@ -135,17 +135,17 @@ class HubStore:
         summaries = []
         for repository in _scan(self.cache_dir):
             versions = self._cached_versions(repository)
-            learner_files = [Path(r.snapshot_path) / "learner.json" for r in repository.revisions]
+            learner_files = [Path(r.snapshot_path) / LEARNER_FILE for r in repository.revisions]
             learner_files = [path for path in learner_files if path.is_file()]
             if repository.repo_type != "model" or not versions or not learner_files:
                 continue
             try:
-                learner = checked_learner_json(json.loads(learner_files[0].read_text()), source=str(learner_files[0]))
+                learner = checked_learner(json.loads(learner_files[0].read_text()), source=str(learner_files[0]))
             except (ValueError, OSError, RecursionError):   # a malformed cached learner is skipped, not fatal
                 continue
             ordered = sorted(versions, key=version_of_tag_or_zero)
-            summaries.append(LearnerSummary(repository.repo_id, learner["kind"], learner["base_model"].get("model_id"),
-                                            learner["corpus"]["name"], learner["corpus"].get("dataset_id"),
+            summaries.append(LearnerSummary(repository.repo_id, learner.kind, learner.base_model.model_id,
+                                            learner.corpus.name, learner.corpus.dataset_id,
                                             ordered[-1], " ".join(ordered)))
         return summaries
 

@@ -30,7 +30,7 @@ from typing import TypeVar
 
 from packaging.version import Version
 
-from learners.metadata import checked_learner_json
+from learners.metadata import LEARNER_FILE, checked_learner
 
 from .constants import MAIN_BRANCH, TAG_PREFIX
 from .errors import LifecycleError, StoreError
@@ -245,17 +245,17 @@ def read_repository(repo_id: str, path: Path, signature: str) -> tuple | None:
     except LifecycleError:   # listed without a latest: pulls name the malformed log
         lifecycle = None
     try:
-        learner = checked_learner_json(json.loads(git(path, "cat-file", "blob", f"{main}:learner.json")),
-                                       source=f"{repo_id}@main learner.json")
+        learner = checked_learner(json.loads(git(path, "cat-file", "blob", f"{main}:{LEARNER_FILE}")),
+                                  source=f"{repo_id}@main {LEARNER_FILE}")
     except (ValueError, OSError, RecursionError):   # LearnerFormatError is a ValueError: skip this repository
         return None
     tagged = {str(v): sha for v, sha in ((version_of_tag(r.removeprefix("refs/tags/")), sha) for r, sha in refs.items()
                                          if r.startswith(f"refs/tags/{TAG_PREFIX}")) if v is not None}
     live = lifecycle.live(tagged) if lifecycle else tagged
     versions = sorted(map(Version, live))
-    base, corpus = learner.get("base_model", {}), learner.get("corpus", {})
+    base, corpus = learner.base_model, learner.corpus
     latest = latest_version(live, lifecycle) if lifecycle else None
-    return (repo_id, learner.get("kind"), base.get("model_id"), corpus.get("name"), corpus.get("dataset_id"),
+    return (repo_id, learner.kind, base.model_id, corpus.name, corpus.dataset_id,
             str(latest) if latest else None, " ".join(map(str, versions)), repo_id.split("/")[0],
-            base.get("name_or_path"), signature)
+            base.name_or_path, signature)
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from learners.errors import LearnerFormatError
-from learners.metadata import CONFIG_FILE, LEARNER_FILE, WEIGHTS_FILE, checked_learner_json
+from learners.metadata import CONFIG_FILE, LEARNER_FILE, WEIGHTS_FILE, checked_learner, checked_learner_json
 
 from .constants import MANIFEST_FILE
 from .errors import BrokenVersionError, IntegrityError
@@ -37,18 +37,18 @@ def check_identity(manifest: Manifest, folder: Path, *, repo_id: str, version: s
         raise BrokenVersionError(f"{where}: its manifest does not list {missing or unlisted}; a manifest must list every "
                              "file of the version. It was not loaded.")
     try:
-        learner = checked_learner_json(json.loads((folder / LEARNER_FILE).read_text(encoding="utf-8")),
-                                       source=f"{where}/{LEARNER_FILE}")
+        learner = checked_learner(json.loads((folder / LEARNER_FILE).read_text(encoding="utf-8")),
+                                  source=f"{where}/{LEARNER_FILE}")
     except (ValueError, OSError, LearnerFormatError) as error:
         raise BrokenVersionError(f"{where}: {error}") from None
-    names = {str(learner["corpus"].get("name", "")).lower(), str(learner["corpus"].get("dataset_id") or "").lower()}
-    base = learner["base_model"]
-    bases = {canonical_base_model(str(b)).lower() for b in (base.get("model_id"), base.get("name_or_path")) if b}
+    names = {learner.corpus.name.lower(), (learner.corpus.dataset_id or "").lower()}
+    base = learner.base_model
+    bases = {canonical_base_model(b).lower() for b in (base.model_id, base.name_or_path) if b}
     wanted_corpus = corpus.lower()
-    if (learner["kind"] != kind or ("*" not in wanted_corpus and wanted_corpus not in names)
+    if (learner.kind != kind or ("*" not in wanted_corpus and wanted_corpus not in names)
             or canonical_base_model(base_model).lower() not in bases):
-        raise BrokenVersionError(f"{where} holds a {learner['kind']!r} learner for corpus {learner['corpus'].get('name')!r} "
-                             f"and base model {base.get('model_id')!r}, not the {kind!r} learner for {corpus!r} on "
+        raise BrokenVersionError(f"{where} holds a {learner.kind!r} learner for corpus {learner.corpus.name!r} "
+                                 f"and base model {base.model_id!r}, not the {kind!r} learner for {corpus!r} on "
                              f"{base_model!r} that was asked for; it was not loaded.")
 
 

@@ -28,6 +28,8 @@ from pathlib import Path
 
 from packaging.version import Version
 
+from learners.metadata import LEARNER_FILE, checked_learner
+
 from .constants import MAIN_BRANCH, PAUSE_ENV, default_cache_dir
 from .errors import BrokenVersionError, LearnerNotFoundError, RepositoryConflictError, StoreError, VersionExistsError
 from .git import GitCommandError, git, read_refs, write_tree
@@ -157,11 +159,12 @@ class LocalStore:
                          f"{fresh_lock_hint(repository)}")
 
     def _check_identity(self, repository: Path, main: str, staged: StagedLearner) -> None:
-        existing = learner_identity(json.loads(git(repository, "cat-file", "blob", f"{main}:learner.json")))
+        blob = git(repository, "cat-file", "blob", f"{main}:{LEARNER_FILE}")
+        existing = learner_identity(checked_learner(json.loads(blob), source=f"{staged.repo_id}@main {LEARNER_FILE}"))
         if existing != staged.identity:
             raise RepositoryConflictError(
                 f"{staged.repo_id} holds learners of (kind, base model, corpus) = {existing}, but this learner is "
-                f"{staged.identity}. Publish it under another organisation, or check its learner.json.")
+                f"{staged.identity}. Publish it under another organisation, or check its {LEARNER_FILE}.")
 
     def _version_exists(self, staged: StagedLearner) -> VersionExistsError:
         return VersionExistsError(f"{staged.repo_id} version {staged.version} already exists in {self.root} (or was "

@@ -41,7 +41,8 @@ def repository_name(kind: str, base_model_id: str, corpus_name: str) -> str:
 
 def learner_repository_name(metadata) -> str:
     """The repository name of a learner, from its metadata (kind, base model id, corpus name)."""
-    return repository_name(metadata.kind, metadata.base_model.get("model_id", "model"), metadata.corpus["name"])
+    model_id = metadata.base_model.model_id
+    return repository_name(metadata.kind, "model" if model_id is None else model_id, metadata.corpus.name)
 
 
 def check_org(org: str) -> str:

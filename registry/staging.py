@@ -46,11 +46,12 @@ class StagedLearner:
     @property
     def identity(self) -> tuple[str, str, str]:
         """(kind, base model id, corpus name): one repository holds one identity."""
-        return learner_identity(self.metadata.to_dict())
+        return learner_identity(self.metadata)
 
 
-def learner_identity(learner_json: dict) -> tuple[str, str, str]:
-    return (learner_json["kind"], learner_json["base_model"].get("model_id", ""), learner_json["corpus"]["name"])
+def learner_identity(metadata: LearnerMetadata) -> tuple[str, str, str]:
+    """(kind, base model id, corpus name) of a learner, whichever format its learner.json is in."""
+    return metadata.kind, metadata.base_model.model_id or "", metadata.corpus.name
 
 
 def stage_learner(source: Path, workdir: Path, *, version: str, org: str) -> StagedLearner:

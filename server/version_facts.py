@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from learners.metadata import checked_learner_json
+from learners.metadata import LEARNER_FILE, checked_learner_json
 from registry.repository_reader import RepositoryReader
 from registry.versions import tag_name
 
@@ -82,7 +82,7 @@ class VersionFactsCache:
         try:
             target = self.reader.ref_target(repo_id, tag_name(version))
             commit = self.reader.resolve(repo_id, tag_name(version))
-            learner = checked_learner_json(json.loads(self.reader.read_text(repo_id, commit, "learner.json") or "null"))
+            learner = checked_learner_json(json.loads(self.reader.read_text(repo_id, commit, LEARNER_FILE) or "null"))
         except Exception:  # a damaged, malformed or vanished version is listed without facts, not a server error
             return None
         return VersionFacts(version, commit, learner, numeric_metrics(learner), target)

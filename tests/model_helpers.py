@@ -52,12 +52,12 @@ def make_tiny_llama(tokenizer, seed: int = 0):
 def metadata_for(model, tokenizer, *, model_id: str = "tiny/gpt2", corpus: str = "tiny", **extra):
     """learner.json contents for a learner built on `model` (fingerprints computed, not faked)."""
     from learners.fingerprint import embedding_fingerprint, tokenizer_fingerprint
-    from learners.metadata import LearnerMetadata
+    from learners.metadata import BaseModelInfo, CorpusInfo, LearnerMetadata
 
-    return LearnerMetadata(kind="igf", base_model={"model_id": model_id, "revision": None},
+    return LearnerMetadata(kind="igf", base_model=BaseModelInfo(model_id=model_id),
                            tokenizer_fingerprint=tokenizer_fingerprint(tokenizer),
                            embedding_fingerprint=embedding_fingerprint(model.get_input_embeddings().weight),
-                           corpus={"name": corpus, "fingerprint": "sha256:0"}, **extra)
+                           corpus=CorpusInfo(name=corpus, fingerprint="sha256:0"), **extra)
 
 
 class ForwardRecorder:

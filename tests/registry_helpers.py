@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ import torch
 from learners.fingerprint import embedding_fingerprint, tokenizer_fingerprint
 from learners.igf.conv_head import InformationGainHead
 from learners.igf.learner import InformationGainLearner
-from learners.metadata import LearnerMetadata
+from learners.metadata import BaseModelInfo, CorpusInfo, LearnerMetadata, ProbeInfo
 
 
 def make_learner_folder(folder: Path, model, tokenizer, *, corpus: str = "kjv", model_id: str = "tiny/gpt2",
@@ -19,14 +21,12 @@ def make_learner_folder(folder: Path, model, tokenizer, *, corpus: str = "kjv", 
     """Save an InformationGainLearner for `model` (as if built on `corpus`) into `folder`."""
     torch.manual_seed(seed)
     head = InformationGainHead(embedding_dim=model.get_input_embeddings().weight.shape[1], channels=8, hidden=4)
-    corpus_record = {"name": corpus, "fingerprint": f"sha256:{corpus}-{seed}"}
-    if dataset_id:
-        corpus_record["dataset_id"] = dataset_id
     metadata = LearnerMetadata(
-        kind="igf", base_model={"model_id": model_id, "revision": None, "name_or_path": model_id},
+        kind="igf", base_model=BaseModelInfo(model_id=model_id, name_or_path=model_id),
         tokenizer_fingerprint=tokenizer_fingerprint(tokenizer),
-        embedding_fingerprint=embedding_fingerprint(model.get_input_embeddings().weight), corpus=corpus_record,
-        probe={"probe": "fast", "pairs": 64}, hyperparameters={"seed": seed, "context_length": 32},
+        embedding_fingerprint=embedding_fingerprint(model.get_input_embeddings().weight),
+        corpus=CorpusInfo(name=corpus, fingerprint=f"sha256:{corpus}-{seed}", dataset_id=dataset_id),
+        probe=ProbeInfo.from_dict({"probe": "fast", "pairs": 64}), hyperparameters={"seed": seed, "context_length": 32},
         metrics=metrics if metrics is not None else {"test_spearman": 0.41, "test_mse": 0.83,
                                                      "test_perplexity_standard": 32.5,
                                                      "test_perplexity_igf": 30.1},
@@ -61,3 +61,38 @@ def isolated_learnerhub_home(tmp_path, monkeypatch):
     monkeypatch.setattr(learners.constants, "LEARNERHUB_HOME", tmp_path / "home")
     monkeypatch.delenv("LEARNERHUB_STORE", raising=False)
     return tmp_path / "home"
+
+
+@contextmanager
+def served_hub(root: Path, tokenizer, *, tokens=None, plot: bool = False,
+               other_corpora: tuple[str, ...] = ()) -> Iterator[dict]:
+    """A store under `root` with the kjv learner published as 1.0.0 (seed 0) and 1.1.0 (seed 1), and one
+    1.0.0 learner per corpus in `other_corpora`, served by `learnerhub serve` on an ephemeral port.
+
+    Yields {"url", "store", "root", "model"}; the Hub API tests drive it with unmodified huggingface_hub.
+    """
+    import registry
+    from model_helpers import make_tiny_gpt2
+    from server import create_app
+    from server.testing import running_server
+
+    model = make_tiny_gpt2(tokenizer)
+    for version, seed in (("1.0.0", 0), ("1.1.0", 1)):
+        registry.publish(make_learner_folder(root / f"kjv-{seed}", model, tokenizer, seed=seed, plot=plot),
+                         version=version, store=root / "store")
+    for seed, corpus in enumerate(other_corpora, start=2):
+        registry.publish(make_learner_folder(root / corpus, model, tokenizer, corpus=corpus, seed=seed),
+                         version="1.0.0", store=root / "store")
+    with running_server(create_app(root / "store", tokens=tokens)) as url:
+        yield {"url": url, "store": root / "store", "root": root, "model": model}
+
+
+@pytest.fixture()
+def no_xet(monkeypatch, tmp_path):
+    """huggingface_hub uploads as plain HTTP (the server has no Xet storage) and caches in the test's folder."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
+    monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.delenv("HF_TOKEN", raising=False)

@@ -111,7 +111,7 @@ def test_build_with_a_target_records_both_corpora_and_resolves_by_the_target(tmp
     registry.publish(out, version="1.0.0", store=store)
     model, tokenizer, ref = load_base_model(str(tiny_model_folder))
     learner, resolution = registry.pull("bible", base_model=ref.model_id, store=store, model=model, tokenizer=tokenizer)
-    assert learner.metadata.pool["name"] == "mixed" and resolution.version == "1.0.0"
+    assert learner.metadata.pool.name == "mixed" and resolution.version == "1.0.0"
     assert main(["finetune", "--corpus", str(pool), "--target", str(target), "--base-model", str(tiny_model_folder),
                  "--learner", str(out), "--steps", "2", "--batch-size", "4", "--eval-every", "2",
                  "--threshold", "top:0.5", "--json", *TINY]) == 0

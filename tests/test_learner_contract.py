@@ -7,6 +7,7 @@ kind cannot skip the contract.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 
 import pytest
@@ -20,7 +21,6 @@ from learners.errors import BaseModelMismatchError, LearnerFormatError
 from learners.kinds import learner_kind, learner_kinds
 from learners.learner import Learner
 from learners.loading import load_learner
-from learners.metadata import LearnerMetadata
 from registry.cards import render_card
 
 
@@ -40,7 +40,7 @@ def make_streaming(model, tokenizer) -> Learner:
     generator = torch.Generator().manual_seed(0)
     predictor.update(torch.randint(0, len(tokenizer), (16, 12), generator=generator),
                      torch.randint(0, 2, (16,), generator=generator))
-    metadata = LearnerMetadata(**{**metadata_for(model, tokenizer).to_dict(), "kind": "streaming"})
+    metadata = dataclasses.replace(metadata_for(model, tokenizer), kind="streaming")
     return StreamingLearner(predictor, 2.5, metadata)
 
 

@@ -39,7 +39,7 @@ def test_a_kill_between_the_tag_and_main_then_recovery_and_republish(tmp_path, s
     assert killed["refs/heads/main"] == first.commit and "refs/tags/v1.1.0" in killed   # published, main behind
     assert not list((store / "models" / REPO).rglob("*.lock"))
     pulled, _ = registry.pull("kjv", base_model="tiny/gpt2", store=store, lock=tmp_path / "lock")
-    assert pulled.metadata.corpus["name"] == "kjv"
+    assert pulled.metadata.corpus.name == "kjv"
     with pytest.raises(registry.VersionExistsError):           # republishing says what is true, and repairs main
         registry.publish(source, version="1.1.0", store=store)
     assert refs(store)["refs/heads/main"] == killed["refs/tags/v1.1.0"]

@@ -157,4 +157,4 @@ def test_a_hook_or_replace_object_in_a_store_repository_does_nothing(tmp_path, t
     registry.publish(make_learner_folder(tmp_path / "b", tiny_gpt2, tokenizer, seed=1), version="1.1.0", store=store)
     assert not witness.exists()
     learner, _ = registry.pull("kjv", base_model="tiny/gpt2", version="1.0.0", store=store, lock=tmp_path / "lock")
-    assert learner.metadata.corpus["name"] == "kjv"      # the replaced blob ("{}") was not what came back
+    assert learner.metadata.corpus.name == "kjv"      # the replaced blob ("{}") was not what came back

@@ -72,4 +72,4 @@ def test_an_empty_manifest_is_refused(store, tmp_path):
 
 def test_an_honest_store_still_pulls(store, tmp_path):
     learner, resolution = pull(store, tmp_path, version="1.1.0")
-    assert resolution.version == "1.1.0" and learner.metadata.corpus["name"] == "kjv"
+    assert resolution.version == "1.1.0" and learner.metadata.corpus.name == "kjv"

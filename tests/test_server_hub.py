@@ -15,19 +15,20 @@ from huggingface_hub import (
     CommitOperationAdd,
     CommitOperationDelete,
     HfApi,
-    constants,
     get_hf_file_metadata,
     hf_hub_download,
     hf_hub_url,
     snapshot_download,
 )
-from model_helpers import make_tiny_gpt2
-from registry_helpers import isolated_learnerhub_home, make_learner_folder  # noqa: F401 (autouse fixture)
+from registry_helpers import (  # noqa: F401 (fixtures)
+    isolated_learnerhub_home,
+    make_learner_folder,
+    no_xet,
+    served_hub,
+)
 
 import registry
 from registry.git import git
-from server import create_app
-from server.testing import running_server
 
 TOKEN = "hub-test-token"
 KJV = "local/igf-gpt2-kjv"
@@ -35,23 +36,14 @@ KJV = "local/igf-gpt2-kjv"
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory, tokenizer):
-    """A store with a kjv learner (1.0.0, 1.1.0) published locally, served on an ephemeral port."""
-    root = tmp_path_factory.mktemp("hub")
-    model = make_tiny_gpt2(tokenizer)
-    for version, seed in (("1.0.0", 0), ("1.1.0", 1)):
-        registry.publish(make_learner_folder(root / f"kjv-{seed}", model, tokenizer, seed=seed, plot=True),
-                         version=version, store=root / "store")
-    with running_server(create_app(root / "store", tokens=[TOKEN])) as url:
-        yield {"url": url, "store": root / "store", "root": root, "model": model}
+    """A store with a kjv learner (1.0.0, 1.1.0, with plots) published locally, served on an ephemeral port."""
+    with served_hub(tmp_path_factory.mktemp("hub"), tokenizer, tokens=[TOKEN], plot=True) as served:
+        yield served
 
 
 @pytest.fixture(autouse=True)
-def no_xet(monkeypatch, tmp_path):
-    """Uploads as plain HTTP (the server has no Xet storage), caches in the test's folder."""
-    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
-    monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
-    monkeypatch.delenv("HF_TOKEN", raising=False)
+def _no_xet(no_xet):
+    """Every test here talks to the server through huggingface_hub."""
 
 
 def git_file(store: Path, repo_id: str, revision: str, path: str) -> bytes:
@@ -143,7 +135,7 @@ def test_registry_hub_store_round_trip_with_the_local_store(hub, tmp_path, token
                      version="1.1.0", store=hub["store"])
     remote = registry.pull("pydocs", base_model="tiny/gpt2", endpoint=hub["url"], cache_dir=tmp_path / "c2",
                            lock=None, model=model, tokenizer=tokenizer)
-    assert remote.resolution.version == "1.1.0" and remote.learner.metadata.corpus["name"] == "pydocs"
+    assert remote.resolution.version == "1.1.0" and remote.learner.metadata.corpus.name == "pydocs"
     pinned = registry.download("pydocs", base_model="tiny/gpt2", version="1.0.0", endpoint=hub["url"],
                                cache_dir=tmp_path / "c2", lock=None)
     assert pinned.commit == published.commit and (pinned.folder / "assets" / "perplexity.png").is_file()

@@ -11,9 +11,14 @@ from pathlib import Path
 import httpx
 import pytest
 from model_helpers import make_tiny_gpt2
-from huggingface_hub import CommitOperationAdd, CommitOperationCopy, HfApi, constants, hf_hub_download
+from huggingface_hub import CommitOperationCopy, HfApi, hf_hub_download
 from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
-from registry_helpers import isolated_learnerhub_home, make_learner_folder  # noqa: F401 (autouse fixture)
+from registry_helpers import (  # noqa: F401 (fixtures)
+    isolated_learnerhub_home,
+    make_learner_folder,
+    no_xet,
+    served_hub,
+)
 
 import registry
 from registry.git import git
@@ -31,24 +36,14 @@ def hub(tmp_path_factory, tokenizer):
     """kjv (1.0.0, 1.1.0) and pydocs (1.0.0) published locally, served on an ephemeral port."""
     from server.auth import TokenRegistry
 
-    root = tmp_path_factory.mktemp("parity")
-    model = make_tiny_gpt2(tokenizer)
-    for version, seed in (("1.0.0", 0), ("1.1.0", 1)):
-        registry.publish(make_learner_folder(root / f"kjv-{seed}", model, tokenizer, seed=seed),
-                         version=version, store=root / "store")
-    registry.publish(make_learner_folder(root / "pydocs", model, tokenizer, corpus="pydocs", seed=2),
-                     version="1.0.0", store=root / "store")
     tokens = TokenRegistry.configure(tokens=[TOKEN], read_tokens=[READ_TOKEN], environ={})
-    with running_server(create_app(root / "store", tokens=tokens)) as url:
-        yield {"url": url, "store": root / "store", "root": root, "model": model}
+    with served_hub(tmp_path_factory.mktemp("parity"), tokenizer, tokens=tokens, other_corpora=("pydocs",)) as served:
+        yield served
 
 
 @pytest.fixture(autouse=True)
-def no_xet(monkeypatch, tmp_path):
-    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
-    monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
-    monkeypatch.delenv("HF_TOKEN", raising=False)
+def _no_xet(no_xet):
+    """Every test here talks to the server through huggingface_hub."""
 
 
 def sha(store: Path, repo_id: str, revision: str) -> str:

@@ -46,7 +46,7 @@ def test_building_keeps_the_threshold_and_restores_the_model(tiny_gpt2, tokenize
     assert all(torch.equal(before[k], v) for k, v in tiny_gpt2.state_dict().items())
     metadata = learner.metadata
     assert metadata.kind == "streaming" and metadata.metrics["threshold"] == learner.threshold > 0
-    assert metadata.probe["examples"] == 96 and metadata.probe["transitions"][0]["to"] == LOSS_THRESHOLD
+    assert metadata.run.examples == 96 and metadata.run.transitions[0]["to"] == LOSS_THRESHOLD
     assert learner.predictor.class_counts.sum() >= 12 and learner.start_stage == LOSS_THRESHOLD
 
 

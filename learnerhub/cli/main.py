@@ -143,11 +143,11 @@ def run_build_streaming(args) -> int:
     learner = build_streaming_learner(model, tokenizer, train, base_model=ref, corpus=record, config=config,
                                       progress=True)
     folder = _save_with_card(learner, args.out)
-    metrics, probe = learner.metadata.metrics, learner.metadata.probe
+    metrics, run = learner.metadata.metrics, learner.metadata.run
     print(f"Wrote {learner.kind} learner for corpus {corpus.name!r} on {ref.model_id} to {folder}\n"
           f"  threshold {metrics['threshold']:.3f}, predictor {config.predictor} (online accuracy "
-          f"{metrics['predictor_accuracy']:.3f}), trained on {probe['trained_examples']} of {probe['examples']} "
-          f"contexts, ended in stage {probe['final_stage']}")
+          f"{metrics['predictor_accuracy']:.3f}), trained on {run.trained_examples} of {run.examples} "
+          f"contexts, ended in stage {run.final_stage}")
     return 0
 
 
@@ -175,9 +175,9 @@ def run_build(args) -> int:
         folder = _save_with_card(learner, args.out)
         metrics = learner.metadata.metrics
         pool = f" from pool {corpus.name!r}" if args.target_corpus else ""
-        print(f"Wrote {learner.kind} learner for corpus {learner.metadata.corpus['name']!r}{pool} on {ref.model_id} "
+        print(f"Wrote {learner.kind} learner for corpus {learner.metadata.corpus.name!r}{pool} on {ref.model_id} "
               f"to {folder}\n"
-              f"  pairs {metrics['pairs']}, probe {learner.metadata.probe['name']} ({metrics['probe_seconds']:.1f} s), "
+              f"  pairs {metrics['pairs']}, probe {learner.metadata.probe.name} ({metrics['probe_seconds']:.1f} s), "
               f"held-out Spearman {metrics['test_spearman']:.3f}, MSE {metrics['test_mse']:.3f}")
     return 0
 

@@ -15,7 +15,6 @@ import datetime as _dt
 import uuid
 from dataclasses import dataclass
 
-import torch
 from torch import nn
 from tqdm.auto import tqdm
 

@@ -22,7 +22,7 @@ from ..corpora.corpus import Corpus
 from ..distributed import make_accelerator
 from ..errors import CorpusError
 from ..fingerprint import embedding_fingerprint, tokenizer_fingerprint
-from ..metadata import LearnerMetadata
+from ..metadata import CorpusInfo, LearnerMetadata, ProbeInfo
 from .head_training import HeadTrainingConfig, held_out_predictions, train_information_gain_head
 from .information_gain import make_probe
 from .learner import IGF_KIND, InformationGainLearner
@@ -100,10 +100,10 @@ def collect_pairs(model: nn.Module, split: CorpusSplit, config: BuildConfig, *,
     return contexts, ordered, probe.describe()
 
 
-def corpus_record(corpus: Corpus, tokenized: TokenizedCorpus) -> dict:
+def corpus_record(corpus: Corpus, tokenized: TokenizedCorpus) -> CorpusInfo:
     """How learner.json names a corpus: name, content fingerprint, documents (usable at this context length)."""
-    return {"name": corpus.name, "fingerprint": corpus.fingerprint, "documents": len(corpus),
-            "usable_documents": len(tokenized.documents)}
+    return CorpusInfo(name=corpus.name, fingerprint=corpus.fingerprint, documents=len(corpus),
+                      usable_documents=len(tokenized.documents))
 
 
 def build_information_gain_learner(model: nn.Module, tokenizer, corpus: Corpus, base_model: BaseModelRef,
@@ -127,9 +127,9 @@ def build_information_gain_learner(model: nn.Module, tokenizer, corpus: Corpus, 
     contexts, gains, probe_description = collect_pairs(model, split, config, accelerator=accelerator, progress=progress)
     probe_seconds = time.perf_counter() - started
     learner = learner_from_pairs(
-        model, tokenizer, base_model, contexts, gains, config=config, probe=probe_description,
+        model, tokenizer, base_model, contexts, gains, config=config, probe=ProbeInfo.from_dict(probe_description),
         target=corpus_record(target or corpus, target_tokens),
-        pool=corpus_record(corpus, pool_tokens) if target is not None else {},
+        pool=corpus_record(corpus, pool_tokens) if target is not None else None,
         calibration=split.train.sample(config.calibration_contexts, torch.Generator().manual_seed(config.seed + 2)),
         progress=progress)
     learner.metadata.metrics.update(probe_seconds=round(probe_seconds, 2), probe_processes=accelerator.num_processes,
@@ -138,19 +138,17 @@ def build_information_gain_learner(model: nn.Module, tokenizer, corpus: Corpus, 
 
 
 def learner_from_pairs(model: nn.Module, tokenizer, base_model: BaseModelRef, contexts: torch.Tensor,
-                       gains: torch.Tensor, *, config: BuildConfig, probe: dict, target: dict, pool: dict,
-                       calibration: torch.Tensor, progress: bool = False) -> InformationGainLearner:
+                       gains: torch.Tensor, *, config: BuildConfig, probe: ProbeInfo, target: CorpusInfo,
+                       pool: CorpusInfo | None, calibration: torch.Tensor,
+                       progress: bool = False) -> InformationGainLearner:
     """Train the head on probed (context, gain) pairs and wrap it, calibrated on `calibration` contexts
-    drawn from the pool it will screen."""
+    drawn from the pool it will screen (`pool` None: the pool is `target`)."""
     head, metrics = train_information_gain_head(model.get_input_embeddings(), contexts, gains, config.head,
                                                 progress=progress)
     embeddings = model.get_input_embeddings().weight
     metadata = LearnerMetadata(
         kind=IGF_KIND,
-        base_model={"model_id": base_model.model_id, "revision": base_model.revision,
-                    "name_or_path": base_model.name_or_path,
-                    "architecture": (model.config.architectures or [type(model).__name__])[0],
-                    "vocab_size": int(embeddings.shape[0]), "embedding_dim": int(embeddings.shape[1])},
+        base_model=base_model.info(model),
         tokenizer_fingerprint=tokenizer_fingerprint(tokenizer),
         embedding_fingerprint=embedding_fingerprint(embeddings),
         corpus=target, pool=pool, probe=probe, hyperparameters=config.to_dict(), metrics=metrics,

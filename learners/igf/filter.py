@@ -31,5 +31,5 @@ class InformationGainFilter(ContextFilter):
     def describe(self) -> dict:
         return {"name": self.name, "threshold": {**self.requested.describe(), "value": self.threshold.at(0)}
                 if isinstance(self.requested, TopFraction) else self.threshold.describe(),
-                "learner": {"corpus": self.learner.metadata.corpus.get("name"),
-                            "probe": self.learner.metadata.probe.get("name")}}
+                "learner": {"corpus": self.learner.metadata.corpus.name,
+                            "probe": self.learner.metadata.probe.name if self.learner.metadata.probe else None}}

@@ -73,7 +73,7 @@ class InformationGainLearner(Learner):
             predicted, measured = self.held_out
             plot_held_out_gains(predicted, measured, staging / BUILD_PLOT,
                                 spearman=self.metadata.metrics.get("test_spearman"),
-                                title=f"IGF learner on {self.metadata.corpus['name']}: predicted vs measured gain")
+                                title=f"IGF learner on {self.metadata.corpus.name}: predicted vs measured gain")
 
     @classmethod
     def _from_folder(cls, folder: Path, metadata: LearnerMetadata, config: dict) -> "InformationGainLearner":

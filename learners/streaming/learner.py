@@ -28,7 +28,7 @@ from ..corpora.examples import Examples
 from ..errors import LearnerFormatError
 from ..fingerprint import embedding_fingerprint, tokenizer_fingerprint
 from ..learner import Learner, load_safetensors_into
-from ..metadata import BUILD_PLOT, CONFIG_FILE, WEIGHTS_FILE, LearnerMetadata
+from ..metadata import BUILD_PLOT, CONFIG_FILE, WEIGHTS_FILE, CorpusInfo, LearnerMetadata, RunInfo
 from ..plots import plot_streaming_build
 from .filter import LOSS_THRESHOLD, PREDICTOR, WARMUP, StreamingConfig, StreamingFilter
 from .meta_predictors import DEFAULT_PREDICTOR, MetaPredictor, make_predictor, predictor_from_config
@@ -79,7 +79,7 @@ class StreamingLearner(Learner):
         safetensors.torch.save_file(tensors, str(staging / WEIGHTS_FILE), metadata={"format": "pt"})
         if self.build_trace:
             plot_streaming_build(self.build_trace, self.threshold, staging / BUILD_PLOT,
-                                 title=f"Streaming learner build on {self.metadata.corpus['name']}")
+                                 title=f"Streaming learner build on {self.metadata.corpus.name}")
 
     @classmethod
     def _from_folder(cls, folder: Path, metadata: LearnerMetadata, config: dict) -> "StreamingLearner":
@@ -111,12 +111,12 @@ class StreamingBuildConfig:
 
 
 def build_streaming_learner(model: nn.Module, tokenizer, train: Examples, *, base_model: BaseModelRef,
-                            corpus: dict, config: StreamingBuildConfig | None = None, task=None,
+                            corpus: CorpusInfo | dict, config: StreamingBuildConfig | None = None, task=None,
                             progress: bool = False) -> StreamingLearner:
     """Run the streaming filter over `train` (one epoch) and keep its threshold and predictor.
 
     `model` is fine-tuned during the run and restored to its initial weights afterwards. `corpus`
-    is learner.json's corpus record (at least `name`). `task` defaults to causal language modelling.
+    is learner.json's corpus record (a CorpusInfo, or its dict: at least `name`). `task` defaults to causal language modelling.
 
     Example:
         >>> examples = Examples(split.train.sample(1024, torch.Generator().manual_seed(0)))
@@ -143,21 +143,19 @@ def build_streaming_learner(model: nn.Module, tokenizer, train: Examples, *, bas
         raise LearnerFormatError(f"{len(train)} examples did not fill the {config.filter.warmup_steps}-step warm-up "
                                  f"at batch size {config.batch_size}: build on more examples.")
     stats = result.filter_stats
-    run = {"examples": result.contexts_seen, "trained_examples": result.lm_backward_contexts,
-           "skipped_forward": result.skipped_before_forward, "skipped_backward": result.skipped_after_forward,
-           "final_stage": stats["stage"], "transitions": stats["transitions"]}
+    run = RunInfo(name="loss-threshold", task=type(task).__name__ if task else "CausalLMTask",
+                  examples=result.contexts_seen, trained_examples=result.lm_backward_contexts,
+                  skipped_forward=result.skipped_before_forward, skipped_backward=result.skipped_after_forward,
+                  final_stage=stats["stage"], transitions=stats["transitions"])
     metrics = {"threshold": streaming.threshold, "predictor_accuracy": stats["predictor_accuracy"],
                "positive_rate": stats["positive_rate"], "build_seconds": round(time.perf_counter() - started, 2)}
     metadata = LearnerMetadata(
         kind=STREAMING_KIND,
-        base_model={"model_id": base_model.model_id, "revision": base_model.revision,
-                    "name_or_path": base_model.name_or_path,
-                    "architecture": (getattr(model.config, "architectures", None) or [type(model).__name__])[0],
-                    "vocab_size": int(embeddings.shape[0]), "embedding_dim": int(embeddings.shape[1])},
+        base_model=base_model.info(model),
         tokenizer_fingerprint=tokenizer_fingerprint(tokenizer),
         embedding_fingerprint=embedding_fingerprint(embeddings),
-        corpus=dict(corpus),
-        probe={"name": "loss-threshold", "task": type(task).__name__ if task else "CausalLMTask", **run},
+        corpus=corpus if isinstance(corpus, CorpusInfo) else CorpusInfo.parse(corpus, "corpus"),
+        run=run,
         hyperparameters=config.to_dict(),
         metrics=metrics,
     )
