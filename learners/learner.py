@@ -11,6 +11,7 @@ registering it.
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import ClassVar
 
@@ -21,6 +22,7 @@ from .errors import BaseModelMismatchError, LearnerFormatError
 from .fingerprint import embedding_fingerprint, embeddings_match, tokenizer_fingerprint
 from .folders import write_folder_atomically
 from .metadata import CONFIG_FILE, WEIGHTS_FILE, LearnerMetadata
+from .store_plugins import store_plugin
 
 
 class Learner:
@@ -52,6 +54,18 @@ class Learner:
             self.metadata.save(staging)
 
         return write_folder_atomically(folder, write)
+
+    def push_to_hub(self, repo_id: str | None = None, *, version: str, store: str | Path | None = None,
+                    endpoint: str | None = None, token: str | None = None):
+        """Publish this learner as `version` (X.Y.Z) to `repo_id` (ORG or ORG/NAME; default: local/<its name>),
+        like `learnerhub publish`: into the local store, `store`, or the Hub-compatible `endpoint`.
+
+        Returns what was published (repository, version, commit, file hashes).
+        """
+        with tempfile.TemporaryDirectory(prefix="learnerhub-push-") as work:
+            folder = self.save(Path(work) / "learner")
+            return store_plugin().publish_folder(folder, version=version, repo_id=repo_id, store=store,
+                                                 endpoint=endpoint, token=token)
 
     @classmethod
     def load(cls, folder: str | Path, model: nn.Module | None = None, tokenizer=None):

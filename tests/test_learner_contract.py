@@ -107,6 +107,16 @@ def test_publish_and_pull_round_trip(kind, tmp_path, tiny_gpt2, tokenizer):
     assert pulled.resolution.version == "1.0.0"
 
 
+def test_push_to_hub_and_load_by_repository_id(kind, tmp_path, tiny_gpt2, tokenizer):
+    make, behaviour = FACTORIES[kind]
+    learner = make(tiny_gpt2, tokenizer).attach(tiny_gpt2, tokenizer)
+    published = learner.push_to_hub("team", version="0.1.0", store=tmp_path / "store")
+    loaded = load_learner(f"{published.repo_id}@0.1.0", tiny_gpt2, tokenizer, store=tmp_path / "store")
+    assert loaded.kind == kind and loaded.attached and published.repo_id.startswith(f"team/{kind}-")
+    ids = torch.randint(0, len(tokenizer), (4, 12), generator=torch.Generator().manual_seed(2))
+    assert torch.equal(behaviour(learner, ids), behaviour(loaded, ids))
+
+
 def test_every_public_export_resolves():
     for name in learners.__all__:
         assert getattr(learners, name) is not None, name
