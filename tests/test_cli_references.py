@@ -82,3 +82,18 @@ def test_learnerhub_version():
     shown = subprocess.run([sys.executable, "-m", "learnerhub.cli", "--version"], capture_output=True, text=True,
                            timeout=60)
     assert shown.returncode == 0 and shown.stdout.startswith("learnerhub ") and shown.stdout.strip() != "learnerhub"
+
+
+def test_a_wrong_or_missing_token_is_one_line_not_a_traceback(store, tmp_path, capsys, monkeypatch, tokenizer):
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    folder = make_learner_folder(tmp_path / "new", make_tiny_gpt2(tokenizer), tokenizer, seed=7)
+    with running_server(create_app(store, tokens=["right"], private_reads=True)) as url:
+        for token, argv in ((None, ["publish", str(folder), "--version", "2.0.0"]), ("wrong", ["list"]),
+                            ("wrong", ["yank", f"{REPO}@1.0.0", "--reason", "x"])):
+            monkeypatch.delenv("HF_TOKEN", raising=False)
+            if token:
+                monkeypatch.setenv("HF_TOKEN", token)
+            assert main([*argv, "--endpoint", url]) == 2
+            err = capsys.readouterr().err.strip()
+            assert err.count("\n") == 0 and "answered 401" in err and "HF_TOKEN" in err, err

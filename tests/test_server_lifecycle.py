@@ -138,6 +138,10 @@ def test_tokens_scoped_to_organisations(hub, tmp_path):
     assert httpx.post(f"{url}/api/learners/{KJV}/versions/1.0.0/yank", json={"reason": "x"},
                       headers={"Authorization": f"Bearer {ACME}"}).status_code == 403
     assert [o["name"] for o in acme.whoami()["orgs"]] == ["acme"]
+    made_private = hf(hub, tmp_path, "repos", "settings", "acme/notes", "--private", token=ACME)
+    assert made_private.returncode == 0 and acme.model_info("acme/notes").private is True, made_private.stderr
+    other_org = hf(hub, tmp_path, "repos", "settings", KJV, "--private", token=ACME)
+    assert other_org.returncode != 0 and HfApi(endpoint=url).model_info(KJV).private is False
 
     beta.create_repo("beta/secret", private=True)
     beta.upload_file(path_or_fileobj=b"hidden", path_in_repo="s.txt", repo_id="beta/secret")
