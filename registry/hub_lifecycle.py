@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, hf_hub_download
+from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, constants, hf_hub_download
 from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError, RevisionNotFoundError
 
 from .errors import LifecycleError, StoreError
@@ -33,8 +33,13 @@ class HubLifecycle:
         try:
             path = hf_hub_download(repo_id, LIFECYCLE_FILE, revision=LIFECYCLE_BRANCH, cache_dir=self.cache_dir,
                                    endpoint=self.endpoint, token=self.token)
-        except (EntryNotFoundError, RevisionNotFoundError, LocalEntryNotFoundError):
-            return Lifecycle()
+        except (EntryNotFoundError, RevisionNotFoundError):
+            return Lifecycle()   # no log yet
+        except LocalEntryNotFoundError:
+            if constants.is_offline_mode():
+                return Lifecycle()   # offline and never fetched: nothing known (writes are refused offline)
+            raise StoreError(f"Cannot read the lifecycle log of {repo_id} from {self.endpoint}: it did not answer. "
+                             "Nothing was resolved or recorded; retry.") from None
         return Lifecycle.from_json(Path(path).read_bytes(), source=f"{repo_id}@{LIFECYCLE_BRANCH}")
 
     def append(self, repo_id: str, event: LifecycleEvent, published: dict[str, str]) -> Lifecycle:
