@@ -74,3 +74,13 @@ def test_card_warns_when_a_learner_has_no_pool_apart_from_its_target(tmp_path, t
     pooled = LearnerMetadata.load(make_learner_folder(tmp_path / "pooled", tiny_gpt2, tokenizer,
                                                       evaluations=[evaluation_record(0.91, (0.89, 0.93))]))
     assert not any("built on its target alone" in w for w in card_warnings(pooled))
+
+
+def test_a_ci_below_one_at_three_seeds_is_not_called_significant():
+    from learners.finetuning.effect import describe_effect
+
+    few = {"median_ratio": 0.903, "ci_low": 0.902, "ci_high": 0.905, "p_value": 0.25, "seeds": 3}
+    line = describe_effect(few)
+    assert "significantly" not in line and "better (CI below 1), but too few seeds" in line
+    assert describe_effect({**few, "p_value": 0.002, "seeds": 10}).endswith("10 paired seeds: significantly better")
+    assert describe_effect({**few, "ci_high": 1.01}).endswith("not significant")

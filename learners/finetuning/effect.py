@@ -51,8 +51,15 @@ def describe_effect(effect: dict, *, lower_is_better: bool = True) -> str:
         return "no paired runs"
     if effect["ci_low"] is None:
         return f"ratio {effect['median_ratio']:.3f} ({effect['seeds']} seeds: too few, or too alike, for a CI)"
-    significant = effect["ci_high"] < 1 or effect["ci_low"] > 1
-    direction = ("better" if (effect["median_ratio"] < 1) == lower_is_better else "worse") if significant else ""
-    verdict = f"significantly {direction}" if significant else "not significant"
+    outside = effect["ci_high"] < 1 or effect["ci_low"] > 1
+    direction = ("better" if (effect["median_ratio"] < 1) == lower_is_better else "worse") if outside else ""
+    p_value = effect.get("p_value")
+    if outside and p_value is not None and p_value >= 0.05:
+        # The bootstrap CI of a few paired seeds can exclude 1 while the signed-rank test cannot reach p < 0.05
+        # (3 seeds: p >= 0.25): say both, rather than call it significant.
+        verdict = (f"{direction} (CI {'below' if effect['ci_high'] < 1 else 'above'} 1), but too few seeds to call it "
+                   f"significant: 6 or more can reach p < 0.05")
+    else:
+        verdict = f"significantly {direction}" if outside else "not significant"
     return (f"ratio {effect['median_ratio']:.3f} [95% CI {effect['ci_low']:.3f}-{effect['ci_high']:.3f}], "
             f"p={effect['p_value']:.3g}, {effect['seeds']} paired seeds: {verdict}")
