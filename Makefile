@@ -6,7 +6,7 @@ TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser run test bench bench-fuzz bench-igf bench-regimes bench-regimes-ceilings bench-registry bench-server bench-streaming clean
+.PHONY: setup browser run test bench bench-fuzz bench-hub-calls bench-igf bench-regimes bench-regimes-ceilings bench-registry bench-server bench-streaming clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,7 @@ test: $(STAMP) browser
 # Benchmarks run on demand and write benchmarks/results/ (see benchmarks/README.md). CORPORA points at
 # the shared corpora (King James Bible, Python docs), which are not part of the project.
 CORPORA ?= ../shared/corpora
-bench: bench-fuzz bench-igf bench-regimes bench-registry bench-server bench-streaming
+bench: bench-fuzz bench-hub-calls bench-igf bench-regimes bench-registry bench-server bench-streaming
 
 # Issue 10's regimes (R1 mixed, R3 noisy, R0 clean), as committed in benchmarks/results/regimes_*.json: two
 # one-thread processes side by side, ~2 min a run on an idle core (R1 ~1.5 h, R3+R0 ~2 h); --resume continues a cut run.
@@ -71,6 +71,10 @@ bench-registry: $(STAMP)
 bench-fuzz: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[bench]"
 	nice -n 19 $(BIN)/python benchmarks/bench_fuzz.py --requests 10500 --budget-seconds 540
+
+# Which stock huggingface_hub calls and hf commands work against learnerhub serve (results/hub_calls.json).
+bench-hub-calls: $(STAMP)
+	$(BIN)/python benchmarks/bench_hub_calls.py --out benchmarks/results/hub_calls.json
 
 bench-server: $(STAMP)
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk
