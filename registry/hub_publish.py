@@ -2,18 +2,20 @@
 
 The Hub has no multi-ref update and cannot point `main` at an existing commit, so the steps are:
 
-1. commit the version on a fresh branch `learnerhub-publish-<id>` started at `main` (the first version
+1. commit the version on a fresh branch `learnerhub-publish-<time>-<id>` started at `main` (the first version
    of an empty repository goes to `main` directly: there is nothing to branch from);
 2. create the tag at that commit ("must exist not": a 409 is VersionExistsError), delete the branch;
 3. advance `main`: if its manifest is not the newest version's, commit the newest version's files onto
    it with `parent_commit` (a 412 from a racing writer is retried, not raised). An older version is
-   tagged without touching `main`; a kill before step 3 is repaired by the next publish.
+   tagged without touching `main`; a kill before step 3 is repaired by the next publish, which also
+   deletes the publish branches killed publishers left (`remove_leftover_branches`).
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +34,9 @@ from .versions import tag_name
 
 HUB_KEEP_FILES = {".gitattributes"}
 MAX_ATTEMPTS = 30
+#: A publish branch is named `learnerhub-publish-<unix time>-<id>`: the time says when a leftover is stale.
+PUBLISH_BRANCH_PREFIX = "learnerhub-publish-"
+STALE_BRANCH_SECONDS = 3600
 
 
 class HubPublisher:
@@ -54,6 +59,7 @@ class HubPublisher:
         repo_id, tag = staged.repo_id, tag_name(staged.version)
         self.api.create_repo(repo_id, exist_ok=True)
         self.advance_main(repo_id)   # repair what a killed publisher left
+        self.remove_leftover_branches(repo_id)
         for _ in range(MAX_ATTEMPTS):
             refs = self.api.list_repo_refs(repo_id)
             lifecycle = self._lifecycle_of(repo_id, refs)
@@ -75,7 +81,7 @@ class HubPublisher:
 
     def _commit_version(self, repo_id: str, staged: StagedLearner, main: str | None) -> str:
         tag = tag_name(staged.version)
-        branch = None if main is None else f"learnerhub-publish-{uuid.uuid4().hex[:12]}"
+        branch = None if main is None else f"{PUBLISH_BRANCH_PREFIX}{int(time.time())}-{uuid.uuid4().hex[:12]}"
         if branch is not None:
             self.api.create_branch(repo_id, branch=branch, revision=main)
         try:
@@ -96,6 +102,26 @@ class HubPublisher:
                     self.api.delete_branch(repo_id, branch=branch)
                 except HfHubHTTPError:
                     pass   # a leftover branch only holds a tagged (or unreachable) commit
+
+    def remove_leftover_branches(self, repo_id: str, *, older_than: float = STALE_BRANCH_SECONDS) -> list[str]:
+        """Delete the short-lived publish branches killed publishers left: one whose head is tagged (its version
+        is published: the tag holds the commit), or one older than `older_than` seconds (by the time in its
+        name). A live publisher's branch is neither, so it is never taken from under it."""
+        refs = self.api.list_repo_refs(repo_id)
+        tagged = {t.target_commit for t in refs.tags}
+        removed = []
+        for branch in refs.branches:
+            if not branch.name.startswith(PUBLISH_BRANCH_PREFIX):
+                continue
+            started = branch.name.removeprefix(PUBLISH_BRANCH_PREFIX).split("-", 1)[0]
+            stale = started.isdigit() and time.time() - int(started) > older_than
+            if branch.target_commit in tagged or stale:
+                try:
+                    self.api.delete_branch(repo_id, branch=branch.name)
+                    removed.append(branch.name)
+                except HfHubHTTPError:
+                    pass   # gone meanwhile (its publisher finished)
+        return removed
 
     def advance_main(self, repo_id: str, *, local: dict[str, Path] | None = None) -> None:
         """Make `main` hold the newest published version that is not yanked (412s of racing writers retried)."""

@@ -108,3 +108,19 @@ def test_a_publisher_killed_between_its_tag_and_main_is_repaired(endpoint, tmp_p
     with pytest.raises(VersionExistsError):
         hub.publish(learner, version="1.1.0", org="local")
     assert main_version(endpoint, tmp_path) == "1.1.0"
+
+
+def test_publish_branches_left_by_killed_publishers_are_removed(endpoint, tmp_path, learner, tokenizer):
+    store = open_store(endpoint=endpoint, token=WRITE)
+    store.publish(learner, version="1.0.0", org="local")
+    api = HfApi(endpoint=endpoint, token=WRITE)
+    tagged = {t.name: t.target_commit for t in api.list_repo_refs(REPO).tags}["v1.0.0"]
+    api.create_branch(REPO, branch="learnerhub-publish-1000-aaaaaaaaaaaa", revision="main")      # stale
+    api.create_branch(REPO, branch="learnerhub-publish-feedfacecafe", revision=tagged)           # tagged head
+    live = f"learnerhub-publish-{int(__import__('time').time())}-bbbbbbbbbbbb"
+    api.create_branch(REPO, branch=live, revision="main")
+    api.upload_file(path_or_fileobj=b"in flight", path_in_repo="x.txt", repo_id=REPO, revision=live)
+    store.publish(make_learner_folder(tmp_path / "second", make_tiny_gpt2(tokenizer), tokenizer, seed=3),
+                  version="1.1.0", org="local")
+    branches = {b.name for b in api.list_repo_refs(REPO).branches}
+    assert branches == {"main", live}   # a live publisher's branch (fresh, untagged) is left alone
