@@ -78,5 +78,5 @@ def check_version_commit(files: dict[str, Callable[[], bytes]], *, repo_id: str,
             raise IntegrityError(f"{where}: {name} does not have the sha256 its manifest records.")
     try:
         checked_learner_json(json.loads(files[LEARNER_FILE]()), source=f"{where}/{LEARNER_FILE}")
-    except (ValueError, LearnerFormatError) as error:
+    except (ValueError, LearnerFormatError, RecursionError) as error:
         raise IntegrityError(f"{where}: {error}") from None

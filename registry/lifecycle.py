@@ -37,15 +37,17 @@ def now() -> str:
 
 
 def is_alias(text: str) -> bool:
-    """Whether a version spec names an alias: a lower-case word with a letter beyond a-f (never a commit id)."""
-    return bool(ALIAS_NAME.match(text)) and not re.fullmatch(r"[0-9a-f]+", text)
+    """Whether a version spec names an alias: a lower-case word with a letter beyond a-f (never a commit id),
+    not `v` and a digit (`v1` is the version spec ==1)."""
+    return bool(ALIAS_NAME.match(text)) and not re.fullmatch(r"[0-9a-f]+", text) and not re.match(r"v\d", text)
 
 
 def check_alias_name(name: str) -> str:
     """`name` if it can be an alias, else InvalidVersionError saying what an alias looks like."""
     if not is_alias(name or "") or name in RESERVED_ALIASES:
         raise InvalidVersionError(f"{name!r} cannot be an alias: use a lower-case word (letters, digits, - or _, "
-                                  "starting with a letter, not only hex digits a-f0-9, and not latest/main/lifecycle), "
+                                  "starting with a letter, not only hex digits a-f0-9, not v and a digit, and not "
+                                  "latest/main/lifecycle), "
                                   "e.g. production.")
     return name
 
@@ -127,9 +129,9 @@ class Lifecycle:
         return json.dumps({"format": LIFECYCLE_FORMAT, "events": [_compact(e) for e in self.events]}, indent=1) + "\n"
 
     def live(self, published: dict[str, str]) -> dict[str, str]:
-        """`published` (version -> commit) less the versions deleted at that commit (a delete cut short by a
-        kill leaves the tag behind; the log already says it is gone)."""
-        return {v: c for v, c in published.items() if v not in self.deleted or self.deleted[v] not in ("", c)}
+        """`published` (version -> commit) less the deleted versions: a delete cut short by a kill leaves the tag
+        behind, and a deleted number tagged again is still deleted (numbers are never reused)."""
+        return {v: c for v, c in published.items() if v not in self.deleted}
 
     def choosable(self, published: dict[str, str]) -> dict[str, str]:
         """The versions a range or "latest" may choose: live and not yanked."""
@@ -153,9 +155,16 @@ class Lifecycle:
                                      "use. Un-yank it first, or alias another version.")
             if event.action == "unalias" and self.aliases.get(event.alias) != event.version:
                 raise LifecycleError(f"Alias {event.alias!r} does not name {event.version}.")
-        if event.action in ("yank", "delete") and len(event.reason) > MAX_REASON:
-            raise LifecycleError(f"The reason is {len(event.reason)} characters; keep it under {MAX_REASON}.")
-        return Lifecycle.replay([*self.events, event])
+        if event.commit is not None and event.commit != live[event.version]:
+            raise LifecycleError(f"The event names commit {event.commit[:12]} for {event.version}, but its tag is on "
+                                 f"{live[event.version][:12]}.")
+        check_event_text(event)
+        updated = Lifecycle.replay([*self.events, event])
+        if event.action in ("yank", "delete") and not updated.choosable(published):
+            raise LifecycleError(f"{event.version} is the last version that can be chosen: after this nothing would be "
+                                 "latest and main would keep it. Publish a fixed version first, then "
+                                 f"{event.action} this one (or delete the repository).")
+        return updated
 
     def history(self, version: str | None = None) -> list[str]:
         """The audit lines (of one version, or all), oldest first."""
@@ -164,6 +173,16 @@ class Lifecycle:
     def to_dict(self) -> dict:
         return {"yanked": dict(self.yanked), "deleted": sorted(self.deleted), "aliases": dict(self.aliases),
                 "history": self.history()}
+
+
+def check_event_text(event: LifecycleEvent) -> None:
+    """Reasons and authors are shown in terminals and pages: one line of printable text, bounded."""
+    for name, value, limit in (("reason", event.reason, MAX_REASON), ("by", event.by, 200), ("at", event.at, 40)):
+        if len(value) > limit:
+            raise LifecycleError(f"The {name} is {len(value)} characters; keep it under {limit}.")
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+            raise LifecycleError(f"The {name} holds control characters (a newline, an escape, ...): write it on one "
+                                 "line of plain text.")
 
 
 def _compact(event: LifecycleEvent) -> dict:

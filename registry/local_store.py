@@ -26,8 +26,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from packaging.version import Version
-
 from learners.metadata import LEARNER_FILE, checked_learner
 
 from .constants import MAIN_BRANCH, PAUSE_ENV, default_cache_dir
@@ -35,7 +33,7 @@ from .errors import BrokenVersionError, LearnerNotFoundError, RepositoryConflict
 from .git import GitCommandError, git, read_refs, write_tree
 from .index import STALE_PENDING_SECONDS, LearnerIndex
 from .lifecycle import Lifecycle, LifecycleEvent
-from .local_lifecycle import append_event, read_lifecycle, remove_deleted_tags
+from .local_lifecycle import append_event, published_tags, read_lifecycle, remove_deleted_tags
 from .manifest import Manifest
 from .publish_protocol import advance_main, backoff, clear_stale_locks, fresh_lock_hint
 from .repository_reader import RepositoryReader
@@ -43,7 +41,7 @@ from .repository_writer import RepositoryWriter, create_bare_repository
 from .staging import StagedLearner, learner_identity, stage_learner
 from .store import LearnerSummary, PublishedLearner
 from .store_layout import StoreLayout
-from .versions import latest_of, tag_name, version_of_tag
+from .versions import latest_version, tag_name
 
 MAX_PUBLISH_ATTEMPTS = 50
 
@@ -98,10 +96,10 @@ class LocalStore:
             self.index.end_change(marker)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        tags = read_refs(self.layout.repository(staged.repo_id), "refs/tags/")
-        newest = latest_of(filter(None, (version_of_tag(t.removeprefix("refs/tags/")) for t in tags)))
+        repository = self.layout.repository(staged.repo_id)
+        newest = latest_version(published_tags(repository), read_lifecycle(repository))
         return PublishedLearner(staged.repo_id, staged.version, commit, self.location, staged.manifest.files,
-                                is_latest=Version(staged.version) == newest)
+                                is_latest=staged.version == newest)
 
     def _create_repository(self, staged: StagedLearner, scratch_repo: Path) -> str | None:
         """Build the repository with its first version in .tmp/ and rename it into place.
@@ -220,13 +218,7 @@ class LocalStore:
         return self.index.corpus_names()
 
     def versions(self, repo_id: str) -> dict[str, str]:
-        refs = read_refs(self.repository(repo_id), "refs/tags/")
-        found = {}
-        for ref, commit in refs.items():
-            version = version_of_tag(ref.removeprefix("refs/tags/"))
-            if version is not None:
-                found[str(version)] = commit
-        return found
+        return published_tags(self.repository(repo_id))
 
     def read_file(self, repo_id: str, commit: str, path: str) -> bytes:
         try:

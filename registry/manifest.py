@@ -44,7 +44,7 @@ class Manifest:
         try:
             data = json.loads(text)
             return cls(dict(data["files"]), data["repo_id"], data["version"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             raise IntegrityError(f"{source} is not a valid learnerhub manifest; the learner is corrupted.") from None
 
     def to_json(self) -> str:

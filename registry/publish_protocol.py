@@ -100,8 +100,12 @@ def advance_main(repository: Path) -> str | None:
         version_commits = {*published_versions(refs).values(), *(lifecycle.deleted.values() if lifecycle else ())}
         if main is not None and main not in version_commits and not _is_ancestor(repository, main, target):
             return main
+        # One transaction with the log's head verified: a yank appended meanwhile (whose own settle may already
+        # have run) makes this move fail and be recomputed, so main never ends on a version just yanked.
+        log_head = refs.get(LIFECYCLE_REF) or ZERO_SHA
         try:
-            git(repository, "update-ref", "--stdin", input=f"update {MAIN_REF} {target} {main or ZERO_SHA}\n".encode())
+            git(repository, "update-ref", "--stdin",
+                input=f"update {MAIN_REF} {target} {main or ZERO_SHA}\nverify {LIFECYCLE_REF} {log_head}\n".encode())
             return target
         except GitCommandError as error:
             last_error = error.stderr   # a lost race (main moved: re-read), or another writer's lock: wait a little

@@ -87,9 +87,10 @@ class TokenRegistry:
         return self.organisations.get(hash_token(token), EVERY_ORG)
 
     def covers(self, token: str | None, org: str) -> bool:
-        """Whether a valid `token` covers organisation `org` (org names compare case-insensitively)."""
+        """Whether a valid `token` covers organisation `org` (exactly: the store's names are case-sensitive, so
+        `ACME` is another organisation than `acme`)."""
         orgs = self.organisations_of(token)
-        return orgs == EVERY_ORG or org.lower() in {o.lower() for o in orgs}
+        return orgs == EVERY_ORG or org in orgs
 
     def check(self, request: Request, *, write: bool, org: str | None = None) -> str | None:
         """Raise 401/403 unless the request may read (or, with `write`, write, in organisation `org` when

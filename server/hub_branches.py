@@ -9,10 +9,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from registry.lifecycle import LIFECYCLE_BRANCH
 from registry.versions import looks_like_version_tag
 
 from .context import ServerContext, existing_repo, writable
 from .errors import HubError
+from .hub_lifecycle import check_lifecycle_branch_start
 from .paths import check_ref_name
 from .payloads import BranchPayload, openapi_body, read_payload
 
@@ -31,6 +33,7 @@ async def create_branch(request: Request, org: str, name: str, branch: str, ctx:
     if ctx.store.reader.ref_target(repo_id, start) is None and start == "main":
         raise HubError(409, f"{repo_id} has no commit yet: commit to main first.", code="Conflict")
     commit = await run_in_threadpool(ctx.store.reader.resolve, repo_id, start)
+    await run_in_threadpool(check_lifecycle_branch_start, ctx, repo_id, branch, commit)
     await run_in_threadpool(ctx.store.writer.create_branch, repo_id, branch, commit)
     return {}
 
@@ -38,5 +41,9 @@ async def create_branch(request: Request, org: str, name: str, branch: str, ctx:
 @router.delete("/api/models/{org}/{name}/branch/{branch}")
 async def delete_branch(org: str, name: str, branch: str, ctx: ServerContext = Depends(writable)):
     repo_id = existing_repo(ctx, org, name)
-    await run_in_threadpool(ctx.store.writer.delete_branch, repo_id, check_ref_name(branch, what="branch"))
+    branch = check_ref_name(branch, what="branch")
+    if branch == LIFECYCLE_BRANCH:
+        raise HubError(403, f"The {LIFECYCLE_BRANCH} branch of {repo_id} is its audit log of yanks, deletions and "
+                            "aliases: it cannot be deleted.", code="Forbidden")
+    await run_in_threadpool(ctx.store.writer.delete_branch, repo_id, branch)
     return {}

@@ -13,15 +13,21 @@ Checks on Hub writes, so that no client can break what `pull` resolves:
 
 from __future__ import annotations
 
+import json
+
 from fastapi import APIRouter, Depends, Query, Request
+from packaging.version import Version
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
+from learners.metadata import LEARNER_FILE, checked_learner
 from registry.errors import IntegrityError, InvalidVersionError, LifecycleError, RegistryError, VersionNotFoundError
-from registry.lifecycle import LIFECYCLE_BRANCH, LIFECYCLE_FILE, Lifecycle, LifecycleEvent
-from registry.versions import parse_release, version_of_tag
 from registry.integrity import check_version_commit
+from registry.lifecycle import LIFECYCLE_BRANCH, LIFECYCLE_FILE, Lifecycle, LifecycleEvent
+from registry.local_lifecycle import LIFECYCLE_REF, read_lifecycle
 from registry.repository_writer import CommitRequest
+from registry.staging import learner_identity
+from registry.versions import parse_release, version_of_tag
 
 from .auth import bearer_token, hash_token
 from .context import ServerContext, existing_repo, readable, writable
@@ -99,6 +105,8 @@ async def delete_version(request: Request, org: str, name: str, version: str,
                          reason: str = Query(..., min_length=1, max_length=500),
                          ctx: ServerContext = Depends(writable)) -> dict:
     repo_id, version = existing_repo(ctx, org, name), _version(version)
+    if not reason.strip():
+        raise unprocessable("Say why the version is deleted: ?reason=...")
     event = LifecycleEvent("delete", version, reason.strip(), by=requester(request))
     return await run_in_threadpool(_record, ctx, repo_id, event)
 
@@ -123,18 +131,32 @@ async def remove_alias(request: Request, org: str, name: str, alias: str, ctx: S
 
 # Checks on Hub-protocol writes -------------------------------------------------------------------
 def check_version_tag_target(ctx: ServerContext, repo_id: str, tag: str, commit: str) -> None:
-    """A version tag only on a complete learner version of this repository (422 naming what is wrong)."""
+    """A version tag only on a complete learner version of this repository, of the learner its other versions
+    are (422 naming what is wrong), and never on a deleted number (409)."""
     version = version_of_tag(tag)
     if version is None:
         return
-    tree = ctx.store.reader.tree(repo_id, commit)
-    files = {path: (lambda entry=entry: ctx.store.reader.blob(repo_id, entry)) for path, entry in tree.items()
+    if str(version) in ctx.store.lifecycle(repo_id).deleted:
+        raise HubError(409, f"{repo_id} version {version} was deleted; version numbers are never reused. Tag a new "
+                            "version instead.", code="Conflict")
+    reader = ctx.store.reader
+    tree = reader.tree(repo_id, commit)
+    files = {path: (lambda entry=entry: reader.blob(repo_id, entry)) for path, entry in tree.items()
              if path != ".gitattributes"}
     try:
         check_version_commit(files, repo_id=repo_id, version=str(version))
-    except IntegrityError as error:
-        raise unprocessable(f"Not tagged: {error} A version tag must name a complete learner version, so that no "
-                            "upload can break `learnerhub pull`.") from None
+        new = learner_identity(checked_learner(json.loads(files[LEARNER_FILE]())))
+        published = ctx.store.versions(repo_id)
+        if published:
+            newest = max(published, key=Version)
+            old = learner_identity(checked_learner(json.loads(reader.read_text(repo_id, published[newest],
+                                                                               LEARNER_FILE) or "null")))
+            if new != old:
+                raise IntegrityError(f"{repo_id}@{version} holds a learner of (kind, base model, corpus) = {new}, but "
+                                     f"the repository's versions are {old}.")
+    except (IntegrityError, ValueError, RecursionError) as error:
+        raise unprocessable(f"Not tagged: {error} A version tag must name a complete learner version of this "
+                            "repository, so that no upload can break `learnerhub pull`.") from None
 
 
 def check_version_tag_deletion(ctx: ServerContext, repo_id: str, tag: str) -> None:
@@ -146,10 +168,27 @@ def check_version_tag_deletion(ctx: ServerContext, repo_id: str, tag: str) -> No
                             f"--reason ...` (or DELETE /api/learners/{repo_id}/versions/{version}).", code="Forbidden")
 
 
+def check_lifecycle_branch_start(ctx: ServerContext, repo_id: str, branch: str, commit: str) -> None:
+    """The lifecycle branch may be created only where it holds no log yet: a log arrives by checked commits."""
+    if branch == LIFECYCLE_BRANCH and LIFECYCLE_FILE in ctx.store.reader.tree(repo_id, commit):
+        raise unprocessable(f"The {LIFECYCLE_BRANCH} branch must start without a {LIFECYCLE_FILE}: its events are "
+                            "committed one by one (`learnerhub yank`, the lifecycle API), each checked.")
+
+
 def check_lifecycle_commit(ctx: ServerContext, repo_id: str, branch: str, request: CommitRequest) -> None:
-    """A commit to the lifecycle branch keeps the log valid and append-only, each new event sensible."""
+    """A commit to the lifecycle branch keeps the log valid and append-only, each new event sensible; it is
+    then applied only on the head it was checked against (`parent_commit`), so a racing commit cannot replace
+    events this check did not see (412: re-read and retry)."""
     if branch != LIFECYCLE_BRANCH:
         return
+    head = ctx.store.reader.branch_head(repo_id, LIFECYCLE_BRANCH)
+    if head is None:
+        raise HubError(404, f"{repo_id} has no {LIFECYCLE_BRANCH} branch: create it first (from main).",
+                       code="RevisionNotFound")
+    if request.parent_commit is not None and request.parent_commit != head:
+        raise HubError(412, f"The {LIFECYCLE_BRANCH} branch moved since {request.parent_commit[:12]}: re-read the "
+                            "log and retry.", code="PreconditionFailed")
+    request.parent_commit = head
     if LIFECYCLE_FILE in request.deleted_files or any(LIFECYCLE_FILE.startswith(f.rstrip("/") + "/") or f in ("", "/")
                                                       for f in request.deleted_folders):
         raise unprocessable(f"{LIFECYCLE_FILE} of the {LIFECYCLE_BRANCH} branch is an audit log: it cannot be deleted.")
@@ -157,7 +196,10 @@ def check_lifecycle_commit(ctx: ServerContext, repo_id: str, branch: str, reques
         return
     try:
         proposed = Lifecycle.from_json(request.additions[LIFECYCLE_FILE], source=f"the commit's {LIFECYCLE_FILE}")
-        current = ctx.store.lifecycle(repo_id)
+        try:
+            current = read_lifecycle(ctx.store.repository(repo_id), {LIFECYCLE_REF: head})
+        except LifecycleError:
+            return   # the log there is malformed (written behind the server's back): a valid one repairs it
         if proposed.events[:len(current.events)] != current.events:
             raise LifecycleError(f"The commit rewrites the lifecycle log of {repo_id}; it may only append events.")
         published = ctx.store.versions(repo_id)

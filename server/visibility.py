@@ -34,17 +34,17 @@ def has_valid_token(tokens: TokenRegistry, request: Request | Scope) -> bool:
 
 def private_access(tokens: TokenRegistry, request: Request | Scope) -> bool | frozenset[str]:
     """Which private repositories the request may see: all (True), none (False), or those of the returned
-    organisations (lower-case), for a token limited to them."""
+    organisations (exact names), for a token limited to them."""
     token = bearer_token(request if isinstance(request, Request) else Request(request))
     orgs = tokens.organisations_of(token)
     if orgs == EVERY_ORG:
         return True
-    return frozenset(o.lower() for o in orgs) or False
+    return orgs or False
 
 
 def may_see(access: bool | frozenset[str], repo_id: str) -> bool:
     """Whether a request with `access` (see `private_access`) may see the private repository `repo_id`."""
-    return access is True or (bool(access) and repo_id.split("/")[0].lower() in access)
+    return access is True or (bool(access) and repo_id.split("/")[0] in access)
 
 
 def named_repository(path: str) -> str | None:

@@ -166,3 +166,57 @@ def test_tokens_scoped_to_organisations(hub, tmp_path):
     assert {r.id for r in acme.list_user_repos()} == {"acme/notes"}
     assert KJV in {i["repo_id"] for i in httpx.get(f"{url}/api/learners",
                                                    headers={"Authorization": f"Bearer {TOKEN}"}).json()["items"]}
+
+
+def test_no_hub_route_bypasses_the_log_or_the_version_checks(hub, tmp_path, tokenizer):
+    url, api = hub["url"], HfApi(endpoint=hub["url"], token=TOKEN)
+    forged = json.dumps({"format": 1, "events": [{"action": "delete", "version": "1.0.0", "at": "2020-01-01T00:00:00Z",
+                                                  "by": "admin@corp"}]}).encode()
+    api.create_branch(KJV, branch="evil")
+    api.upload_file(path_or_fileobj=forged, path_in_repo="lifecycle.json", repo_id=KJV, revision="evil")
+    with pytest.raises(HfHubHTTPError) as planted:   # a log arrives event by event, never as a whole branch
+        api.create_branch(KJV, branch="lifecycle", revision="evil")
+    assert planted.value.response.status_code == 422
+    registry.yank(f"{KJV}@1.1.0", reason="bad split", endpoint=url, token=TOKEN)
+    with pytest.raises(HfHubHTTPError) as dropped:
+        api.delete_branch(KJV, branch="lifecycle")
+    assert dropped.value.response.status_code == 403
+    stale = api.list_repo_commits(KJV, revision="lifecycle")[-1].commit_id   # the branch's first commit
+    with pytest.raises(HfHubHTTPError) as raced:   # applied only on the head it was checked against
+        api.create_commit(KJV, [CommitOperationAdd("lifecycle.json", forged)], commit_message="x",
+                          revision="lifecycle", parent_commit=stale)
+    assert raced.value.response.status_code == 412
+    assert registry.lifecycle(KJV, endpoint=url).yanked == {"1.1.0": "bad split"}
+
+    registry.unyank(f"{KJV}@1.1.0", endpoint=url, token=TOKEN)
+    registry.delete_version(f"{KJV}@1.1.0", reason="withdrawn", endpoint=url, token=TOKEN)
+    other = make_learner_folder(tmp_path / "other", make_tiny_gpt2(tokenizer), tokenizer, seed=5)
+    registry.publish(other, version="1.1.0", store=tmp_path / "elsewhere")   # the same number, new content
+    api.create_branch(KJV, branch="again")
+    api.upload_folder(repo_id=KJV, revision="again",
+                      folder_path=registry.download("kjv", base_model="tiny/gpt2", store=tmp_path / "elsewhere").folder)
+    with pytest.raises(HfHubHTTPError) as reused:
+        api.create_tag(KJV, tag="v1.1.0", revision="again")
+    assert reused.value.response.status_code == 409 and "never reused" in str(reused.value)
+
+    registry.publish(make_learner_folder(tmp_path / "psalms", make_tiny_gpt2(tokenizer), tokenizer, corpus="psalms"),
+                     version="9.0.0", store=tmp_path / "p")
+    pulled = registry.download("psalms", base_model="tiny/gpt2", store=tmp_path / "p").folder
+    manifest = json.loads((pulled / "learnerhub.manifest.json").read_text())
+    api.create_branch(KJV, branch="psalms")
+    api.upload_folder(repo_id=KJV, folder_path=pulled, revision="psalms", ignore_patterns=["learnerhub.manifest.json"])
+    api.upload_file(path_or_fileobj=json.dumps({**manifest, "repo_id": KJV}).encode(),
+                    path_in_repo="learnerhub.manifest.json", repo_id=KJV, revision="psalms")
+    with pytest.raises(HfHubHTTPError) as foreign:   # a complete learner, but not this repository's learner
+        api.create_tag(KJV, tag="v9.0.0", revision="psalms")
+    assert foreign.value.response.status_code == 422 and "psalms" in str(foreign.value)
+
+    api.create_branch(KJV, branch="deep")
+    api.upload_file(path_or_fileobj=b"[" * 200_000, path_in_repo="learnerhub.manifest.json", repo_id=KJV,
+                    revision="deep")
+    with pytest.raises(HfHubHTTPError) as deep:
+        api.create_tag(KJV, tag="v9.9.9", revision="deep")
+    assert deep.value.response.status_code == 422
+    with pytest.raises(HfHubHTTPError) as cased:   # organisation names are exact: ACME is not acme
+        HfApi(endpoint=url, token=ACME).create_repo("ACME/x")
+    assert cased.value.response.status_code == 403

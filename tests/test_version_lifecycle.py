@@ -147,3 +147,15 @@ def test_the_command_line(store, capsys):
     assert main(["delete", f"{REPO}@1.2.0", "--reason", "gone", "--store", str(store), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["deleted"] == ["1.2.0"]
     assert main(["alias", REPO, "nope", "--remove", "--store", str(store)]) == 2
+
+
+def test_the_last_choosable_version_and_unprintable_reasons_are_refused(store):
+    registry.yank(f"{REPO}@1.2.0", reason="a", store=store)
+    registry.delete_version(f"{REPO}@1.1.0", reason="b", store=store)
+    with pytest.raises(registry.LifecycleError, match="last version that can be chosen"):
+        registry.yank(f"{REPO}@1.0.0", reason="c", store=store)
+    with pytest.raises(registry.LifecycleError, match="control characters"):
+        registry.unyank(f"{REPO}@1.2.0", reason="ok\x1b[2Jred\nsecond", store=store)
+    with pytest.raises(registry.LifecycleError, match="keep it under"):
+        registry.set_alias(REPO, "staging", "1.0.0", reason="x" * 501, store=store)
+    assert registry.info(f"{REPO}@v1", store=store).version == "1.0.0"   # `v1` is the spec ==1, not an alias
