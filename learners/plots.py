@@ -91,7 +91,7 @@ def _save(figure, path: str | Path) -> Path:
     figure.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)
+    figure.savefig(path, bbox_inches="tight")   # a long title widens the picture instead of being cut
     plt.close(figure)
     return path
 
