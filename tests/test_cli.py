@@ -29,7 +29,8 @@ def test_build_then_finetune_side_by_side(tmp_path, tiny_model_folder, jsonl_cor
     plot = out / "assets" / "build_plot.png"   # held-out predicted vs measured gain, shown on the card
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "![assets/build_plot.png](assets/build_plot.png)" in (out / "README.md").read_text()
-    capsys.readouterr()
+    warned = capsys.readouterr().err   # what the card warns of is said at build time too
+    assert "learnerhub: warning: It was built on its target alone" in warned and "No fine-tuning evaluation" in warned
     assert main(["finetune", "--corpus", str(jsonl_corpus), "--base-model", str(tiny_model_folder),
                  "--learner", str(out), "--steps", "4", "--batch-size", "4", "--eval-every", "2",
                  "--threshold", "constant:-0.5", "--plot", str(tmp_path / "ppl.png"), "--json", *TINY]) == 0
@@ -102,7 +103,8 @@ def test_build_with_a_target_records_both_corpora_and_resolves_by_the_target(tmp
     out = tmp_path / "learner"
     assert main(["build", "--corpus", str(pool), "--target", str(target), "--base-model", str(tiny_model_folder),
                  "--out", str(out), "--pairs", "40", "--head", "bag_of_tokens", *TINY]) == 0
-    assert "for corpus 'bible' from pool 'mixed'" in capsys.readouterr().out
+    built = capsys.readouterr()
+    assert "for corpus 'bible' from pool 'mixed'" in built.out and "built on its target alone" not in built.err
     metadata = json.loads((out / "learner.json").read_text())
     assert metadata["corpus"]["name"] == "bible" and metadata["pool"]["name"] == "mixed"
     assert metadata["pool"]["fingerprint"] != metadata["corpus"]["fingerprint"]
