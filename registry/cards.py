@@ -97,7 +97,7 @@ def effect_rows(metadata: LearnerMetadata) -> list[dict]:
 
 
 #: The clean-pool control of the regime benchmark (R0: pool = target), quoted where a learner has no pool.
-CLEAN_POOL_RATIO = "1.045, 95% CI 1.018-1.055, 8 seeds"
+CLEAN_POOL_RATIO = "1.039, 95% CI 1.018-1.053, 10 seeds"
 CLEAN_POOL_SOURCE = "benchmarks/results/regimes_R3_R0.json, R0"
 
 
