@@ -25,7 +25,7 @@ from .lockfile import LockedLearner, find_locked, record_lock
 from .manifest import Manifest
 from .naming import LearnerReference, canonical_base_model
 from .lifecycle import Lifecycle
-from .resolve import Resolution, find_repository, pick_version, version_candidates
+from .resolve import Resolution, find_repository, pick_version
 from .store import LearnerSummary, PublishedLearner
 from .store_choice import open_store
 from .versions import VersionSpec
@@ -64,9 +64,11 @@ def download(corpus: str, *, base_model: str, kind: str = "igf", version: str | 
                                  "immutable: the store was altered, this is another store, or the version was "
                                  "deleted.")
         candidates = [(entry.version, entry.commit)]
+        lifecycle = opened.lifecycle(repo_id)
     else:
         repo_id = repository or find_repository(opened, corpus, base_model=base_model, kind=kind, org=org)
-        candidates = version_candidates(opened, repo_id, version)
+        lifecycle = opened.lifecycle(repo_id)   # read once: on an endpoint it is a download
+        candidates = spec.candidates(opened.versions(repo_id), lifecycle, repo_id=repo_id)
     exact = locked or spec.exact or spec.alias is not None
     for number, (resolved_version, commit) in enumerate(candidates):
         try:
@@ -80,7 +82,7 @@ def download(corpus: str, *, base_model: str, kind: str = "igf", version: str | 
                 raise
             warnings.warn(f"{repo_id}@{resolved_version} is broken and was passed over: {error} Pulling the newest "
                           "intact version instead; yank or delete the broken one.", RegistryWarning, stacklevel=2)
-    yanked = opened.lifecycle(repo_id).yanked
+    yanked = lifecycle.yanked
     if resolved_version in yanked:
         warnings.warn(f"{repo_id}@{resolved_version} is yanked ({yanked[resolved_version] or 'no reason given'}); it "
                       "was chosen only because it is pinned exactly.", RegistryWarning, stacklevel=2)

@@ -39,33 +39,36 @@ def _versioned(reference: str, action: str) -> tuple[str, str]:
     return parsed.repo_id, str(parse_release(parsed.version))
 
 
-def _record(event: LifecycleEvent, repo_id: str, store, endpoint, token) -> Lifecycle:
+def _version_event(action: str, reference: str, reason: str, by: str | None, store, endpoint, token, *,
+                   reason_needed: str | None = None) -> Lifecycle:
+    """Record `action` on the exact version `reference` names; `reason_needed` is the error when the reason
+    is required and empty."""
+    if reason_needed and not reason.strip():
+        raise LifecycleError(reason_needed)
+    repo_id, version = _versioned(reference, action)
+    event = LifecycleEvent(action, version, reason.strip(), by=by or who())
     return open_store(store, endpoint=endpoint, token=token).record(repo_id, event)
 
 
 def yank(reference: str, *, reason: str, by: str | None = None, store: str | Path | None = None,
          endpoint: str | None = None, token: str | None = None) -> Lifecycle:
     """Yank `ORG/NAME@X.Y.Z`: never chosen by a range or as latest again, still pulled by an exact pin."""
-    if not reason.strip():
-        raise LifecycleError("Say why the version is yanked (--reason): the reason shows on its card, page and info.")
-    repo_id, version = _versioned(reference, "yank")
-    return _record(LifecycleEvent("yank", version, reason.strip(), by=by or who()), repo_id, store, endpoint, token)
+    return _version_event("yank", reference, reason, by, store, endpoint, token,
+                          reason_needed="Say why the version is yanked (--reason): the reason shows on its card, "
+                                        "page and info.")
 
 
 def unyank(reference: str, *, reason: str = "", by: str | None = None, store: str | Path | None = None,
            endpoint: str | None = None, token: str | None = None) -> Lifecycle:
     """Undo a yank: the version may be chosen by ranges and as latest again."""
-    repo_id, version = _versioned(reference, "unyank")
-    return _record(LifecycleEvent("unyank", version, reason.strip(), by=by or who()), repo_id, store, endpoint, token)
+    return _version_event("unyank", reference, reason, by, store, endpoint, token)
 
 
 def delete_version(reference: str, *, reason: str, by: str | None = None, store: str | Path | None = None,
                    endpoint: str | None = None, token: str | None = None) -> Lifecycle:
     """Delete `ORG/NAME@X.Y.Z`: its tag goes (pins of it stop resolving) and its number is never reused."""
-    if not reason.strip():
-        raise LifecycleError("Say why the version is deleted (--reason): the audit line keeps it.")
-    repo_id, version = _versioned(reference, "delete")
-    return _record(LifecycleEvent("delete", version, reason.strip(), by=by or who()), repo_id, store, endpoint, token)
+    return _version_event("delete", reference, reason, by, store, endpoint, token,
+                          reason_needed="Say why the version is deleted (--reason): the audit line keeps it.")
 
 
 def set_alias(repo_id: str, alias: str, version: str, *, reason: str = "", by: str | None = None,
@@ -74,7 +77,7 @@ def set_alias(repo_id: str, alias: str, version: str, *, reason: str = "", by: s
     repo_id = LearnerReference.parse(repo_id).repo_id
     event = LifecycleEvent("alias", str(parse_release(version)), reason.strip(), alias=check_alias_name(alias),
                            by=by or who())
-    return _record(event, repo_id, store, endpoint, token)
+    return open_store(store, endpoint=endpoint, token=token).record(repo_id, event)
 
 
 def remove_alias(repo_id: str, alias: str, *, reason: str = "", by: str | None = None,
