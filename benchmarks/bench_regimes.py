@@ -8,7 +8,12 @@ Arms, paired by seed (the same weights and seed; each arm draws from the regime'
   standard (the pool), clean (standard on the pool's kjv contexts: the ideal a filter tries to
   reach, shared by all regimes), igf (the regime's learner, top-fraction threshold), random (keeps at
   igf's measured rate, same candidate budget), oracle (the probe's own measured gain, the ceiling),
-  high_loss (highest current loss, a forward pass per candidate).
+  high_loss (highest current loss, a forward pass per candidate); igf_target (the same learner with the
+  default threshold: keep what scores at least like the target's --target-quantile), random_target (at
+  igf_target's rate), standard_cosine and igf_target_cosine (the learning rate decayed to zero over the
+  run: the fully decayed baseline at matched compute), dsir and classifier (the model-agnostic peers a
+  user would pick instead: DSIR's hashed n-gram importance weights and a hashed n-gram target-vs-pool
+  classifier, both keeping the pool's top contexts at igf_target's rate).
 Every candidate of every pool is probed once (fast probe, two objective halves), which labels the
 learners' pairs, gives the oracle its table and the labels' split-half reliability (the ceiling of
 any learner's Spearman). Results are written after every run; --resume continues a cut run.
@@ -40,16 +45,23 @@ from learners.finetuning.loop import FinetuneConfig, finetune
 from learners.finetuning.reference_filters import HighLossFilter, OracleFilter, RandomFilter
 from learners.igf.build import BuildConfig, learner_from_pairs, split_corpus
 from learners.igf.filter import InformationGainFilter
+from learners.constants import DEFAULT_TARGET_QUANTILE
 from learners.igf.head_training import HeadTrainingConfig
 from learners.igf.information_gain import FastInformationGainProbe
-from learners.igf.thresholds import TopFraction
+from learners.igf.thresholds import TargetQuantile, TopFraction
 from learners.metadata import CorpusInfo, ProbeInfo
 
 sys.path.insert(0, str(Path(__file__).parent))
+from peer_selectors import classifier_scores, dsir_scores  # noqa: E402
 from regime_summary import by_seed, plot_regimes, summarise  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
-ARMS = ("standard", "clean", "igf", "random", "oracle", "high_loss")
+ARMS = ("standard", "clean", "igf", "random", "oracle", "high_loss", "igf_target", "random_target", "standard_cosine",
+        "igf_target_cosine", "dsir", "classifier")
+#: Arms whose keep rate is igf_target's in the same seed (so they run after it).
+AT_TARGET_RATE = ("random_target", "dsir", "classifier")
+#: Target quantiles whose selection (kept share per source) is tabled for the learner and the oracle.
+SELECTION_QUANTILES = (0.02, 0.05, 0.1, 0.2)
 
 
 def machine() -> dict:
@@ -100,6 +112,8 @@ def main() -> int:
     parser.add_argument("--junk-fraction", type=float, default=0.3)
     parser.add_argument("--keep", type=float, default=0.5, help="Fraction igf, oracle and high_loss keep.")
     parser.add_argument("--head", default="bag_of_tokens", help="Head of the learner the igf arm uses.")
+    parser.add_argument("--target-quantile", type=float, default=DEFAULT_TARGET_QUANTILE,
+                        help="igf_target's threshold: the quantile of held-out target text's scores.")
     parser.add_argument("--budget-minutes", type=float, default=None, help="Start no new run after this.")
     parser.add_argument("--out", default=str(RESULTS / "regimes.json"))
     parser.add_argument("--cache", default=".runs/regimes_labels.pt", help="Probe labels, reused by --resume.")
@@ -160,10 +174,12 @@ def main() -> int:
                             "steps": args.steps, "eval_every": args.eval_every, "keep": args.keep,
                             "build_pairs": args.build_pairs, "pool_target": args.pool_target,
                             "off_fraction": args.off_fraction, "junk_fraction": args.junk_fraction,
-                            "head": args.head},
+                            "head": args.head, "target_quantile": args.target_quantile},
                "commands": [*earlier.get("commands", []), " ".join([Path(sys.executable).name, *sys.argv])],
                "regimes": earlier.get("regimes", {}), "runs": earlier.get("runs", {})}
-    learners = {}
+    learners, peers = {}, {}
+    target_held_out = contexts_from(split.train, 1024, 17)   # target text to place the target quantile
+    target_gains = labels["kjv_build"].mean(1)               # the oracle's view of target text
     for regime in regimes:
         build, ft, build_labels, ft_labels = regime_pools(regime)
         gains = ft_labels.mean(1)
@@ -177,16 +193,27 @@ def main() -> int:
             learner = learner_from_pairs(model, tokenizer, ref, build.contexts, build_labels.mean(1), config=head_config,
                                          probe=ProbeInfo(name="fast", extra={"objective_parts": 2}),
                                          target=CorpusInfo(name=target.name, fingerprint=target.fingerprint),
-                                         pool=CorpusInfo(name=f"{regime}-pool"), calibration=ft.contexts)
+                                         pool=CorpusInfo(name=f"{regime}-pool"), calibration=ft.contexts,
+                                         target_calibration=target_held_out)
             scores = learner.score(ft.contexts)
             kept = scores >= InformationGainFilter(learner, TopFraction(args.keep)).threshold.at(0)
             info["learners"][head] = {
                 **{k: learner.metadata.metrics[k] for k in ("test_spearman", "validation_spearman", "test_mse")},
                 "spearman_on_pool": float(spearmanr(scores.numpy(), gains.numpy())[0]),
                 "kept_fraction_of_pool": float(kept.float().mean()),
-                "target_share_of_kept": float(ft.is_target[kept].float().mean()) if kept.any() else None}
+                "target_share_of_kept": float(ft.is_target[kept].float().mean()) if kept.any() else None,
+                "target_quantile_selection": {str(q): selection(scores, learner.target_score_quantile(q), ft.is_target)
+                                              for q in SELECTION_QUANTILES}}
             if head == args.head:
                 learners[regime] = (learner, ft, gains)
+        info["oracle_target_quantile_selection"] = {
+            str(q): selection(gains, float(torch.quantile(target_gains, q)), ft.is_target) for q in SELECTION_QUANTILES}
+        if {"dsir", "classifier"} & set(arms):
+            texts = tokenizer.batch_decode(ft.contexts)
+            target_texts = tokenizer.batch_decode(target_held_out)
+            peers[regime] = {"dsir": dsir_scores(texts, target_texts),
+                             "classifier": classifier_scores(texts, target_texts,
+                                                             tokenizer.batch_decode(build.contexts))}
     write(results, out)
 
     initial = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
@@ -204,6 +231,10 @@ def main() -> int:
                     continue
                 if arm == "random" and seed not in by_seed(runs.get("igf", [])):
                     continue  # its rate comes from igf's run with the same seed
+                if arm in AT_TARGET_RATE and seed not in by_seed(runs.get("igf_target", [])):
+                    continue  # its rate comes from igf_target's run with the same seed
+                if regime == "R0" and arm in ("standard_cosine", "dsir", "classifier"):
+                    continue  # no off-target text to find (and R0's decayed baseline would be clean's)
                 if args.budget_minutes and (time.perf_counter() - started) / 60 > args.budget_minutes:
                     return finish(results, out, started)
                 pool = ft.target_only() if arm == "clean" else ft.contexts
@@ -213,11 +244,19 @@ def main() -> int:
                     "random": lambda: RandomFilter(by_seed(runs["igf"])[seed]["acceptance_rate"], seed=seed),
                     "oracle": lambda: OracleFilter(ft.contexts, gains, keep=args.keep),
                     "high_loss": lambda: HighLossFilter(args.keep),
+                    "igf_target": lambda: InformationGainFilter(learner, TargetQuantile(args.target_quantile)),
+                    "igf_target_cosine": lambda: InformationGainFilter(learner, TargetQuantile(args.target_quantile)),
+                    "standard_cosine": None,
+                    "random_target": lambda: RandomFilter(target_rate(runs, seed), seed=seed),
+                    "dsir": lambda: OracleFilter(ft.contexts, peers[regime]["dsir"], keep=target_rate(runs, seed)),
+                    "classifier": lambda: OracleFilter(ft.contexts, peers[regime]["classifier"],
+                                                       keep=target_rate(runs, seed)),
                 }[arm]
                 context_filter = context_filter() if callable(context_filter) else context_filter
                 print(f"[{(time.perf_counter() - started) / 60:.1f} min] seed {seed} {regime} {arm}", flush=True)
                 result = finetune(model, ContextStream(list(pool), config.context_length), test, context_filter,
-                                  FinetuneConfig(**finetune_config, seed=seed))
+                                  FinetuneConfig(**finetune_config, seed=seed,
+                                                 lr_schedule="cosine" if arm.endswith("_cosine") else "constant"))
                 model.load_state_dict(initial)
                 torch.set_grad_enabled(True)
                 record = result.to_dict()
@@ -228,6 +267,20 @@ def main() -> int:
                 write(results, out)
                 plot_regimes(results, out.parent)
     return finish(results, out, started)
+
+
+def selection(scores: torch.Tensor, cut: float, is_target: torch.Tensor) -> dict:
+    """What a cut keeps: of the pool, of its target contexts, of the rest, and the target share of what is kept."""
+    kept = scores >= cut
+    other = ~is_target
+    return {"cut": cut, "kept_fraction_of_pool": float(kept.float().mean()),
+            "kept_of_target": float(kept[is_target].float().mean()) if is_target.any() else None,
+            "kept_of_other": float(kept[other].float().mean()) if other.any() else None,
+            "target_share_of_kept": float(is_target[kept].float().mean()) if kept.any() else None}
+
+
+def target_rate(runs: dict, seed: int) -> float:
+    return by_seed(runs["igf_target"])[seed]["acceptance_rate"]
 
 
 def finish(results: dict, out: Path, started: float) -> int:

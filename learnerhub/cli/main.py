@@ -60,9 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--lr", type=float, default=constants.DEFAULT_LEARNING_RATE, help="AdamW learning rate.")
     tune.add_argument("--eval-every", type=positive_int, default=constants.DEFAULT_EVAL_EVERY,
                       help="Measure test perplexity every N steps.")
-    tune.add_argument("--threshold", default="top:0.5",
-                      help="top:FRACTION (default top:0.5: keep the half the learner scores highest, a constant cut "
-                           "at its calibrated quantile; it won on mixed and noisy pools in benchmarks/), "
+    tune.add_argument("--threshold", default=constants.DEFAULT_THRESHOLD,
+                      help=f"target[:QUANTILE] (the default, target:{constants.DEFAULT_TARGET_QUANTILE}: keep a context "
+                           "when the learner scores it at least like the lowest tenth of held-out target text, so a "
+                           "clean pool keeps nearly everything and a junk-heavy one only what looks like the target), "
+                           "top:FRACTION (keep that fraction of the pool the learner scores highest), "
                            "shifting[:START,END,STEP] (the paper: +1 sd, then -1 after step 10) or constant[:VALUE].")
     tune.add_argument("--plot", help="Write a PNG of test perplexity against step here.")
     tune.add_argument("--json", action="store_true", help="Print the results as JSON instead of a table.")

@@ -91,6 +91,18 @@ class ContextStream:
 
 @dataclass
 class CorpusSplit:
+    """Objective and test sets (held out), the contexts to train on, and the target's own training text.
+
+    `target_train` is set when the training contexts come from a pool other than the target: the
+    target's documents outside the objective and test sets, which calibrate where target text scores.
+    """
+
     objective: torch.Tensor
     test: torch.Tensor
     train: ContextStream
+    target_train: ContextStream | None = None
+
+    @property
+    def target_contexts(self) -> ContextStream:
+        """Where held-out target text comes from: the target's own training documents, or the pool's."""
+        return self.target_train if self.target_train is not None else self.train

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..constants import DEFAULT_THRESHOLD
 from ..corpora.corpus import Corpus
 from ..igf.build import BuildConfig, split_corpus, split_target_and_pool
 from ..igf.filter import InformationGainFilter
@@ -41,7 +42,7 @@ class EvaluationConfig:
     batch_size: int = 8
     lr: float = 5e-5
     eval_every: int = 10
-    threshold: str = "top:0.5"
+    threshold: str = DEFAULT_THRESHOLD
     #: With a target apart from the pool, also fine-tune on the clean target (the ideal a filter tries to reach).
     target_arm: bool = True
 

@@ -37,7 +37,9 @@ from .screening import FilterCounts, screen
 class FinetuneConfig:
     """The paper's protocol by default: batch 16, AdamW lr 5e-5, clip 3.0, 60 steps, eval every 10.
 
-    `steps=None` trains until the source runs out (one epoch over fixed examples).
+    `steps=None` trains until the source runs out (one epoch over fixed examples). `lr_schedule`
+    "cosine" or "linear" decays the rate to zero over `steps` (transformers' schedulers): the fully
+    decayed baseline that selection gains are read against at matched compute (Kaddour et al. 2023).
     """
 
     steps: int | None = DEFAULT_STEPS
@@ -46,6 +48,7 @@ class FinetuneConfig:
     eps: float = DEFAULT_ADAM_EPS
     max_grad_norm: float = DEFAULT_MAX_GRAD_NORM
     eval_every: int = DEFAULT_EVAL_EVERY
+    lr_schedule: str = "constant"
     candidates_per_draw: int = 64
     max_candidates_per_step: int = 5000
     seed: int = 0
@@ -120,6 +123,23 @@ class FinetuneResult:
         return data
 
 
+#: Schedules that decay the learning rate to zero over a run (names of transformers' `get_scheduler`).
+LR_SCHEDULES = ("cosine", "linear")
+
+
+def learning_rate_schedule(optimizer: torch.optim.Optimizer, config: FinetuneConfig):
+    """None for a constant rate, else a transformers scheduler decaying to zero over `config.steps`."""
+    if config.lr_schedule == "constant":
+        return None
+    if config.lr_schedule not in LR_SCHEDULES or not config.steps:
+        raise LearnerHubError(f"lr_schedule {config.lr_schedule!r}: use one of {['constant', *LR_SCHEDULES]} "
+                              "(a decaying schedule needs a number of steps).")
+    from transformers import get_scheduler
+
+    return get_scheduler(config.lr_schedule, optimizer, num_warmup_steps=0, num_training_steps=config.steps)
+
+
+
 class FilterTooStrictError(LearnerHubError, RuntimeError):
     """The filter accepts (almost) nothing, so a batch cannot be filled."""
 
@@ -145,6 +165,7 @@ def finetune(model: nn.Module, train: ContextStream | Examples | RandomContexts 
     accelerator = accelerator or make_accelerator()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.lr,
                                   eps=config.eps, weight_decay=0.0)
+    scheduler = learning_rate_schedule(optimizer, config)
     prepared_model, optimizer = accelerator.prepare(model, optimizer)
     generator = torch.Generator().manual_seed(config.seed * 1000 + accelerator.process_index)
     result = FinetuneResult(filter=context_filter.describe(), config=config.to_dict(), metric=task.metric)
@@ -199,6 +220,8 @@ def finetune(model: nn.Module, train: ContextStream | Examples | RandomContexts 
         accelerator.backward(loss)
         accelerator.clip_grad_norm_(prepared_model.parameters(), config.max_grad_norm)
         optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
         optimizer.zero_grad()
         result.counts.trained += len(batch)
         result.train_loss.append(float(loss.detach()))

@@ -74,7 +74,8 @@ def split_target_and_pool(pool: Corpus, target: Corpus | None, tokenizer,
         raise CorpusError(f"Every usable document of pool {pool.name!r} is held out of target {target.name!r} for "
                           "its objective or test set; use a pool with other documents.")
     return pool_tokens, target_tokens, CorpusSplit(objective=target_split.objective, test=target_split.test,
-                                                   train=ContextStream(train, config.context_length))
+                                                   train=ContextStream(train, config.context_length),
+                                                   target_train=target_split.train)
 
 
 def document_key(document: torch.Tensor) -> bytes:
@@ -131,6 +132,8 @@ def build_information_gain_learner(model: nn.Module, tokenizer, corpus: Corpus, 
         target=corpus_record(target or corpus, target_tokens),
         pool=corpus_record(corpus, pool_tokens) if target is not None else None,
         calibration=split.train.sample(config.calibration_contexts, torch.Generator().manual_seed(config.seed + 2)),
+        target_calibration=split.target_contexts.sample(config.calibration_contexts,
+                                                        torch.Generator().manual_seed(config.seed + 3)),
         progress=progress)
     learner.metadata.metrics.update(probe_seconds=round(probe_seconds, 2), probe_processes=accelerator.num_processes,
                                     build_seconds=round(time.perf_counter() - started, 2))
@@ -140,9 +143,11 @@ def build_information_gain_learner(model: nn.Module, tokenizer, corpus: Corpus, 
 def learner_from_pairs(model: nn.Module, tokenizer, base_model: BaseModelRef, contexts: torch.Tensor,
                        gains: torch.Tensor, *, config: BuildConfig, probe: ProbeInfo, target: CorpusInfo,
                        pool: CorpusInfo | None, calibration: torch.Tensor,
+                       target_calibration: torch.Tensor | None = None,
                        progress: bool = False) -> InformationGainLearner:
     """Train the head on probed (context, gain) pairs and wrap it, calibrated on `calibration` contexts
-    drawn from the pool it will screen (`pool` None: the pool is `target`)."""
+    drawn from the pool it will screen (`pool` None: the pool is `target`) and on `target_calibration`,
+    held-out target contexts (default: `calibration`), where the default threshold is placed."""
     head, metrics = train_information_gain_head(model.get_input_embeddings(), contexts, gains, config.head,
                                                 progress=progress)
     embeddings = model.get_input_embeddings().weight
@@ -155,20 +160,33 @@ def learner_from_pairs(model: nn.Module, tokenizer, base_model: BaseModelRef, co
     )
     learner = InformationGainLearner(head, metadata).attach(model, tokenizer, check=False)
     learner.held_out = held_out_predictions(head, model.get_input_embeddings(), contexts, gains, config.head)
-    calibrate_scores(learner, calibration)
+    calibrate_scores(learner, calibration, calibration if target_calibration is None else target_calibration)
     return learner
 
 
-def calibrate_scores(learner: InformationGainLearner, contexts: torch.Tensor) -> None:
-    """Record the mean and spread of the head's predictions on fresh contexts (none it was trained on).
+def calibrate_scores(learner: InformationGainLearner, contexts: torch.Tensor,
+                     target_contexts: torch.Tensor | None = None) -> None:
+    """Record the mean, spread and quantiles of the head's predictions on fresh pool contexts, and the
+    quantiles of its scores on held-out target contexts (default: the pool's).
 
     A regressor's predictions shrink towards the mean, the more so the weaker it is; thresholds are
     read in standard deviations of what the learner actually predicts on the corpus, so +1 keeps
-    about the top sixth of contexts whatever the learner's accuracy.
+    about the top sixth of contexts whatever the learner's accuracy. The target's quantiles place the
+    default threshold (`TargetQuantile`): where typical target text scores.
     """
     learner.metadata.metrics.update(prediction_mean=0.0, prediction_std=1.0)
-    raw = torch.cat([learner.score(contexts[i:i + 256]) for i in range(0, len(contexts), 256)])
+    raw = score_in_batches(learner, contexts)
     mean, std = float(raw.mean()), float(raw.std()) or 1.0
-    quantiles = torch.quantile((raw - mean) / std, torch.linspace(0, 1, 101)).tolist()
     learner.metadata.metrics.update(prediction_mean=mean, prediction_std=std, calibration_contexts=len(contexts),
-                                    prediction_quantiles=[round(q, 5) for q in quantiles])
+                                    prediction_quantiles=quantile_list((raw - mean) / std))
+    target = (raw - mean) / std if target_contexts is None else score_in_batches(learner, target_contexts)
+    learner.metadata.metrics.update(target_calibration_contexts=len(target), target_prediction_quantiles=quantile_list(target))
+
+
+def score_in_batches(learner: InformationGainLearner, contexts: torch.Tensor, batch: int = 256) -> torch.Tensor:
+    return torch.cat([learner.score(contexts[i:i + batch]) for i in range(0, len(contexts), batch)])
+
+
+def quantile_list(scores: torch.Tensor) -> list[float]:
+    """The 0th, 1st, ..., 100th percentiles, rounded for learner.json."""
+    return [round(q, 5) for q in torch.quantile(scores.float(), torch.linspace(0, 1, 101)).tolist()]

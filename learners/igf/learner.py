@@ -55,16 +55,17 @@ class InformationGainLearner(Learner):
         return (raw - mean) / std
 
     def score_quantile(self, q: float) -> float:
-        """The score below which a fraction `q` of the calibration contexts fell (normal, if not recorded)."""
-        quantiles = self.metadata.metrics.get("prediction_quantiles")
-        if not quantiles:
-            from scipy.stats import norm
+        """The score below which a fraction `q` of the pool's calibration contexts fell (normal, if not recorded)."""
+        return interpolate_quantile(self.metadata.metrics.get("prediction_quantiles"), q)
 
-            return float(norm.ppf(min(max(q, 1e-6), 1 - 1e-6)))
-        position = min(max(q, 0.0), 1.0) * (len(quantiles) - 1)
-        low = int(position)
-        high = min(low + 1, len(quantiles) - 1)
-        return float(quantiles[low] + (quantiles[high] - quantiles[low]) * (position - low))
+    def target_score_quantile(self, q: float) -> float:
+        """The score below which a fraction `q` of held-out *target* contexts fell.
+
+        Learners built before target calibration existed have only the pool's quantiles; for a learner
+        built without `--target` those are the target's.
+        """
+        quantiles = self.metadata.metrics.get("target_prediction_quantiles")
+        return interpolate_quantile(quantiles or self.metadata.metrics.get("prediction_quantiles"), q)
 
     def _write_files(self, staging: Path) -> None:
         """config.json and model.safetensors (the head), and the build's plot when there is one."""
@@ -93,3 +94,15 @@ def head_from_config(config: dict, folder: Path) -> InformationGainHead | BagOfT
         return IGF_HEADS[head_type](**options)
     except TypeError as error:
         raise LearnerFormatError(f"{folder}/{CONFIG_FILE} does not describe a {head_type} head: {error}") from None
+
+
+def interpolate_quantile(quantiles: list[float] | None, q: float) -> float:
+    """Linear interpolation in a recorded list of evenly spaced quantiles (the normal's, if none)."""
+    if not quantiles:
+        from scipy.stats import norm
+
+        return float(norm.ppf(min(max(q, 1e-6), 1 - 1e-6)))
+    position = min(max(q, 0.0), 1.0) * (len(quantiles) - 1)
+    low = int(position)
+    high = min(low + 1, len(quantiles) - 1)
+    return float(quantiles[low] + (quantiles[high] - quantiles[low]) * (position - low))

@@ -1,4 +1,5 @@
-"""Thresholds on an IGF learner's standardised scores: constant, the paper's shifting schedule, top fraction.
+"""Thresholds on an IGF learner's standardised scores: the target's own level (the default), a top fraction
+of the pool, constant, the paper's shifting schedule.
 
 `parse_threshold` reads the command line's `--threshold` spelling of each.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..constants import DEFAULT_SHIFT_END, DEFAULT_SHIFT_START, DEFAULT_SHIFT_STEP
+from ..constants import DEFAULT_SHIFT_END, DEFAULT_SHIFT_START, DEFAULT_SHIFT_STEP, DEFAULT_TARGET_QUANTILE
 
 
 class Threshold(Protocol):
@@ -70,11 +71,45 @@ class TopFraction:
         return {"kind": "top", "keep": self.keep}
 
 
-def parse_threshold(text: str) -> Threshold | TopFraction:
-    """`top:FRACTION`, `shifting`, `shifting:START,END,STEP`, `constant` or `constant:VALUE` (--threshold)."""
+@dataclass(frozen=True)
+class TargetQuantile:
+    """Keep a context when the learner predicts at least as much gain for it as for typical *target* text.
+
+    The cut is the `quantile` of the learner's scores on held-out target contexts, recorded at build
+    time: a pool that is all target keeps about 1 - `quantile` of it, a pool half junk keeps the target
+    half and what scores like it. So one default adapts to a pool's (unknown) junk fraction, where a top
+    fraction must guess it. A learner built before this calibration existed falls back to its pool's
+    quantile (the same thing when it was built without `--target`).
+    """
+
+    quantile: float = DEFAULT_TARGET_QUANTILE
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.quantile < 1:
+            raise ValueError(f"target:{self.quantile}: the target quantile must be in [0, 1).")
+
+    def resolve(self, learner) -> ConstantThreshold:
+        return ConstantThreshold(learner.target_score_quantile(self.quantile))
+
+    def at(self, step: int) -> float:
+        raise RuntimeError("A TargetQuantile threshold is resolved against a learner's calibration first.")
+
+    def describe(self) -> dict:
+        return {"kind": "target", "quantile": self.quantile}
+
+
+#: Thresholds that are placed by a learner's calibration (`resolve(learner)`) before they are used.
+CalibratedThreshold = TopFraction | TargetQuantile
+
+
+def parse_threshold(text: str) -> Threshold | CalibratedThreshold:
+    """`target`, `target:QUANTILE`, `top:FRACTION`, `shifting`, `shifting:START,END,STEP`, `constant` or
+    `constant:VALUE` (--threshold)."""
     kind, _, args = text.partition(":")
     try:
         values = [float(v) for v in args.split(",")] if args else []
+        if kind == "target" and len(values) <= 1 and all(0 <= v < 1 for v in values):
+            return TargetQuantile(*values)
         if kind == "constant" and len(values) <= 1:
             return ConstantThreshold(*values)
         if kind == "shifting" and len(values) in (0, 3):
@@ -83,6 +118,8 @@ def parse_threshold(text: str) -> Threshold | TopFraction:
             return TopFraction(*values)
     except ValueError:
         pass
-    raise ValueError(f"Bad threshold {text!r}: use `top:FRACTION` (e.g. top:0.5 keeps the learner's top half), "
+    raise ValueError(f"Bad threshold {text!r}: use `target` or `target:QUANTILE` (the default, target:"
+                     f"{DEFAULT_TARGET_QUANTILE}, keeps what scores at least like the target's lowest "
+                     f"{DEFAULT_TARGET_QUANTILE:.0%}), `top:FRACTION` (e.g. top:0.5 keeps the learner's top half), "
                      "`shifting`, `shifting:START,END,STEP` (e.g. shifting:1,-1,10), `constant` or `constant:VALUE` "
                      "(values in standard deviations of predicted gain).")
