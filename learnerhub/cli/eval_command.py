@@ -123,6 +123,11 @@ def report(record: dict, args, *, where: str, plot: Path | None = None) -> int:
              f"  igf / random at its rate {record['acceptance_rate']:.2f}: {describe_effect(effect['vs_random_final'])}"]
     if "vs_target_final" in effect:
         lines.append(f"  igf / standard on clean target: {describe_effect(effect['vs_target_final'])}")
+    drawn = (record.get("compute") or {}).get("candidates_per_trained_context")
+    threshold = record["protocol"].get("threshold") or {}
+    if drawn:
+        lines.append(f"  threshold {threshold.get('kind', '?')} (cut {threshold.get('value', float('nan')):.2f}): kept "
+                     f"{record['acceptance_rate']:.2f} of the candidates, {drawn:.2f} drawn per trained context")
     medians = {name: sorted(arm["final_perplexity"])[len(arm["final_perplexity"]) // 2]
                for name, arm in record["arms"].items()}
     lines.append("  median test perplexity at the last step: "
