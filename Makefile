@@ -6,7 +6,7 @@ TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser run test bench bench-fuzz bench-hub-calls bench-igf bench-regimes bench-regimes-ceilings bench-registry bench-server bench-streaming clean
+.PHONY: setup browser run test bench bench-fuzz bench-hub-calls bench-igf bench-regimes bench-regimes-adaptive bench-regimes-ceilings bench-registry bench-server bench-streaming clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,16 @@ bench-regimes: $(STAMP)
 bench-regimes-ceilings: $(STAMP)
 	$(BIN)/python benchmarks/bench_regimes.py $(REGIME_ARGS) --regimes R1 --arms oracle,high_loss --seeds 5 \
 		--out benchmarks/results/regimes_R1.json --resume
+
+# Issue 18's arms on the same files (--resume): the default threshold (target:0.1), random at its rate, the
+# fully decayed learning rate (cosine to zero) for standard and igf, and the peers DSIR and a hashed n-gram
+# classifier at the default threshold's rate. R1 on one core, R3+R0 on the other; ~2 min a run on an idle core.
+bench-regimes-adaptive: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[bench]"
+	$(BIN)/python benchmarks/bench_regimes.py $(REGIME_ARGS) --regimes R1 --arms igf_target,standard_cosine,igf_target_cosine,dsir,classifier,random_target \
+		--seeds 10 --threads 1 --out benchmarks/results/regimes_R1.json --resume & \
+	$(BIN)/python benchmarks/bench_regimes.py $(REGIME_ARGS) --regimes R3,R0 --arms igf_target,dsir,classifier,random_target \
+		--seeds 10 --threads 1 --out benchmarks/results/regimes_R3_R0.json --resume; wait
 
 bench-igf: $(STAMP)
 	$(BIN)/python benchmarks/bench_igf.py --corpus $(CORPORA)/kjv.jsonl.gz --seeds 10
