@@ -245,3 +245,17 @@ def test_a_killed_run_resumes_without_redoing_a_finished_shard(tmp_path, learner
     assert sorted(p.name for p in out.iterdir() if p.name.endswith(".parquet")) == [
         "first.jsonl.scores.parquet", "second.jsonl.scores.parquet", "third.jsonl.scores.parquet"]
     assert not [p for p in out.iterdir() if p.name.endswith(".partial")]
+
+
+def test_workers_score_a_shard_each_and_a_damaged_one_fails_alone(tmp_path, learner, learner_folder, capsys):
+    shards = [write_jsonl(tmp_path / f"s{i}.jsonl", mixed_documents(12, i)) for i in range(2)]
+    broken = write_jsonl(tmp_path / "broken.jsonl", ["fine"])
+    broken.write_text(broken.read_text() + "not json\n")
+    code, out, err = run(capsys, "score", learner_folder, "--corpus", shards[0], broken, shards[1],
+                         "--out", tmp_path / "s", "--workers", 2)
+    assert code == 2 and "Scored 2 shard(s) (24 documents" in out
+    assert [line for line in err.splitlines() if line.startswith("learnerhub:")] == [
+        f"learnerhub: error: shard {broken} failed: {broken}:2 is not valid JSON (Expecting value)."]
+    for i, shard in enumerate(shards):
+        scores = pq.read_table(tmp_path / "s" / f"{shard.name}.scores.parquet")["score"].to_numpy()
+        assert np.allclose(scores, learner.score_texts(mixed_documents(12, i)))
