@@ -79,17 +79,26 @@ class Learner:
     def score_documents(self, texts: Sequence[str]) -> "DocumentScores":
         """Per-document mean and max of context scores, contexts and tokens: the kind hook behind `score_texts`.
 
-        Token-level kinds get it from `_score_contexts`; a kind that scores raw text overrides this method.
+        Token-level kinds get it from `_score_contexts`; a kind that scores raw text overrides this method
+        (or `score_texts`: its scores then count as one context per document).
         """
-        from .document_scores import score_token_documents
+        from .document_scores import DocumentScores, score_token_documents
         from .errors import UsageError
 
-        if not self.scores_contexts:
+        if type(self).score_texts is not Learner.score_texts:   # a kind that scores whole texts overrode that
+            return DocumentScores.per_document(self.score_texts(texts))
+        if not self.can_score_text():
             raise UsageError(f"A {self.kind} learner cannot score text: it scores nothing a document can be cut into.")
         if self._tokenizer is None:
             raise RuntimeError("Attach the learner to its base model and tokenizer first: "
                                "learner.attach(model, tokenizer).")
         return score_token_documents(texts, self._tokenizer, self._score_contexts, self.context_length)
+
+    @classmethod
+    def can_score_text(cls) -> bool:
+        """Whether `score_texts` works for this kind (it scores contexts, or overrides a text hook)."""
+        return cls.scores_contexts or cls.score_documents is not Learner.score_documents or \
+            cls.score_texts is not Learner.score_texts
 
     def _score_contexts(self, input_ids: "torch.Tensor") -> "torch.Tensor":
         """(batch, time) token ids -> (batch,) scores, higher = keep (kinds with `scores_contexts`)."""

@@ -102,9 +102,20 @@ def test_a_text_level_kind_overrides_one_hook(tiny_gpt2, tokenizer):
     learner = LengthLearner(metadata_for(tiny_gpt2, tokenizer))
     assert learner.score_texts(["ab", "abcd"]).tolist() == [2.0, 4.0]
 
+    class WordsLearner(Learner):   # or it overrides score_texts alone: score_documents (what the CLI reads) follows
+        kind = "words"
+
+        def score_texts(self, texts):
+            return np.array([len(t.split()) for t in texts], dtype=float)
+
+    scored = WordsLearner(metadata_for(tiny_gpt2, tokenizer)).score_documents(["a b", "c"])
+    assert scored.mean.tolist() == scored.max.tolist() == [2.0, 1.0] and scored.contexts.tolist() == [1, 1]
+    assert scored.tokens is None and WordsLearner.can_score_text() and LengthLearner.can_score_text()
+
     class PlainLearner(Learner):   # a kind with neither hook
         kind = "plain"
 
+    assert not PlainLearner.can_score_text()
     with pytest.raises(UsageError, match="A plain learner cannot score text"):
         PlainLearner(metadata_for(tiny_gpt2, tokenizer)).score_texts(["x"])
 
@@ -237,9 +248,9 @@ def test_a_killed_run_resumes_without_redoing_a_finished_shard(tmp_path, learner
     assert not (out / "second.jsonl.scores.json").exists()
     second.unlink()
     write_jsonl(second, mixed_documents(20, 2))
-    code, out, err = run(capsys, *command[3:])   # the rerun, in this process
+    code, said, err = run(capsys, *command[3:])   # the rerun, in this process
     assert code == 0, err
-    assert "Scored 2 shard(s) (40 documents" in out and "skipped 1" in out
+    assert "Scored 2 shard(s) (40 documents" in said and "skipped 1" in said
     again = (out / "first.jsonl.scores.parquet").stat()
     assert (again.st_ino, again.st_mtime_ns) == (finished.st_ino, finished.st_mtime_ns)
     assert sorted(p.name for p in out.iterdir() if p.name.endswith(".parquet")) == [

@@ -52,7 +52,7 @@ class _LearnerLoader:
 
     def score(self, documents: list[Document]) -> list[float | None]:
         """Score `documents` and record each score in its metadata (None where there was nothing to score)."""
-        scores = self.learner().score_texts([doc.text for doc in documents], aggregate=self.aggregate)
+        scores = self.learner().score_documents([doc.text for doc in documents]).aggregate(self.aggregate)
         recorded = [None if math.isnan(score) else float(score) for score in scores]
         for doc, score in zip(documents, recorded):
             doc.metadata[self.key] = score

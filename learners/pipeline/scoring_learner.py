@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from ..errors import UsageError
+from ..kinds import learner_kind
 from ..learner import Learner
 from ..metadata import CONFIG_FILE, LEARNER_FILE, WEIGHTS_FILE, LearnerMetadata
 from ..store_plugins import is_reference, store_plugin
@@ -48,11 +49,13 @@ def load_scoring_learner(folder: str | Path, base_model: str | None = None) -> L
     from ..loading import load_learner
 
     metadata = LearnerMetadata.load(folder)
+    kind = learner_kind(metadata.kind)
+    if not kind.load_class().can_score_text():
+        raise UsageError(f"A {metadata.kind} learner cannot score text.")
+    if getattr(kind, "any_base_model", False) and base_model is None:   # a text-level kind reads text alone
+        return load_learner(folder)
     model, tokenizer, _ = load_base_model(base_model or default_base_model(metadata))
-    learner = load_learner(folder, model, tokenizer)
-    if not learner.scores_contexts and type(learner).score_documents is Learner.score_documents:
-        raise UsageError(f"A {learner.kind} learner cannot score text.")
-    return learner
+    return load_learner(folder, model, tokenizer)
 
 
 def learner_identity(folder: str | Path) -> str:
