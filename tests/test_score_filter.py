@@ -270,3 +270,33 @@ def test_workers_score_a_shard_each_and_a_damaged_one_fails_alone(tmp_path, lear
     for i, shard in enumerate(shards):
         scores = pq.read_table(tmp_path / "s" / f"{shard.name}.scores.parquet")["score"].to_numpy()
         assert np.allclose(scores, learner.score_texts(mixed_documents(12, i)))
+
+
+def test_a_folder_of_text_files_and_a_parquet_dataset_are_shards_too(tmp_path, learner, learner_folder, capsys):
+    import pyarrow as pa
+
+    texts = mixed_documents(6, 8)
+    folder = tmp_path / "notes"
+    (folder / "sub").mkdir(parents=True)
+    for i, text in enumerate(texts):
+        (folder / ("sub" if i % 2 else "") / f"{i}.txt").write_text(text)
+    dataset = tmp_path / "table.parquet"
+    pq.write_table(pa.table({"id": [f"t{i}" for i in range(6)], "body": texts}), dataset)
+
+    code, out, err = run(capsys, "score", learner_folder, "--corpus", folder, "--out", tmp_path / "s")
+    assert code == 0, err
+    code, out, err = run(capsys, "score", learner_folder, "--corpus", dataset, "--out", tmp_path / "s",
+                         "--text-field", "body")
+    assert code == 0, err
+    table = pq.read_table(tmp_path / "s" / "table.parquet.scores.parquet").to_pydict()
+    assert table["id"] == [f"t{i}" for i in range(6)] and np.allclose(table["score"], learner.score_texts(texts))
+    notes = pq.read_table(tmp_path / "s" / "notes.scores.parquet").to_pydict()
+    order = sorted(range(6), key=lambda i: f"{'sub/' if i % 2 else ''}{i}.txt")   # files in sorted path order
+    assert np.allclose(notes["score"], learner.score_texts([texts[i] for i in order]))
+
+    code, out, err = run(capsys, "filter", "--corpus", folder, "--scores", tmp_path / "s", "--out", tmp_path / "kept",
+                         "--threshold", 0.0)
+    assert code == 0, err
+    kept = sorted(p.relative_to(tmp_path / "kept" / "notes").as_posix() for p in (tmp_path / "kept" / "notes").rglob("*.txt"))
+    assert kept == sorted(doc_id for doc_id, score in zip(notes["id"], notes["score"]) if score >= 0.0)
+    assert 0 < len(kept) < 6

@@ -97,14 +97,12 @@ def score_shard(learner: Learner, job: ScoreJob, on_tokens: Callable[[int], None
         with pq.ParquetWriter(partial, SCHEMA, compression="zstd") as writer:
             for batch in iter_shard(job.shard, text_field=job.text_field, batch_size=job.batch_size):
                 scored = learner.score_documents(batch.texts)
-                tokens = scored.tokens if scored.tokens is not None else None
+                tokens = scored.tokens if scored.tokens is not None else [None] * len(batch)   # a text-level kind
                 writer.write_table(pa.table({
                     "index": pa.array(batch.indices, pa.int64()), "id": pa.array(batch.ids, pa.string()),
                     "score": scored.mean, "score_mean": scored.mean, "score_max": scored.max,
-                    "contexts": scored.contexts,
-                    "tokens": pa.array(tokens if tokens is not None else [None] * len(batch), pa.int64())},
-                    schema=SCHEMA))
-                batch_tokens = int(tokens.sum()) if tokens is not None else 0
+                    "contexts": scored.contexts, "tokens": pa.array(tokens, pa.int64())}, schema=SCHEMA))
+                batch_tokens = int(scored.tokens.sum()) if scored.tokens is not None else 0
                 result.documents += len(batch)
                 result.tokens += batch_tokens
                 on_tokens(batch_tokens)
