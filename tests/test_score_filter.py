@@ -300,3 +300,13 @@ def test_a_folder_of_text_files_and_a_parquet_dataset_are_shards_too(tmp_path, l
     kept = sorted(p.relative_to(tmp_path / "kept" / "notes").as_posix() for p in (tmp_path / "kept" / "notes").rglob("*.txt"))
     assert kept == sorted(doc_id for doc_id, score in zip(notes["id"], notes["score"]) if score >= 0.0)
     assert 0 < len(kept) < 6
+
+
+def test_damaged_scores_are_one_line_and_exit_2(tmp_path, learner_folder, capsys):
+    shard = write_jsonl(tmp_path / "a.jsonl", mixed_documents(4, 1))
+    assert run(capsys, "score", learner_folder, "--corpus", shard, "--out", tmp_path / "s")[0] == 0
+    scores = tmp_path / "s" / "a.jsonl.scores.parquet"
+    scores.write_bytes(scores.read_bytes()[:-20])
+    code, _, err = run(capsys, "filter", "--corpus", shard, "--scores", tmp_path / "s", "--out", tmp_path / "k",
+                       "--top", 0.5)
+    assert code == 2 and err.count("\n") == 1 and f"{scores} is damaged" in err and not (tmp_path / "k").exists()

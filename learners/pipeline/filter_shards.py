@@ -43,6 +43,11 @@ def scores_file(scores_dir: str | Path, shard: str | Path) -> Path:
     if manifest.get("source") != shard_signature(shard):
         raise UsageError(f"Shard {shard} changed after it was scored into {scores_dir} (size or mtime differ): "
                          "score it again.")
+    try:
+        pq.ParquetFile(path).close()
+    except (OSError, ValueError) as error:   # pyarrow's ArrowInvalid is a ValueError
+        raise UsageError(f"{path} is damaged ({str(error).splitlines()[0]}): delete it and its manifest, and score "
+                         "the shard again.") from None
     return path
 
 
