@@ -186,8 +186,11 @@ def _start_worker(learner_folder: str, base_model: str | None, threads: int, que
     global _worker_learner, _worker_queue
     import torch
 
+    from transformers.utils import logging as transformers_logging
+
     os.environ["TOKENIZERS_PARALLELISM"] = "false"   # the processes are the parallelism
     torch.set_num_threads(threads)
+    transformers_logging.disable_progress_bar()      # one progress bar, the parent's
     _worker_learner, _worker_queue = load_scoring_learner(learner_folder, base_model), queue
 
 
