@@ -285,6 +285,8 @@ def test_a_folder_of_text_files_and_a_parquet_dataset_are_shards_too(tmp_path, l
 
     code, out, err = run(capsys, "score", learner_folder, "--corpus", folder, "--out", tmp_path / "s")
     assert code == 0, err
+    code, out, err = run(capsys, "score", learner_folder, "--corpus", dataset, "--out", tmp_path / "s")
+    assert code == 2 and "has no column 'text' (columns: id, body)" in err   # a damaged shard, named
     code, out, err = run(capsys, "score", learner_folder, "--corpus", dataset, "--out", tmp_path / "s",
                          "--text-field", "body")
     assert code == 0, err

@@ -139,11 +139,10 @@ def _dataset_records(path: Path, text_field: str):
         else:
             loaded = datasets.load_dataset(DATASET_FILE_FORMATS[path.suffix.lower()], data_files=str(path),
                                            split="train", streaming=True)
-        columns = loaded.column_names
-        if columns is not None and text_field not in columns:
-            raise CorpusError(f"Dataset {path} has no column {text_field!r} (columns: {', '.join(columns)}). "
-                              "Pass --text-field to name the text column.")
         for row in loaded:
+            if text_field not in row:   # a streamed dataset may know its columns only from its first row
+                raise CorpusError(f"Dataset {path} has no column {text_field!r} (columns: {', '.join(row)}). "
+                                  "Pass --text-field to name the text column.")
             text = row.get(text_field)
             yield row.get(ID_FIELD), text if isinstance(text, str) else "", None
     except CorpusError:
