@@ -35,7 +35,7 @@ _EXPORTS = {
     "StreamingBuildConfig": "streaming.learner", "StreamingLearner": "streaming.learner",
     "build_streaming_learner": "streaming.learner",
     "LearnerMetadata": "metadata", "BaseModelInfo": "metadata", "CorpusInfo": "metadata", "ProbeInfo": "metadata",
-    "RunInfo": "metadata",
+    "RunInfo": "metadata", "DocumentScores": "document_scores",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -5,7 +5,9 @@ Like a PEFT adapter, a learner folder holds only the learner's own small model; 
 (tokenizer and input embeddings) is passed in by the user, and attaching checks it is the one the
 learner was built for. A kind subclasses `Learner`, sets `kind`, and fills in the template methods
 `_write_files` (its config and weights) and `_from_folder` (the reverse); see `learners.kinds` for
-registering it.
+registering it. A kind that can score text sets `scores_contexts` and fills in `_score_contexts` (token
+ids in, one score per context out; higher = keep), and `score_texts` works for it; a kind that reads raw
+text overrides `score_documents` instead.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
-from typing import ClassVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
 
+import numpy as np
 import safetensors.torch
 from torch import nn
 
@@ -24,15 +28,23 @@ from .folders import write_folder_atomically
 from .metadata import CONFIG_FILE, WEIGHTS_FILE, LearnerMetadata
 from .store_plugins import store_plugin
 
+if TYPE_CHECKING:
+    import torch
+
+    from .document_scores import DocumentScores
+
 
 class Learner:
     """A secondary learner of one registered kind, bound to the metadata that says what it was built for."""
 
     kind: ClassVar[str]
+    #: Whether the kind scores token contexts (`_score_contexts`), so that `score_texts` can cut documents into them.
+    scores_contexts: ClassVar[bool] = False
 
     def __init__(self, metadata: LearnerMetadata) -> None:
         self.metadata = metadata
         self._attached = False
+        self._tokenizer = None
 
     @property
     def attached(self) -> bool:
@@ -43,8 +55,54 @@ class Learner:
         if check:
             check_base_model(self.metadata, model, tokenizer)
         self._on_attach(model)
+        self._tokenizer = tokenizer
         self._attached = True
         return self
+
+    @property
+    def context_length(self) -> int:
+        """Tokens per context, as built (learner.json's hyperparameters; the build default when not recorded)."""
+        from .constants import DEFAULT_CONTEXT_LENGTH
+
+        return int(self.metadata.hyperparameters.get("context_length") or DEFAULT_CONTEXT_LENGTH)
+
+    def score_texts(self, texts: Sequence[str], *, aggregate: str = "mean") -> np.ndarray:
+        """One float per document, higher = more worth training on: the `mean` (default) or `max` of its
+        contexts' scores (rules for short and empty documents: `learners.document_scores`).
+
+        Example:
+            >>> learner = load_learner("igf-smollm2-kjv", model, tokenizer)
+            >>> learner.score_texts(["In the beginning ...", "def f(): ..."])   # array([ 0.8, -1.2])
+        """
+        return self.score_documents(texts).aggregate(aggregate)
+
+    def score_documents(self, texts: Sequence[str]) -> "DocumentScores":
+        """Per-document mean and max of context scores, contexts and tokens: the kind hook behind `score_texts`.
+
+        Token-level kinds get it from `_score_contexts`; a kind that scores raw text overrides this method
+        (or `score_texts`: its scores then count as one context per document).
+        """
+        from .document_scores import DocumentScores, score_token_documents
+        from .errors import UsageError
+
+        if type(self).score_texts is not Learner.score_texts:   # a kind that scores whole texts overrode that
+            return DocumentScores.per_document(self.score_texts(texts))
+        if not self.can_score_text():
+            raise UsageError(f"A {self.kind} learner cannot score text: it scores nothing a document can be cut into.")
+        if self._tokenizer is None:
+            raise RuntimeError("Attach the learner to its base model and tokenizer first: "
+                               "learner.attach(model, tokenizer).")
+        return score_token_documents(texts, self._tokenizer, self._score_contexts, self.context_length)
+
+    @classmethod
+    def can_score_text(cls) -> bool:
+        """Whether `score_texts` works for this kind (it scores contexts, or overrides a text hook)."""
+        return cls.scores_contexts or cls.score_documents is not Learner.score_documents or \
+            cls.score_texts is not Learner.score_texts
+
+    def _score_contexts(self, input_ids: "torch.Tensor") -> "torch.Tensor":
+        """(batch, time) token ids -> (batch,) scores, higher = keep (kinds with `scores_contexts`)."""
+        raise NotImplementedError
 
     def save(self, folder: str | Path) -> Path:
         """Write the kind's files and learner.json into `folder` atomically (readers never see half of it)."""

@@ -77,12 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_store_arguments(add_eval_command(commands, add_corpus_arguments, add_build_arguments))
     from learnerhub.cli.lifecycle_commands import add_commands as add_lifecycle_commands
+    from learnerhub.cli.pipeline_commands import add_commands as add_pipeline_commands
     from learnerhub.cli.server_commands import add_commands as add_server_commands
 
     add_store_arguments(tune)
     add_commands(commands)
     add_lifecycle_commands(commands)
     add_server_commands(commands)
+    add_pipeline_commands(commands)
     return parser
 
 
@@ -134,7 +136,8 @@ def run_build_streaming(args) -> int:
 
     corpus, model, tokenizer, ref = _load(args)
     tokenized, split = split_corpus(corpus, tokenizer, _build_config(args))
-    config = StreamingBuildConfig(examples=args.examples, seed=args.seed, filter=_streaming_config(args))
+    config = StreamingBuildConfig(examples=args.examples, seed=args.seed, context_length=args.context_length,
+                                  filter=_streaming_config(args))
     if args.predictor:
         config.predictor = args.predictor
     if args.start_stage:

@@ -25,9 +25,11 @@ class InformationGainLearner(Learner):
     Example:
         >>> learner = InformationGainLearner.load("igf-smollm2-kjv", model, tokenizer)
         >>> scores = learner.score(batch_of_token_ids)   # z-scored predicted information gain
+        >>> learner.score_texts(documents)                 # mean over each document's contexts
     """
 
     kind = IGF_KIND
+    scores_contexts = True
 
     def __init__(self, head: InformationGainHead | BagOfTokensHead, metadata: LearnerMetadata) -> None:
         super().__init__(metadata)
@@ -53,6 +55,9 @@ class InformationGainLearner(Learner):
         mean = self.metadata.metrics.get("prediction_mean", 0.0)
         std = self.metadata.metrics.get("prediction_std", 1.0) or 1.0
         return (raw - mean) / std
+
+    def _score_contexts(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return self.score(input_ids)
 
     def score_quantile(self, q: float) -> float:
         """The score below which a fraction `q` of the pool's calibration contexts fell (normal, if not recorded)."""

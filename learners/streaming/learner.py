@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from ..base_models import BaseModelRef
+from ..constants import DEFAULT_CONTEXT_LENGTH
 from ..corpora.examples import Examples
 from ..errors import LearnerFormatError
 from ..fingerprint import embedding_fingerprint, tokenizer_fingerprint
@@ -44,6 +45,8 @@ class StreamingLearner(Learner):
     """A warm meta predictor plus the loss threshold it was trained against."""
 
     kind = STREAMING_KIND
+    #: A context's score is the predictor's probability that its loss is above the threshold (worth a backward).
+    scores_contexts = True
 
     def __init__(self, predictor: MetaPredictor, threshold: float, metadata: LearnerMetadata, *,
                  start_stage: int = DEFAULT_START_STAGE, filter_config: StreamingConfig | None = None) -> None:
@@ -67,6 +70,10 @@ class StreamingLearner(Learner):
         predictor.load_state_dict(self.predictor.state_dict())
         return StreamingFilter(predictor, config or self.filter_config, threshold=self.threshold,
                                start_stage=self.start_stage if start_stage is None else start_stage)
+
+    @torch.no_grad()
+    def _score_contexts(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return self.predictor.predict_proba(input_ids).float().cpu()
 
     def config(self) -> dict:
         return {"predictor": self.predictor.config(), "threshold": self.threshold, "start_stage": self.start_stage,
@@ -103,6 +110,7 @@ class StreamingBuildConfig:
     batch_size: int = 16
     lr: float = 5e-5
     seed: int = 0
+    context_length: int = DEFAULT_CONTEXT_LENGTH   # tokens per example; what score_texts cuts documents into
     start_stage: int = DEFAULT_START_STAGE
     filter: StreamingConfig = field(default_factory=StreamingConfig)
 
