@@ -17,6 +17,7 @@ from typing import Any
 
 from packaging.version import Version
 
+from learners.finetuning.effect import VERDICTS
 from registry.constants import MANIFEST_FILE
 from registry.local_store import LocalStore
 from registry.store import LearnerSummary, summary_matches
@@ -134,6 +135,8 @@ class Catalog:
         if metric is None:
             value: Any = facts.created_at if facts else ""
             return (not value, _Reversed(value) if descending else value, summary.repo_id)
+        if metric == RATIO_METRIC and not descending:
+            return (*effect_rank(facts), summary.repo_id)
         number = facts.metrics.get(metric) if facts else None
         width = facts.metrics.get("perplexity_ratio_ci_width", math.inf) if facts else math.inf
         return (number is None, -(number or 0.0) if descending else (number or 0.0), width, summary.repo_id)
@@ -142,7 +145,8 @@ class Catalog:
         facts = self.facts(summary.repo_id, summary.latest)
         return {**summary.to_dict(), "org": summary.repo_id.split("/")[0],
                 "created_at": facts.created_at if facts else None,
-                "commit": facts.commit if facts else None, "metrics": facts.metrics if facts else {}}
+                "commit": facts.commit if facts else None, "metrics": facts.metrics if facts else {},
+                "headline": _headline_dict(facts)}
 
     def counts(self, field: str, *, show_private: bool | frozenset[str] = False) -> list[dict[str, Any]]:
         """How many learners each corpus (or base model) has: what the store covers."""
@@ -156,27 +160,46 @@ class Catalog:
     # Leaderboards -------------------------------------------------------------------------------
     def leaderboard(self, corpus: str, base_model: str, *, metric: str | None = None,
                     show_private: bool | frozenset[str] = False) -> dict[str, Any]:
-        """Every version of every learner for (corpus, base model), best first by `metric`."""
-        rows = []
+        """Every version of every learner for (corpus, base model). `rows`: the evaluated versions, ranked by
+        their headline effect (significantly better first, yanked ones after the rest), or by `metric` when one
+        is asked for; `unevaluated`: the others, apart and unranked (newest first): a build metric says nothing
+        of the effect on fine-tuning, so it never ranks them."""
+        rows, unevaluated = [], []
         for summary in self.visible(show_private):
             if not summary_matches(summary, corpus=corpus, base_model=base_model):
                 continue
+            yanked = self._yanked(summary.repo_id)
             for facts in self.versions(summary.repo_id):
-                rows.append({"repo_id": summary.repo_id, "kind": summary.kind, "version": facts.version,
-                             "commit": facts.commit, "created_at": facts.created_at, "metrics": facts.metrics,
-                             "is_latest": facts.version == summary.latest})
-        metrics = sorted({name for row in rows for name in row["metrics"]})
-        if metric is None:
-            metric = RATIO_METRIC if RATIO_METRIC in metrics else (metrics[0] if metrics else None)
-        if metric is not None:
+                row = {"repo_id": summary.repo_id, "kind": summary.kind, "version": facts.version,
+                       "commit": facts.commit, "created_at": facts.created_at, "metrics": facts.metrics,
+                       "is_latest": facts.version == summary.latest, "yanked": facts.version in yanked,
+                       "yanked_reason": yanked.get(facts.version), "headline": _headline_dict(facts),
+                       "_rank": effect_rank(facts)}
+                (rows if row["_rank"][0] == 0 else unevaluated).append(row)
+        metrics = sorted({name for row in rows + unevaluated for name in row["metrics"]})
+        if metric is not None and metric != RATIO_METRIC:
             sign = 1.0 if lower_is_better(metric) else -1.0
             rows.sort(key=lambda r: (metric not in r["metrics"], sign * r["metrics"].get(metric, 0.0),
                                      r["metrics"].get("perplexity_ratio_ci_width", math.inf),
                                      r["repo_id"], r["version"]))
+        else:
+            metric = RATIO_METRIC
+            rows.sort(key=lambda r: (r["yanked"], r["_rank"], r["repo_id"], r["version"]))
+        unevaluated.sort(key=lambda r: (_Reversed(r["created_at"]), r["repo_id"], r["version"]))
         for rank, row in enumerate(rows, start=1):
             row["rank"] = rank
+        for row in rows + unevaluated:
+            del row["_rank"]
         return {"corpus": corpus, "base_model": base_model, "metric": metric,
-                "lower_is_better": lower_is_better(metric) if metric else None, "metrics": metrics, "rows": rows}
+                "lower_is_better": lower_is_better(metric), "metrics": metrics, "rows": rows,
+                "unevaluated": unevaluated}
+
+    def _yanked(self, repo_id: str) -> dict[str, str]:
+        """Yanked versions and why; a malformed lifecycle log marks none here (the learner's page says why)."""
+        try:
+            return dict(self.store.lifecycle(repo_id).yanked)
+        except Exception:
+            return {}
 
     def files(self, repo_id: str, commit: str) -> list[dict[str, Any]]:
         """The files of a version with size and sha256 (from the manifest)."""
@@ -197,6 +220,23 @@ class _Reversed:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _Reversed) and self.value == other.value
+
+
+def effect_rank(facts: VersionFacts | None) -> tuple:
+    """Sort key by measured effect: evaluated versions first (0, ...) by their headline's rank, a ratio with no
+    evaluation record (older builds) as one without a CI, then the unevaluated (1,)."""
+    if facts is None:
+        return (1,)
+    head = facts.headline
+    if head is not None:
+        return (0, *head.rank_key())
+    ratio = facts.metrics.get(RATIO_METRIC)
+    return (1,) if ratio is None else (0, VERDICTS.index("too few seeds"), ratio, math.inf, False)
+
+
+def _headline_dict(facts: VersionFacts | None) -> dict[str, Any] | None:
+    head = facts.headline if facts is not None else None
+    return head.to_dict() if head is not None else None
 
 
 def _matches(summary: LearnerSummary, query: ListQuery) -> bool:

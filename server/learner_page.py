@@ -10,8 +10,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from learners.constants import SMOLLM2_ALIAS, SMOLLM2_MODEL_ID
-from learners.finetuning.effect import describe_effect
-from registry.cards import card_warnings, valid_evaluations
+from registry.cards import card_warnings
+from registry.headline import headline
 
 
 def _dict(value: Any) -> dict:
@@ -47,21 +47,13 @@ def usage(summary, facts) -> dict[str, str]:
 
 
 def effect_summary(facts) -> dict[str, Any]:
-    """The headline effect (newest evaluation with a pool apart from its target, else the newest) and warnings."""
-    metadata = _metadata(facts.learner if isinstance(facts.learner, dict) else {})
+    """The headline effect (`registry.headline`: the one the list and the leaderboard rank by) and warnings."""
+    learner = facts.learner if isinstance(facts.learner, dict) else {}
     try:
-        warnings = card_warnings(metadata)
-        records = valid_evaluations(metadata)
+        warnings = card_warnings(_metadata(learner))
     except (TypeError, ValueError, AttributeError, KeyError):
-        warnings, records = ["This version's evaluation records are malformed; its effect is unknown."], []
-    mixed = [r for r in records if _dict(r.get("regime")).get("target_is_pool") is False]
-    record = (mixed or records)[-1] if records else None
-    if record is None:
+        warnings = ["This version's evaluation records are malformed; its effect is unknown."]
+    head = headline(learner)
+    if head is None:
         return {"line": None, "regime": None, "warnings": warnings}
-    regime = record["regime"]
-    try:
-        line = describe_effect(record["effect"]["final"])
-    except (TypeError, ValueError, KeyError):
-        line = "malformed effect"
-    return {"line": f"igf / standard test perplexity: {line}", "warnings": warnings,
-            "regime": f"target {regime['target']['name']}, pool {regime['pool']['name']}"}
+    return {"line": f"igf / standard test perplexity: {head.line}", "warnings": warnings, "regime": head.regime}

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 
+from registry.headline import headline_record
+
 RATIO_METRIC = "perplexity_ratio"
 #: Which way is better, said explicitly per metric: a name's substring says nothing (`calibration_contexts`
 #: is a count, not a score). Metrics not listed have no direction and are shown, never ranked.
@@ -44,7 +46,7 @@ def numeric_metrics(learner: dict) -> dict[str, float]:
     standard, igf = found.get("test_perplexity_standard"), found.get("test_perplexity_igf")
     if standard and igf is not None:
         found[RATIO_METRIC] = round(igf / standard, 6)
-    record = _headline_evaluation(learner.get("evaluations"))
+    record = headline_record(learner.get("evaluations"))
     if record is not None:
         effect = record["effect"]["final"]
         found[RATIO_METRIC] = round(_number(effect["median_ratio"]), 6)
@@ -56,16 +58,3 @@ def numeric_metrics(learner: dict) -> dict[str, float]:
         if random is not None:
             found["perplexity_ratio_vs_random"] = random
     return found
-
-
-def _headline_evaluation(evaluations) -> dict | None:
-    """The newest well-formed evaluation with a target apart from its pool, else the newest (as on the card)."""
-    valid = []
-    for record in evaluations if isinstance(evaluations, list) else []:
-        try:
-            if _number(record["effect"]["final"]["median_ratio"]) is not None:
-                valid.append(record)
-        except (KeyError, TypeError):
-            continue
-    mixed = [r for r in valid if isinstance(r.get("regime"), dict) and r["regime"].get("target_is_pool") is False]
-    return (mixed or valid)[-1] if valid else None

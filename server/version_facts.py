@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from learners.metadata import LEARNER_FILE, checked_learner_json
+from registry.headline import Headline, headline
 from registry.repository_reader import RepositoryReader
 from registry.versions import tag_name
 
@@ -39,6 +40,11 @@ class VersionFacts:
     @property
     def created_at(self) -> str:
         return str(self.learner.get("created_at") or "")
+
+    @property
+    def headline(self) -> Headline | None:
+        """The evaluation this version is judged by (None: unevaluated), as every page and listing shows it."""
+        return headline(self.learner)
 
 
 class VersionFactsCache:
