@@ -9,6 +9,7 @@ import sys
 from learners.errors import UsageError
 from learners.kinds import learner_kinds
 
+from learners.constants import LEARNER_FILE
 from registry.constants import DEFAULT_ORG, LOCK_FILE
 
 
@@ -108,12 +109,14 @@ def run_list(args) -> int:
 
     learners = list_learners(corpus=args.corpus, base_model=args.base_model, kind=args.kind, org=args.org,
                              store=args.store, endpoint=args.endpoint, refresh=args.refresh)
+    heads = _latest_headlines(learners, args)
     if args.json:
-        sys.stdout.writelines(json.dumps(learner.to_dict()) + "\n" for learner in learners)
+        sys.stdout.writelines(json.dumps({**learner.to_dict(), "headline": _as_dict(heads[learner.repo_id])}) + "\n"
+                              for learner in learners)
         return 0
-    rows = [("REPOSITORY", "KIND", "BASE MODEL", "CORPUS", "LATEST", "VERSIONS")]
+    rows = [("REPOSITORY", "KIND", "BASE MODEL", "CORPUS", "LATEST", "VERSIONS", "EFFECT (ratio [95% CI], p, seeds)")]
     rows += [(s.repo_id, s.kind or "?", s.base_model or "?", s.corpus or "?", s.latest or "-",
-              str(len(s.versions.split()))) for s in learners]
+              str(len(s.versions.split())), _effect_cell(heads[s.repo_id])) for s in learners]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     sys.stdout.writelines("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() + "\n"
                           for row in rows)
@@ -122,12 +125,45 @@ def run_list(args) -> int:
     return 0
 
 
+def _latest_headlines(learners, args) -> dict:
+    """Each listed learner's headline effect at its latest version (None: unevaluated or unreadable): one
+    learner.json read each, so `list` says which learners help without an `info` per learner."""
+    from registry.headline import headline
+    from registry.store_choice import open_store
+
+    if not learners:
+        return {}
+    opened = open_store(args.store, endpoint=args.endpoint)
+    heads = {}
+    for summary in learners:
+        try:
+            commit = opened.versions(summary.repo_id)[summary.latest]
+            heads[summary.repo_id] = headline(json.loads(opened.read_file(summary.repo_id, commit, LEARNER_FILE)))
+        except Exception:   # a damaged version is listed without its effect; `info` names the problem
+            heads[summary.repo_id] = None
+    return heads
+
+
+def _effect_cell(head) -> str:
+    if head is None:
+        return "not evaluated"
+    p_value = f"p={head.p_value:.2g}" if head.p_value is not None else "p=?"
+    return f"{head.ratio_with_ci} {p_value} {head.seeds or '?'} seeds: {head.words}"
+
+
+def _as_dict(head) -> dict | None:
+    return head.to_dict() if head is not None else None
+
+
 def run_info(args) -> int:
     from registry.client import info
 
+    from registry.headline import headline
+
     described = info(args.reference, store=args.store, endpoint=args.endpoint)
+    head = headline(described.learner)
     if args.json:
-        print(json.dumps(described.to_dict(), indent=2))
+        print(json.dumps({**described.to_dict(), "headline": _as_dict(head)}, indent=2))
         return 0
     learner = described.learner
     print(f"{described.repo_id}@{described.version}  commit {described.commit}\n"
@@ -140,10 +176,19 @@ def run_info(args) -> int:
         print(f"  alias {name} -> {version}")
     for line in described.lifecycle.history()[-5:]:
         print(f"  history: {line}")
+    if head is None:
+        print("  effect: not evaluated: measure it with `learnerhub eval FOLDER --corpus POOL --target TARGET`")
+    else:
+        print(f"  effect ({head.regime}): igf / standard test perplexity {head.line}")
+        if head.vs_random is not None:
+            print(f"  vs random at its rate {head.acceptance_rate if head.acceptance_rate is not None else '?'}: "
+                  f"ratio {head.vs_random:.3f}{': loses to random' if head.loses_to_random else ''}")
+    print("  build metrics (learner.json):")
     for name, value in sorted(learner.get("metrics", {}).items()):
-        print(f"  {name}: {value}")
+        print(f"    {name}: {value}")
+    print("  files (sha256):")
     for name, digest in described.files.items():
-        print(f"  {digest[:16]}  {name}")
+        print(f"    {digest[:16]}  {name}")
     return 0
 
 
