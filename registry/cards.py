@@ -11,10 +11,14 @@ from pathlib import Path
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from cards import CARDS_DIR
-from learners.constants import LIBRARY_NAME, SMOLLM2_ALIAS, SMOLLM2_MODEL_ID
+from learners.constants import LIBRARY_NAME
 from learners.errors import LearnerFormatError
 from learners.kinds import LearnerKind, learner_kind
 from learners.metadata import EVAL_PLOT, LearnerMetadata
+
+from .card_sections import cell, model_details, regime_limitations, training_data
+from .headline import headline
+from .usage import base_model_alias, usage_notes, usage_snippets
 
 DEFAULT_LICENSE = "apache-2.0"
 _BUILD_KEYS = ("probe", "pairs", "seed", "objective_size", "context_length", "epochs", "learning_rate")
@@ -138,18 +142,20 @@ def card_warnings(metadata: LearnerMetadata) -> list[str]:
 
 
 def render_card(metadata: LearnerMetadata, *, repo_id: str, version: str | None, plots: list[str] = (),
-                parameters: int | None = None) -> ModelCard:
+                parameters: int | None = None, head: str | None = None) -> ModelCard:
     """The card of `repo_id` at `version` (None: a built folder not yet published).
 
-    `plots` are paths (relative to the folder) of images to show.
+    `plots` are paths (relative to the folder) of images to show; `head` is config.json's head type.
+    `datasets` names only real Hub dataset ids (a corpus's recorded `dataset_id`): a local corpus's name
+    would link to a dataset that exists nowhere.
     """
     base, corpus, pool = metadata.base_model, metadata.corpus, metadata.pool
     pool_name = pool.name if pool else None
     model_id = base.model_id or base.name_or_path or "unknown"
     results = eval_results(metadata)
+    dataset_ids = [info.dataset_id for info in (corpus, pool) if info is not None and info.dataset_id]
     card_data = ModelCardData(
-        library_name=LIBRARY_NAME, base_model=model_id,
-        datasets=list(dict.fromkeys([corpus.dataset_id or corpus.name, *([pool_name] if pool_name else [])])),
+        library_name=LIBRARY_NAME, base_model=model_id, datasets=list(dict.fromkeys(dataset_ids)) or None,
         tags=learner_tags(metadata.kind, corpus.name) + ([f"pool:{pool_name}"] if pool_name else []),
         license=metadata.hyperparameters.get("license", DEFAULT_LICENSE),
         model_name=repo_id, eval_results=results or None)
@@ -158,19 +164,28 @@ def render_card(metadata: LearnerMetadata, *, repo_id: str, version: str | None,
     build_facts = [(key, facts[key]) for key in _BUILD_KEYS if key in facts]
     build_facts += [(key, value) for key, value in sorted(facts.items())
                     if key not in _BUILD_KEYS and isinstance(value, (str, int, float))]
+    build_facts = [(key, cell(value)) for key, value in build_facts]
     internal = [(name, _format(value)) for name, value in sorted(metadata.metrics.items())
                 if isinstance(value, (int, float)) and not isinstance(value, bool)]
+    records = valid_evaluations(metadata)
+    head_effect = headline({"evaluations": records})
+    context_length = facts.get("context_length", 32)
+    use = usage_snippets(corpus=corpus.name, base_model=model_id, kind=metadata.kind, version=version)
     template = CARDS_DIR / _kind(metadata.kind).card_template
     return ModelCard.from_template(
         card_data, template_path=str(template), repo_id=repo_id, version=version, kind=metadata.kind,
         base_model_id=model_id, base_model_revision=base.revision,
-        base_model_alias=SMOLLM2_ALIAS if model_id == SMOLLM2_MODEL_ID else model_id,
+        base_model_alias=base_model_alias(model_id),
         corpus_name=corpus.name, corpus_fingerprint=str(corpus.fingerprint or "?")[:23],
-        context_length=facts.get("context_length", 32), parameters=f"{parameters:,}" if parameters else "its",
+        context_length=context_length, parameters=f"{parameters:,}" if parameters else "its",
         build_facts=build_facts, metric_rows=internal, effects=effect_rows(metadata), warnings=card_warnings(metadata),
         pool_name=pool_name, pool_fingerprint=str(pool.fingerprint or "?")[:23] if pool else "?",
         plots=sorted(plots, key=lambda p: (p != EVAL_PLOT, p)),
-        learnerhub_version=metadata.learnerhub_version, created_at=metadata.created_at)
+        learnerhub_version=metadata.learnerhub_version, created_at=metadata.created_at,
+        headline=head_effect, install=use["install"], usage_python=use["python"], usage_cli=use["cli"],
+        usage_notes=usage_notes(base_model=model_id, revision=base.revision, context_length=context_length),
+        details=model_details(metadata, head=head, parameters=parameters), data_rows=training_data(metadata),
+        regimes=regime_limitations(records))
 
 
 def _format(value: float) -> str:

@@ -82,7 +82,16 @@ def write_folder_card(folder: Path, metadata: LearnerMetadata, *, repo_id: str, 
         plots = sorted(p.relative_to(folder).as_posix() for p in (folder / ASSETS_DIR).rglob("*")
                        if p.suffix.lower() in PLOT_SUFFIXES)
     write_card(folder, render_card(metadata, repo_id=repo_id, version=version, plots=plots,
-                                   parameters=count_parameters(folder / WEIGHTS_FILE)))
+                                   parameters=count_parameters(folder / WEIGHTS_FILE), head=head_type(folder)))
+
+
+def head_type(folder: Path) -> str | None:
+    """config.json's `head` (which IGF head the card names), or None when it says none."""
+    try:
+        head = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8")).get("head")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return head if isinstance(head, str) else None
 
 
 def count_parameters(weights: Path) -> int | None:

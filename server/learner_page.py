@@ -9,9 +9,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from learners.constants import SMOLLM2_ALIAS, SMOLLM2_MODEL_ID
 from registry.cards import card_warnings
 from registry.headline import headline
+from registry.usage import usage_snippets
 
 
 def _dict(value: Any) -> dict:
@@ -26,24 +26,9 @@ def _metadata(learner: dict) -> SimpleNamespace:
 
 
 def usage(summary, facts) -> dict[str, str]:
-    """The Trainer snippet and the CLI line for exactly this version."""
-    corpus = summary.corpus or "CORPUS"
-    base = SMOLLM2_ALIAS if summary.base_model == SMOLLM2_MODEL_ID else (summary.base_model or "BASE_MODEL")
-    kind, version = summary.kind or "igf", facts.version
-    if kind == "streaming":
-        python = (f"from learners import FilteringTrainer\nfrom learners.corpora.tasks import CausalLMTask\nimport registry\n\n"
-                  f"learner, _ = registry.pull(\"{corpus}\", base_model=\"{base}\", kind=\"streaming\", "
-                  f"version=\"{version}\",\n                          model=model, tokenizer=tokenizer)\n"
-                  "trainer = FilteringTrainer(model=model, args=args, train_dataset=train_dataset,\n"
-                  "                           context_filter=learner.make_filter(), task=CausalLMTask())")
-    else:
-        python = (f"from learners import FilteredDataset, InformationGainFilter, TopFraction\nimport registry\n\n"
-                  f"learner, _ = registry.pull(\"{corpus}\", base_model=\"{base}\", version=\"{version}\",\n"
-                  "                          model=model, tokenizer=tokenizer)\n"
-                  "data = FilteredDataset(train_dataset, InformationGainFilter(learner, TopFraction(0.5)))\n"
-                  "trainer = Trainer(model=model, args=args, train_dataset=data, callbacks=[data.callback])")
-    cli = f"learnerhub pull {corpus} --base-model {base} --kind {kind} --version {version}"
-    return {"python": python, "cli": cli}
+    """The install line, the Trainer snippet and the CLI line for exactly this version (the card shows the same)."""
+    return usage_snippets(corpus=summary.corpus, base_model=summary.base_model, kind=summary.kind,
+                          version=facts.version)
 
 
 def effect_summary(facts) -> dict[str, Any]:
