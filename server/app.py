@@ -11,12 +11,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import TokenRegistry
 from .browse_api import catalog_router
 from .browse_api import router as browse_router
 from .context import ServerContext
+from .error_pages import install_error_pages
 from .errors import error_response, install_error_handlers
 from .hub_api import router as hub_router
 from .hub_history import router as hub_history_router
@@ -27,8 +29,12 @@ from .repo_urls import router as repo_urls_router
 from .visibility import PrivateRepositories
 from .hub_branches import router as branch_router
 from .web import router as web_router
+from .web import templates as web_templates
 
 DEFAULT_MAX_BODY_BYTES = 256 << 20
+#: Where /docs and /redoc load Swagger UI and ReDoc from: the server itself (fastapi-offline ships them), so the
+#: API pages work on a machine with no network; under `static`, an organisation name no repository can take.
+DOCS_ASSETS_URL = "/static/docs"
 
 
 def create_app(store_path: str | Path, *, tokens: TokenRegistry | Iterable[str] | None = None,
@@ -42,11 +48,12 @@ def create_app(store_path: str | Path, *, tokens: TokenRegistry | Iterable[str] 
     elif private_reads:
         tokens.private_reads = True
     root = Path(store_path).expanduser()
-    app = FastAPI(title="learnerhub", version="0.1.0",
+    app = FastAPIOffline(title="learnerhub", version="0.1.0", static_url=DOCS_ASSETS_URL,
                   description="Browse learners, compare them on leaderboards, and use the store as a Hugging Face "
                               "Hub (HfApi(endpoint=...), HF_ENDPOINT=...).")
     app.state.context = ServerContext.open(root, tokens, max_body_bytes=max_body_bytes)
     install_error_handlers(app)
+    install_error_pages(app, web_templates)
     app.include_router(lifecycle_router)   # before the browse API: its routes are longer, not shadowed
     app.include_router(browse_router)
     app.include_router(catalog_router)
