@@ -59,17 +59,18 @@ def test_the_client_reads_what_the_local_store_published(hub, tmp_path):
 
     info = api.model_info(KJV)
     assert info.sha == tags["v1.1.0"] and info.card_data.base_model == "tiny/gpt2"
-    assert {"library:learnerhub", "dataset:kjv", "base_model:tiny/gpt2"} <= set(info.tags)
+    assert {"library:learnerhub", "corpus:kjv", "base_model:tiny/gpt2"} <= set(info.tags)
+    assert not any(tag.startswith("dataset:") for tag in info.tags)   # kjv is a local corpus, no Hub dataset
     assert "learnerhub.manifest.json" in {s.rfilename for s in info.siblings}
     assert api.model_info(KJV, revision="v1.0.0").sha == tags["v1.0.0"]
     assert set(api.list_repo_files(KJV, revision="v1.0.0")) == {
         "README.md", "assets/perplexity.png", "config.json", "learner.json", "learnerhub.manifest.json",
         "model.safetensors"}
 
-    for filters in (["library:learnerhub"], ["dataset:kjv", "base_model:tiny/gpt2"], ["learnerhub", "learner:igf"]):
+    for filters in (["library:learnerhub"], ["corpus:kjv", "base_model:tiny/gpt2"], ["learnerhub", "learner:igf"]):
         assert [m.id for m in api.list_models(filter=filters)] == [KJV]
     assert [m.id for m in api.list_models(search="gpt2-kjv", author="local")] == [KJV]
-    assert list(api.list_models(filter="dataset:pydocs")) == [] and list(api.list_models(author="nobody")) == []
+    assert list(api.list_models(filter="corpus:pydocs")) == [] and list(api.list_models(author="nobody")) == []
 
     for revision in ("v1.0.0", "main", tags["v1.0.0"]):
         path = hf_hub_download(KJV, "learner.json", revision=revision, endpoint=hub["url"],
