@@ -51,9 +51,10 @@ async def list_learners(request: Request,
                   corpus: str | None = Query(None, description="Corpus name or dataset id (`*` wildcards)"),
                   base_model: str | None = Query(None, description="Base model id (or `smollm2`)"),
                   kind: str | None = None, org: str | None = None,
-                  sort: str = Query("effect", description="`effect` (the measured perplexity ratio igf / "
-                                                          "standard, lower first, ties by CI width; learners without "
-                                                          "an evaluation last), `name`, `date`, or a metric name such "
+                  sort: str = Query("effect", description="`effect` (the headline evaluation: significantly "
+                                                          "better first, then by the perplexity ratio igf / standard, "
+                                                          "lower first, ties by CI width; learners without an "
+                                                          "evaluation last), `name`, `date`, or a metric name such "
                                                           "as `test_spearman`"),
                   order: Literal["asc", "desc"] | None = Query(None, description="Default: best or newest first"),
                   page: int = Query(1, ge=1), per_page: int = Query(20, ge=1, le=200),
@@ -132,8 +133,10 @@ def base_models(request: Request, ctx: ServerContext = Depends(readable)) -> lis
 
 @catalog_router.get("/leaderboard", summary="Benchmark scores of every learner and version for (corpus, base model)")
 def leaderboard(request: Request, corpus: str, base_model: str,
-                metric: str | None = Query(None, description="Default: perplexity_ratio (IGF / standard test "
-                                                             "perplexity; below 1 means the learner helps)"),
+                metric: str | None = Query(None, description="Default: the headline evaluation (`rows`, "
+                                                             "significantly better first; IGF / standard test "
+                                                             "perplexity below 1 means the learner helps); "
+                                                             "unevaluated versions come apart in `unevaluated`"),
                 ctx: ServerContext = Depends(readable)) -> Response:
     base = canonical_base_model(base_model)
     show_private = private_access(ctx.tokens, request)

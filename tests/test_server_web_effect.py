@@ -74,5 +74,12 @@ def test_list_page_and_leaderboard_rank_by_the_effect_with_its_ci(tmp_path, tiny
         assert [row[0] for row in apart] == ["plain/igf-gpt2-kjv"] and apart[0][2] == "0.62"
         assert "build_seconds" not in browser.find_element(By.TAG_NAME, "main").text
         browser.save_screenshot(str(tmp_path / "leaderboard.png"))
+
+        import httpx   # the browse API answers the same ranking
+        board = httpx.get(url + "/api/leaderboard", params={"corpus": "kjv", "base_model": "tiny/gpt2"}).json()
+        assert [(r["repo_id"].split("/")[0], r["version"], r["yanked"]) for r in board["rows"]] == [
+            ("good", "1.0.0", False), ("few", "1.0.0", False), ("worse", "1.0.0", False), ("good", "1.1.0", True)]
+        assert board["rows"][2]["headline"]["words"] == "not significant, loses to random"
+        assert [r["repo_id"] for r in board["unevaluated"]] == ["plain/igf-gpt2-kjv"]
         import shutil; shutil.copy(tmp_path / "leaderboard.png", "/tmp/hubui-leaderboard.png")
     assert (tmp_path / "leaderboard.png").stat().st_size > 1000
