@@ -28,7 +28,7 @@ def test_info_prints_the_effect_line_and_json_carries_it(store, capsys):
     out = capsys.readouterr().out
     assert ("effect (target kjv, pool kjv+pydocs): igf / standard test perplexity ratio 0.914 [95% CI 0.897-0.933], "
             "p=0.01, 10 paired seeds: significantly better") in out
-    assert "vs random at its rate 0.5: ratio 0.950\n" in out
+    assert "vs random at its rate 0.50: ratio 0.950\n" in out
     assert out.index("effect (") < out.index("build metrics")   # the effect before the build's numbers
 
     assert main(["info", "bad/igf-gpt2-kjv", "--store", store]) == 0

@@ -181,7 +181,8 @@ def run_info(args) -> int:
     else:
         print(f"  effect ({head.regime}): igf / standard test perplexity {head.line}")
         if head.vs_random is not None:
-            print(f"  vs random at its rate {head.acceptance_rate if head.acceptance_rate is not None else '?'}: "
+            rate = f"{head.acceptance_rate:.2f}" if head.acceptance_rate is not None else "?"
+            print(f"  vs random at its rate {rate}: "
                   f"ratio {head.vs_random:.3f}{': loses to random' if head.loses_to_random else ''}")
     print("  build metrics (learner.json):")
     for name, value in sorted(learner.get("metrics", {}).items()):
