@@ -79,3 +79,16 @@ def test_api_and_hub_routes_keep_their_json_errors_even_for_a_browser(served):
             assert answer.headers["x-error-code"] in ("RepoNotFound", "EntryNotFound") and "error" in answer.json()
     plain = client.get("/learners/local/nothing")          # a script without Accept: text/html gets JSON too
     assert plain.status_code == 404 and plain.json()["error"].startswith("Repository local/nothing not found")
+
+
+def test_did_you_mean_never_names_a_private_learner(tmp_path, tiny_gpt2, tokenizer):
+    for seed, org in enumerate(("local", "secret")):
+        registry.publish(make_learner_folder(tmp_path / org, tiny_gpt2, tokenizer, seed=seed), version="1.0.0",
+                         org=org, store=tmp_path / "store")
+    (tmp_path / "store/models/secret/igf-gpt2-kjv/learnerhub-private").touch()
+    with running_server(create_app(tmp_path / "store", tokens=["t"])) as url:
+        anonymous = httpx.get(url + "/learners/secret/igf-gpt2-kvj", headers=HTML)
+        assert anonymous.status_code == 404 and "local/igf-gpt2-kjv" in anonymous.text
+        assert "secret/igf-gpt2-kjv" not in anonymous.text
+        with_token = httpx.get(url + "/learners/secret/igf-gpt2-kvj", headers={**HTML, "Authorization": "Bearer t"})
+        assert 'href="/learners/secret/igf-gpt2-kjv"' in with_token.text
