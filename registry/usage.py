@@ -34,11 +34,11 @@ def usage_snippets(*, corpus: str | None, base_model: str | None, kind: str | No
                   "trainer.train()")
     else:
         python = ("from transformers import Trainer, TrainingArguments\n"
-                  "from learners import FilteredDataset, InformationGainFilter, TopFraction, load_base_model\n"
+                  "from learners import FilteredDataset, InformationGainFilter, load_base_model\n"
                   "import registry\n\n" + load +
                   f"learner, _ = registry.pull(\"{corpus}\", base_model=\"{base}\"{pinned},\n"
                   "                          model=model, tokenizer=tokenizer)\n"
-                  "data = FilteredDataset(train_dataset, InformationGainFilter(learner, TopFraction(0.5)))\n"
+                  "data = FilteredDataset(train_dataset, InformationGainFilter(learner))   # keeps what scores like the target\n"
                   "trainer = Trainer(model=model, args=args, train_dataset=data, callbacks=[data.callback])\n"
                   "trainer.train()")
     cli = f"learnerhub pull {corpus} --base-model {base} --kind {kind}" + (f" --version {version}" if version else "")

@@ -2,7 +2,7 @@
 
 Filters that decide from the tokens alone (IGF): wrap the training set, add one callback.
 
-    >>> data = FilteredDataset(train_dataset, InformationGainFilter(learner, TopFraction(0.5)))
+    >>> data = FilteredDataset(train_dataset, InformationGainFilter(learner))
     >>> trainer = Trainer(model=model, args=TrainingArguments(..., max_steps=60),
     ...                   train_dataset=data, callbacks=[data.callback])
 
