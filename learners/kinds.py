@@ -29,6 +29,7 @@ class LearnerKind:
     task: tuple[str, str]                    # (task type, task name) of the learner's own quality in the model-index
     quality_metrics: tuple[str, ...] = field(default=())   # learner.json metrics shown in the model-index
     needs_evaluation: bool = False           # cards warn when no fine-tuning evaluation is recorded
+    any_base_model: bool = False             # reads text, not token ids: one learner serves every base model
 
     def load_class(self) -> type:
         module, _, name = self.learner_class.partition(":")
@@ -64,3 +65,7 @@ register_learner_kind(LearnerKind(
     "streaming", "learners.streaming.learner:StreamingLearner", card_template="streaming_learner.md",
     method_tag="multistage-data-filtering", task=("loss-threshold-prediction", "Meta predictor (loss above threshold)"),
     quality_metrics=("predictor_accuracy",)))
+register_learner_kind(LearnerKind(
+    "igf_text", "learners.text_igf.learner:TextInformationGainLearner", card_template="igf_text_learner.md",
+    method_tag="information-gain-filtration", task=("information-gain-prediction", "Information gain prediction"),
+    quality_metrics=("test_spearman",), needs_evaluation=True, any_base_model=True))

@@ -25,6 +25,7 @@ from torch import nn
 from .errors import BaseModelMismatchError, LearnerFormatError
 from .fingerprint import embedding_fingerprint, embeddings_match, tokenizer_fingerprint
 from .folders import write_folder_atomically
+from .kinds import learner_kind, learner_kinds
 from .metadata import CONFIG_FILE, WEIGHTS_FILE, LearnerMetadata
 from .store_plugins import store_plugin
 
@@ -155,7 +156,7 @@ def check_base_model(metadata: LearnerMetadata, model: nn.Module, tokenizer) -> 
         raise BaseModelMismatchError(
             f"This learner was built for base model {built_for!r}, but the tokenizer given (of {given!r}) has a "
             "different vocabulary. Load the learner next to its own base model, or build a learner for yours "
-            "with `learnerhub build --base-model ...`.")
+            f"with `learnerhub build --base-model ...`{_text_level_hint()}.")
     actual = embedding_fingerprint(model.get_input_embeddings().weight)
     if not embeddings_match(metadata.embedding_fingerprint, actual):
         expected = metadata.embedding_fingerprint
@@ -163,7 +164,14 @@ def check_base_model(metadata: LearnerMetadata, model: nn.Module, tokenizer) -> 
             f"This learner was built for base model {built_for!r} (embeddings {expected['shape']}, "
             f"sha256 {expected['sha256'][:12]}), but the model given ({given!r}) has other input "
             f"embeddings ({actual['shape']}, sha256 {actual['sha256'][:12]}). Use the base model the learner was built "
-            "for, or build a learner for yours with `learnerhub build --base-model ...`.")
+            f"for, or build a learner for yours with `learnerhub build --base-model ...`{_text_level_hint()}.")
+
+
+def _text_level_hint() -> str:
+    """The way out of a base-model mismatch: a kind that reads text works with every base model."""
+    kinds = [name for name in learner_kinds() if learner_kind(name).any_base_model]
+    return (f", or use a text-level learner, which works with any base model (`learnerhub build --kind {kinds[0]}`)"
+            if kinds else "")
 
 
 def read_config(folder: Path) -> dict:

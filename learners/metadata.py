@@ -58,6 +58,8 @@ class LearnerMetadata(Section):
     probe: ProbeInfo | None = None
     #: Streaming: what the build run saw.
     run: RunInfo | None = None
+    #: Text-level kinds (base model `any`): the model whose probe measured the gains the learner was trained on.
+    labeller: BaseModelInfo | None = None
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     #: What fine-tuning with the learner measured (`learnerhub eval`), newest last; see learners/finetuning/evaluation.py.

@@ -154,8 +154,10 @@ def render_card(metadata: LearnerMetadata, *, repo_id: str, version: str | None,
     model_id = base.model_id or base.name_or_path or "unknown"
     results = eval_results(metadata)
     dataset_ids = [info.dataset_id for info in (corpus, pool) if info is not None and info.dataset_id]
+    any_base_model = _kind(metadata.kind).any_base_model   # derived from no model: the Hub's base_model stays unset
     card_data = ModelCardData(
-        library_name=LIBRARY_NAME, base_model=model_id, datasets=list(dict.fromkeys(dataset_ids)) or None,
+        library_name=LIBRARY_NAME, base_model=None if any_base_model else model_id,
+        datasets=list(dict.fromkeys(dataset_ids)) or None,
         tags=learner_tags(metadata.kind, corpus.name) + ([f"pool:{pool_name}"] if pool_name else []),
         license=metadata.hyperparameters.get("license", DEFAULT_LICENSE),
         model_name=repo_id, eval_results=results or None)
@@ -181,11 +183,20 @@ def render_card(metadata: LearnerMetadata, *, repo_id: str, version: str | None,
         build_facts=build_facts, metric_rows=internal, effects=effect_rows(metadata), warnings=card_warnings(metadata),
         pool_name=pool_name, pool_fingerprint=str(pool.fingerprint or "?")[:23] if pool else "?",
         plots=sorted(plots, key=lambda p: (p != EVAL_PLOT, p)),
+        labeller=metadata.labeller.to_dict() if metadata.labeller else None,
+        evaluated_base_models=evaluated_base_models(metadata),
         learnerhub_version=metadata.learnerhub_version, created_at=metadata.created_at,
         headline=head_effect, install=use["install"], usage_python=use["python"], usage_cli=use["cli"],
         usage_notes=usage_notes(base_model=model_id, revision=base.revision, context_length=context_length),
         details=model_details(metadata, head=head, parameters=parameters), data_rows=training_data(metadata),
         regimes=regime_limitations(records))
+
+
+def evaluated_base_models(metadata: LearnerMetadata) -> list[str]:
+    """The base models the recorded evaluations fine-tuned, in the order first evaluated."""
+    names = [str((record.get("base_model") or {}).get("model_id") or "unrecorded")
+             for record in valid_evaluations(metadata) if isinstance(record.get("base_model", {}), dict)]
+    return list(dict.fromkeys(names))
 
 
 def _format(value: float) -> str:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from learners.constants import ANY_BASE_MODEL
+from learners.kinds import learner_kind, learner_kinds
 from learners.metadata import LEARNER_FILE, checked_learner
 
 from .constants import DEFAULT_ORG, LOCK_FILE, MANIFEST_FILE
@@ -48,10 +50,12 @@ def download(corpus: str, *, base_model: str, kind: str = "igf", version: str | 
 
     `lock`: a lock file to record the resolution in (or, with `locked=True`, to reproduce it from;
     `locked` alone uses ./learnerhub.lock). `repository`: this ORG/NAME rather than the one found for
-    (corpus, base model, kind); its version must still be that learner.
+    (corpus, base model, kind); its version must still be that learner. A kind that works with any base
+    model (igf_text) resolves to its learner whatever `base_model` says.
     """
     opened = open_store(store, endpoint=endpoint, token=token, cache_dir=cache_dir)
-    base_model = canonical_base_model(base_model)
+    base_model = ANY_BASE_MODEL if kind in learner_kinds() and learner_kind(kind).any_base_model else \
+        canonical_base_model(base_model)
     lock_path = Path(lock) if lock is not None else (Path(LOCK_FILE) if locked else None)
     expected = None
     spec = VersionSpec.parse(version)

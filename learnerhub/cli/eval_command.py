@@ -41,6 +41,7 @@ def add_eval_command(commands, add_corpus_arguments, add_build_arguments) -> arg
 def run_eval(args: argparse.Namespace) -> int:
     from learnerhub.cli.inputs import load_inputs
     from learners.finetuning.evaluation import EvaluationConfig, add_evaluation, evaluate_learner
+    from learners.igf.learner import InformationGainLearner
     from learners.igf.thresholds import parse_threshold
     from learners.loading import load_learner
     from learners.metadata import EVAL_PLOT
@@ -59,9 +60,11 @@ def run_eval(args: argparse.Namespace) -> int:
         return _evaluate_auto(args, pool, target, model, tokenizer, ref, config)
     folder = Path(args.learner)
     learner = load_learner(folder, model, tokenizer)
-    if learner.kind != "igf":
-        raise UsageError(f"{folder} holds a {learner.kind!r} learner; `learnerhub eval` measures igf learners.")
-    record = evaluate_learner(learner, model, tokenizer, pool, target=target, config=config, progress=not args.json)
+    if not isinstance(learner, InformationGainLearner):
+        raise UsageError(f"{folder} holds a {learner.kind!r} learner; `learnerhub eval` measures igf and igf_text "
+                         "learners.")
+    record = evaluate_learner(learner, model, tokenizer, pool, target=target, config=config, progress=not args.json,
+                              base_model=ref.model_id)
     add_evaluation(learner, record)
     learner.metadata.save(folder)
     draw_and_renew_card(folder, learner.metadata, record)
@@ -79,7 +82,7 @@ def _evaluate_auto(args, pool, target, model, tokenizer, ref, config) -> int:
 
     def evaluate_before_publishing(learner, folder: Path) -> None:
         fresh["record"] = evaluate_learner(learner, model, tokenizer, pool, target=target, config=config,
-                                           progress=not args.json)
+                                           progress=not args.json, base_model=ref.model_id)
         add_evaluation(learner, fresh["record"])
         learner.metadata.save(folder)
         draw_and_renew_card(folder, learner.metadata, fresh["record"])
@@ -89,7 +92,8 @@ def _evaluate_auto(args, pool, target, model, tokenizer, ref, config) -> int:
                             before_publish=evaluate_before_publishing)
     if "record" in fresh:
         return report(fresh["record"], args, where="the new learner (published with this record)")
-    record = evaluate_learner(learner, model, tokenizer, pool, target=target, config=config, progress=not args.json)
+    record = evaluate_learner(learner, model, tokenizer, pool, target=target, config=config, progress=not args.json,
+                              base_model=ref.model_id)
     return report(record, args, where="the published learner (a published version does not change, so this run is "
                                       "not recorded; evaluate a folder and publish a new version to keep it)")
 

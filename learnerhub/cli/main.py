@@ -14,7 +14,7 @@ from learnerhub.cli.arguments import add_build_arguments, add_corpus_arguments, 
 from learnerhub.cli.inputs import positive_int
 from learners import constants
 from learners.errors import UsageError
-from learners.kinds import learner_kinds
+from learners.kinds import learner_kind, learner_kinds
 from learners.metadata import learnerhub_version
 from registry.errors import RegistryWarning
 
@@ -28,11 +28,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"learnerhub {learnerhub_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    build = commands.add_parser("build", help="Build a learner (igf or streaming) for a corpus and base model.",
+    build = commands.add_parser("build", help="Build a learner (igf, igf_text or streaming) for a corpus and base model.",
                                 description="igf: probe the information gain of sampled contexts and train the "
                                             "learner on them. streaming: fine-tune once over --examples contexts "
                                             "with the three-stage streaming filter and keep its loss threshold and "
-                                            "meta predictor. Either way, write a learner folder.")
+                                            "meta predictor. igf_text: label contexts as igf does with --base-model, "
+                                            "then train a head on their text, which works with any base model. "
+                                            "Either way, write a learner folder.")
     add_corpus_arguments(build)
     build.add_argument("--kind", choices=learner_kinds(), default="igf", help="Learner kind (default igf).")
     build.add_argument("--out", required=True, help="Folder to write the learner to (replaced if it exists).")
@@ -177,18 +179,27 @@ def run_build(args) -> int:
 
     if args.kind == "streaming":
         return run_build_streaming(args)
+    build, on = build_information_gain_learner, "on"
+    if learner_kind(args.kind).any_base_model:   # reads text: --base-model only labels the contexts
+        if args.head:
+            raise UsageError(f"--head chooses the head of an igf learner; a {args.kind} learner reads text.")
+        from learners.text_igf.build import build_text_learner as build
+        on = "for any base model, labelled by"
     accelerator = make_accelerator()
     corpus, model, tokenizer, ref = _load(args)
-    learner = build_information_gain_learner(model, tokenizer, corpus, ref, _build_config(args),
-                                             target=args.target_corpus, accelerator=accelerator, progress=True)
+    learner = build(model, tokenizer, corpus, ref, _build_config(args), target=args.target_corpus,
+                    accelerator=accelerator, progress=True)
     if accelerator.is_main_process:
         folder = _save_with_card(learner, args.out)
         metrics = learner.metadata.metrics
         pool = f" from pool {corpus.name!r}" if args.target_corpus else ""
-        print(f"Wrote {learner.kind} learner for corpus {learner.metadata.corpus.name!r}{pool} on {ref.model_id} "
+        print(f"Wrote {learner.kind} learner for corpus {learner.metadata.corpus.name!r}{pool} {on} {ref.model_id} "
               f"to {folder}\n"
               f"  pairs {metrics['pairs']}, probe {learner.metadata.probe.name} ({metrics['probe_seconds']:.1f} s), "
               f"held-out Spearman {metrics['test_spearman']:.3f}, MSE {metrics['test_mse']:.3f}")
+        if "labeller_bag_of_tokens_test_spearman" in metrics:
+            print(f"  (the bag-of-tokens head on the same pairs: held-out Spearman "
+                  f"{metrics['labeller_bag_of_tokens_test_spearman']:.3f})")
     return 0
 
 

@@ -7,7 +7,8 @@ import json
 import sys
 
 from learners.errors import UsageError
-from learners.kinds import learner_kinds
+from learners.constants import ANY_BASE_MODEL
+from learners.kinds import learner_kind, learner_kinds
 
 from learners.constants import LEARNER_FILE
 from registry.constants import DEFAULT_ORG, LOCK_FILE
@@ -26,7 +27,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     pull = subparsers.add_parser("pull", help="Resolve, download and verify the learner for a corpus, or ORG/NAME.")
     pull.add_argument("corpus", help="Corpus name (or the dataset id recorded by the learner) with --base-model; "
                                      "without it, a repository: ORG/NAME or ORG/NAME@VERSION (as `info` takes).")
-    pull.add_argument("--base-model", help="Base model id, path, or `smollm2` (needed to pull by corpus).")
+    pull.add_argument("--base-model", help="Base model id, path, or `smollm2` (needed to pull by corpus, except for a "
+                                           "kind that works with any base model, such as igf_text).")
     pull.add_argument("--kind", default="igf", choices=learner_kinds(), help="Learner kind (default igf).")
     pull.add_argument("--version", help="1.2.0, >=1.0,<2, ~=1.2, an alias (production) or a commit sha, full or "
                                         "the 12 digits learnerhub prints (default: newest; a yanked version only "
@@ -78,6 +80,8 @@ def run_pull(args) -> int:
     from registry.client import download, download_reference
 
     lock = None if args.no_lock else args.lock
+    if args.base_model is None and "/" not in args.corpus and learner_kind(args.kind).any_base_model:
+        args.base_model = ANY_BASE_MODEL   # a text-level learner serves every base model: none to name
     if args.base_model is None:
         resolution = download_reference(_reference(args), store=args.store, endpoint=args.endpoint, lock=lock)
     else:

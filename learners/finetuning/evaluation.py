@@ -61,8 +61,12 @@ def learner_split_config(learner) -> BuildConfig:
 
 
 def evaluate_learner(learner, model: nn.Module, tokenizer, pool: Corpus, *, target: Corpus | None = None,
-                     config: EvaluationConfig | None = None, progress: bool = False) -> dict:
+                     config: EvaluationConfig | None = None, progress: bool = False,
+                     base_model: str | None = None) -> dict:
     """Run the paired arms for `config.seeds` seeds and return the evaluation record.
+
+    `base_model` names `model` in the record (default: its `name_or_path`): a text-level learner's card lists
+    the base models it was evaluated on.
 
     Example:
         >>> record = evaluate_learner(learner, model, tokenizer, load_corpus("mixed.jsonl.gz"),
@@ -93,7 +97,8 @@ def evaluate_learner(learner, model: nn.Module, tokenizer, pool: Corpus, *, targ
                                             finetune_config)[RANDOM])
         bar.update(1)
     bar.close()
-    return evaluation_record(runs, learner=learner, pool=pool, target=target, config=config, split=split)
+    record = evaluation_record(runs, learner=learner, pool=pool, target=target, config=config, split=split)
+    return {**record, "base_model": {"model_id": base_model or getattr(model.config, "_name_or_path", None)}}
 
 
 def _best(result: FinetuneResult) -> float:

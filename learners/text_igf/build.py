@@ -1,0 +1,82 @@
+"""Build a text-level IGF learner: a labelling model measures information gain, the head learns it from text.
+
+The labels come from the IGF build's own machinery (`split_target_and_pool`, `collect_pairs`: the same
+split, probe and sharding under `accelerate launch`) run on the labelling model; each probed context's
+token ids are decoded back to text with the labeller's tokenizer, and the text head is fitted on
+(text, gain). The bag-of-tokens head is fitted on the very same pairs and split too, and its held-out
+Spearman recorded beside the text head's, so every build says what reading text costs or gains.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+
+import torch
+from accelerate import Accelerator
+from torch import nn
+
+from ..base_models import BaseModelRef
+from ..constants import ANY_BASE_MODEL
+from ..corpora.corpus import Corpus
+from ..distributed import make_accelerator
+from ..fingerprint import tokenizer_fingerprint
+from ..igf.build import BuildConfig, calibrate_scores, collect_pairs, corpus_record, split_target_and_pool
+from ..igf.head_training import train_information_gain_head
+from ..metadata import BaseModelInfo, LearnerMetadata, ProbeInfo
+from .head import TextHeadConfig, fit_text_head
+from .learner import TEXT_IGF_KIND, TextInformationGainLearner
+
+
+def decode_contexts(tokenizer, contexts: torch.Tensor) -> list[str]:
+    """The text of each row of token ids (special tokens dropped, spacing as the tokenizer wrote it)."""
+    return tokenizer.batch_decode(contexts.tolist(), skip_special_tokens=True, clean_up_tokenization_spaces=False)
+
+
+def build_text_learner(labeller: nn.Module, tokenizer, corpus: Corpus, labeller_ref: BaseModelRef,
+                       config: BuildConfig | None = None, *, target: Corpus | None = None,
+                       head: TextHeadConfig | None = None, accelerator: Accelerator | None = None,
+                       progress: bool = False) -> TextInformationGainLearner:
+    """Build and return a text-level learner (attached to the labeller's tokenizer; save it with `.save`).
+
+    `labeller`/`tokenizer` measure the gains (`labeller_ref` names them in learner.json); `corpus` is the pool
+    the contexts are drawn from, `target` (default: the pool) the corpus fine-tuning should get better at.
+
+    Example:
+        >>> model, tokenizer, ref = load_base_model("smollm2")
+        >>> learner = build_text_learner(model, tokenizer, join_corpora([kjv, web]), ref, target=kjv)
+        >>> learner.save("igf_text-kjv")            # then usable next to any base model
+    """
+    config = config or BuildConfig()
+    head = head or TextHeadConfig(split=config.head)
+    accelerator = accelerator or make_accelerator()
+    started = time.perf_counter()
+    pool_tokens, target_tokens, split = split_target_and_pool(corpus, target, tokenizer, config)
+    contexts, gains, probe = collect_pairs(labeller, split, config, accelerator=accelerator, progress=progress)
+    probe_seconds = time.perf_counter() - started
+    text_head, metrics, held_out = fit_text_head(decode_contexts(tokenizer, contexts), gains, head)
+    _, token_metrics = train_information_gain_head(
+        labeller.get_input_embeddings(), contexts, gains, dataclasses.replace(config.head, head="bag_of_tokens"))
+    metrics["labeller_bag_of_tokens_test_spearman"] = token_metrics["test_spearman"]
+    metadata = LearnerMetadata(
+        kind=TEXT_IGF_KIND, base_model=BaseModelInfo(model_id=ANY_BASE_MODEL), tokenizer_fingerprint="",
+        embedding_fingerprint={}, corpus=corpus_record(target or corpus, target_tokens),
+        pool=corpus_record(corpus, pool_tokens) if target is not None else None, probe=ProbeInfo.from_dict(probe),
+        labeller=labeller_record(labeller, tokenizer, labeller_ref),
+        hyperparameters=json.loads(json.dumps({**config.to_dict(), "head": head.to_dict()})),   # tuples as JSON has them
+        metrics=metrics)
+    learner = TextInformationGainLearner(text_head, metadata).attach(labeller, tokenizer)
+    learner.held_out = held_out
+    calibrate_scores(learner, split.train.sample(config.calibration_contexts,
+                                                 torch.Generator().manual_seed(config.seed + 2)))
+    learner.metadata.metrics.update(probe_seconds=round(probe_seconds, 2), probe_processes=accelerator.num_processes,
+                                    build_seconds=round(time.perf_counter() - started, 2))
+    return learner
+
+
+def labeller_record(model: nn.Module, tokenizer, ref: BaseModelRef) -> BaseModelInfo:
+    """learner.json's `labeller`: the labelling model as a base model is recorded, and its tokenizer's fingerprint."""
+    info = ref.info(model)
+    info.extra["tokenizer_fingerprint"] = tokenizer_fingerprint(tokenizer)
+    return info
