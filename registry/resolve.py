@@ -47,8 +47,8 @@ def find_repository(store: Store, corpus: str, *, base_model: str, kind: str, or
         raise WrongBaseModelError(
             f"The store {store.location} has {kind!r} learners for corpus {corpus!r}, but built for base model(s) "
             f"{', '.join(map(repr, built_for))}, not for {base_model!r}. A learner only works with the base model "
-            "it was built for: build one for yours (`learnerhub finetune --learner auto` does it), or use "
-            f"--base-model {built_for[0]}.")
+            "it was built for: build one for yours (`learnerhub finetune --learner auto` does it), use "
+            f"--base-model {built_for[0]}, or a text-level learner (--kind igf_text), which works with any base model.")
     if len(matching) > 1:
         raise AmbiguousLearnerError(f"Several repositories fit ({', '.join(s.repo_id for s in matching)}); pass "
                                     "--org to choose one.")
