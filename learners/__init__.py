@@ -34,6 +34,7 @@ _EXPORTS = {
     "StreamingConfig": "streaming.filter", "StreamingFilter": "streaming.filter",
     "StreamingBuildConfig": "streaming.learner", "StreamingLearner": "streaming.learner",
     "build_streaming_learner": "streaming.learner",
+    "TextInformationGainLearner": "text_igf.learner", "build_text_learner": "text_igf.build",
     "LearnerMetadata": "metadata", "BaseModelInfo": "metadata", "CorpusInfo": "metadata", "ProbeInfo": "metadata",
     "RunInfo": "metadata", "DocumentScores": "document_scores",
 }
