@@ -35,7 +35,8 @@ from learners.corpora.corpus import join_corpora, load_corpus
 from learners.igf.build import BuildConfig, collect_pairs, split_target_and_pool
 from learners.igf.head_training import HeadTrainingConfig, train_information_gain_head
 from learners.igf.thresholds import TopFraction
-from learners.text_igf.build import build_text_learner, decode_contexts
+from learners.metadata import CorpusInfo, ProbeInfo
+from learners.text_igf.build import decode_contexts, text_learner_from_pairs
 from learners.text_igf.head import TextHeadConfig, fit_text_head
 
 DATA = Path(__file__).resolve().parent.parent / "learners" / "data"
@@ -116,7 +117,10 @@ def main() -> None:
     probe_seconds = time.perf_counter() - started
     texts = decode_contexts(tokenizer, contexts)
     heads = heads_over_splits(model.get_input_embeddings(), contexts, gains, texts, args.splits)
-    learner = build_text_learner(model, tokenizer, pool, ref, config, target=target)   # same pairs (same seed)
+    learner = text_learner_from_pairs(model, tokenizer, ref, contexts, gains, config=config, probe=ProbeInfo(),
+                                      target=CorpusInfo(name=target.name), pool=CorpusInfo(name=pool.name),
+                                      calibration=split.train.sample(config.calibration_contexts,
+                                                                     torch.Generator().manual_seed(config.seed + 2)))
     tokenizers = other_tokenizers(tokenizer, list(pool.documents))
     kept = kept_by_tokenizer(learner, tokenizers, target, off_target, config.context_length, args.contexts)
     result = {"command": "python " + " ".join(sys.argv), "date": dt.datetime.now(dt.timezone.utc).isoformat(),

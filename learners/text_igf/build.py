@@ -24,7 +24,7 @@ from ..distributed import make_accelerator
 from ..fingerprint import tokenizer_fingerprint
 from ..igf.build import BuildConfig, calibrate_scores, collect_pairs, corpus_record, split_target_and_pool
 from ..igf.head_training import train_information_gain_head
-from ..metadata import BaseModelInfo, LearnerMetadata, ProbeInfo
+from ..metadata import BaseModelInfo, CorpusInfo, LearnerMetadata, ProbeInfo
 from .head import TextHeadConfig, fit_text_head
 from .learner import TEXT_IGF_KIND, TextInformationGainLearner
 
@@ -49,29 +49,41 @@ def build_text_learner(labeller: nn.Module, tokenizer, corpus: Corpus, labeller_
         >>> learner.save("igf_text-kjv")            # then usable next to any base model
     """
     config = config or BuildConfig()
-    head = head or TextHeadConfig(split=config.head)
     accelerator = accelerator or make_accelerator()
     started = time.perf_counter()
     pool_tokens, target_tokens, split = split_target_and_pool(corpus, target, tokenizer, config)
     contexts, gains, probe = collect_pairs(labeller, split, config, accelerator=accelerator, progress=progress)
     probe_seconds = time.perf_counter() - started
+    learner = text_learner_from_pairs(
+        labeller, tokenizer, labeller_ref, contexts, gains, config=config, head=head, probe=ProbeInfo.from_dict(probe),
+        target=corpus_record(target or corpus, target_tokens),
+        pool=corpus_record(corpus, pool_tokens) if target is not None else None,
+        calibration=split.train.sample(config.calibration_contexts, torch.Generator().manual_seed(config.seed + 2)))
+    learner.metadata.metrics.update(probe_seconds=round(probe_seconds, 2), probe_processes=accelerator.num_processes,
+                                    build_seconds=round(time.perf_counter() - started, 2))
+    return learner
+
+
+def text_learner_from_pairs(labeller: nn.Module, tokenizer, labeller_ref: BaseModelRef, contexts: torch.Tensor,
+                            gains: torch.Tensor, *, config: BuildConfig, probe: ProbeInfo, target: CorpusInfo,
+                            pool: CorpusInfo | None, calibration: torch.Tensor,
+                            head: TextHeadConfig | None = None) -> TextInformationGainLearner:
+    """Fit the text head on probed (context, gain) pairs of the labeller (and, for comparison, the
+    bag-of-tokens head on the same pairs and split), and wrap it, calibrated on `calibration` pool contexts."""
+    head = head or TextHeadConfig(split=config.head)
     text_head, metrics, held_out = fit_text_head(decode_contexts(tokenizer, contexts), gains, head)
     _, token_metrics = train_information_gain_head(
-        labeller.get_input_embeddings(), contexts, gains, dataclasses.replace(config.head, head="bag_of_tokens"))
+        labeller.get_input_embeddings(), contexts, gains, dataclasses.replace(head.split, head="bag_of_tokens"))
     metrics["labeller_bag_of_tokens_test_spearman"] = token_metrics["test_spearman"]
     metadata = LearnerMetadata(
         kind=TEXT_IGF_KIND, base_model=BaseModelInfo(model_id=ANY_BASE_MODEL), tokenizer_fingerprint="",
-        embedding_fingerprint={}, corpus=corpus_record(target or corpus, target_tokens),
-        pool=corpus_record(corpus, pool_tokens) if target is not None else None, probe=ProbeInfo.from_dict(probe),
+        embedding_fingerprint={}, corpus=target, pool=pool, probe=probe,
         labeller=labeller_record(labeller, tokenizer, labeller_ref),
         hyperparameters=json.loads(json.dumps({**config.to_dict(), "head": head.to_dict()})),   # tuples as JSON has them
         metrics=metrics)
     learner = TextInformationGainLearner(text_head, metadata).attach(labeller, tokenizer)
     learner.held_out = held_out
-    calibrate_scores(learner, split.train.sample(config.calibration_contexts,
-                                                 torch.Generator().manual_seed(config.seed + 2)))
-    learner.metadata.metrics.update(probe_seconds=round(probe_seconds, 2), probe_processes=accelerator.num_processes,
-                                    build_seconds=round(time.perf_counter() - started, 2))
+    calibrate_scores(learner, calibration)
     return learner
 
 
