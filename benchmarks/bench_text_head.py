@@ -4,9 +4,9 @@ Measures:
   1. held-out Spearman of both heads (and text-head variants) on the same (context, gain) pairs, over
      several train/validation/test splits of those pairs (one split's 15% test set is small: the spread
      across splits says how much a single number can be trusted);
-  2. what the text learner does next to base models of *other* tokenizers: the share of pool contexts
-     `top:0.5` keeps (calibrated on SmolLM2's contexts, so ideally 0.5) and the share of target text among
-     them, with SmolLM2's own tokenizer, MiniLM's (BERT WordPiece, lower-cased) and a byte-level BPE
+  2. what the text learner does next to base models of *other* tokenizers: the share of a half-target pool
+     that `top:0.5` and `target:0.1` keep (calibrated on SmolLM2's contexts) and the share of target text
+     among them, with SmolLM2's own tokenizer, MiniLM's (BERT WordPiece, lower-cased) and a byte-level BPE
      trained on the pool (GPT-2 style), each cutting 32-token contexts.
 
 Example:
@@ -34,12 +34,13 @@ from learners.corpora.contexts import TokenizedCorpus
 from learners.corpora.corpus import join_corpora, load_corpus
 from learners.igf.build import BuildConfig, collect_pairs, split_target_and_pool
 from learners.igf.head_training import HeadTrainingConfig, train_information_gain_head
-from learners.igf.thresholds import TopFraction
+from learners.igf.thresholds import parse_threshold
 from learners.metadata import CorpusInfo, ProbeInfo
 from learners.text_igf.build import decode_contexts, text_learner_from_pairs
 from learners.text_igf.head import TextHeadConfig, fit_text_head
 
 DATA = Path(__file__).resolve().parent.parent / "learners" / "data"
+THRESHOLDS = ("top:0.5", "target:0.1")   # a fixed fraction of the pool, and the default (target text's 10th percentile)
 VARIANTS = {"text": {}, "text char_wb": {"char_analyzer": "char_wb"}, "text 2^16 buckets": {"buckets": 2 ** 16}}
 
 
@@ -82,8 +83,8 @@ def other_tokenizers(smollm2_tokenizer, pool_texts: list[str]) -> dict:
 
 
 def kept_by_tokenizer(learner, tokenizers: dict, target, off_target, context_length: int, count: int) -> dict:
-    """Per tokenizer: share of contexts top:0.5 keeps, and the target's share among them (pool half each)."""
-    threshold = TopFraction(0.5).resolve(learner).value
+    """Per tokenizer and threshold: the share of a half-target pool kept, and the target's share of what is kept."""
+    thresholds = {spelling: parse_threshold(spelling).resolve(learner).value for spelling in THRESHOLDS}
     found = {}
     for name, tokenizer in tokenizers.items():
         generator = torch.Generator().manual_seed(7)
@@ -91,11 +92,26 @@ def kept_by_tokenizer(learner, tokenizers: dict, target, off_target, context_len
             objective_size=1, test_size=1, seed=0).train.sample(count, generator) for c in (target, off_target)]
         learner.attach(None, tokenizer)
         scores = [learner.score(p) for p in pieces]
-        kept = [(s >= threshold) for s in scores]
-        total = int(kept[0].sum() + kept[1].sum())
-        found[name] = {"kept_share": total / (2 * count), "target_share_of_kept": int(kept[0].sum()) / max(1, total),
-                       "chars_per_context": statistics.mean(len(t) for t in decode_contexts(tokenizer, pieces[0]))}
+        found[name] = {"chars_per_context": statistics.mean(len(t) for t in decode_contexts(tokenizer, pieces[0]))}
+        for spelling, cut in thresholds.items():
+            kept = [int((s >= cut).sum()) for s in scores]
+            found[name][spelling] = {"kept_share": sum(kept) / (2 * count),
+                                     "target_share_of_kept": kept[0] / max(1, sum(kept)),
+                                     "target_kept": kept[0] / count}
     return found
+
+
+def labelled_pairs(model, split, config: BuildConfig, cache: Path) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """(contexts, gains, probe seconds), probed once per (pairs, seed) and cached (tensors only)."""
+    if cache.exists():
+        saved = torch.load(cache, weights_only=True)
+        return saved["contexts"], saved["gains"], float(saved["seconds"])
+    started = time.perf_counter()
+    contexts, gains, _ = collect_pairs(model, split, config)
+    seconds = time.perf_counter() - started
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"contexts": contexts, "gains": gains, "seconds": torch.tensor(seconds)}, cache)
+    return contexts, gains, seconds
 
 
 def main() -> None:
@@ -104,6 +120,7 @@ def main() -> None:
     parser.add_argument("--splits", type=int, default=10, help="Train/validation/test splits of the pairs.")
     parser.add_argument("--contexts", type=int, default=256, help="Contexts per corpus for the tokenizer check.")
     parser.add_argument("--out", default="benchmarks/results/text_head.json")
+    parser.add_argument("--cache", help="Where the probed pairs are kept (default .runs/text_head_pairs_PAIRS.pt).")
     args = parser.parse_args()
     torch.set_num_threads(1)
     started = time.perf_counter()
@@ -113,14 +130,16 @@ def main() -> None:
     model, tokenizer, ref = load_base_model("smollm2")
     config = BuildConfig(pairs=args.pairs)
     _, _, split = split_target_and_pool(pool, target, tokenizer, config)
-    contexts, gains, _ = collect_pairs(model, split, config)
-    probe_seconds = time.perf_counter() - started
+    contexts, gains, probe_seconds = labelled_pairs(model, split, config,
+                                                    Path(args.cache or f".runs/text_head_pairs_{args.pairs}.pt"))
     texts = decode_contexts(tokenizer, contexts)
     heads = heads_over_splits(model.get_input_embeddings(), contexts, gains, texts, args.splits)
     learner = text_learner_from_pairs(model, tokenizer, ref, contexts, gains, config=config, probe=ProbeInfo(),
                                       target=CorpusInfo(name=target.name), pool=CorpusInfo(name=pool.name),
                                       calibration=split.train.sample(config.calibration_contexts,
-                                                                     torch.Generator().manual_seed(config.seed + 2)))
+                                                                     torch.Generator().manual_seed(config.seed + 2)),
+                                      target_calibration=split.target_contexts.sample(
+                                          config.calibration_contexts, torch.Generator().manual_seed(config.seed + 3)))
     tokenizers = other_tokenizers(tokenizer, list(pool.documents))
     kept = kept_by_tokenizer(learner, tokenizers, target, off_target, config.context_length, args.contexts)
     result = {"command": "python " + " ".join(sys.argv), "date": dt.datetime.now(dt.timezone.utc).isoformat(),
@@ -130,12 +149,12 @@ def main() -> None:
                         "probe": "fast", "context_length": config.context_length, "splits": args.splits},
               "held_out_spearman": heads, "build_metrics": {k: v for k, v in learner.metadata.metrics.items()
                                                             if k != "prediction_quantiles"},
-              "top_0.5_by_tokenizer": kept, "seconds": {"probe": round(probe_seconds, 1),
+              "kept_by_tokenizer": kept, "seconds": {"probe": round(probe_seconds, 1),
                                                          "total": round(time.perf_counter() - started, 1)}}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({"held_out_spearman": {k: (round(v["mean"], 3), round(v["sd"], 3)) for k, v in heads.items()},
-                      "top_0.5_by_tokenizer": kept}, indent=2))
+                      "kept_by_tokenizer": kept}, indent=2))
 
 
 if __name__ == "__main__":

@@ -77,6 +77,7 @@ def test_the_build_records_its_labeller_and_works_with_any_base_model(built, tok
     assert metrics["pairs"] == 60 and -1 <= metrics["test_spearman"] <= 1
     assert -1 <= metrics["labeller_bag_of_tokens_test_spearman"] <= 1   # the token head on the same pairs
     assert len(metrics["prediction_quantiles"]) == 101 and metrics["prediction_std"] > 0
+    assert len(metrics["target_prediction_quantiles"]) == 101   # the default threshold, target:Q, is placed there
     assert metadata.hyperparameters["head"]["buckets"] == 2 ** 18 and metadata.hyperparameters["context_length"] == 16
 
 
@@ -102,10 +103,12 @@ def test_filtering_with_two_tokenizers_keeps_the_same_texts(built, byte_tokenize
         assert tokenizer.batch_decode(ids, skip_special_tokens=True) == TEXTS
         encodings.append(ids)
         learner = built.attach(make(tokenizer), tokenizer)
-        kept.append(InformationGainFilter(learner, TopFraction(0.5)).select_before_forward(ids, step=0))
+        kept.append([InformationGainFilter(learner, threshold).select_before_forward(ids, step=0)
+                     for threshold in (TopFraction(0.5), None)])   # None: the default, target:Q
     assert encodings[0].shape != encodings[1].shape   # the two tokenizers really cut the texts differently
-    assert torch.equal(kept[0], kept[1])
-    assert 0 < int(kept[0].sum()) < len(TEXTS)
+    for first, second in zip(*kept):
+        assert torch.equal(first, second)
+    assert 0 < int(kept[0][0].sum()) < len(TEXTS)
     assert torch.equal(built.score(encodings[1]), torch.from_numpy(built.score_texts(TEXTS)).float())
 
 

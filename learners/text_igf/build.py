@@ -58,7 +58,9 @@ def build_text_learner(labeller: nn.Module, tokenizer, corpus: Corpus, labeller_
         labeller, tokenizer, labeller_ref, contexts, gains, config=config, head=head, probe=ProbeInfo.from_dict(probe),
         target=corpus_record(target or corpus, target_tokens),
         pool=corpus_record(corpus, pool_tokens) if target is not None else None,
-        calibration=split.train.sample(config.calibration_contexts, torch.Generator().manual_seed(config.seed + 2)))
+        calibration=split.train.sample(config.calibration_contexts, torch.Generator().manual_seed(config.seed + 2)),
+        target_calibration=split.target_contexts.sample(config.calibration_contexts,
+                                                        torch.Generator().manual_seed(config.seed + 3)))
     learner.metadata.metrics.update(probe_seconds=round(probe_seconds, 2), probe_processes=accelerator.num_processes,
                                     build_seconds=round(time.perf_counter() - started, 2))
     return learner
@@ -67,9 +69,11 @@ def build_text_learner(labeller: nn.Module, tokenizer, corpus: Corpus, labeller_
 def text_learner_from_pairs(labeller: nn.Module, tokenizer, labeller_ref: BaseModelRef, contexts: torch.Tensor,
                             gains: torch.Tensor, *, config: BuildConfig, probe: ProbeInfo, target: CorpusInfo,
                             pool: CorpusInfo | None, calibration: torch.Tensor,
+                            target_calibration: torch.Tensor | None = None,
                             head: TextHeadConfig | None = None) -> TextInformationGainLearner:
     """Fit the text head on probed (context, gain) pairs of the labeller (and, for comparison, the
-    bag-of-tokens head on the same pairs and split), and wrap it, calibrated on `calibration` pool contexts."""
+    bag-of-tokens head on the same pairs and split), and wrap it, calibrated as an igf learner is: on
+    `calibration` pool contexts and `target_calibration` held-out target contexts (default: the pool's)."""
     head = head or TextHeadConfig(split=config.head)
     text_head, metrics, held_out = fit_text_head(decode_contexts(tokenizer, contexts), gains, head)
     _, token_metrics = train_information_gain_head(
@@ -83,7 +87,7 @@ def text_learner_from_pairs(labeller: nn.Module, tokenizer, labeller_ref: BaseMo
         metrics=metrics)
     learner = TextInformationGainLearner(text_head, metadata).attach(labeller, tokenizer)
     learner.held_out = held_out
-    calibrate_scores(learner, calibration)
+    calibrate_scores(learner, calibration, calibration if target_calibration is None else target_calibration)
     return learner
 
 
