@@ -4,7 +4,8 @@ Measures:
   1. held-out Spearman of both heads (and text-head variants) on the same (context, gain) pairs, over
      several train/validation/test splits of those pairs (one split's 15% test set is small: the spread
      across splits says how much a single number can be trusted);
-  2. what the text learner does next to base models of *other* tokenizers: the share of a half-target pool
+  2. what scoring costs next to the LM's forward pass (decode, hash, dot product on 16 contexts);
+  3. what the text learner does next to base models of *other* tokenizers: the share of a half-target pool
      that `top:0.5` and `target:0.1` keep (calibrated on SmolLM2's contexts) and the share of target text
      among them, with SmolLM2's own tokenizer, MiniLM's (BERT WordPiece, lower-cased) and a byte-level BPE
      trained on the pool (GPT-2 style), each cutting 32-token contexts.
@@ -101,6 +102,22 @@ def kept_by_tokenizer(learner, tokenizers: dict, target, off_target, context_len
     return found
 
 
+@torch.no_grad()
+def scoring_cost(learner, model, tokenizer, contexts: torch.Tensor, batch: int = 16) -> dict:
+    """Seconds per batch to score contexts (decode + hash + dot) vs the LM's forward pass on them."""
+    learner.attach(model, tokenizer)
+    batches = [contexts[i:i + batch] for i in range(0, len(contexts) - batch + 1, batch)][:20]
+    started = time.perf_counter()
+    for ids in batches:
+        learner.score(ids)
+    scoring = (time.perf_counter() - started) / len(batches)
+    started = time.perf_counter()
+    for ids in batches:
+        model(input_ids=ids)
+    forward = (time.perf_counter() - started) / len(batches)
+    return {"batch": batch, "score_seconds": scoring, "lm_forward_seconds": forward, "ratio": scoring / forward}
+
+
 def labelled_pairs(model, split, config: BuildConfig, cache: Path) -> tuple[torch.Tensor, torch.Tensor, float]:
     """(contexts, gains, probe seconds), probed once per (pairs, seed) and cached (tensors only)."""
     if cache.exists():
@@ -140,6 +157,7 @@ def main() -> None:
                                                                      torch.Generator().manual_seed(config.seed + 2)),
                                       target_calibration=split.target_contexts.sample(
                                           config.calibration_contexts, torch.Generator().manual_seed(config.seed + 3)))
+    cost = scoring_cost(learner, model, tokenizer, split.train.sample(320, torch.Generator().manual_seed(9)))
     tokenizers = other_tokenizers(tokenizer, list(pool.documents))
     kept = kept_by_tokenizer(learner, tokenizers, target, off_target, config.context_length, args.contexts)
     result = {"command": "python " + " ".join(sys.argv), "date": dt.datetime.now(dt.timezone.utc).isoformat(),
@@ -149,7 +167,7 @@ def main() -> None:
                         "probe": "fast", "context_length": config.context_length, "splits": args.splits},
               "held_out_spearman": heads, "build_metrics": {k: v for k, v in learner.metadata.metrics.items()
                                                             if k != "prediction_quantiles"},
-              "kept_by_tokenizer": kept, "seconds": {"probe": round(probe_seconds, 1),
+              "kept_by_tokenizer": kept, "scoring_cost": cost, "seconds": {"probe": round(probe_seconds, 1),
                                                          "total": round(time.perf_counter() - started, 1)}}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
