@@ -193,3 +193,14 @@ def test_a_head_flag_for_a_text_learner_is_one_line_and_exit_2(tmp_path, tiny_mo
     assert main(["build", "--kind", "igf_text", "--corpus", str(jsonl_corpus), "--base-model", str(tiny_model_folder),
                  "--out", str(tmp_path / "x"), "--head", "conv", *TINY]) == 2
     assert "reads text" in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+def test_learnerhub_score_reads_a_text_learner_without_a_base_model(built, tmp_path, capsys):
+    import pyarrow.parquet as pq
+
+    folder = built.save(tmp_path / "learner")
+    shard = _write_jsonl(tmp_path / "shard.jsonl", TEXTS)
+    assert main(["score", str(folder), "--corpus", str(shard), "--out", str(tmp_path / "scores")]) == 0
+    scores = pq.read_table(tmp_path / "scores" / "shard.jsonl.scores.parquet").to_pydict()["score"]
+    assert scores == pytest.approx(built.score_texts(TEXTS).tolist())
+

@@ -8,6 +8,7 @@ text. Its information-gain labels were measured with one *labelling* model, reco
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -38,18 +39,18 @@ class TextInformationGainLearner(InformationGainLearner):
 
     kind = TEXT_IGF_KIND
 
-    def __init__(self, head: TextRidgeHead, metadata: LearnerMetadata) -> None:
-        super().__init__(head, metadata)
-        self._tokenizer = None
-
     def attach(self, model: nn.Module | None = None, tokenizer=None, *, check: bool = True):
         """Bind to any base model's tokenizer (there is nothing to check: the learner reads text); returns self."""
         self._tokenizer = tokenizer
         self._attached = True
         return self
 
-    def score_texts(self, texts: list[str]) -> np.ndarray:
-        """Standardised predicted information gain of each text (as `score`), without any base model."""
+    def score_texts(self, texts: Sequence[str], *, aggregate: str = "mean") -> np.ndarray:
+        """Standardised predicted information gain of each text (as `score`), without any base model.
+
+        A document is scored whole (its features are normalised, whatever its length), so `aggregate`, which
+        token-level kinds apply over a document's contexts, changes nothing here.
+        """
         mean = self.metadata.metrics.get("prediction_mean", 0.0)
         std = self.metadata.metrics.get("prediction_std", 1.0) or 1.0
         return (self.head.predict(list(texts)) - mean) / std
