@@ -141,8 +141,7 @@ def check_version_tag_target(ctx: ServerContext, repo_id: str, tag: str, commit:
                             "version instead.", code="Conflict")
     reader = ctx.store.reader
     tree = reader.tree(repo_id, commit)
-    files = {path: (lambda entry=entry: reader.blob(repo_id, entry)) for path, entry in tree.items()
-             if path != ".gitattributes"}
+    files = {path: (lambda entry=entry: reader.blob(repo_id, entry)) for path, entry in tree.items()}
     try:
         check_version_commit(files, repo_id=repo_id, version=str(version))
         new = learner_identity(checked_learner(json.loads(files[LEARNER_FILE]())))
