@@ -7,7 +7,9 @@ their sha256: staged in a private folder first, so that nothing half-written is 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +17,7 @@ from pathlib import Path
 from learners.metadata import CONFIG_FILE, LEARNER_FILE, WEIGHTS_FILE, LearnerMetadata
 
 from .cards import render_card, write_card
-from .constants import ASSETS_DIR
+from .constants import ASSETS_DIR, is_hosting_file
 from .errors import RegistryError
 from .manifest import Manifest
 from .naming import check_org, learner_repository_name
@@ -26,6 +28,34 @@ PLOT_SUFFIXES = (".png", ".svg", ".jpg", ".jpeg", ".gif")
 
 class NotALearnerFolderError(RegistryError, FileNotFoundError):
     """The folder to publish lacks one of the files a learner is made of."""
+
+
+class NotARegularFileError(NotALearnerFolderError):
+    """The folder to publish holds a symlink (or a device, a pipe...): following it would publish a file from
+    outside the folder, e.g. `assets/x.png -> /etc/passwd`."""
+
+
+def _asset_files(source: Path) -> list[Path]:
+    """Every entry under assets/ (a symlinked folder included, never followed); hosting files left out."""
+    assets = source / ASSETS_DIR
+    if not os.path.lexists(assets):
+        return []
+    if assets.is_symlink() or not assets.is_dir():
+        return [assets]
+    found = []
+    for directory, folders, names in os.walk(assets):
+        found += [Path(directory, name) for name in folders if Path(directory, name).is_symlink()]
+        found += [Path(directory, name) for name in names if not is_hosting_file(name)]
+    return sorted(found)
+
+
+def _check_regular(path: Path) -> None:
+    """NotARegularFileError naming `path` unless it is a regular file (a symlink is not, whatever it names)."""
+    mode = os.lstat(path).st_mode
+    if not stat.S_ISREG(mode):
+        what = "a symlink" if stat.S_ISLNK(mode) else "not a regular file"
+        raise NotARegularFileError(f"{path} is {what}; a learner folder publishes regular files only (a link could "
+                                   "publish a file from outside it): replace it with the file itself, or remove it.")
 
 
 @dataclass(frozen=True)
@@ -59,16 +89,19 @@ def stage_learner(source: Path, workdir: Path, *, version: str, org: str) -> Sta
     source = Path(source)
     version = str(parse_release(version))
     check_org(org)
-    missing = [name for name in (CONFIG_FILE, WEIGHTS_FILE, LEARNER_FILE) if not (source / name).is_file()]
+    missing = [name for name in (CONFIG_FILE, WEIGHTS_FILE, LEARNER_FILE) if not os.path.lexists(source / name)]
     if missing:
         raise NotALearnerFolderError(f"{source} is not a learner folder: {', '.join(missing)} missing. Publish the "
                                      "folder written by `learnerhub build` (or InformationGainLearner.save).")
+    files = [*(source / name for name in (CONFIG_FILE, WEIGHTS_FILE, LEARNER_FILE)), *_asset_files(source)]
+    for path in files:
+        _check_regular(path)
     metadata = LearnerMetadata.load(source)
     name = learner_repository_name(metadata)
-    for file in (CONFIG_FILE, WEIGHTS_FILE, LEARNER_FILE):
-        shutil.copyfile(source / file, workdir / file)
-    if (source / ASSETS_DIR).is_dir():
-        shutil.copytree(source / ASSETS_DIR, workdir / ASSETS_DIR)
+    for path in files:
+        target = workdir / path.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target, follow_symlinks=False)
     write_folder_card(workdir, metadata, repo_id=f"{org}/{name}", version=version)
     manifest = Manifest.of_folder(workdir, repo_id=f"{org}/{name}", version=version)
     manifest.write(workdir)
