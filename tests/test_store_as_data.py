@@ -17,6 +17,7 @@ from registry_helpers import isolated_learnerhub_home, make_learner_folder  # no
 
 import registry
 from registry.errors import BrokenVersionError
+from registry.local_store import LocalStore
 from server import create_app
 from server.testing import running_server
 
@@ -145,3 +146,18 @@ def test_publishing_into_a_repository_the_hub_made_with_a_gitattributes_works(se
         pulled = registry.download("kjv", base_model="tiny/gpt2", org="acme", cache_dir=tmp_path / "cache", **where)
         assert pulled.repo_id == repo and pulled.version == "1.0.0"
         assert (pulled.folder / "assets" / "perplexity.png").is_file()
+
+
+def test_a_signature_check_the_store_configures_never_runs(store, tmp_path):
+    repository, marker = store["repository"], tmp_path / "gpg-ran"
+    program = tmp_path / "gpg"
+    program.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    program.chmod(0o755)
+    for key, value in (("log.showSignature", "true"), ("gpg.program", str(program))):
+        subprocess.run(["git", "config", "--file", str(repository / "config"), key, value], check=True)
+    header, _, message = git(repository, "cat-file", "commit", "main").partition("\n\n")
+    signed = f"{header}\ngpgsig -----BEGIN PGP SIGNATURE-----\n \n -----END PGP SIGNATURE-----\n\n{message}\n"
+    commit = git(repository, "hash-object", "-t", "commit", "-w", "--stdin", input=signed.encode())
+    history = LocalStore(store["root"]).reader.history(REPO, commit, skip=0, count=5)
+    assert history[0]["id"] == commit
+    assert not marker.exists(), "reading the history ran the gpg.program the store's config names"
