@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, snapshot_download
-from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.errors import HfHubHTTPError, HfUriError
 
 from learners.metadata import LEARNER_FILE, checked_learner
 
@@ -56,7 +56,11 @@ class HubPublisher:
     def publish(self, staged: StagedLearner) -> str:
         """Steps 1-3 for `staged`; the commit its tag points to."""
         repo_id, tag = staged.repo_id, tag_name(staged.version)
-        self.api.create_repo(repo_id, exist_ok=True)
+        try:
+            self.api.create_repo(repo_id, exist_ok=True)
+        except HfUriError:
+            pass   # huggingface_hub's answer, on a custom endpoint, for a repository that exists but that this token
+            #       may not create: the writes below get the server's own refusal (401/403), which says why
         self.advance_main(repo_id)   # repair what a killed publisher left
         self.remove_leftover_branches(repo_id)
         for _ in range(MAX_ATTEMPTS):

@@ -16,7 +16,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from huggingface_hub import HfApi, constants, hf_hub_download, scan_cache_dir, snapshot_download
+from huggingface_hub import HfApi, constants, get_token, hf_hub_download, scan_cache_dir, snapshot_download
 from huggingface_hub.errors import (CacheNotFound, EntryNotFoundError, LocalEntryNotFoundError, RepositoryNotFoundError,
                                     RevisionNotFoundError)
 
@@ -57,6 +57,13 @@ class HubStore:
         return HubPublisher(self.api, self.endpoint, read_file=self.read_file, lifecycle=self.lifecycle,
                             token=self.token)
 
+    def _need_token(self, what: str) -> None:
+        """A write without any token fails on the server anyway (and in huggingface_hub, on a custom endpoint, as
+        a URL parsing error): say so first, with what to do."""
+        if self.token is None and get_token() is None:
+            raise StoreError(f"Cannot {what} to {self.endpoint} without a token: set HF_TOKEN to a write token of "
+                             "that server (or run `hf auth login`).")
+
     def _online(self) -> None:
         """Check once per store that the endpoint answers (a dead one fails in seconds, not 25 s of retries)."""
         if not self._reached:
@@ -68,6 +75,7 @@ class HubStore:
         if offline():
             raise StoreError("Cannot publish while HF_HUB_OFFLINE=1 is set: unset it, or publish to a local "
                              "store with --store PATH.")
+        self._need_token("publish")
         self._online()
         with tempfile.TemporaryDirectory(prefix="learnerhub-publish-") as work:
             staged = stage_learner(source, Path(work), version=version, org=org)
@@ -88,6 +96,7 @@ class HubStore:
         """Append `event` to the log, then make the refs follow (a deleted tag goes; main leaves yanked versions)."""
         if offline():
             raise StoreError("Cannot change a learner's lifecycle while HF_HUB_OFFLINE=1 is set: unset it.")
+        self._need_token("record a lifecycle event")
         lifecycle = self._lifecycles.append(repo_id, event, self.versions(repo_id))
         for version in lifecycle.deleted:
             if version in self.versions(repo_id):

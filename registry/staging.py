@@ -7,6 +7,7 @@ their sha256: staged in a private folder first, so that nothing half-written is 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import stat
@@ -24,10 +25,15 @@ from .naming import check_org, learner_repository_name
 from .versions import parse_release
 
 PLOT_SUFFIXES = (".png", ".svg", ".jpg", ".jpeg", ".gif")
+MAX_HEADER_BYTES = 100 << 20   # the safetensors library's own bound
 
 
 class NotALearnerFolderError(RegistryError, FileNotFoundError):
     """The folder to publish lacks one of the files a learner is made of."""
+
+
+class NotSafetensorsError(RegistryError, ValueError):
+    """model.safetensors is something else (a pickle, a torch.save zip): refused, never unpickled."""
 
 
 class NotARegularFileError(NotALearnerFolderError):
@@ -96,6 +102,7 @@ def stage_learner(source: Path, workdir: Path, *, version: str, org: str) -> Sta
     files = [*(source / name for name in (CONFIG_FILE, WEIGHTS_FILE, LEARNER_FILE)), *_asset_files(source)]
     for path in files:
         _check_regular(path)
+    safetensors_header(source / WEIGHTS_FILE)
     metadata = LearnerMetadata.load(source)
     name = learner_repository_name(metadata)
     for path in files:
@@ -127,19 +134,32 @@ def head_type(folder: Path) -> str | None:
     return head if isinstance(head, str) else None
 
 
-def count_parameters(weights: Path) -> int | None:
-    """Number of values in a safetensors file, from its header alone (no torch needed)."""
-    try:
-        with weights.open("rb") as handle:
-            (length,) = struct.unpack("<Q", handle.read(8))
+def safetensors_header(weights: Path) -> dict:
+    """The JSON header of a safetensors file, read with bounds (its 8-byte length is checked against the file's
+    size before anything is read); NotSafetensorsError for anything else, e.g. a pickle (never unpickled)."""
+    size = weights.stat().st_size
+    with weights.open("rb") as handle:
+        prefix = handle.read(8)
+        length = struct.unpack("<Q", prefix)[0] if len(prefix) == 8 else -1
+        if not 2 <= length <= min(MAX_HEADER_BYTES, size - 8):
+            raise NotSafetensorsError(f"{weights} is not a safetensors file (its first 8 bytes do not give the length "
+                                      "of a header it holds; a pickle or torch.save file looks like this). learnerhub "
+                                      "loads safetensors only and never unpickles: save the head with safetensors "
+                                      "(`learnerhub build` and Learner.save write one).")
+        try:
             header = json.loads(handle.read(length))
-    except (OSError, ValueError, struct.error):
+        except (ValueError, RecursionError):
+            header = None
+    if not isinstance(header, dict):
+        raise NotSafetensorsError(f"{weights} is not a safetensors file (its header is not a JSON object); "
+                                  "save the head with safetensors (`learnerhub build` and Learner.save write one).")
+    return header
+
+
+def count_parameters(weights: Path) -> int | None:
+    """Number of values in a safetensors file, from its header alone (no torch needed); None when unreadable."""
+    try:
+        header = safetensors_header(weights)
+        return sum(math.prod(entry["shape"]) for key, entry in header.items() if key != "__metadata__")
+    except (OSError, NotSafetensorsError, TypeError, KeyError):
         return None
-    total = 0
-    for key, entry in header.items():
-        if key != "__metadata__":
-            count = 1
-            for size in entry["shape"]:
-                count *= size
-            total += count
-    return total
