@@ -28,11 +28,11 @@ from learners.metadata import LEARNER_FILE, checked_learner
 
 from .constants import MAIN_BRANCH, PAUSE_ENV, default_cache_dir
 from .errors import BrokenVersionError, LearnerNotFoundError, RepositoryConflictError, StoreError, VersionExistsError
-from .git import GitCommandError, git, read_refs, write_tree
+from .git import ZERO_SHA, GitCommandError, git, read_refs, write_tree
 from .git_export import export_commit
 from .index import STALE_PENDING_SECONDS, LearnerIndex
 from .lifecycle import Lifecycle, LifecycleEvent
-from .local_lifecycle import append_event, published_tags, read_lifecycle, remove_deleted_tags
+from .local_lifecycle import LIFECYCLE_REF, append_event, published_tags, read_lifecycle, remove_deleted_tags
 from .manifest import Manifest
 from .publish_protocol import advance_main, backoff, clear_stale_locks, fresh_lock_hint
 from .repository_reader import RepositoryReader
@@ -141,7 +141,11 @@ class LocalStore:
             if read_refs(repository).get(f"refs/heads/{MAIN_BRANCH}") != main:
                 continue   # main moved meanwhile: build on its new head, so that main can fast-forward
             try:
-                git(repository, "update-ref", "--stdin", input=f"create {tag_ref} {commit}\n".encode())
+                # one transaction with the log's head verified: a delete of this number recorded since `refs` was
+                # read fails the creation (then the loop sees the deletion), so a deleted number is never re-tagged
+                log_head = refs.get(LIFECYCLE_REF) or ZERO_SHA
+                git(repository, "update-ref", "--stdin",
+                    input=f"create {tag_ref} {commit}\nverify {LIFECYCLE_REF} {log_head}\n".encode())
             except GitCommandError as error:
                 if tag_ref in read_refs(repository, "refs/tags/"):
                     raise self._version_exists(staged) from None
