@@ -149,7 +149,7 @@ class LocalStore:
             except GitCommandError as error:
                 if tag_ref in read_refs(repository, "refs/tags/"):
                     raise self._version_exists(staged) from None
-                last_error = error.stderr   # a racer holds the tag's lock (it wins, or dies): look again shortly
+                last_error = " ".join(error.stderr.split())   # a racer holds the tag's lock (it wins, or dies): retry
                 clear_stale_locks(repository)
                 time.sleep(backoff(attempt))
                 continue

@@ -22,6 +22,7 @@ from .errors import (EntryNotFoundError, InvalidChangeError, PreconditionFailedE
                      RepositoryNotFoundError, RevisionNotFoundError, StoreConflictError)
 from .git import ZERO_SHA, GitCommandError, git, init_bare, read_refs, write_tree_entries
 from .index import LearnerIndex
+from .lifecycle import LIFECYCLE_BRANCH
 from .local_lifecycle import LIFECYCLE_REF, read_lifecycle
 from .repository_reader import RepositoryReader
 from .store_layout import StoreLayout
@@ -40,6 +41,22 @@ class CommitRequest:
     additions: dict[str, bytes] = field(default_factory=dict)
     deleted_files: list[str] = field(default_factory=list)
     deleted_folders: list[str] = field(default_factory=list)
+
+
+#: Names no tag (and, HEAD, no branch) may take: a revision is resolved as a branch first, then a tag, and git
+#: itself reads HEAD first, so `main` as a tag, or a branch HEAD, would make one revision mean two commits.
+RESERVED_REF_NAMES = frozenset({"head", MAIN_BRANCH, LIFECYCLE_BRANCH})
+
+
+def check_unambiguous(name: str, kind: str, others: dict[str, str]) -> None:
+    """InvalidChangeError unless `name` can be a `kind` ("tag" or "branch") without making a revision ambiguous:
+    not a reserved name (any case), and not the name of an existing ref of the other kind (`others`)."""
+    reserved = name.lower() == "head" if kind == "branch" else name.lower() in RESERVED_REF_NAMES
+    clash = f"refs/{'tags' if kind == 'branch' else 'heads'}/{name}" in others
+    if reserved or clash:
+        raise InvalidChangeError(f"A {kind} named {name!r} would make the revision {name!r} ambiguous (HEAD, main and "
+                                 f"lifecycle are reserved, and a tag and a branch may not share a name): choose "
+                                 "another name.")
 
 
 def create_bare_repository(target: Path, scratch_repo: Path, fill: Callable[[Path], None] | None = None) -> bool:
@@ -124,6 +141,7 @@ class RepositoryWriter:
         in between (and its tag removed) makes the creation fail and be checked again, never succeed.
         """
         repository = self.reader.path(repo_id)
+        check_unambiguous(tag, "tag", self.reader.refs(repo_id, "refs/heads/"))
         conflict = StoreConflictError(f"Tag {tag} already exists in {repo_id}; tags are immutable.", repo_id=repo_id)
         version = version_of_tag(tag)
         for _ in range(MAX_COMMIT_ATTEMPTS):
@@ -147,6 +165,7 @@ class RepositoryWriter:
 
     def create_branch(self, repo_id: str, branch: str, commit: str) -> None:
         """A new branch at `commit`; StoreConflictError if it exists (the Hub answers 409)."""
+        check_unambiguous(branch, "branch", self.reader.refs(repo_id, "refs/tags/"))
         self._update_ref(repo_id, f"create refs/heads/{branch} {commit}",
                          StoreConflictError(f"Branch {branch} already exists in {repo_id}.", repo_id=repo_id))
 
