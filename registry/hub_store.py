@@ -225,20 +225,24 @@ class HubStore:
         except IntegrityError as error:
             if expected is not None or offline():
                 raise
-            self._check_published_copy(repo_id, commit, manifest, error)
+            self._check_published_copy(repo_id, commit, manifest, folder)
         return folder
 
-    def _check_published_copy(self, repo_id: str, commit: str, manifest: Manifest, error: IntegrityError) -> None:
-        """A cached copy failed its manifest: download the version afresh; if that fails too, the version as
-        published is broken (BrokenVersionError), else the cached copy was damaged (the first error stands)."""
+    def _check_published_copy(self, repo_id: str, commit: str, manifest: Manifest, cached: Path) -> None:
+        """A cached copy failed its manifest: download the version afresh from the endpoint (never copied from
+        the cache, which is what failed: `force_download`). If that fails too, the version as published is
+        broken (BrokenVersionError, passed over by a range or latest); else the local cache is damaged, which
+        is an error of its own (IntegrityError: nothing is passed over, so a pull never silently downgrades)."""
+        where = f"{repo_id}@{manifest.version}"
         with tempfile.TemporaryDirectory(prefix="learnerhub-check-") as work:
             fresh = Path(snapshot_download(repo_id, revision=commit, local_dir=work, endpoint=self.endpoint,
-                                           token=self.token))
+                                           token=self.token, force_download=True))
             problem = manifest.mismatch(fresh)
         if problem:
-            raise BrokenVersionError(f"{repo_id}@{manifest.version} as published on {self.endpoint} is broken: "
-                                     f"{problem}.") from None
-        raise error
+            raise BrokenVersionError(f"{where} as published on {self.endpoint} is broken: {problem}.") from None
+        raise IntegrityError(f"Your local Hub cache's copy of {where} is damaged ({manifest.mismatch(cached)} in "
+                             f"{cached}); the copy on {self.endpoint} is intact. Nothing was loaded: delete that "
+                             "folder (or `hf cache delete`) and pull again.") from None
 
 
 def _scan(cache_dir: str | None):
