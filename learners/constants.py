@@ -19,6 +19,8 @@ DEFAULT_MAX_GRAD_NORM = 3.0
 DEFAULT_BATCH_SIZE = 16
 DEFAULT_STEPS = 60
 DEFAULT_EVAL_EVERY = 10
+#: Fewest (context, gain) pairs a head is trained on: split three ways, fewer leave no test split to speak of.
+MIN_PAIRS = 20
 
 # Shifting threshold of the paper: +1 standard deviation, then -1 after 10 optimizer steps.
 DEFAULT_SHIFT_START = 1.0

@@ -21,7 +21,7 @@ from learners.kinds import learner_kind, learner_kinds
 from learners.metadata import LEARNER_FILE, checked_learner
 
 from .constants import DEFAULT_ORG, LOCK_FILE, MANIFEST_FILE
-from .errors import BrokenVersionError, IntegrityError, RegistryWarning, StoreError
+from .errors import BrokenVersionError, IntegrityError, RegistryWarning, StoreError, WrongBaseModelError
 from .integrity import check_identity
 from .lockfile import LockedLearner, find_locked, record_lock
 from .manifest import Manifest
@@ -111,11 +111,12 @@ def _published_manifest(opened, repo_id: str, version: str, commit: str) -> Mani
     return manifest
 
 
-def download_reference(reference: str, *, store: str | Path | None = None, endpoint: str | None = None,
-                       token: str | None = None, cache_dir: str | Path | None = None,
+def download_reference(reference: str, *, base_model: str | None = None, store: str | Path | None = None,
+                       endpoint: str | None = None, token: str | None = None, cache_dir: str | Path | None = None,
                        lock: str | Path | None = None) -> Resolution:
     """`download` of `ORG/NAME[@VERSION]` (what `learnerhub info` takes): the kind, corpus and base model are
-    read from that version's learner.json, then checked on the fetched files like any pull."""
+    read from that version's learner.json, then checked on the fetched files like any pull. `base_model`, when
+    given, must be the learner's (WrongBaseModelError naming both otherwise)."""
     parsed = LearnerReference.parse(reference)
     opened = open_store(store, endpoint=endpoint, token=token, cache_dir=cache_dir)
     _, commit = pick_version(opened, parsed.repo_id, parsed.version)
@@ -126,6 +127,12 @@ def download_reference(reference: str, *, store: str | Path | None = None, endpo
         learner = None
     if learner is None or learner.base_model.model_id is None:
         raise IntegrityError(f"{reference}: its {LEARNER_FILE} does not name a kind, corpus and base model.")
+    works_with_any = learner.base_model.model_id == ANY_BASE_MODEL   # a text-level learner: every model is its
+    if (base_model is not None and not works_with_any
+            and canonical_base_model(base_model) != canonical_base_model(learner.base_model.model_id)):
+        raise WrongBaseModelError(f"{reference} is a learner for base model {learner.base_model.model_id!r}, not for "
+                                  f"{canonical_base_model(base_model)!r}: a learner only works with the base model it "
+                                  "was built for. Pull one built for yours, or drop --base-model.")
     return download(learner.corpus.name, base_model=learner.base_model.model_id, kind=learner.kind,
                     version=parsed.version, store=store, endpoint=endpoint, token=token, cache_dir=cache_dir,
                     lock=lock, repository=parsed.repo_id)

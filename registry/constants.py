@@ -20,6 +20,16 @@ ASSETS_DIR = "assets"
 
 LOCK_FILE = "learnerhub.lock"
 
+#: Files a hosting service keeps in a repository that are no part of any learner version: the Hub creates a
+#: `.gitattributes` in every new repository. One rule everywhere: never published, never read out of a version
+#: (so its attributes never apply), never counted as an unlisted file by a check.
+HOSTING_FILE_NAMES = frozenset({".gitattributes"})
+
+
+def is_hosting_file(path: str) -> bool:
+    """Whether `path` (posix, relative to the repository) is a hosting file at any depth (see above)."""
+    return path.rpartition("/")[2] in HOSTING_FILE_NAMES
+
 #: Test hook (see `registry.local_store.pause_point`): publish sleeps at this named point.
 PAUSE_ENV = "LEARNERHUB_TEST_PAUSE_AT"
 

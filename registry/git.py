@@ -26,9 +26,11 @@ class GitCommandError(StoreError):
 
 
 #: A store repository is data, never code: no hooks, no replace objects (one commit id, one content), no
-#: fsmonitor or other command a repository-local config could name.
+#: fsmonitor, signature check (gpg.program) or other command a repository-local config could name. Filters
+#: and attributes are never applied either: files are written with `--no-filters` and read by blob id
+#: (`registry.git_export`), never through `git archive` or a checkout.
 _SAFE_CONFIG = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "core.sshCommand=false",
-                "-c", "protocol.allow=never")
+                "-c", "protocol.allow=never", "-c", "log.showSignature=false")
 
 
 def git(repository: Path, *args: str, input: bytes | None = None, env: dict | None = None) -> bytes:
@@ -98,7 +100,7 @@ def refs_signature(repository: Path) -> str:
 def write_tree(repository: Path, folder: Path) -> str:
     """Write every file of `folder` as git objects (one `hash-object`), return the root tree's sha."""
     files = sorted(p for p in folder.rglob("*") if p.is_file())
-    blobs = git(repository, "hash-object", "-w", "--stdin-paths",
+    blobs = git(repository, "hash-object", "-w", "--no-filters", "--stdin-paths",
                 input="".join(f"{p}\n" for p in files).encode()).decode().split()
     return write_tree_entries(repository, {path.relative_to(folder).as_posix(): ("100644", blob)
                                            for path, blob in zip(files, blobs)})

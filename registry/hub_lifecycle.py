@@ -13,6 +13,7 @@ from pathlib import Path
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, constants, hf_hub_download
 from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError, RevisionNotFoundError
 
+from .constants import is_hosting_file
 from .errors import LifecycleError, StoreError
 from .lifecycle import LIFECYCLE_BRANCH, LIFECYCLE_FILE, Lifecycle, LifecycleEvent
 
@@ -79,4 +80,4 @@ class HubLifecycle:
             refs = self.api.list_repo_refs(repo_id)
             head = next(b.target_commit for b in refs.branches if b.name == LIFECYCLE_BRANCH)
         files = self.api.list_repo_files(repo_id, revision=head)
-        return head, [name for name in files if name not in (LIFECYCLE_FILE, ".gitattributes")]
+        return head, [name for name in files if name != LIFECYCLE_FILE and not is_hosting_file(name)]

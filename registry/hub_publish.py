@@ -21,18 +21,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, snapshot_download
-from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.errors import HfHubHTTPError, HfUriError
 
 from learners.metadata import LEARNER_FILE, checked_learner
 
-from .constants import MAIN_BRANCH, MANIFEST_FILE
+from .constants import MAIN_BRANCH, MANIFEST_FILE, is_hosting_file
 from .errors import RepositoryConflictError, StoreError, VersionExistsError
 from .lifecycle import LIFECYCLE_BRANCH, Lifecycle
 from .publish_protocol import newest, published_versions
 from .staging import StagedLearner, learner_identity
 from .versions import tag_name
 
-HUB_KEEP_FILES = {".gitattributes"}
 MAX_ATTEMPTS = 30
 #: A publish branch is named `learnerhub-publish-<unix time>-<id>`: the time says when a leftover is stale.
 PUBLISH_BRANCH_PREFIX = "learnerhub-publish-"
@@ -57,7 +56,11 @@ class HubPublisher:
     def publish(self, staged: StagedLearner) -> str:
         """Steps 1-3 for `staged`; the commit its tag points to."""
         repo_id, tag = staged.repo_id, tag_name(staged.version)
-        self.api.create_repo(repo_id, exist_ok=True)
+        try:
+            self.api.create_repo(repo_id, exist_ok=True)
+        except HfUriError:
+            pass   # huggingface_hub's answer, on a custom endpoint, for a repository that exists but that this token
+            #       may not create: the writes below get the server's own refusal (401/403), which says why
         self.advance_main(repo_id)   # repair what a killed publisher left
         self.remove_leftover_branches(repo_id)
         for _ in range(MAX_ATTEMPTS):
@@ -66,8 +69,8 @@ class HubPublisher:
             if any(ref.name == tag for ref in refs.tags) or (lifecycle and staged.version in lifecycle.deleted):
                 raise self.version_exists(repo_id, staged.version)
             main = next((b.target_commit for b in refs.branches if b.name == MAIN_BRANCH), None)
-            if main is not None:
-                self._check_identity(repo_id, main, staged.identity)
+            if main is not None and published_versions({f"refs/tags/{t.name}": t.target_commit for t in refs.tags}):
+                self._check_identity(repo_id, main, staged.identity)   # (a new Hub repository holds .gitattributes only)
             try:
                 commit = self._commit_version(repo_id, staged, main)
             except HfHubHTTPError as error:
@@ -171,9 +174,11 @@ class HubPublisher:
 
 
 def _operations(folder: Path, files: list[str], present: list[str]) -> list:
-    """Add every file of the version, delete what the parent has beyond it (the Hub's .gitattributes stays)."""
+    """Add every file of the version, delete what the parent has beyond it (hosting files such as the Hub's
+    .gitattributes stay: `registry.constants.is_hosting_file`)."""
     adds = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(folder / name)) for name in files]
-    return adds + [CommitOperationDelete(path_in_repo=name) for name in sorted(set(present) - set(files) - HUB_KEEP_FILES)]
+    return adds + [CommitOperationDelete(path_in_repo=name) for name in sorted(set(present) - set(files))
+                   if not is_hosting_file(name)]
 
 
 def _status(error: HfHubHTTPError) -> int | None:

@@ -16,7 +16,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from huggingface_hub import HfApi, constants, hf_hub_download, scan_cache_dir, snapshot_download
+from huggingface_hub import HfApi, constants, get_token, hf_hub_download, scan_cache_dir, snapshot_download
 from huggingface_hub.errors import (CacheNotFound, EntryNotFoundError, LocalEntryNotFoundError, RepositoryNotFoundError,
                                     RevisionNotFoundError)
 
@@ -57,6 +57,13 @@ class HubStore:
         return HubPublisher(self.api, self.endpoint, read_file=self.read_file, lifecycle=self.lifecycle,
                             token=self.token)
 
+    def _need_token(self, what: str) -> None:
+        """A write without any token fails on the server anyway (and in huggingface_hub, on a custom endpoint, as
+        a URL parsing error): say so first, with what to do."""
+        if self.token is None and get_token() is None:
+            raise StoreError(f"Cannot {what} to {self.endpoint} without a token: set HF_TOKEN to a write token of "
+                             "that server (or run `hf auth login`).")
+
     def _online(self) -> None:
         """Check once per store that the endpoint answers (a dead one fails in seconds, not 25 s of retries)."""
         if not self._reached:
@@ -68,6 +75,7 @@ class HubStore:
         if offline():
             raise StoreError("Cannot publish while HF_HUB_OFFLINE=1 is set: unset it, or publish to a local "
                              "store with --store PATH.")
+        self._need_token("publish")
         self._online()
         with tempfile.TemporaryDirectory(prefix="learnerhub-publish-") as work:
             staged = stage_learner(source, Path(work), version=version, org=org)
@@ -88,6 +96,7 @@ class HubStore:
         """Append `event` to the log, then make the refs follow (a deleted tag goes; main leaves yanked versions)."""
         if offline():
             raise StoreError("Cannot change a learner's lifecycle while HF_HUB_OFFLINE=1 is set: unset it.")
+        self._need_token("record a lifecycle event")
         lifecycle = self._lifecycles.append(repo_id, event, self.versions(repo_id))
         for version in lifecycle.deleted:
             if version in self.versions(repo_id):
@@ -216,20 +225,24 @@ class HubStore:
         except IntegrityError as error:
             if expected is not None or offline():
                 raise
-            self._check_published_copy(repo_id, commit, manifest, error)
+            self._check_published_copy(repo_id, commit, manifest, folder)
         return folder
 
-    def _check_published_copy(self, repo_id: str, commit: str, manifest: Manifest, error: IntegrityError) -> None:
-        """A cached copy failed its manifest: download the version afresh; if that fails too, the version as
-        published is broken (BrokenVersionError), else the cached copy was damaged (the first error stands)."""
+    def _check_published_copy(self, repo_id: str, commit: str, manifest: Manifest, cached: Path) -> None:
+        """A cached copy failed its manifest: download the version afresh from the endpoint (never copied from
+        the cache, which is what failed: `force_download`). If that fails too, the version as published is
+        broken (BrokenVersionError, passed over by a range or latest); else the local cache is damaged, which
+        is an error of its own (IntegrityError: nothing is passed over, so a pull never silently downgrades)."""
+        where = f"{repo_id}@{manifest.version}"
         with tempfile.TemporaryDirectory(prefix="learnerhub-check-") as work:
             fresh = Path(snapshot_download(repo_id, revision=commit, local_dir=work, endpoint=self.endpoint,
-                                           token=self.token))
+                                           token=self.token, force_download=True))
             problem = manifest.mismatch(fresh)
         if problem:
-            raise BrokenVersionError(f"{repo_id}@{manifest.version} as published on {self.endpoint} is broken: "
-                                     f"{problem}.") from None
-        raise error
+            raise BrokenVersionError(f"{where} as published on {self.endpoint} is broken: {problem}.") from None
+        raise IntegrityError(f"Your local Hub cache's copy of {where} is damaged ({manifest.mismatch(cached)} in "
+                             f"{cached}); the copy on {self.endpoint} is intact. Nothing was loaded: delete that "
+                             "folder (or `hf cache delete`) and pull again.") from None
 
 
 def _scan(cache_dir: str | None):

@@ -15,7 +15,7 @@ from pathlib import Path
 from learners.errors import LearnerFormatError
 from learners.metadata import CONFIG_FILE, LEARNER_FILE, WEIGHTS_FILE, checked_learner, checked_learner_json
 
-from .constants import MANIFEST_FILE
+from .constants import MANIFEST_FILE, is_hosting_file
 from .errors import BrokenVersionError, IntegrityError
 from .manifest import Manifest
 from .naming import canonical_base_model
@@ -31,7 +31,8 @@ def check_identity(manifest: Manifest, folder: Path, *, repo_id: str, version: s
         raise BrokenVersionError(f"{where}: its manifest describes {manifest.repo_id}@{manifest.version}. The tag points "
                              "at another version's or another repository's commit; it was not loaded.")
     missing = [name for name in REQUIRED_FILES if name not in manifest.files]
-    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {MANIFEST_FILE}
+    present = {path for path in (p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+               if not is_hosting_file(path)} - {MANIFEST_FILE}
     unlisted = sorted(present - set(manifest.files))
     if missing or unlisted:
         raise BrokenVersionError(f"{where}: its manifest does not list {missing or unlisted}; a manifest must list every "
@@ -57,10 +58,12 @@ def check_version_commit(files: dict[str, Callable[[], bytes]], *, repo_id: str,
     version, as `learnerhub publish` makes one: a manifest of this repository and version listing every file
     of the commit with its sha256, the required files among them, a valid learner.json.
 
-    `files` maps each path of the commit to a function reading its bytes (only the listed ones are read).
+    `files` maps each path of the commit to a function reading its bytes (only the listed ones are read);
+    hosting files (`.gitattributes`, `registry.constants.is_hosting_file`) are no part of a version and ignored.
     What a server checks before it accepts a version tag, so that a bad upload cannot become "latest".
     """
     where = f"{repo_id}@{version}"
+    files = {path: read for path, read in files.items() if not is_hosting_file(path)}
     if MANIFEST_FILE not in files:
         raise IntegrityError(f"{where}: the commit has no {MANIFEST_FILE}; tag versions that `learnerhub publish` "
                              "made (it writes the manifest), or publish the folder with it.")

@@ -16,12 +16,10 @@ A new repository is built complete (with its first version) in `.tmp/` and renam
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -30,10 +28,11 @@ from learners.metadata import LEARNER_FILE, checked_learner
 
 from .constants import MAIN_BRANCH, PAUSE_ENV, default_cache_dir
 from .errors import BrokenVersionError, LearnerNotFoundError, RepositoryConflictError, StoreError, VersionExistsError
-from .git import GitCommandError, git, read_refs, write_tree
+from .git import ZERO_SHA, GitCommandError, git, read_refs, write_tree
+from .git_export import export_commit
 from .index import STALE_PENDING_SECONDS, LearnerIndex
 from .lifecycle import Lifecycle, LifecycleEvent
-from .local_lifecycle import append_event, published_tags, read_lifecycle, remove_deleted_tags
+from .local_lifecycle import LIFECYCLE_REF, append_event, published_tags, read_lifecycle, remove_deleted_tags
 from .manifest import Manifest
 from .publish_protocol import advance_main, backoff, clear_stale_locks, fresh_lock_hint
 from .repository_reader import RepositoryReader
@@ -142,11 +141,15 @@ class LocalStore:
             if read_refs(repository).get(f"refs/heads/{MAIN_BRANCH}") != main:
                 continue   # main moved meanwhile: build on its new head, so that main can fast-forward
             try:
-                git(repository, "update-ref", "--stdin", input=f"create {tag_ref} {commit}\n".encode())
+                # one transaction with the log's head verified: a delete of this number recorded since `refs` was
+                # read fails the creation (then the loop sees the deletion), so a deleted number is never re-tagged
+                log_head = refs.get(LIFECYCLE_REF) or ZERO_SHA
+                git(repository, "update-ref", "--stdin",
+                    input=f"create {tag_ref} {commit}\nverify {LIFECYCLE_REF} {log_head}\n".encode())
             except GitCommandError as error:
                 if tag_ref in read_refs(repository, "refs/tags/"):
                     raise self._version_exists(staged) from None
-                last_error = error.stderr   # a racer holds the tag's lock (it wins, or dies): look again shortly
+                last_error = " ".join(error.stderr.split())   # a racer holds the tag's lock (it wins, or dies): retry
                 clear_stale_locks(repository)
                 time.sleep(backoff(attempt))
                 continue
@@ -228,20 +231,25 @@ class LocalStore:
 
     def fetch(self, repo_id: str, commit: str, manifest: Manifest, *,
               expected: dict[str, str] | None = None) -> Path:
-        """Check the version out into the cache once (`git archive`), verify it on every call."""
+        """Read the version into the cache once (as data: `registry.git_export`), verify it on every call.
+
+        Whatever stops the read (an unsafe tree entry, a missing or altered object) makes the version broken
+        (BrokenVersionError), which a pull by range or latest passes over with a warning naming it.
+        """
         folder = self.cache_dir / repo_id / commit
         if not folder.is_dir():
             folder.parent.mkdir(parents=True, exist_ok=True)
             staging = Path(tempfile.mkdtemp(prefix=f".{commit[:12]}-", dir=folder.parent))
             try:
-                archive = git(self.repository(repo_id), "archive", "--format=tar", commit)
-                with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-                    tar.extractall(staging, filter="data")
-                problem = manifest.mismatch(staging)
+                try:
+                    export_commit(self.repository(repo_id), commit, staging)
+                    problem = manifest.mismatch(staging)
+                except (BrokenVersionError, GitCommandError, ValueError) as error:
+                    problem = str(error)
                 if problem:
                     raise BrokenVersionError(f"The store's copy of {repo_id}@{manifest.version} (commit {commit[:12]} in "
-                                         f"{self.models / repo_id}) is damaged: {problem}. Nothing was loaded; "
-                                         "restore the repository from a backup, or publish a new version.")
+                                             f"{self.models / repo_id}) is damaged: {problem}. Nothing was loaded; "
+                                             "restore the repository from a backup, or publish a new version.")
                 try:
                     os.rename(staging, folder)
                 except OSError:

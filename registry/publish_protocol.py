@@ -54,10 +54,11 @@ def newest(versions) -> Version | None:
 
 
 def clear_stale_locks(repository: Path, *, older_than: float = STALE_LOCK_SECONDS) -> list[Path]:
-    """Remove ref lock files (`refs/**.lock`, `HEAD.lock`, `packed-refs.lock`) older than `older_than` seconds."""
-    candidates = [repository / "HEAD.lock", repository / "packed-refs.lock"]
-    for directory, _, files in os.walk(repository / "refs"):
-        candidates += [Path(directory, name) for name in files if name.endswith(".lock")]
+    """Remove ref lock files (`refs/**.lock`, `HEAD.lock`, `packed-refs.lock`) older than `older_than` seconds,
+    unless a live git process on this machine works on the repository (then none is stale)."""
+    candidates = ref_locks(repository)
+    if not candidates or git_running_on(repository):
+        return []
     removed = []
     now = time.time()
     for lock in candidates:
@@ -70,14 +71,40 @@ def clear_stale_locks(repository: Path, *, older_than: float = STALE_LOCK_SECOND
     return removed
 
 
+def ref_locks(repository: Path) -> list[Path]:
+    """The ref lock files of `repository` (`refs/**.lock`, `HEAD.lock`, `packed-refs.lock`) that exist now."""
+    candidates = [repository / "HEAD.lock", repository / "packed-refs.lock"]
+    for directory, _, files in os.walk(repository / "refs"):
+        candidates += [Path(directory, name) for name in files if name.endswith(".lock")]
+    return [lock for lock in candidates if lock.exists()]
+
+
+def git_running_on(repository: Path) -> bool:
+    """Whether a live process on this machine runs git on `repository` (learnerhub passes `--git-dir=PATH`);
+    False where /proc cannot tell (then only the age of a lock says it is stale)."""
+    wanted = f"--git-dir={repository}".encode()
+    try:
+        processes = [entry for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+    except OSError:
+        return False
+    for process in processes:
+        try:
+            if wanted in (process / "cmdline").read_bytes().split(b"\0"):
+                return True
+        except OSError:
+            continue   # ended meanwhile, or not ours to read
+    return False
+
+
 def fresh_lock_hint(repository: Path) -> str:
-    """A sentence naming lock files that block ref updates, for the error a blocked writer reports."""
-    locks = [p for p in [repository / "HEAD.lock", repository / "packed-refs.lock", *(repository / "refs").rglob("*.lock")]
-             if p.exists()]
+    """Sentences naming the lock files that block ref updates and how to clear them, for a blocked writer's error."""
+    locks = ref_locks(repository)
     if not locks:
         return ""
-    return (f" Lock files {', '.join(str(p.relative_to(repository)) for p in locks)} in {repository} block it: if no "
-            f"publish is running they are left by a killed git and are cleared after {STALE_LOCK_SECONDS} s.")
+    paths = " ".join(f"'{lock}'" for lock in locks)
+    return (f" Lock files block it ({', '.join(str(p.relative_to(repository)) for p in locks)}): a git killed while "
+            f"writing leaves them, and they are cleared after {STALE_LOCK_SECONDS} s when no git runs on the "
+            f"repository. If no publish, yank or server write is running on it, clear them now: rm {paths}")
 
 
 def advance_main(repository: Path) -> str | None:
@@ -108,7 +135,7 @@ def advance_main(repository: Path) -> str | None:
                 input=f"update {MAIN_REF} {target} {main or ZERO_SHA}\nverify {LIFECYCLE_REF} {log_head}\n".encode())
             return target
         except GitCommandError as error:
-            last_error = error.stderr   # a lost race (main moved: re-read), or another writer's lock: wait a little
+            last_error = " ".join(error.stderr.split())   # a lost race (main moved: re-read), or another writer's lock: wait a little
             clear_stale_locks(repository)
             time.sleep(backoff(attempt))
     raise StoreError(f"Cannot move main of {repository} forward: {last_error}.{fresh_lock_hint(repository)}")

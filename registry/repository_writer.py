@@ -20,8 +20,10 @@ from pathlib import Path
 from .constants import MAIN_BRANCH
 from .errors import (EntryNotFoundError, InvalidChangeError, PreconditionFailedError, ProtectedRefError,
                      RepositoryNotFoundError, RevisionNotFoundError, StoreConflictError)
-from .git import ZERO_SHA, GitCommandError, git, init_bare, write_tree_entries
+from .git import ZERO_SHA, GitCommandError, git, init_bare, read_refs, write_tree_entries
 from .index import LearnerIndex
+from .lifecycle import LIFECYCLE_BRANCH
+from .local_lifecycle import LIFECYCLE_REF, read_lifecycle
 from .repository_reader import RepositoryReader
 from .store_layout import StoreLayout
 from .versions import version_of_tag
@@ -39,6 +41,22 @@ class CommitRequest:
     additions: dict[str, bytes] = field(default_factory=dict)
     deleted_files: list[str] = field(default_factory=list)
     deleted_folders: list[str] = field(default_factory=list)
+
+
+#: Names no tag (and, HEAD, no branch) may take: a revision is resolved as a branch first, then a tag, and git
+#: itself reads HEAD first, so `main` as a tag, or a branch HEAD, would make one revision mean two commits.
+RESERVED_REF_NAMES = frozenset({"head", MAIN_BRANCH, LIFECYCLE_BRANCH})
+
+
+def check_unambiguous(name: str, kind: str, others: dict[str, str]) -> None:
+    """InvalidChangeError unless `name` can be a `kind` ("tag" or "branch") without making a revision ambiguous:
+    not a reserved name (any case), and not the name of an existing ref of the other kind (`others`)."""
+    reserved = name.lower() == "head" if kind == "branch" else name.lower() in RESERVED_REF_NAMES
+    clash = f"refs/{'tags' if kind == 'branch' else 'heads'}/{name}" in others
+    if reserved or clash:
+        raise InvalidChangeError(f"A {kind} named {name!r} would make the revision {name!r} ambiguous (HEAD, main and "
+                                 f"lifecycle are reserved, and a tag and a branch may not share a name): choose "
+                                 "another name.")
 
 
 def create_bare_repository(target: Path, scratch_repo: Path, fill: Callable[[Path], None] | None = None) -> bool:
@@ -117,21 +135,37 @@ class RepositoryWriter:
 
     def create_tag(self, repo_id: str, tag: str, commit: str) -> None:
         """A lightweight tag (what `learnerhub publish` makes); StoreConflictError if the tag exists (tags are
-        immutable)."""
+        immutable) or, for a version tag, if the lifecycle log deleted that number (numbers are never reused).
+
+        The log is read, and the tag created, in one transaction that verifies the log's head: a delete recorded
+        in between (and its tag removed) makes the creation fail and be checked again, never succeed.
+        """
         repository = self.reader.path(repo_id)
+        check_unambiguous(tag, "tag", self.reader.refs(repo_id, "refs/heads/"))
         conflict = StoreConflictError(f"Tag {tag} already exists in {repo_id}; tags are immutable.", repo_id=repo_id)
-        if self.reader.tag_target(repo_id, tag) is not None:
-            raise conflict
-        marker = self.index.begin_change(repo_id)
-        try:
-            git(repository, "update-ref", "--stdin", input=f"create refs/tags/{tag} {commit}\n".encode())
-        except GitCommandError:
-            raise conflict from None
-        finally:
-            self.index.end_change(marker)
+        version = version_of_tag(tag)
+        for _ in range(MAX_COMMIT_ATTEMPTS):
+            if self.reader.tag_target(repo_id, tag) is not None:
+                raise conflict
+            refs = read_refs(repository, "refs/heads/")
+            if version is not None and str(version) in read_lifecycle(repository, refs).deleted:
+                raise StoreConflictError(f"{repo_id} version {version} was deleted; version numbers are never reused. "
+                                         "Tag a new version instead.", repo_id=repo_id)
+            marker = self.index.begin_change(repo_id)
+            try:
+                log_head = refs.get(LIFECYCLE_REF) or ZERO_SHA
+                git(repository, "update-ref", "--stdin",
+                    input=f"create refs/tags/{tag} {commit}\nverify {LIFECYCLE_REF} {log_head}\n".encode())
+                return
+            except GitCommandError:
+                continue   # the tag appeared, or the log moved: look again
+            finally:
+                self.index.end_change(marker)
+        raise conflict
 
     def create_branch(self, repo_id: str, branch: str, commit: str) -> None:
         """A new branch at `commit`; StoreConflictError if it exists (the Hub answers 409)."""
+        check_unambiguous(branch, "branch", self.reader.refs(repo_id, "refs/tags/"))
         self._update_ref(repo_id, f"create refs/heads/{branch} {commit}",
                          StoreConflictError(f"Branch {branch} already exists in {repo_id}.", repo_id=repo_id))
 

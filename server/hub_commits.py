@@ -16,7 +16,7 @@ from registry.versions import check_version_tag
 from .context import ServerContext, existing_repo, writable
 from .errors import unprocessable
 from .paths import check_file_path, check_ref_name
-from .hub_lifecycle import check_lifecycle_commit, check_version_tag_target, settle
+from .hub_lifecycle import check_lifecycle_commit, check_version_tag_target, requester, settle
 from .payloads import (LISTING_BODY_BYTES, CommitLine, PreuploadPayload, TagPayload, openapi_body, parse_commit,
                        read_body, read_payload)
 
@@ -50,7 +50,7 @@ async def commit(request: Request, org: str, name: str, revision: str, create_pr
     _refuse_pull_requests(create_pr)
     branch = check_ref_name(revision, what="branch")
     parsed = parse_commit(await read_body(request, ctx.max_body_bytes))
-    await run_in_threadpool(check_lifecycle_commit, ctx, repo_id, branch, parsed)
+    await run_in_threadpool(lambda: check_lifecycle_commit(ctx, repo_id, branch, parsed, by=requester(request)))
     sha = await run_in_threadpool(ctx.store.writer.commit, repo_id, branch, parsed)
     await run_in_threadpool(settle, ctx, repo_id, branch)
     return {"commitUrl": f"{base_url(request)}/{repo_id}/commit/{sha}", "commitOid": sha, "success": True,

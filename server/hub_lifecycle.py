@@ -13,6 +13,7 @@ Checks on Hub writes, so that no client can break what `pull` resolves:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -23,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from learners.metadata import LEARNER_FILE, checked_learner
 from registry.errors import IntegrityError, InvalidVersionError, LifecycleError, RegistryError, VersionNotFoundError
 from registry.integrity import check_version_commit
-from registry.lifecycle import LIFECYCLE_BRANCH, LIFECYCLE_FILE, Lifecycle, LifecycleEvent
+from registry.lifecycle import LIFECYCLE_BRANCH, LIFECYCLE_FILE, Lifecycle, LifecycleEvent, now
 from registry.local_lifecycle import LIFECYCLE_REF, read_lifecycle
 from registry.repository_writer import CommitRequest
 from registry.staging import learner_identity
@@ -141,8 +142,7 @@ def check_version_tag_target(ctx: ServerContext, repo_id: str, tag: str, commit:
                             "version instead.", code="Conflict")
     reader = ctx.store.reader
     tree = reader.tree(repo_id, commit)
-    files = {path: (lambda entry=entry: reader.blob(repo_id, entry)) for path, entry in tree.items()
-             if path != ".gitattributes"}
+    files = {path: (lambda entry=entry: reader.blob(repo_id, entry)) for path, entry in tree.items()}
     try:
         check_version_commit(files, repo_id=repo_id, version=str(version))
         new = learner_identity(checked_learner(json.loads(files[LEARNER_FILE]())))
@@ -175,10 +175,14 @@ def check_lifecycle_branch_start(ctx: ServerContext, repo_id: str, branch: str, 
                             "committed one by one (`learnerhub yank`, the lifecycle API), each checked.")
 
 
-def check_lifecycle_commit(ctx: ServerContext, repo_id: str, branch: str, request: CommitRequest) -> None:
+def check_lifecycle_commit(ctx: ServerContext, repo_id: str, branch: str, request: CommitRequest, *,
+                           by: str) -> None:
     """A commit to the lifecycle branch keeps the log valid and append-only, each new event sensible; it is
     then applied only on the head it was checked against (`parent_commit`), so a racing commit cannot replace
-    events this check did not see (412: re-read and retry)."""
+    events this check did not see (412: re-read and retry).
+
+    The new events are stamped here, as the REST routes stamp theirs: `by` (who the token is) and the server's
+    time replace what the client wrote, so an audit line cannot be forged ("admin@corp" in 1999)."""
     if branch != LIFECYCLE_BRANCH:
         return
     head = ctx.store.reader.branch_head(repo_id, LIFECYCLE_BRANCH)
@@ -205,7 +209,8 @@ def check_lifecycle_commit(ctx: ServerContext, repo_id: str, branch: str, reques
         published = ctx.store.versions(repo_id)
         state = current
         for event in proposed.events[len(current.events):]:
-            state = state.with_event(event, published)
+            state = state.with_event(dataclasses.replace(event, by=by, at=now()), published)
+        request.additions[LIFECYCLE_FILE] = state.to_json().encode()
     except (LifecycleError, InvalidVersionError, VersionNotFoundError) as error:
         raise as_http(error) from None
 

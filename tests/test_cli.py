@@ -128,7 +128,7 @@ def test_a_bad_threshold_is_one_line_and_exit_2(tiny_model_folder):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["build", "--pairs", "0", "--out", "x"], "argument --pairs: must be at least 1, not 0"),
+    (["build", "--pairs", "0", "--out", "x"], "argument --pairs: must be at least 20"),
     (["finetune", "--steps", "-3"], "argument --steps: must be at least 1, not -3"),
     (["eval", "auto", "--seeds", "0"], "argument --seeds: must be at least 1, not 0"),
     (["finetune", "--threshold", "constant:abc"], "Bad threshold 'constant:abc'"),

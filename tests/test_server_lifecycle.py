@@ -3,7 +3,9 @@ the `hf` command line and learnerhub's endpoint store against a real server on 1
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 from pathlib import Path
 
 import httpx
@@ -122,6 +124,21 @@ def test_a_broken_version_tagged_behind_the_servers_back_is_passed_over(hub):
     assert pulled.version == "1.1.0"
     with pytest.raises(registry.IntegrityError):
         registry.download("kjv", base_model="tiny/gpt2", version="3.0.0", endpoint=hub["url"], token=TOKEN)
+
+
+def test_the_server_stamps_who_and_when_on_events_sent_through_the_hub_protocol(hub, tmp_path):
+    api = HfApi(endpoint=hub["url"], token=TOKEN)
+    api.create_branch(KJV, branch="lifecycle")
+    forged = {"format": 1, "events": [{"action": "yank", "version": "1.1.0", "reason": "bad data",
+                                       "by": "admin@corp", "at": "1999-01-01T00:00:00Z"}]}
+    api.create_commit(KJV, [CommitOperationAdd("lifecycle.json", json.dumps(forged).encode())],
+                      commit_message="yank", revision="lifecycle")
+    registry.set_alias(KJV, "production", "1.0.0", by="ceo@corp", endpoint=hub["url"], token=TOKEN)   # the client
+    stored = json.loads(git(hub["store"] / "models" / KJV, "cat-file", "blob", "lifecycle:lifecycle.json"))
+    token_name = f"token:{hashlib.sha256(TOKEN.encode()).hexdigest()[:12]}"
+    assert [(e["by"], e["at"][:4]) for e in stored["events"]] == [(token_name, str(time.gmtime().tm_year))] * 2
+    history = httpx.get(f"{hub['url']}/api/learners/{KJV}/lifecycle").json()["history"]
+    assert not any("admin@corp" in line or "ceo@corp" in line or "1999" in line for line in history)
 
 
 def test_tokens_scoped_to_organisations(hub, tmp_path):

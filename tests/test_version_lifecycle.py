@@ -159,3 +159,16 @@ def test_the_last_choosable_version_and_unprintable_reasons_are_refused(store):
     with pytest.raises(registry.LifecycleError, match="keep it under"):
         registry.set_alias(REPO, "staging", "1.0.0", reason="x" * 501, store=store)
     assert registry.info(f"{REPO}@v1", store=store).version == "1.0.0"   # `v1` is the spec ==1, not an alias
+
+
+def test_a_version_an_alias_names_is_not_yanked_until_the_alias_moves(store, capsys):
+    registry.set_alias(REPO, "production", "1.1.0", store=store)
+    assert main(["yank", f"{REPO}@1.1.0", "--reason", "leaked", "--store", str(store)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "named by the alias(es) production: move them first" in err
+    assert registry.lifecycle(REPO, store=store).yanked == {}   # nothing recorded
+    registry.set_alias(REPO, "production", "1.0.0", reason="1.1.0 leaked", store=store)
+    registry.yank(f"{REPO}@1.1.0", reason="leaked", store=store)
+    state = registry.lifecycle(REPO, store=store)
+    assert state.yanked == {"1.1.0": "leaked"} and state.aliases == {"production": "1.0.0"}
+    assert registry.download("kjv", base_model="tiny/gpt2", version="production", store=store).version == "1.0.0"

@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 
 import learners
-from learnerhub.cli.inputs import positive_int
+from learnerhub.cli.inputs import pair_count, positive_int
 from learners import constants
 
 SAMPLE_DIR = Path(learners.__file__).parent / "data"   # the bundled samples are `learners` package data
@@ -49,7 +49,7 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--probe", choices=["exact", "fast"], default="fast",
                         help="exact: one AdamW step + objective-set evaluation per context (the paper); fast: "
                              "first-order batched estimate (default, >10x faster on CPU).")
-    parser.add_argument("--pairs", type=positive_int, default=480, help="Contexts to probe (training pairs).")
+    parser.add_argument("--pairs", type=pair_count, default=480, help="Contexts to probe (training pairs).")
     parser.add_argument("--probe-layers", type=positive_int, default=None,
                         help="fast probe only: use the linear layers of the top N blocks (default: all).")
     parser.add_argument("--probe-batch-size", type=positive_int, default=16, help="Contexts per probe batch.")

@@ -13,6 +13,25 @@ def positive_int(text: str) -> int:
     return value
 
 
+def pair_count(text: str) -> int:
+    """argparse type of --pairs: a head needs MIN_PAIRS pairs, refused here rather than after minutes of probing."""
+    from learners.constants import MIN_PAIRS
+
+    value = int(text)
+    if value < MIN_PAIRS:
+        raise argparse.ArgumentTypeError(f"must be at least {MIN_PAIRS} (the head is trained, validated and tested "
+                                         f"on them), not {value}")
+    return value
+
+
+def port_number(text: str) -> int:
+    """argparse type of --port: 0 (any free port) to 65535; anything else would listen somewhere unexpected."""
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a TCP port from 1 to 65535 (or 0 for any free port), not {value}")
+    return value
+
+
 def load_inputs(args: argparse.Namespace):
     """(pool corpus, target corpus or None, model, tokenizer, base model ref) from the shared flags."""
     from learners.base_models import load_base_model

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import warnings
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 from learnerhub.cli.errors import user_message
 from learnerhub.cli.arguments import add_build_arguments, add_corpus_arguments, add_streaming_arguments
 from learnerhub.cli.inputs import positive_int
+from learnerhub.cli.output import GuardedOutput, discard_stdout
 from learners import constants
 from learners.errors import UsageError
 from learners.kinds import learner_kind, learner_kinds
@@ -276,12 +276,15 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     warnings.showwarning = _show_warning
+    stdout, sys.stdout = sys.stdout, GuardedOutput(sys.stdout)
     try:
-        return args.handler(args)
+        status = args.handler(args)
+        sys.stdout.flush()   # here, not at exit: a closed or full stdout fails inside this try
+        return status
     except BrokenPipeError:
         # The reader went away (`learnerhub list --json | head -1`): what it wanted was printed. Point stdout
         # at devnull so the interpreter's final flush does not fail again (the Python docs' recipe).
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        discard_stdout()
         return 0
     except Exception as error:   # noqa: BLE001 (known errors become one line; anything else is a bug, re-raised)
         message = user_message(error)
@@ -289,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"learnerhub: error: {message}", file=sys.stderr)
         return 2
+    finally:
+        sys.stdout = stdout
 
 
 if __name__ == "__main__":

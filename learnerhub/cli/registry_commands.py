@@ -82,8 +82,9 @@ def run_pull(args) -> int:
     lock = None if args.no_lock else args.lock
     if args.base_model is None and "/" not in args.corpus and learner_kind(args.kind).any_base_model:
         args.base_model = ANY_BASE_MODEL   # a text-level learner serves every base model: none to name
-    if args.base_model is None:
-        resolution = download_reference(_reference(args), store=args.store, endpoint=args.endpoint, lock=lock)
+    if args.base_model is None or "@" in args.corpus:   # ORG/NAME@VERSION is a repository, never a corpus name
+        resolution = download_reference(_reference(args), base_model=args.base_model, store=args.store,
+                                        endpoint=args.endpoint, lock=lock)
     else:
         resolution = download(args.corpus, base_model=args.base_model, kind=args.kind, version=args.version,
                               org=args.org, store=args.store, endpoint=args.endpoint, lock=lock, locked=args.locked)

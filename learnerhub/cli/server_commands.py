@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from learnerhub.cli.inputs import port_number
 from learners.errors import UsageError
 
 
@@ -17,7 +18,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                     "public unless --private-reads; private repositories need a token covering their organisation.")
     serve.add_argument("--store", help="Local store folder (default $LEARNERHUB_STORE or LEARNERHUB_HOME/store).")
     serve.add_argument("--host", default="127.0.0.1", help="Address to listen on (default 127.0.0.1).")
-    serve.add_argument("--port", type=int, default=8080, help="Port (default 8080; 0 picks a free one).")
+    serve.add_argument("--port", type=port_number, default=8080, help="Port (default 8080; 0 picks a free one).")
     serve.add_argument("--tokens-file", help="File of sha256 hashes of accepted tokens (`printf %%s T | sha256sum`).")
     serve.add_argument("--private-reads", action="store_true", help="Reads need a token too.")
     serve.add_argument("--max-body-mb", type=float, default=256, help="Largest request body accepted (MiB).")

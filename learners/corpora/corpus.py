@@ -94,6 +94,9 @@ def _read_jsonl(path: Path, text_field: str) -> list[str]:
                 except json.JSONDecodeError as error:
                     raise CorpusError(f"{path}:{line_number} is not valid JSON ({error.msg}). Each line of a "
                                       f"JSONL corpus must be an object like {{\"{text_field}\": \"...\"}}.") from None
+                except RecursionError:
+                    raise CorpusError(f"{path}:{line_number} is nested too deeply to read as JSON. Each line of a "
+                                      f"JSONL corpus must be an object like {{\"{text_field}\": \"...\"}}.") from None
                 if not isinstance(record, dict) or not isinstance(record.get(text_field), str):
                     raise CorpusError(f"{path}:{line_number} has no string field {text_field!r}. Each line must "
                                       f"be an object like {{\"{text_field}\": \"...\"}}; pass --text-field to "

@@ -15,6 +15,7 @@ from scipy.stats import spearmanr
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..constants import MIN_PAIRS
 from .bag_of_tokens_head import DEFAULT_BUCKETS, DEFAULT_RIDGE_ALPHAS, BagOfTokensHead
 from .conv_head import InformationGainHead
 
@@ -101,8 +102,8 @@ def train_information_gain_head(embeddings: nn.Module, contexts: torch.Tensor, g
     config = config or HeadTrainingConfig()
     if len(contexts) != len(gains):
         raise ValueError(f"{len(contexts)} contexts but {len(gains)} gains.")
-    if len(contexts) < 20:
-        raise ValueError(f"Training a learner needs at least 20 (context, gain) pairs; got {len(contexts)}.")
+    if len(contexts) < MIN_PAIRS:
+        raise ValueError(f"Training a learner needs at least {MIN_PAIRS} (context, gain) pairs; got {len(contexts)}.")
     if config.head not in HEAD_TYPES:
         raise ValueError(f"Unknown IGF head {config.head!r}; choose one of {list(HEAD_TYPES)}.")
     if config.head == BagOfTokensHead.head_type:
