@@ -148,6 +148,9 @@ def test_publish_then_pull_by_corpus_without_a_base_model(built, tmp_path, capsy
     assert load_learner(resolution["folder"]).score_texts(TEXTS).tolist() == built.score_texts(TEXTS).tolist()
     assert main(["pull", "local/igf-text-any-bible@1.0.0", "--store", store, "--no-lock", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["folder"] == resolution["folder"]
+    assert main(["pull", "local/igf-text-any-bible@1.0.0", "--base-model", "smollm2", "--store", store,
+                 "--no-lock", "--json"]) == 0   # a repository id with any base model named: still this learner
+    assert json.loads(capsys.readouterr().out)["folder"] == resolution["folder"]
     other = byte_tokenizers[1]   # the learner serves whatever base model the user names, or none
     pulled, _ = registry.pull("bible", base_model="tiny/llama", kind="igf_text", store=store,
                               model=make_tiny_llama(other), tokenizer=other)
