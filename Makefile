@@ -6,7 +6,7 @@ TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser run test bench bench-fuzz bench-hub-calls bench-igf bench-regimes bench-regimes-adaptive bench-regimes-ceilings bench-registry bench-server bench-streaming clean
+.PHONY: setup browser run lint test bench bench-fuzz bench-hub-calls bench-igf bench-regimes bench-regimes-adaptive bench-regimes-ceilings bench-registry bench-server bench-streaming clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	  else echo "The browser test needs Chromium: sudo apt-get install -y chromium chromium-driver"; exit 1; fi; }
+
+# The project's own checks, in seconds: layering (no upward import, no cycle, no module over 350 lines),
+# ruff (lint only, config in pyproject.toml) and mypy on the public API (its module list is in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/python tools/check_layers.py .
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
