@@ -238,19 +238,25 @@ def main() -> int:
                 if args.budget_minutes and (time.perf_counter() - started) / 60 > args.budget_minutes:
                     return finish(results, out, started)
                 pool = ft.target_only() if arm == "clean" else ft.contexts
+                # Each arm's filter is built only when that arm runs (a lambda), in this iteration: the loop's
+                # variables are bound as defaults all the same.
                 context_filter = {
                     "standard": None, "clean": None,
-                    "igf": lambda: InformationGainFilter(learner, TopFraction(args.keep)),
-                    "random": lambda: RandomFilter(by_seed(runs["igf"])[seed]["acceptance_rate"], seed=seed),
-                    "oracle": lambda: OracleFilter(ft.contexts, gains, keep=args.keep),
+                    "igf": lambda learner=learner: InformationGainFilter(learner, TopFraction(args.keep)),
+                    "random": lambda runs=runs, seed=seed: RandomFilter(by_seed(runs["igf"])[seed]["acceptance_rate"],
+                                                                        seed=seed),
+                    "oracle": lambda ft=ft, gains=gains: OracleFilter(ft.contexts, gains, keep=args.keep),
                     "high_loss": lambda: HighLossFilter(args.keep),
-                    "igf_target": lambda: InformationGainFilter(learner, TargetQuantile(args.target_quantile)),
-                    "igf_target_cosine": lambda: InformationGainFilter(learner, TargetQuantile(args.target_quantile)),
+                    "igf_target": lambda learner=learner: InformationGainFilter(
+                        learner, TargetQuantile(args.target_quantile)),
+                    "igf_target_cosine": lambda learner=learner: InformationGainFilter(
+                        learner, TargetQuantile(args.target_quantile)),
                     "standard_cosine": None,
-                    "random_target": lambda: RandomFilter(target_rate(runs, seed), seed=seed),
-                    "dsir": lambda: OracleFilter(ft.contexts, peers[regime]["dsir"], keep=target_rate(runs, seed)),
-                    "classifier": lambda: OracleFilter(ft.contexts, peers[regime]["classifier"],
-                                                       keep=target_rate(runs, seed)),
+                    "random_target": lambda runs=runs, seed=seed: RandomFilter(target_rate(runs, seed), seed=seed),
+                    "dsir": lambda ft=ft, regime=regime, runs=runs, seed=seed: OracleFilter(
+                        ft.contexts, peers[regime]["dsir"], keep=target_rate(runs, seed)),
+                    "classifier": lambda ft=ft, regime=regime, runs=runs, seed=seed: OracleFilter(
+                        ft.contexts, peers[regime]["classifier"], keep=target_rate(runs, seed)),
                 }[arm]
                 context_filter = context_filter() if callable(context_filter) else context_filter
                 print(f"[{(time.perf_counter() - started) / 60:.1f} min] seed {seed} {regime} {arm}", flush=True)

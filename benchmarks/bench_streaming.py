@@ -107,7 +107,7 @@ def summarise(runs: dict[str, list], *, metric: str, higher_is_better: bool) -> 
         arm["median_predictor_accuracy"] = statistics.median(accuracy) if None not in accuracy else None
         summary["arms"][name] = arm
     base = summary["arms"]["standard"]
-    for name, arm in summary["arms"].items():
+    for arm in summary["arms"].values():
         arm["backward_reduction"] = base["median_lm_backward_contexts"] / max(arm["median_lm_backward_contexts"], 1)
         arm["forward_reduction"] = base["median_lm_forward_contexts"] / max(arm["median_lm_forward_contexts"], 1)
         arm["time_reduction"] = base["median_training_seconds"] / max(arm["median_training_seconds"], 1e-3)

@@ -77,7 +77,7 @@ class Learner:
         """
         return self.score_documents(texts).aggregate(aggregate)
 
-    def score_documents(self, texts: Sequence[str]) -> "DocumentScores":
+    def score_documents(self, texts: Sequence[str]) -> DocumentScores:
         """Per-document mean and max of context scores, contexts and tokens: the kind hook behind `score_texts`.
 
         Token-level kinds get it from `_score_contexts`; a kind that scores raw text overrides this method
@@ -101,7 +101,7 @@ class Learner:
         return cls.scores_contexts or cls.score_documents is not Learner.score_documents or \
             cls.score_texts is not Learner.score_texts
 
-    def _score_contexts(self, input_ids: "torch.Tensor") -> "torch.Tensor":
+    def _score_contexts(self, input_ids: torch.Tensor) -> torch.Tensor:
         """(batch, time) token ids -> (batch,) scores, higher = keep (kinds with `scores_contexts`)."""
         raise NotImplementedError
 
@@ -144,7 +144,7 @@ class Learner:
         raise NotImplementedError
 
     @classmethod
-    def _from_folder(cls, folder: Path, metadata: LearnerMetadata, config: dict) -> "Learner":
+    def _from_folder(cls, folder: Path, metadata: LearnerMetadata, config: dict) -> Learner:
         raise NotImplementedError
 
 

@@ -73,7 +73,7 @@ class LearnerMetadata(Section):
         return {**super().to_dict(), "format_version": FORMAT_VERSION}
 
     @classmethod
-    def from_json(cls, data: Any, *, source: str = LEARNER_FILE) -> "LearnerMetadata":
+    def from_json(cls, data: Any, *, source: str = LEARNER_FILE) -> LearnerMetadata:
         """The metadata of parsed learner.json `data` (format 1 migrated), or LearnerFormatError saying
         everything that is wrong with it. A newer format is read as far as this version knows it."""
         if not isinstance(data, dict):
@@ -92,7 +92,7 @@ class LearnerMetadata(Section):
         staging.replace(path)
 
     @classmethod
-    def load(cls, folder: str | Path, *, kind: str | None = None) -> "LearnerMetadata":
+    def load(cls, folder: str | Path, *, kind: str | None = None) -> LearnerMetadata:
         """Read and check learner.json; with `kind`, refuse a learner of another kind."""
         metadata = cls._read(folder)
         if kind is not None and metadata.kind != kind:
@@ -100,7 +100,7 @@ class LearnerMetadata(Section):
         return metadata
 
     @classmethod
-    def _read(cls, folder: str | Path) -> "LearnerMetadata":
+    def _read(cls, folder: str | Path) -> LearnerMetadata:
         path = Path(folder) / LEARNER_FILE
         if not path.exists():
             raise LearnerFormatError(f"{folder} is not a learner folder: {LEARNER_FILE} is missing.")

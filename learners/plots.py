@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 
 def plot_perplexity_curves(curves: Mapping[str, Sequence[Sequence[dict]]], path: str | Path, *,

@@ -222,7 +222,7 @@ class HubStore:
                              ) from None
         try:
             manifest.verify(folder, expected=expected)
-        except IntegrityError as error:
+        except IntegrityError:
             if expected is not None or offline():
                 raise
             self._check_published_copy(repo_id, commit, manifest, folder)

@@ -70,7 +70,7 @@ class LifecycleEvent:
             f": {self.reason}" if self.reason else "")
 
     @classmethod
-    def from_dict(cls, data: object) -> "LifecycleEvent":
+    def from_dict(cls, data: object) -> LifecycleEvent:
         if not isinstance(data, dict) or data.get("action") not in ACTIONS or not isinstance(data.get("version"), str):
             raise ValueError(f"not a lifecycle event: {str(data)[:80]}")
         known = {name: data[name] for name in ("action", "version", "reason", "alias", "commit", "at", "by")
@@ -90,7 +90,7 @@ class Lifecycle:
     aliases: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def replay(cls, events: list[LifecycleEvent]) -> "Lifecycle":
+    def replay(cls, events: list[LifecycleEvent]) -> Lifecycle:
         state = cls(events=list(events))
         for event in events:
             state._apply(event)
@@ -111,7 +111,7 @@ class Lifecycle:
             self.aliases.pop(event.alias, None)
 
     @classmethod
-    def from_json(cls, text: str | bytes, *, source: str) -> "Lifecycle":
+    def from_json(cls, text: str | bytes, *, source: str) -> Lifecycle:
         """Parse `lifecycle.json`; LifecycleError naming `source` when it is not one (the repository's problem)."""
         try:
             data = json.loads(text)
@@ -137,7 +137,7 @@ class Lifecycle:
         """The versions a range or "latest" may choose: live and not yanked."""
         return {v: c for v, c in self.live(published).items() if v not in self.yanked}
 
-    def with_event(self, event: LifecycleEvent, published: dict[str, str]) -> "Lifecycle":
+    def with_event(self, event: LifecycleEvent, published: dict[str, str]) -> Lifecycle:
         """The log with `event` appended, once it makes sense against the published versions; else an error
         that says why (yanking what is not published, aliasing a yanked version, ...)."""
         live = self.live(published)

@@ -34,13 +34,13 @@ class Manifest:
     version: str
 
     @classmethod
-    def of_folder(cls, folder: Path, *, repo_id: str, version: str) -> "Manifest":
+    def of_folder(cls, folder: Path, *, repo_id: str, version: str) -> Manifest:
         files = {path.relative_to(folder).as_posix(): sha256_of(path)
                  for path in sorted(folder.rglob("*")) if path.is_file() and path.name != MANIFEST_FILE}
         return cls(files, repo_id, version)
 
     @classmethod
-    def from_json(cls, text: str | bytes, *, source: str) -> "Manifest":
+    def from_json(cls, text: str | bytes, *, source: str) -> Manifest:
         try:
             data = json.loads(text)
             return cls(dict(data["files"]), data["repo_id"], data["version"])

@@ -59,7 +59,7 @@ class LearnerReference:
     version: str | None = None
 
     @classmethod
-    def parse(cls, text: str) -> "LearnerReference":
+    def parse(cls, text: str) -> LearnerReference:
         repo_id, _, version = text.partition("@")
         if repo_id.count("/") != 1 or not all(repo_id.split("/")):
             raise LearnerNotFoundError(f"{text!r} is not a learner reference: write ORG/NAME or ORG/NAME@VERSION, "

@@ -93,7 +93,7 @@ class VersionSpec:
     alias: str | None = None
 
     @classmethod
-    def parse(cls, text: str | None) -> "VersionSpec":
+    def parse(cls, text: str | None) -> VersionSpec:
         if text is None or text.strip() in {"", "latest", "*"}:
             return cls(None)
         text = text.strip()

@@ -46,7 +46,7 @@ class TokenRegistry:
     def configure(cls, *, tokens: list[str] | None = None, read_tokens: list[str] | None = None,
                   tokens_file: str | Path | None = None, private_reads: bool = False,
                   org_tokens: dict[str, list[str]] | None = None,
-                  environ: dict[str, str] | None = None) -> "TokenRegistry":
+                  environ: dict[str, str] | None = None) -> TokenRegistry:
         """Tokens given here, plus those of the environment, plus the hashes of `tokens_file`.
 
         `org_tokens`: organisation -> write tokens limited to it (a token may be listed under several).

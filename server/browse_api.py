@@ -7,7 +7,8 @@ so a client polling with If-None-Match gets 304 without the server building the 
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Callable, Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse

@@ -27,7 +27,7 @@ class ServerContext:
     max_body_bytes: int
 
     @classmethod
-    def open(cls, root: Path, tokens: TokenRegistry, *, max_body_bytes: int) -> "ServerContext":
+    def open(cls, root: Path, tokens: TokenRegistry, *, max_body_bytes: int) -> ServerContext:
         store = LocalStore(root)
         store.layout.create()
         catalog = Catalog(store, facts_cache=store.layout.state_file(FACTS_CACHE_FILE))

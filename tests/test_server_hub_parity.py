@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -204,10 +205,10 @@ def test_a_private_repository_is_invisible_without_a_token(hub, tmp_path):
     assert anonymous.model_info(KJV).private is False
 
     for repo_id, path in (("team/secret", "s.txt"), (PYDOCS, "learner.json")):
-        for read in (lambda: anonymous.model_info(repo_id), lambda: anonymous.list_repo_files(repo_id),
-                     lambda: anonymous.list_repo_refs(repo_id), lambda: anonymous.list_repo_commits(repo_id),
-                     lambda: anonymous.get_paths_info(repo_id, [path]), lambda: anonymous.auth_check(repo_id),
-                     lambda: hf_hub_download(repo_id, path, endpoint=url, token=False, cache_dir=tmp_path / "a")):
+        for read in (partial(anonymous.model_info, repo_id), partial(anonymous.list_repo_files, repo_id),
+                     partial(anonymous.list_repo_refs, repo_id), partial(anonymous.list_repo_commits, repo_id),
+                     partial(anonymous.get_paths_info, repo_id, [path]), partial(anonymous.auth_check, repo_id),
+                     partial(hf_hub_download, repo_id, path, endpoint=url, token=False, cache_dir=tmp_path / "a")):
             with pytest.raises(RepositoryNotFoundError):
                 read()
         assert repo_id not in {m.id for m in anonymous.list_models()}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -166,10 +167,10 @@ def test_tokens_scoped_to_organisations(hub, tmp_path):
     for token in (ACME, None):
         other = HfApi(endpoint=url, token=token or False)
         for repo_id, path in (("beta/secret", "s.txt"), (KJV, "learner.json")):
-            for read in (lambda: other.model_info(repo_id), lambda: other.list_repo_files(repo_id),
-                         lambda: other.list_repo_refs(repo_id), lambda: other.list_repo_commits(repo_id),
-                         lambda: hf_hub_download(repo_id, path, endpoint=url, token=token or False,
-                                                 cache_dir=tmp_path / "o")):
+            for read in (partial(other.model_info, repo_id), partial(other.list_repo_files, repo_id),
+                         partial(other.list_repo_refs, repo_id), partial(other.list_repo_commits, repo_id),
+                         partial(hf_hub_download, repo_id, path, endpoint=url, token=token or False,
+                                 cache_dir=tmp_path / "o")):
                 with pytest.raises(RepositoryNotFoundError):
                     read()
             assert repo_id not in {m.id for m in other.list_models()}

@@ -2,7 +2,8 @@
 """Import graph of the project's packages, read with ast (function-local imports included).
 Prints upward imports (a lower layer importing a higher one), file-level cycles, and modules over a size.
 Usage: python3 tools/check_layers.py . [max_lines]  (from the project root; `make lint` runs it)   (exit 1 when anything is found)"""
-import ast, sys
+import ast
+import sys
 from pathlib import Path
 
 root = Path(sys.argv[1]).resolve()
@@ -51,18 +52,24 @@ def real(a, b):
     return not (mod_of[a].name == "__init__.py" and b.startswith(a + "."))
 index, low, stack, on, out, i = {}, {}, [], set(), [], [0]
 def strong(v):
-    index[v] = low[v] = i[0]; i[0] += 1; stack.append(v); on.add(v)
+    index[v] = low[v] = i[0]
+    i[0] += 1
+    stack.append(v)
+    on.add(v)
     for w in edges[v]:
         if not real(v, w):
             continue
         if w not in index:
-            strong(w); low[v] = min(low[v], low[w])
+            strong(w)
+            low[v] = min(low[v], low[w])
         elif w in on:
             low[v] = min(low[v], index[w])
     if low[v] == index[v]:
         comp = []
         while True:
-            w = stack.pop(); on.discard(w); comp.append(w)
+            w = stack.pop()
+            on.discard(w)
+            comp.append(w)
             if w == v:
                 break
         if len(comp) > 1:

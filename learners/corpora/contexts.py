@@ -23,7 +23,7 @@ class TokenizedCorpus:
     context_length: int
 
     @classmethod
-    def from_corpus(cls, corpus: Corpus, tokenizer, *, context_length: int) -> "TokenizedCorpus":
+    def from_corpus(cls, corpus: Corpus, tokenizer, *, context_length: int) -> TokenizedCorpus:
         documents = []
         for text in corpus.documents:
             ids = tokenizer(text, add_special_tokens=False, return_attention_mask=False)["input_ids"]
@@ -34,7 +34,7 @@ class TokenizedCorpus:
                               f"{context_length} tokens long. Use longer documents or a shorter --context-length.")
         return cls(name=corpus.name, documents=documents, context_length=context_length)
 
-    def split(self, *, objective_size: int, test_size: int, seed: int) -> "CorpusSplit":
+    def split(self, *, objective_size: int, test_size: int, seed: int) -> CorpusSplit:
         """Hold out whole documents for the objective set and the test set; the rest is for training."""
         needed = objective_size + test_size + 1
         if len(self.documents) < needed:

@@ -26,18 +26,18 @@ class Examples:
     def __len__(self) -> int:
         return len(self.input_ids)
 
-    def __getitem__(self, index) -> "Examples":
+    def __getitem__(self, index) -> Examples:
         return Examples(self.input_ids[index],
                         None if self.labels is None else self.labels[index],
                         None if self.attention_mask is None else self.attention_mask[index])
 
-    def to(self, device) -> "Examples":
+    def to(self, device) -> Examples:
         return Examples(self.input_ids.to(device),
                         None if self.labels is None else self.labels.to(device),
                         None if self.attention_mask is None else self.attention_mask.to(device))
 
     @staticmethod
-    def cat(parts: list["Examples"]) -> "Examples":
+    def cat(parts: list[Examples]) -> Examples:
         first = parts[0]
         return Examples(torch.cat([p.input_ids for p in parts]),
                         None if first.labels is None else torch.cat([p.labels for p in parts]),

@@ -8,7 +8,7 @@ Wilcoxon signed-rank test of the log ratios against 0. Missing values are None (
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

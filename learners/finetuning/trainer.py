@@ -21,7 +21,7 @@ Filters that also need the model's losses (the streaming filter): use `Filtering
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import torch
 from torch.utils.data import IterableDataset
@@ -36,7 +36,7 @@ from .screening import FilterCounts, screen
 class FilterStepCallback(TrainerCallback):
     """Tells a `FilteredDataset` which optimizer step the Trainer is on."""
 
-    def __init__(self, dataset: "FilteredDataset") -> None:
+    def __init__(self, dataset: FilteredDataset) -> None:
         self.dataset = dataset
 
     def on_step_begin(self, args, state, control, **kwargs):

@@ -48,7 +48,7 @@ class BagOfTokensHead(nn.Module, PyTorchModelHubMixin, library_name=LIBRARY_NAME
                 "pad_token_id": self.pad_token_id, "alpha": self.alpha}
 
     @torch.no_grad()
-    def fit(self, input_ids: torch.Tensor, targets: torch.Tensor) -> "BagOfTokensHead":
+    def fit(self, input_ids: torch.Tensor, targets: torch.Tensor) -> BagOfTokensHead:
         """Ridge regression of `targets` on the hashed features, in its dual form (n x n, not buckets^2)."""
         index, values = hashed_ngrams(input_ids, vocab_size=self.vocab_size, buckets=self.buckets,
                                       pad_token_id=self.pad_token_id)

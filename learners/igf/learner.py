@@ -82,7 +82,7 @@ class InformationGainLearner(Learner):
                                 title=f"IGF learner on {self.metadata.corpus.name}: predicted vs measured gain")
 
     @classmethod
-    def _from_folder(cls, folder: Path, metadata: LearnerMetadata, config: dict) -> "InformationGainLearner":
+    def _from_folder(cls, folder: Path, metadata: LearnerMetadata, config: dict) -> InformationGainLearner:
         head = head_from_config(config, folder)
         load_safetensors_into(head, folder)
         return cls(head, metadata)

@@ -39,7 +39,7 @@ class KeptWriter:
             raise UsageError(f"--out {out_dir} would overwrite the input shard {self.shard}; write elsewhere.")
         self.kept = 0
 
-    def __enter__(self) -> "KeptWriter":
+    def __enter__(self) -> KeptWriter:
         self.target.parent.mkdir(parents=True, exist_ok=True)
         if self.format == TEXT_FOLDER:
             self.staging = Path(tempfile.mkdtemp(prefix=f".{self.target.name}-", dir=self.target.parent))

@@ -89,7 +89,7 @@ class StreamingLearner(Learner):
                                  title=f"Streaming learner build on {self.metadata.corpus.name}")
 
     @classmethod
-    def _from_folder(cls, folder: Path, metadata: LearnerMetadata, config: dict) -> "StreamingLearner":
+    def _from_folder(cls, folder: Path, metadata: LearnerMetadata, config: dict) -> StreamingLearner:
         try:
             predictor = predictor_from_config(config["predictor"])
             threshold, start_stage = float(config["threshold"]), int(config["start_stage"])

@@ -44,7 +44,7 @@ class TextFeatures:
                 "word_pattern": WORD_PATTERN, "counts": "log1p", "norm": "l2 per block"}
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "TextFeatures":
+    def from_config(cls, config: dict[str, Any]) -> TextFeatures:
         """The features `to_config` wrote; ValueError naming what does not fit."""
         if config.get("word_pattern", WORD_PATTERN) != WORD_PATTERN or config.get("counts", "log1p") != "log1p":
             raise ValueError("its features were made with another word pattern or count transform")

@@ -63,7 +63,7 @@ class TextRidgeHead(nn.Module):
     def predict_features(self, features: scipy.sparse.csr_matrix) -> np.ndarray:
         return features @ self.coef.detach().cpu().double().numpy() + float(self.intercept)
 
-    def fit(self, features: scipy.sparse.csr_matrix, targets: np.ndarray) -> "TextRidgeHead":
+    def fit(self, features: scipy.sparse.csr_matrix, targets: np.ndarray) -> TextRidgeHead:
         """Ridge regression of `targets` on `features` (this head's `features.transform` of the texts)."""
         ridge = Ridge(alpha=self.alpha).fit(features, targets)
         with torch.no_grad():
@@ -76,7 +76,7 @@ class TextRidgeHead(nn.Module):
                 **self.features.to_config()}
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "TextRidgeHead":
+    def from_config(cls, config: dict[str, Any]) -> TextRidgeHead:
         """The (empty) head config.json describes; ValueError/KeyError/TypeError when it does not describe one."""
         if config.get("head") != HEAD_TYPE:
             raise ValueError(f"it names head {config.get('head')!r}, not {HEAD_TYPE!r}")

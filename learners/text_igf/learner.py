@@ -81,7 +81,7 @@ class TextInformationGainLearner(InformationGainLearner):
                                 title=f"text IGF learner on {self.metadata.corpus.name} (labels: {labeller})")
 
     @classmethod
-    def _from_folder(cls, folder: Path, metadata: LearnerMetadata, config: dict) -> "TextInformationGainLearner":
+    def _from_folder(cls, folder: Path, metadata: LearnerMetadata, config: dict) -> TextInformationGainLearner:
         try:
             head = TextRidgeHead.from_config(config)
         except (KeyError, TypeError, ValueError) as error:
