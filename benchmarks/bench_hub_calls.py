@@ -182,7 +182,8 @@ def main() -> None:
             api = HfApi(endpoint=url, token=TOKEN)
             results = [{"call": name, **outcome(call)} for name, call in calls(api, url, work)]
             hf = str(Path(sys.executable).with_name("hf"))
-            env = {**os.environ, "HF_ENDPOINT": url, "HF_TOKEN": TOKEN, "HF_HOME": str(work / "hf-cli"), "NO_COLOR": "1"}
+            env = {**os.environ, "HF_ENDPOINT": url, "HF_TOKEN": TOKEN, "HF_HOME": str(work / "hf-cli"),
+                   "NO_COLOR": "1"}
             for name, argv in hf_commands(url, work):
                 done = subprocess.run([hf, *argv], env=env, capture_output=True, text=True, timeout=120)
                 results.append({"call": name, "outcome": "ok" if done.returncode == 0 else "refused",
@@ -190,7 +191,8 @@ def main() -> None:
     counts = {kind: sum(r["outcome"] == kind for r in results) for kind in ("ok", "refused", "broken")}
     report = {"command": "python benchmarks/bench_hub_calls.py --out " + args.out,
               "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-              "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
+              "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores, "
+                         f"Python {platform.python_version()}",
               "huggingface_hub": __import__("huggingface_hub").__version__, "counts": counts, "calls": results}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=1) + "\n")

@@ -137,10 +137,12 @@ def main() -> int:
                                config.context_length)
     n_off_ft = round(args.pool_target * args.off_fraction / (1 - args.off_fraction))
     n_junk_ft = round(args.pool_target * args.junk_fraction / (1 - args.junk_fraction))
-    kjv_build, kjv_ft = contexts_from(split.train, args.build_pairs, 11), contexts_from(split.train, args.pool_target, 12)
+    kjv_build = contexts_from(split.train, args.build_pairs, 11)
+    kjv_ft = contexts_from(split.train, args.pool_target, 12)
     named = {"kjv_build": kjv_build, "kjv_ft": kjv_ft}
     if "R1" in regimes:
-        named.update(off_build=contexts_from(off_stream, args.build_pairs, 13), off_ft=contexts_from(off_stream, n_off_ft, 14))
+        named.update(off_build=contexts_from(off_stream, args.build_pairs, 13),
+                     off_ft=contexts_from(off_stream, n_off_ft, 14))
     if "R3" in regimes:
         named.update(junk_build=junk_contexts(kjv_build, tokenizer, args.build_pairs, seed=15),
                      junk_ft=junk_contexts(kjv_ft, tokenizer, n_junk_ft, seed=16))
@@ -148,7 +150,8 @@ def main() -> int:
 
     def regime_pools(regime: str) -> tuple[Pool, Pool, torch.Tensor, torch.Tensor]:
         """(build pool, fine-tuning pool, their labels): kjv plus the regime's other text, shuffled."""
-        other, fraction = {"R0": (None, 0.0), "R1": ("off", args.off_fraction), "R3": ("junk", args.junk_fraction)}[regime]
+        other, fraction = {"R0": (None, 0.0), "R1": ("off", args.off_fraction),
+                           "R3": ("junk", args.junk_fraction)}[regime]
         pools = []
         for part, seed in (("build", 21), ("ft", 22)):
             own, own_labels = named[f"kjv_{part}"], labels[f"kjv_{part}"]
@@ -190,7 +193,8 @@ def main() -> int:
                     oracle_target_share_of_kept=float(ft.is_target[top].float().mean()), learners={})
         for head in ("conv", "bag_of_tokens"):
             head_config = BuildConfig(**{**config.to_dict(), "head": HeadTrainingConfig(head=head)})
-            learner = learner_from_pairs(model, tokenizer, ref, build.contexts, build_labels.mean(1), config=head_config,
+            learner = learner_from_pairs(model, tokenizer, ref, build.contexts, build_labels.mean(1),
+                                         config=head_config,
                                          probe=ProbeInfo(name="fast", extra={"objective_parts": 2}),
                                          target=CorpusInfo(name=target.name, fingerprint=target.fingerprint),
                                          pool=CorpusInfo(name=f"{regime}-pool"), calibration=ft.contexts,

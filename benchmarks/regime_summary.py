@@ -107,7 +107,8 @@ def summarise(results: dict) -> dict:
         if "igf" in arms and "random" in arms:
             section["igf_vs_random_final"] = effect(arms["igf"], arms["random"], final)
             section["igf_vs_random_best"] = effect(arms["igf"], arms["random"], best)
-        section["pairs"] = {f"{a}/{b}": {"final": effect(arms[a], arms[b], final), "best": effect(arms[a], arms[b], best)}
+        section["pairs"] = {f"{a}/{b}": {"final": effect(arms[a], arms[b], final),
+                                         "best": effect(arms[a], arms[b], best)}
                             for a, b in PAIRS if arms.get(a) and arms.get(b) and a != b}
         summary[regime] = section
     return summary
@@ -121,7 +122,8 @@ def plot_regimes(results: dict, folder: Path) -> list[Path]:
     for regime in [r for r in results["runs"] if r != "shared"]:
         arms = regime_arms(results, regime)
         curves = {name: [([e["trained"] for e in r["evaluations"]], [e["test_perplexity"] for e in r["evaluations"]])
-                         for r in runs] for name, runs in arms.items() if runs and not (regime == "R0" and name == "standard")}
+                         for r in runs]
+                  for name, runs in arms.items() if runs and not (regime == "R0" and name == "standard")}
         protocol = results["protocol"]
         title = (f"{titles.get(regime, regime)}\n{results['base_model']}, batch {protocol['batch_size']}, "
                  f"median and 95% CI over paired seeds")

@@ -62,7 +62,8 @@ class LearnerMetadata(Section):
     labeller: BaseModelInfo | None = None
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
-    #: What fine-tuning with the learner measured (`learnerhub eval`), newest last; see learners/finetuning/evaluation.py.
+    #: What fine-tuning with the learner measured (`learnerhub eval`), newest last;
+    #: see learners/finetuning/evaluation.py.
     evaluations: list[dict[str, Any]] = field(default_factory=list)
     learnerhub_version: str = field(default_factory=learnerhub_version)
     created_at: str = field(default_factory=_now)

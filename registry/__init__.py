@@ -18,7 +18,8 @@ from .store_choice import open_store
 
 __all__ = ["AmbiguousLearnerError", "IntegrityError", "InvalidVersionError", "LearnerInfo", "LearnerNotFoundError",
            "LearnerSummary", "Lifecycle", "LifecycleError", "LifecycleEvent", "LockFileError", "RegistryWarning",
-           "delete_version", "lifecycle", "remove_alias", "set_alias", "unyank", "yank", "PublishedLearner", "PulledLearner", "RegistryError",
+           "delete_version", "lifecycle", "remove_alias", "set_alias", "unyank", "yank", "PublishedLearner",
+           "PulledLearner", "RegistryError",
            "RepositoryConflictError", "Resolution", "Store", "StoreError", "VersionExistsError",
            "VersionNotFoundError", "WrongBaseModelError", "download", "info", "list_learners", "open_store",
            "publish", "pull"]

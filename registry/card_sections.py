@@ -28,8 +28,9 @@ def model_details(metadata: LearnerMetadata, *, head: str | None, parameters: in
     """(field, value) rows: what the learner is, what it needs, where its labels came from."""
     base, facts = metadata.base_model, {**metadata.hyperparameters}
     model_id = base.model_id or base.name_or_path or "unknown"
-    rows = [("kind", f"`{metadata.kind}`" + {"igf": " (information gain filtration)",
-                                              "streaming": " (multistage streaming data filter)"}.get(metadata.kind, ""))]
+    described_kind = {"igf": " (information gain filtration)",
+                      "streaming": " (multistage streaming data filter)"}.get(metadata.kind, "")
+    rows = [("kind", f"`{metadata.kind}`" + described_kind)]
     if head:
         rows.append(("head", HEADS.get(head, f"`{head}`")))
     rows.append(("parameters", f"{parameters:,} (in `model.safetensors`)" if parameters else "see `model.safetensors`"))

@@ -70,7 +70,8 @@ class HubPublisher:
                 raise self.version_exists(repo_id, staged.version)
             main = next((b.target_commit for b in refs.branches if b.name == MAIN_BRANCH), None)
             if main is not None and published_versions({f"refs/tags/{t.name}": t.target_commit for t in refs.tags}):
-                self._check_identity(repo_id, main, staged.identity)   # (a new Hub repository holds .gitattributes only)
+                # (a new Hub repository holds .gitattributes only)
+                self._check_identity(repo_id, main, staged.identity)
             try:
                 commit = self._commit_version(repo_id, staged, main)
             except HfHubHTTPError as error:

@@ -7,7 +7,8 @@ everything is answered from the Hub cache (`HF_HUB_CACHE`), which holds the vers
 
 Publishing follows the same protocol as the local store (`registry.publish_protocol`) through the Hub
 API (`registry.hub_publish`): the version is committed on a short-lived branch and tagged, then main
-advances to the newest version (a pre-release never moves it past a release). Servers without Xet storage need `HF_HUB_DISABLE_XET=1` for uploads.
+advances to the newest version (a pre-release never moves it past a release). Servers without Xet storage
+need `HF_HUB_DISABLE_XET=1` for uploads.
 """
 
 from __future__ import annotations
@@ -205,7 +206,8 @@ class HubStore:
             return Path(hf_hub_download(repo_id, path, revision=commit, cache_dir=self.cache_dir,
                                         endpoint=self.endpoint, token=self.token)).read_bytes()
         except (EntryNotFoundError, LocalEntryNotFoundError, RevisionNotFoundError) as error:
-            raise StoreError(f"Cannot read {path} of {repo_id} at {commit[:12]} from {self.endpoint}: {error}") from None
+            raise StoreError(f"Cannot read {path} of {repo_id} at {commit[:12]} from {self.endpoint}: "
+                             f"{error}") from None
 
     def fetch(self, repo_id: str, commit: str, manifest: Manifest, *,
               expected: dict[str, str] | None = None) -> Path:

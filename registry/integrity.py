@@ -28,15 +28,16 @@ def check_identity(manifest: Manifest, folder: Path, *, repo_id: str, version: s
     """Raise IntegrityError unless the fetched version is `repo_id@version` of (kind, corpus, base model)."""
     where = f"{repo_id}@{version}"
     if (manifest.repo_id, manifest.version) != (repo_id, version):
-        raise BrokenVersionError(f"{where}: its manifest describes {manifest.repo_id}@{manifest.version}. The tag points "
-                             "at another version's or another repository's commit; it was not loaded.")
+        raise BrokenVersionError(f"{where}: its manifest describes {manifest.repo_id}@{manifest.version}. "
+                                 "The tag points at another version's or another repository's commit; "
+                                 "it was not loaded.")
     missing = [name for name in REQUIRED_FILES if name not in manifest.files]
     present = {path for path in (p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
                if not is_hosting_file(path)} - {MANIFEST_FILE}
     unlisted = sorted(present - set(manifest.files))
     if missing or unlisted:
-        raise BrokenVersionError(f"{where}: its manifest does not list {missing or unlisted}; a manifest must list every "
-                             "file of the version. It was not loaded.")
+        raise BrokenVersionError(f"{where}: its manifest does not list {missing or unlisted}; "
+                                 "a manifest must list every file of the version. It was not loaded.")
     try:
         learner = checked_learner(json.loads((folder / LEARNER_FILE).read_text(encoding="utf-8")),
                                   source=f"{where}/{LEARNER_FILE}")

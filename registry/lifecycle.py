@@ -145,15 +145,17 @@ class Lifecycle:
         if event.version not in live:
             raise VersionNotFoundError(f"Version {event.version} is not published {where}.")
         if event.action == "yank" and event.version in self.yanked:
-            raise LifecycleError(f"Version {event.version} is already yanked ({self.yanked[event.version] or 'no reason'}).")
+            raise LifecycleError(f"Version {event.version} is already yanked "
+                                 f"({self.yanked[event.version] or 'no reason'}).")
         if event.action == "unyank" and event.version not in self.yanked:
             raise LifecycleError(f"Version {event.version} is not yanked.")
         naming = sorted(name for name, version in self.aliases.items() if version == event.version)
         if event.action == "yank" and naming:
             # an alias must name a version people may use (as `alias` refuses a yanked one): the owner of the alias
             # decides where it goes, with its own audit line, rather than a yank moving or dropping it silently
-            raise LifecycleError(f"Version {event.version} is named by the alias(es) {', '.join(naming)}: move them "
-                                 f"first (`learnerhub alias REPO {naming[0]} OTHER_VERSION`, or `--remove`), then yank.")
+            raise LifecycleError(f"Version {event.version} is named by the alias(es) {', '.join(naming)}: "
+                                 f"move them first (`learnerhub alias REPO {naming[0]} OTHER_VERSION`, "
+                                 "or `--remove`), then yank.")
         if event.action in ("alias", "unalias"):
             check_alias_name(event.alias or "")
             if event.action == "alias" and event.version in self.yanked:

@@ -35,7 +35,8 @@ def who() -> str:
 def _versioned(reference: str, action: str) -> tuple[str, str]:
     parsed = LearnerReference.parse(reference)
     if parsed.version is None:
-        raise InvalidVersionError(f"{action} needs one exact version: write ORG/NAME@X.Y.Z, e.g. {parsed.repo_id}@1.0.0.")
+        raise InvalidVersionError(f"{action} needs one exact version: write ORG/NAME@X.Y.Z, "
+                                  f"e.g. {parsed.repo_id}@1.0.0.")
     return parsed.repo_id, str(parse_release(parsed.version))
 
 
@@ -89,7 +90,8 @@ def remove_alias(repo_id: str, alias: str, *, reason: str = "", by: str | None =
     if alias not in current:
         shown = ", ".join(f"{a} -> {v}" for a, v in sorted(current.items())) or "none"
         raise LifecycleError(f"{repo_id} has no alias {alias!r} (aliases: {shown}).")
-    return opened.record(repo_id, LifecycleEvent("unalias", current[alias], reason.strip(), alias=alias, by=by or who()))
+    event = LifecycleEvent("unalias", current[alias], reason.strip(), alias=alias, by=by or who())
+    return opened.record(repo_id, event)
 
 
 def lifecycle(repo_id: str, *, store: str | Path | None = None, endpoint: str | None = None,

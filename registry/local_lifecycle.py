@@ -53,11 +53,13 @@ def append_event(repository: Path, event: LifecycleEvent) -> Lifecycle:
         updated = current.with_event(event, published)
         blob = git(repository, "hash-object", "-w", "--stdin", input=updated.to_json().encode()).decode().strip()
         tree = write_tree_entries(repository, {LIFECYCLE_FILE: ("100644", blob)})
-        message = f"{event.action} {event.alias + ' -> ' if event.alias else ''}{event.version}\n\n{event.reason}".strip()
+        named = event.alias + " -> " if event.alias else ""
+        message = f"{event.action} {named}{event.version}\n\n{event.reason}".strip()
         commit = git(repository, "commit-tree", tree, *(["-p", head] if head else []), "-F", "-",
                      input=message.encode()).decode().strip()
         try:
-            git(repository, "update-ref", "--stdin", input=f"update {LIFECYCLE_REF} {commit} {head or ZERO_SHA}\n".encode())
+            git(repository, "update-ref", "--stdin",
+                input=f"update {LIFECYCLE_REF} {commit} {head or ZERO_SHA}\n".encode())
         except GitCommandError:
             time.sleep(min(0.005 * 2 ** attempt, 0.1))   # another writer appended meanwhile: replay on its head
             continue

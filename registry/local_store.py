@@ -247,8 +247,9 @@ class LocalStore:
                 except (BrokenVersionError, GitCommandError, ValueError) as error:
                     problem = str(error)
                 if problem:
-                    raise BrokenVersionError(f"The store's copy of {repo_id}@{manifest.version} (commit {commit[:12]} in "
-                                             f"{self.models / repo_id}) is damaged: {problem}. Nothing was loaded; "
+                    raise BrokenVersionError(f"The store's copy of {repo_id}@{manifest.version} "
+                                             f"(commit {commit[:12]} in {self.models / repo_id}) is damaged: "
+                                             f"{problem}. Nothing was loaded; "
                                              "restore the repository from a backup, or publish a new version.")
                 try:
                     os.rename(staging, folder)

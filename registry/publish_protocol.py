@@ -135,7 +135,8 @@ def advance_main(repository: Path) -> str | None:
                 input=f"update {MAIN_REF} {target} {main or ZERO_SHA}\nverify {LIFECYCLE_REF} {log_head}\n".encode())
             return target
         except GitCommandError as error:
-            last_error = " ".join(error.stderr.split())   # a lost race (main moved: re-read), or another writer's lock: wait a little
+            # a lost race (main moved: re-read), or another writer's lock: wait a little
+            last_error = " ".join(error.stderr.split())
             clear_stale_locks(repository)
             time.sleep(backoff(attempt))
     raise StoreError(f"Cannot move main of {repository} forward: {last_error}.{fresh_lock_hint(repository)}")

@@ -38,7 +38,8 @@ def usage_snippets(*, corpus: str | None, base_model: str | None, kind: str | No
                   "import registry\n\n" + load +
                   f"learner, _ = registry.pull(\"{corpus}\", base_model=\"{base}\"{pinned},\n"
                   "                          model=model, tokenizer=tokenizer)\n"
-                  "data = FilteredDataset(train_dataset, InformationGainFilter(learner))   # keeps what scores like the target\n"
+                  "data = FilteredDataset(train_dataset, InformationGainFilter(learner))"
+                  "   # keeps what scores like the target\n"
                   "trainer = Trainer(model=model, args=args, train_dataset=data, callbacks=[data.callback])\n"
                   "trainer.train()")
     cli = f"learnerhub pull {corpus} --base-model {base} --kind {kind}" + (f" --version {version}" if version else "")
@@ -57,5 +58,6 @@ def usage_notes(*, base_model: str | None, revision: str | None, context_length:
         "any dataset that yields dicts with `input_ids` (and whatever else the model needs), e.g. a `datasets` "
         "dataset after `.map(lambda b: tokenizer(b[\"text\"], truncation=True, max_length="
         f"{context_length}), batched=True)`. Rejected contexts are dropped before the model sees them.",
-        "`args`: your `TrainingArguments`; keep `dataloader_num_workers=0`, so the filter's step follows the Trainer's.",
+        "`args`: your `TrainingArguments`; keep `dataloader_num_workers=0`, so the filter's step follows the "
+        "Trainer's.",
     ]

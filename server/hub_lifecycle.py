@@ -91,14 +91,16 @@ async def yank(request: Request, org: str, name: str, version: str, ctx: ServerC
     reason = (await read_payload(request, ReasonPayload)).reason.strip()
     if not reason:
         raise unprocessable("Say why the version is yanked: send {\"reason\": \"...\"}.")
-    return await run_in_threadpool(_record, ctx, repo_id, LifecycleEvent("yank", version, reason, by=requester(request)))
+    event = LifecycleEvent("yank", version, reason, by=requester(request))
+    return await run_in_threadpool(_record, ctx, repo_id, event)
 
 
 @router.post("/{org}/{name}/versions/{version}/unyank", summary="Undo a yank")
 async def unyank(request: Request, org: str, name: str, version: str, ctx: ServerContext = Depends(writable)) -> dict:
     repo_id, version = existing_repo(ctx, org, name), _version(version)
     reason = (await read_payload(request, ReasonPayload)).reason.strip()
-    return await run_in_threadpool(_record, ctx, repo_id, LifecycleEvent("unyank", version, reason, by=requester(request)))
+    event = LifecycleEvent("unyank", version, reason, by=requester(request))
+    return await run_in_threadpool(_record, ctx, repo_id, event)
 
 
 @router.delete("/{org}/{name}/versions/{version}", summary="Delete a version (its number is never reused)")
@@ -116,12 +118,14 @@ async def delete_version(request: Request, org: str, name: str, version: str,
 async def set_alias(request: Request, org: str, name: str, alias: str, ctx: ServerContext = Depends(writable)) -> dict:
     repo_id = existing_repo(ctx, org, name)
     payload = await read_payload(request, AliasPayload)
-    event = LifecycleEvent("alias", _version(payload.version), payload.reason.strip(), alias=alias, by=requester(request))
+    event = LifecycleEvent("alias", _version(payload.version), payload.reason.strip(), alias=alias,
+                           by=requester(request))
     return await run_in_threadpool(_record, ctx, repo_id, event)
 
 
 @router.delete("/{org}/{name}/aliases/{alias}", summary="Remove an alias")
-async def remove_alias(request: Request, org: str, name: str, alias: str, ctx: ServerContext = Depends(writable)) -> dict:
+async def remove_alias(request: Request, org: str, name: str, alias: str,
+                       ctx: ServerContext = Depends(writable)) -> dict:
     repo_id = existing_repo(ctx, org, name)
     aliases = (await run_in_threadpool(ctx.store.lifecycle, repo_id)).aliases
     if alias not in aliases:

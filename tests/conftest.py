@@ -53,4 +53,5 @@ def random_learner(tiny_gpt2, tokenizer):
     from learners.igf.learner import InformationGainLearner
 
     torch.manual_seed(3)
-    return InformationGainLearner(InformationGainHead(32), metadata_for(tiny_gpt2, tokenizer)).attach(tiny_gpt2, tokenizer)
+    learner = InformationGainLearner(InformationGainHead(32), metadata_for(tiny_gpt2, tokenizer))
+    return learner.attach(tiny_gpt2, tokenizer)

@@ -50,7 +50,8 @@ def test_an_evaluated_card_leads_with_install_and_use_and_says_where_it_helps(tm
     assert "| head | `conv`: Conv1d over the base model's frozen input embeddings" in body
     assert re.search(r"\| parameters \| [\d,]+ \(in `model.safetensors`\) \|", body)
     assert "| context length | 32 tokens |" in body and "| base model | `tiny/gpt2` (revision not recorded) |" in body
-    assert "| target | `kjv` | not recorded | local corpus (not on the Hub) | public domain (King James Bible) |" in body
+    assert ("| target | `kjv` | not recorded | local corpus (not on the Hub) | public domain (King James Bible) |"
+            in body)
     limits = body[body.index("## Limitations"):body.index("## How it was built")]
     assert ("- On a pool with off-target text (target `kjv`, pool `kjv+pydocs`): helps, ratio 0.914 "
             "[95% CI 0.897-0.933], 10 seeds; 0.950 of random filtering at its own rate.") in limits

@@ -36,7 +36,8 @@ def test_learner_recovers_a_known_ranking(tiny_gpt2, known_function_pairs):
                                                 HeadTrainingConfig(head="conv", lr=3e-3, max_epochs=120, patience=30))
     assert metrics["test_spearman"] > 0.8
     assert 1 <= metrics["best_epoch"] <= metrics["epochs_run"]
-    assert metrics["pairs"] == 400 and metrics["test_pairs"] + metrics["validation_pairs"] + metrics["train_pairs"] == 400
+    assert metrics["pairs"] == 400
+    assert metrics["test_pairs"] + metrics["validation_pairs"] + metrics["train_pairs"] == 400
 
 
 def test_training_keeps_the_best_epoch_not_the_last(tiny_gpt2, known_function_pairs):

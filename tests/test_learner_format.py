@@ -139,7 +139,8 @@ def test_a_missing_field_and_a_newer_format_say_what_to_do(tmp_path):
 
 def test_a_listing_needs_no_fingerprints_and_drops_numbers_it_cannot_sort():
     data = {"kind": "igf", "base_model": {"model_id": "m"}, "corpus": {"name": "kjv"},
-            "metrics": {"big": 10 ** 400, "nan": float("nan"), "ok": 1.5, "flag": True}, "evaluations": [5, {"id": "a"}]}
+            "metrics": {"big": 10 ** 400, "nan": float("nan"), "ok": 1.5, "flag": True},
+            "evaluations": [5, {"id": "a"}]}
     checked = checked_learner_json(data)
     assert checked["metrics"] == {"ok": 1.5} and checked["evaluations"] == [{"id": "a"}]
     assert "tokenizer_fingerprint" not in checked and checked_learner(data).corpus.name == "kjv"

@@ -55,8 +55,8 @@ def poisoned_store(tmp_path_factory, tokenizer):
                                                      version="1.0.0", store=store).repo_id
     card = subprocess.run(["git", f"--git-dir={repository}", "show", "main:README.md"], capture_output=True,
                           check=True).stdout
-    commit_on_main(repository, "README.md", card.replace(b"---\n", b"---\ncreated: 2024-01-01\nblob: !!binary aGk=\n", 1),
-                   root / "work-dated")
+    dated = card.replace(b"---\n", b"---\ncreated: 2024-01-01\nblob: !!binary aGk=\n", 1)
+    commit_on_main(repository, "README.md", dated, root / "work-dated")
     return {"store": store, "model": model}
 
 
@@ -65,7 +65,8 @@ def test_every_listing_answers_200_with_poisoned_repositories_among_healthy_ones
         for path, params in (("/api/learners", {}), ("/api/learners", {"sort": "test_spearman"}), ("/", {}),
                              ("/api/corpora", {}), ("/api/base-models", {}),
                              ("/api/leaderboard", {"corpus": "*", "base_model": "tiny/gpt2"}),
-                             ("/api/models", {"full": "true"}), ("/leaderboard", {"corpus": "kjv", "base_model": "tiny/gpt2"}),
+                             ("/api/models", {"full": "true"}),
+                             ("/leaderboard", {"corpus": "kjv", "base_model": "tiny/gpt2"}),
                              ("/learners/local/igf-gpt2-kjv", {})):
             answer = httpx.get(url + path, params=params, timeout=60)
             assert answer.status_code == 200, (path, answer.status_code, answer.text[:300])

@@ -30,7 +30,8 @@ KJV = "local/igf-gpt2-kjv"
 @pytest.fixture()
 def store(tmp_path, tokenizer):
     model = make_tiny_gpt2(tokenizer)
-    registry.publish(make_learner_folder(tmp_path / "kjv-0", model, tokenizer), version="1.0.0", store=tmp_path / "store")
+    registry.publish(make_learner_folder(tmp_path / "kjv-0", model, tokenizer), version="1.0.0",
+                     store=tmp_path / "store")
     return {"root": tmp_path / "store", "repository": tmp_path / "store" / "models" / KJV, "model": model}
 
 

@@ -141,7 +141,8 @@ def test_a_hook_or_replace_object_in_a_store_repository_does_nothing(tmp_path, t
     import registry
 
     store = tmp_path / "store"
-    published = registry.publish(make_learner_folder(tmp_path / "a", tiny_gpt2, tokenizer), version="1.0.0", store=store)
+    published = registry.publish(make_learner_folder(tmp_path / "a", tiny_gpt2, tokenizer), version="1.0.0",
+                                 store=store)
     repository = store / "models" / published.repo_id
     original = subprocess.run(["git", f"--git-dir={repository}", "rev-parse", "v1.0.0:learner.json"],
                               capture_output=True, text=True, check=True).stdout.strip()

@@ -34,7 +34,8 @@ def test_card_metadata_parses_and_carries_base_model_datasets_and_model_index(tm
     assert ratio.dataset_name == "kjv" and ratio.dataset_config == "pool:kjv+pydocs"
     assert results["test_spearman"].dataset_type == "org/kjv-bible"
     assert "ratio 0.930 [95% CI 0.900-0.950]" in card.text and "significantly better" in card.text
-    assert "Numbers the build recorded" in card.text and "<details" not in card.text   # no raw HTML: the page escapes it
+    # no raw HTML: the page escapes it
+    assert "Numbers the build recorded" in card.text and "<details" not in card.text
     assert "| test mse |" not in card.text
     assert "| test_mse | 0.83 |" in card.text and "Warning" not in card.text
     assert card.data.model_name == published.repo_id

@@ -58,8 +58,8 @@ def test_an_empty_manifest_is_refused(store, tmp_path):
                           check=True).stdout
     empty = json.dumps({"format": 1, "repo_id": "local/igf-gpt2-kjv", "version": "1.0.0", "files": {}}).encode()
     blob = git(repository, "hash-object", "-w", "--stdin", input=empty)
-    lines = [line if not line.endswith("\tlearnerhub.manifest.json") else f"100644 blob {blob}\tlearnerhub.manifest.json"
-             for line in tree.splitlines()]
+    lines = [line if not line.endswith("\tlearnerhub.manifest.json")
+             else f"100644 blob {blob}\tlearnerhub.manifest.json" for line in tree.splitlines()]
     new_tree = git(repository, "mktree", input=("\n".join(lines) + "\n").encode())
     commit = subprocess.run(["git", f"--git-dir={repository}", "commit-tree", new_tree, "-m", "empty manifest"],
                             capture_output=True, text=True, check=True,

@@ -299,7 +299,8 @@ def test_a_folder_of_text_files_and_a_parquet_dataset_are_shards_too(tmp_path, l
     code, out, err = run(capsys, "filter", "--corpus", folder, "--scores", tmp_path / "s", "--out", tmp_path / "kept",
                          "--threshold", 0.0)
     assert code == 0, err
-    kept = sorted(p.relative_to(tmp_path / "kept" / "notes").as_posix() for p in (tmp_path / "kept" / "notes").rglob("*.txt"))
+    notes_out = tmp_path / "kept" / "notes"
+    kept = sorted(p.relative_to(notes_out).as_posix() for p in notes_out.rglob("*.txt"))
     assert kept == sorted(doc_id for doc_id, score in zip(notes["id"], notes["score"]) if score >= 0.0)
     assert 0 < len(kept) < 6
 

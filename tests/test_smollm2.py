@@ -30,7 +30,8 @@ def test_auto_learner_on_smollm2_builds_once_then_pulls(tmp_path, capsys):
 
     assert main(["finetune", "--learner", "auto", "--store", store, *SMALL]) == 0
     second = capsys.readouterr()
-    assert "Published" not in second.err and "Using learner local/igf-smollm2-135m-instruct-kjv-sample@1.0.0" in second.err
+    assert "Published" not in second.err
+    assert "Using learner local/igf-smollm2-135m-instruct-kjv-sample@1.0.0" in second.err
     again = json.loads(second.out)["results"]["igf"]
     assert again["evaluations"][0]["test_perplexity"] == igf["evaluations"][0]["test_perplexity"]
 

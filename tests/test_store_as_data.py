@@ -45,7 +45,8 @@ def store(tmp_path, tokenizer):
 def arm_filter(repository: Path, marker: Path) -> None:
     """What a writer of a shared store could add: every file goes through a filter whose commands run code."""
     command = f"sh -c 'touch {marker}; cat'"
-    for key, value in (("filter.evil.smudge", command), ("filter.evil.clean", command), ("filter.evil.required", "true")):
+    for key, value in (("filter.evil.smudge", command), ("filter.evil.clean", command),
+                       ("filter.evil.required", "true")):
         subprocess.run(["git", "config", "--file", str(repository / "config"), key, value], check=True)
     (repository / "info").mkdir(exist_ok=True)
     (repository / "info" / "attributes").write_text("* filter=evil export-subst\n")

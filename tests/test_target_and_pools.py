@@ -58,9 +58,10 @@ def test_a_pool_made_only_of_held_out_target_text_is_refused(tmp_path, documents
     _, _, split = split_target_and_pool(target, target, tokenizer, config)   # 1 document left: fine
     assert len(split.train.documents) == 1
     _, held = split_corpus(target, tokenizer, config)
-    only_held = load_corpus(write_corpus(tmp_path / "p.jsonl", [d for d in documents
-                                                               if document_key(torch.tensor(tokenizer(d, add_special_tokens=False)["input_ids"]))
-                                                               not in {document_key(x) for x in held.train.documents}]))
+    train_keys = {document_key(x) for x in held.train.documents}
+    only_held = load_corpus(write_corpus(tmp_path / "p.jsonl", [
+        d for d in documents
+        if document_key(torch.tensor(tokenizer(d, add_special_tokens=False)["input_ids"])) not in train_keys]))
     with pytest.raises(CorpusError, match="held out"):
         split_target_and_pool(only_held, target, tokenizer, config)
 

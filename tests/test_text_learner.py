@@ -121,7 +121,8 @@ def test_a_token_level_learner_refuses_another_base_model_and_names_the_text_kin
     InformationGainLearner(InformationGainHead(32, channels=8, hidden=4), metadata_for(model, tokenizer)).save(
         tmp_path / "igf")
     other = byte_tokenizers[0]
-    for given_model, given_tokenizer in ((make_tiny_llama(other), other), (make_tiny_gpt2(tokenizer, seed=7), tokenizer)):
+    for given_model, given_tokenizer in ((make_tiny_llama(other), other),
+                                         (make_tiny_gpt2(tokenizer, seed=7), tokenizer)):
         with pytest.raises(BaseModelMismatchError, match=r"any base model \(`learnerhub build --kind igf_text`\)"):
             load_learner(tmp_path / "igf", given_model, given_tokenizer)
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Import graph of the project's packages, read with ast (function-local imports included).
 Prints upward imports (a lower layer importing a higher one), file-level cycles, and modules over a size.
-Usage: python3 tools/check_layers.py . [max_lines]  (from the project root; `make lint` runs it)   (exit 1 when anything is found)"""
+Usage: python3 tools/check_layers.py . [max_lines]  (from the project root; `make lint` runs it)
+(exit 1 when anything is found)"""
 import ast
 import sys
 from pathlib import Path

@@ -14,7 +14,8 @@ from learners import constants
 
 SAMPLE_DIR = Path(learners.__file__).parent / "data"   # the bundled samples are `learners` package data
 SAMPLE_CORPUS = SAMPLE_DIR / "kjv-sample.jsonl.gz"
-PREDICTOR_NAMES = ("bernoulli_nb", "hashed_logistic")  # learners.streaming.meta_predictors.PREDICTORS, without importing torch
+# learners.streaming.meta_predictors.PREDICTORS, without importing torch
+PREDICTOR_NAMES = ("bernoulli_nb", "hashed_logistic")
 
 
 def add_corpus_arguments(parser: argparse.ArgumentParser) -> None:

@@ -24,12 +24,14 @@ def add_eval_command(commands, add_corpus_arguments, add_build_arguments) -> arg
                                         "IGF learner from the store, or build one, evaluate it and publish it as "
                                         "1.0.0 with the record.")
     add_corpus_arguments(parser)
-    parser.add_argument("--seeds", type=positive_int, default=3, help="Paired seeds (at least 3 for a confidence interval).")
+    parser.add_argument("--seeds", type=positive_int, default=3,
+                        help="Paired seeds (at least 3 for a confidence interval).")
     parser.add_argument("--steps", type=positive_int, default=30, help="Optimizer steps per run.")
     parser.add_argument("--batch-size", type=positive_int, default=8, help="Contexts per step.")
     parser.add_argument("--lr", type=float, default=constants.DEFAULT_LEARNING_RATE, help="AdamW learning rate.")
     parser.add_argument("--eval-every", type=positive_int, default=10, help="Measure test perplexity every N steps.")
-    parser.add_argument("--threshold", default=constants.DEFAULT_THRESHOLD, help="The learner's threshold (see learnerhub finetune).")
+    parser.add_argument("--threshold", default=constants.DEFAULT_THRESHOLD,
+                        help="The learner's threshold (see learnerhub finetune).")
     parser.add_argument("--no-target-arm", action="store_true",
                         help="With --target, skip the standard-on-clean-target arm (a quicker run).")
     parser.add_argument("--json", action="store_true", help="Print the evaluation record as JSON.")
@@ -124,7 +126,8 @@ def report(record: dict, args, *, where: str, plot: Path | None = None) -> int:
              f"{record['protocol']['batch_size']} contexts",
              f"  igf / standard, last step:      {describe_effect(effect['final'])}",
              f"  igf / standard, best so far:    {describe_effect(effect['best'])}",
-             f"  igf / random at its rate {record['acceptance_rate']:.2f}: {describe_effect(effect['vs_random_final'])}"]
+             f"  igf / random at its rate {record['acceptance_rate']:.2f}: "
+             f"{describe_effect(effect['vs_random_final'])}"]
     if "vs_target_final" in effect:
         lines.append(f"  igf / standard on clean target: {describe_effect(effect['vs_target_final'])}")
     drawn = (record.get("compute") or {}).get("candidates_per_trained_context")

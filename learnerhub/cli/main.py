@@ -28,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"learnerhub {learnerhub_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    build = commands.add_parser("build", help="Build a learner (igf, igf_text or streaming) for a corpus and base model.",
+    build = commands.add_parser("build",
+                                help="Build a learner (igf, igf_text or streaming) for a corpus and base model.",
                                 description="igf: probe the information gain of sampled contexts and train the "
                                             "learner on them. streaming: fine-tune once over --examples contexts "
                                             "with the three-stage streaming filter and keep its loss threshold and "
@@ -54,16 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
                            "when there is none).")
     tune.add_argument("--streaming", action="store_true",
                       help="Add an arm with a fresh streaming filter (warm-up, loss threshold, meta predictor).")
-    tune.add_argument("--steps", type=positive_int, default=constants.DEFAULT_STEPS, help="Optimizer steps (paper: 60).")
+    tune.add_argument("--steps", type=positive_int, default=constants.DEFAULT_STEPS,
+                      help="Optimizer steps (paper: 60).")
     tune.add_argument("--contexts", type=positive_int, default=None,
                       help="Train one epoch over this many fixed contexts instead of --steps random draws (the "
                            "streaming protocol: filters then save passes over a fixed budget).")
-    tune.add_argument("--batch-size", type=positive_int, default=constants.DEFAULT_BATCH_SIZE, help="Contexts per step.")
+    tune.add_argument("--batch-size", type=positive_int, default=constants.DEFAULT_BATCH_SIZE,
+                      help="Contexts per step.")
     tune.add_argument("--lr", type=float, default=constants.DEFAULT_LEARNING_RATE, help="AdamW learning rate.")
     tune.add_argument("--eval-every", type=positive_int, default=constants.DEFAULT_EVAL_EVERY,
                       help="Measure test perplexity every N steps.")
     tune.add_argument("--threshold", default=constants.DEFAULT_THRESHOLD,
-                      help=f"target[:QUANTILE] (the default, target:{constants.DEFAULT_TARGET_QUANTILE}: keep a context "
+                      help=f"target[:QUANTILE] (the default, target:{constants.DEFAULT_TARGET_QUANTILE}: "
+                           "keep a context "
                            "when the learner scores it at least like the lowest tenth of held-out target text, so a "
                            "clean pool keeps nearly everything and a junk-heavy one only what looks like the target), "
                            "top:FRACTION (keep that fraction of the pool the learner scores highest), "
@@ -247,7 +251,8 @@ def run_finetune(args) -> int:
         fixed = split.train.sample(args.contexts, torch.Generator().manual_seed(args.seed + 4))
         split, steps = dataclasses.replace(split, train=Examples(fixed)), None
         if "standard-target" in filters:
-            target = filters["standard-target"].train.sample(args.contexts, torch.Generator().manual_seed(args.seed + 4))
+            target = filters["standard-target"].train.sample(args.contexts,
+                                                             torch.Generator().manual_seed(args.seed + 4))
             filters["standard-target"] = TrainOn(Examples(target))
     config = FinetuneConfig(steps=steps, batch_size=args.batch_size, lr=args.lr, eval_every=args.eval_every,
                             seed=args.seed)

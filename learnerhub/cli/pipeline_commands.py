@@ -19,7 +19,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                     "document's contexts), score_mean, score_max, contexts, tokens. Resumable: a shard finished "
                     "with the same learner is skipped; a damaged shard fails alone (exit 2 at the end).")
     score.add_argument("learner", help="A learner folder, or a published learner ORG/NAME[@VERSION].")
-    score.add_argument("--corpus", nargs="+", required=True, metavar="SHARD", help="Input shards, one file or folder each.")
+    score.add_argument("--corpus", nargs="+", required=True, metavar="SHARD",
+                       help="Input shards, one file or folder each.")
     score.add_argument("--out", required=True, help="Folder for the Parquet scores and their manifests.")
     score.add_argument("--base-model", default=None,
                        help="The learner's base model (default: the one recorded in its learner.json).")

@@ -174,7 +174,8 @@ def run_info(args) -> int:
     print(f"{described.repo_id}@{described.version}  commit {described.commit}\n"
           f"  kind {learner['kind']}, base model {learner['base_model'].get('model_id')}, "
           f"corpus {learner['corpus']['name']}\n"
-          f"  versions: {', '.join(_shown(v, described.lifecycle) for v in sorted(described.versions, key=_version_key))}")
+          "  versions: "
+          f"{', '.join(_shown(v, described.lifecycle) for v in sorted(described.versions, key=_version_key))}")
     if described.yanked is not None:
         print(f"  YANKED: {described.yanked or 'no reason given'} (chosen only by an exact pin)")
     for name, version in sorted(described.lifecycle.aliases.items()):

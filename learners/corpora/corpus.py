@@ -125,8 +125,9 @@ def _read_text_file(path: Path) -> list[str]:
         with _open_text(path) as handle:
             text = handle.read()
     except (UnicodeDecodeError, gzip.BadGzipFile, EOFError, zlib.error):
-        raise CorpusError(f"{path} is not UTF-8 text (or a damaged .gz). learnerhub reads JSONL, text files, folders of text "
-                          "files and datasets (.parquet, .csv, .arrow, or a save_to_disk folder).") from None
+        raise CorpusError(f"{path} is not UTF-8 text (or a damaged .gz). learnerhub reads JSONL, text files, "
+                          "folders of text files and datasets (.parquet, .csv, .arrow, or a save_to_disk "
+                          "folder).") from None
     return _split_paragraph_blocks(text)
 
 

@@ -113,8 +113,10 @@ class FinetuneResult:
         data = asdict(self)
         del data["counts"]
         data.update(contexts_seen=self.contexts_seen, contexts_accepted=self.lm_backward_contexts,
-                    skipped_before_forward=self.skipped_before_forward, skipped_after_forward=self.skipped_after_forward,
-                    scoring_forward_contexts=self.scoring_forward_contexts, lm_forward_contexts=self.lm_forward_contexts,
+                    skipped_before_forward=self.skipped_before_forward,
+                    skipped_after_forward=self.skipped_after_forward,
+                    scoring_forward_contexts=self.scoring_forward_contexts,
+                    lm_forward_contexts=self.lm_forward_contexts,
                     lm_backward_contexts=self.lm_backward_contexts)
         data["final_score"] = self.final_score
         data["acceptance_rate"] = self.acceptance_rate

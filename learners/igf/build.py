@@ -180,7 +180,8 @@ def calibrate_scores(learner: InformationGainLearner, contexts: torch.Tensor,
     learner.metadata.metrics.update(prediction_mean=mean, prediction_std=std, calibration_contexts=len(contexts),
                                     prediction_quantiles=quantile_list((raw - mean) / std))
     target = (raw - mean) / std if target_contexts is None else score_in_batches(learner, target_contexts)
-    learner.metadata.metrics.update(target_calibration_contexts=len(target), target_prediction_quantiles=quantile_list(target))
+    learner.metadata.metrics.update(target_calibration_contexts=len(target),
+                                    target_prediction_quantiles=quantile_list(target))
 
 
 def score_in_batches(learner: InformationGainLearner, contexts: torch.Tensor, batch: int = 256) -> torch.Tensor:

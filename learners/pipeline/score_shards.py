@@ -136,7 +136,8 @@ def score_shards(learner_folder: str | Path, shards: Sequence[str | Path], out: 
     """
     missing = [str(s) for s in shards if not Path(s).exists()]
     if missing:
-        raise UsageError(f"Shard {missing[0]!r} does not exist{f' (nor {len(missing) - 1} more)' if missing[1:] else ''}; "
+        more = f" (nor {len(missing) - 1} more)" if missing[1:] else ""
+        raise UsageError(f"Shard {missing[0]!r} does not exist{more}; "
                          "pass existing corpus files or folders.")
     names = [Path(s).name for s in shards]
     if len(set(names)) != len(names):

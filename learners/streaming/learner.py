@@ -124,7 +124,8 @@ def build_streaming_learner(model: nn.Module, tokenizer, train: Examples, *, bas
     """Run the streaming filter over `train` (one epoch) and keep its threshold and predictor.
 
     `model` is fine-tuned during the run and restored to its initial weights afterwards. `corpus`
-    is learner.json's corpus record (a CorpusInfo, or its dict: at least `name`). `task` defaults to causal language modelling.
+    is learner.json's corpus record (a CorpusInfo, or its dict: at least `name`). `task` defaults to causal
+    language modelling.
 
     Example:
         >>> examples = Examples(split.train.sample(1024, torch.Generator().manual_seed(0)))

@@ -83,7 +83,8 @@ def text_learner_from_pairs(labeller: nn.Module, tokenizer, labeller_ref: BaseMo
         kind=TEXT_IGF_KIND, base_model=BaseModelInfo(model_id=ANY_BASE_MODEL), tokenizer_fingerprint="",
         embedding_fingerprint={}, corpus=target, pool=pool, probe=probe,
         labeller=labeller_record(labeller, tokenizer, labeller_ref),
-        hyperparameters=json.loads(json.dumps({**config.to_dict(), "head": head.to_dict()})),   # tuples as JSON has them
+        # tuples as JSON has them
+        hyperparameters=json.loads(json.dumps({**config.to_dict(), "head": head.to_dict()})),
         metrics=metrics)
     learner = TextInformationGainLearner(text_head, metadata).attach(labeller, tokenizer)
     learner.held_out = held_out

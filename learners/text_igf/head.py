@@ -111,7 +111,8 @@ def fit_text_head(texts: list[str], gains: torch.Tensor,
     for alpha in config.ridge_alphas:
         head = TextRidgeHead(config.features(), alpha=alpha).fit(features[train_idx], targets[train_idx])
         predicted = head.predict_features(features[val_idx])
-        key = (round(rank_correlation(predicted, targets[val_idx]), 6), -float(np.mean((predicted - targets[val_idx]) ** 2)))
+        key = (round(rank_correlation(predicted, targets[val_idx]), 6),
+               -float(np.mean((predicted - targets[val_idx]) ** 2)))
         if best_key is None or key > best_key:
             best, best_key = head, key
     test_predicted = best.predict_features(features[test_idx])
