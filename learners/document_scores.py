@@ -47,7 +47,7 @@ class DocumentScores:
         return len(self.mean)
 
     @classmethod
-    def per_document(cls, scores: Sequence[float], tokens: Sequence[int] | None = None) -> DocumentScores:
+    def per_document(cls, scores: Sequence[float] | np.ndarray, tokens: Sequence[int] | None = None) -> DocumentScores:
         """For a kind that scores whole documents (one "context" each): mean and max are the score."""
         values = np.asarray(scores, dtype=np.float64)
         return cls(mean=values, max=values.copy(), contexts=np.ones(len(values), dtype=np.int64),

@@ -60,6 +60,7 @@ def download(corpus: str, *, base_model: str, kind: str = "igf", version: str | 
     expected = None
     spec = VersionSpec.parse(version)
     if locked:
+        assert lock_path is not None   # locked: the lock file given, or LOCK_FILE
         entry = find_locked(lock_path, kind=kind, corpus=corpus, base_model=base_model)
         repo_id, expected = entry.repo_id, entry.files
         if opened.versions(repo_id).get(entry.version) != entry.commit:

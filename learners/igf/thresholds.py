@@ -113,7 +113,7 @@ def parse_threshold(text: str) -> Threshold | CalibratedThreshold:
         if kind == "constant" and len(values) <= 1:
             return ConstantThreshold(*values)
         if kind == "shifting" and len(values) in (0, 3):
-            return ShiftingThreshold(*values[:2], int(values[2])) if values else ShiftingThreshold()
+            return ShiftingThreshold(values[0], values[1], int(values[2])) if values else ShiftingThreshold()
         if kind == "top" and len(values) <= 1 and all(0 < v <= 1 for v in values):
             return TopFraction(*values)
     except ValueError:
