@@ -41,6 +41,8 @@ browser:
 # ruff (lint only, config in pyproject.toml) and mypy on the public API (its module list is in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/python tools/check_layers.py .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
