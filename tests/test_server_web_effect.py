@@ -81,6 +81,4 @@ def test_list_page_and_leaderboard_rank_by_the_effect_with_its_ci(tmp_path, tiny
             ("good", "1.0.0", False), ("few", "1.0.0", False), ("worse", "1.0.0", False), ("good", "1.1.0", True)]
         assert board["rows"][2]["headline"]["words"] == "not significant, loses to random"
         assert [r["repo_id"] for r in board["unevaluated"]] == ["plain/igf-gpt2-kjv"]
-        import shutil
-        shutil.copy(tmp_path / "leaderboard.png", "/tmp/hubui-leaderboard.png")
     assert (tmp_path / "leaderboard.png").stat().st_size > 1000
