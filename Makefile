@@ -6,7 +6,7 @@ TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser run lint test bench bench-fuzz bench-hub-calls bench-igf bench-regimes bench-regimes-adaptive bench-regimes-ceilings bench-registry bench-server bench-streaming clean
+.PHONY: setup browser run lint test bench bench-fuzz bench-hub-calls bench-igf bench-regimes bench-regimes-adaptive bench-regimes-ceilings bench-registry bench-scoring bench-server bench-streaming clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -82,6 +82,14 @@ bench-igf: $(STAMP)
 
 bench-registry: $(STAMP)
 	$(BIN)/python benchmarks/bench_registry.py
+
+# Issue 20's scoring throughput: `learnerhub score` on a 1 GB corpus made from CORPORA (text-level and
+# token-level learners, 1 and 2 workers, the tokenizer and DSIR for reference, memory at 1x and 10x);
+# run it on an idle machine (~1 h on one core; the 10x memory run is most of it).
+bench-scoring: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[bench]"
+	$(BIN)/python benchmarks/bench_scoring.py --kjv $(CORPORA)/kjv.jsonl.gz --pydocs $(CORPORA)/pydocs.jsonl.gz \
+		--size-mb 1024 --out benchmarks/results/scoring.json
 
 # Fuzz the server over loopback (schemathesis from its OpenAPI schema + raw Hub-route requests), about
 # 10,000 requests in a few minutes: counts of 5xx, dropped connections and writes outside the store.
