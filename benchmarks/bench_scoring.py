@@ -8,8 +8,8 @@ Python docs (repeated) as --shards plain JSONL shards in --work:
      head), each on 1 and 2 worker processes pinned to as many cores: tokens/s per core (wall clock of the
      whole command, and of the shards alone) and the 2-process speed-up;
   3. for the token-level learner, its time in the tokenizer's batch call against the rest (scoring);
-  4. peak RSS of the text learner's run on 1 shard, on the corpus, and on 10 times as many shards as the
-     first (the same shard linked under new names): memory should not grow with the corpus;
+  4. peak RSS of the text learner's one-worker run on 1 shard, on 10 linked copies of it (10x the data in
+     shards of the same size) and on the corpus: memory should not grow with the corpus;
   5. DSIR (PyPI data-selection) scoring the first --dsir-mb of the corpus toward kjv, tokens/s, and each
      learner's speed relative to it;
   6. a profile of where each learner's scoring time goes.
@@ -57,7 +57,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="Worker processes to compare.")
     parser.add_argument("--dsir-mb", type=int, default=32, help="Text DSIR scores (its rate needs no more).")
     parser.add_argument("--profile-batches", type=int, default=4, help="512-document batches profiled per learner.")
-    parser.add_argument("--skip-memory-10x", action="store_true", help="Leave out the 10x-shards memory run.")
+    parser.add_argument("--skip-memory-10x", action="store_true", help="Leave out the 10-copies memory run.")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/scoring.json"))
     return parser.parse_args()
 
@@ -104,25 +104,31 @@ def learner_runs(name: str, learner: Path, shards: list[Path], work: Path, worke
 
 
 def memory_runs(learner: Path, shards: list[Path], work: Path, corpus_run: dict, skip_10x: bool) -> dict:
-    """Peak RSS of one worker scoring 1 shard, the corpus (from its run), and 10x the first shard's count."""
-    found = {"1_shard": score_run(learner, shards[:1], work / "scores-memory-1", 1),
-             f"{len(shards)}_shards": {k: corpus_run[k] for k in ("shards", "peak_rss_mb", "peak_rss_one_process_mb")}}
-    say(f"memory: 1 shard {found['1_shard']['peak_rss_mb']} MB, {len(shards)} shards {corpus_run['peak_rss_mb']} MB")
+    """Peak RSS of one worker scoring the first shard, 10 linked copies of it (10x the data, the same shard
+    size), and the whole corpus (from its run): flat memory means the three agree."""
+    found = {"1_shard": _memory_run(learner, shards[:1], work / "scores-memory-1x")}
     if not skip_10x:
         linked = work / "memory-10x"
         linked.mkdir(parents=True, exist_ok=True)
         copies = []
-        for copy in range(MEMORY_COPIES * len(shards)):
-            path = linked / f"copy-{copy:03d}-{shards[copy % len(shards)].name}"
-            if not path.exists():
-                path.symlink_to(shards[copy % len(shards)].resolve())
+        for copy in range(MEMORY_COPIES):
+            path = linked / f"copy-{copy:02d}-{shards[0].name}"
+            if not path.is_symlink():
+                path.symlink_to(shards[0].resolve())
             copies.append(path)
-        say(f"memory: scoring {len(copies)} shards (10x the corpus, linked) with one worker ...")
-        found[f"{len(copies)}_shards"] = score_run(learner, copies, work / "scores-memory-10x", 1)
-        say(f"memory: {len(copies)} shards {found[f'{len(copies)}_shards']['peak_rss_mb']} MB")
+        say(f"memory: scoring {len(copies)} linked copies of one shard (10x) with one worker ...")
+        found[f"{len(copies)}_shards"] = _memory_run(learner, copies, work / "scores-memory-10x")
+    found[f"corpus_{len(shards)}_shards"] = {k: corpus_run[k] for k in
+                                             ("shards", "peak_rss_mb", "peak_rss_one_process_mb")}
+    say("memory: peak RSS " + ", ".join(f"{name} {run['peak_rss_mb']} MB" for name, run in found.items()))
     peaks = [run["peak_rss_mb"] for run in found.values()]
     found["growth_ratio_largest_to_smallest"] = round(max(peaks) / min(peaks), 3)
     return found
+
+
+def _memory_run(learner: Path, shards: list[Path], out: Path) -> dict:
+    run = score_run(learner, shards, out, 1)
+    return {k: run[k] for k in ("shards", "wall_seconds", "documents", "peak_rss_mb", "peak_rss_one_process_mb")}
 
 
 def goals(results: dict) -> dict:
