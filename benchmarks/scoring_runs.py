@@ -147,21 +147,36 @@ def token_time_split(learner_folder: Path, shards: list[Path]) -> dict:
             "tokenizer_share_of_total": round(timed.seconds / total, 4)}
 
 
-def profile_scoring(learner_folder: Path, shard: Path, batches: int, top: int = 12) -> list[dict]:
-    """The `top` functions by own time while the learner scores `batches` batches of `shard` (cProfile)."""
-    from learners.corpora.shard_reader import iter_shard
+def profile_scoring(learner_folder: Path, shard: Path, work: Path, batches: int, top: int = 14) -> dict:
+    """Where `score_shard` (reading, scoring, Parquet writing: what each worker runs) spends its time on the
+    first `batches` batches of `shard`: the `top` functions by own time (cProfile), and the shares of
+    reading the shard, the learner's `score_documents` and the rest."""
+    from learners.pipeline.score_shards import ScoreJob, learner_identity, score_shard
     from learners.pipeline.scoring_learner import load_scoring_learner
 
+    piece = work / f"profile-{shard.name}"
+    with shard.open() as source, piece.open("w") as handle:
+        handle.writelines(line for _, line in zip(range(batches * 512), source))
+    out = work / "scores-profile"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
     learner = load_scoring_learner(learner_folder)
-    texts = [b.texts for _, b in zip(range(batches), iter_shard(shard, batch_size=512))]
+    job = ScoreJob(str(piece), str(out), str(learner_folder), learner_identity(learner_folder))
     profiler = cProfile.Profile()
     profiler.enable()
-    for batch in texts:
-        learner.score_documents(batch)
+    score_shard(learner, job)
     profiler.disable()
     stats = pstats.Stats(profiler)
     total = stats.total_tt
+
+    def cumulative(name: str) -> float:
+        return max((row[3] for (_, _, function), row in stats.stats.items() if function == name), default=0.0)
+
     rows = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)[:top]
-    return [{"function": f"{Path(file).name}:{line}({name})", "own_seconds": round(own, 3),
-             "own_share": round(own / total, 4), "cumulative_seconds": round(cumulative, 3), "calls": calls}
-            for (file, line, name), (_, calls, own, cumulative, _) in rows]
+    return {"documents": batches * 512, "seconds_profiled": round(total, 3),
+            "shares": {"reading": round(min(1.0, cumulative("iter_shard") / total), 4),       # cProfile's own
+                       "score_documents": round(min(1.0, cumulative("score_documents") / total), 4)},  # overhead: <= 1
+            "top_own_time": [{"function": f"{Path(file).name}:{line}({name})", "own_seconds": round(own, 3),
+                              "own_share": round(own / total, 4), "cumulative_seconds": round(cum, 3),
+                              "calls": calls}
+                             for (file, line, name), (_, calls, own, cum, _) in rows]}
