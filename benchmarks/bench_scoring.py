@@ -36,21 +36,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))   # the sibling modules, when run as a script
 
-from scoring_corpus import (
-    dsir_pass,
-    load_tokenizer,
-    make_corpus,
-    read_documents,
-    shard_texts,
-    tokenizer_pass,
-)
-from scoring_runs import (
-    ONE_THREAD,
-    build_learner,
-    profile_scoring,
-    score_run,
-    token_time_split,
-)
+from scoring_corpus import dsir_pass, load_tokenizer, make_corpus, read_documents, shard_texts, tokenizer_pass  # noqa: E402
+from scoring_runs import ONE_THREAD, build_learner, profile_scoring, score_run, token_time_split  # noqa: E402
 
 MB = 1 << 20
 MEMORY_COPIES = 10
@@ -151,7 +138,8 @@ def goals(results: dict) -> dict:
     growth = results["memory"]["growth_ratio_largest_to_smallest"]
     return {"text_learner_1M_tokens_per_second_per_core": {"value": text, "met": text >= 1e6},
             "token_scoring_at_most_20pct_of_tokenizer_time": {"value": split, "met": split <= 0.2},
-            "speedup_at_least_1.8x_on_2_processes": {"value": speedups, "met": all(v >= 1.8 for v in speedups.values())},
+            "speedup_at_least_1.8x_on_2_processes": {"value": speedups,
+                                                     "met": all(v >= 1.8 for v in speedups.values())},
             "memory_flat_in_corpus_size": {"value": growth, "met": growth <= 1.1,
                                            "rule": "largest peak RSS within 10% of the smallest"}}
 
@@ -194,13 +182,15 @@ def main() -> None:
     target = [doc["text"] for doc in read_documents(args.kjv)]
     dsir = dsir_pass(shard_texts(shards, args.dsir_mb * MB), target, tokenizer)
     results["dsir"] = dsir
-    results["speed_vs_dsir"] = {name: {"end_to_end": round(runs["workers_1"]["tokens_per_second_per_core"] / dsir["tokens_per_second"], 3),
-                                       "shards_only": round(runs["workers_1"]["tokens_per_second_per_core_shards_only"]
-                                                            / dsir["tokens_per_second"], 3)}
-                                for name, runs in results["learners"].items()}
+    results["speed_vs_dsir"] = {
+        name: {"end_to_end": round(runs["workers_1"]["tokens_per_second_per_core"] / dsir["tokens_per_second"], 3),
+               "shards_only": round(runs["workers_1"]["tokens_per_second_per_core_shards_only"]
+                                    / dsir["tokens_per_second"], 3)}
+        for name, runs in results["learners"].items()}
     say(f"DSIR: {dsir['tokens_per_second']:,.0f} tokens/s; learners relative to it: {results['speed_vs_dsir']}")
     say("profiling each learner's scoring ...")
-    results["profile"] = {name: profile_scoring(folder, shards[0], args.work, args.profile_batches) for name, folder in learners.items()}
+    results["profile"] = {name: profile_scoring(folder, shards[0], args.work, args.profile_batches)
+                          for name, folder in learners.items()}
     results["goals"] = goals(results)
     results["seconds"] = round(time.perf_counter() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)

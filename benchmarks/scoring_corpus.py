@@ -125,7 +125,8 @@ def dsir_pass(texts: list[str], target_texts: list[str], tokenizer, fit_texts: i
     for text in texts:
         dsir.importance_estimator(dsir.featurizer(text))
     seconds = time.perf_counter() - started
-    tokens = sum(len(ids) for ids in tokenizer(texts, add_special_tokens=False, return_attention_mask=False)["input_ids"])
+    encoded = tokenizer(texts, add_special_tokens=False, return_attention_mask=False)["input_ids"]
+    tokens = sum(len(ids) for ids in encoded)
     return {"documents": len(texts), "text_bytes": sum(len(t.encode()) for t in texts), "tokens": tokens,
             "fit_seconds": round(fit_seconds, 3), "seconds": round(seconds, 3),
             "tokens_per_second": round(tokens / seconds, 1)}

@@ -84,7 +84,8 @@ class TreeMemory:
 
     def result(self) -> dict:
         self._thread.join(timeout=1)
-        return {"peak_rss_mb": round(self.peak_total / MB, 1), "peak_rss_one_process_mb": round(self.peak_single / MB, 1)}
+        return {"peak_rss_mb": round(self.peak_total / MB, 1),
+                "peak_rss_one_process_mb": round(self.peak_single / MB, 1)}
 
 
 def score_run(learner: Path, shards: list[Path], out: Path, workers: int) -> dict:
