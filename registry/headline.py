@@ -15,7 +15,8 @@ from typing import Any
 from learners.finetuning.effect import VERDICTS, describe_effect, effect_verdict
 
 
-def _number(value: Any) -> float | None:
+def finite_number(value: Any) -> float | None:
+    """`value` as a finite float, or None for anything else (bools, strings, NaN, infinities, huge ints)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
             value = float(value)
@@ -27,9 +28,9 @@ def _number(value: Any) -> float | None:
 
 def _effect(value: Any) -> dict | None:
     """An effect summary with a usable ratio, its other fields numbers or None."""
-    if not isinstance(value, dict) or _number(value.get("median_ratio")) is None:
+    if not isinstance(value, dict) or finite_number(value.get("median_ratio")) is None:
         return None
-    cleaned = {key: _number(value.get(key)) for key in ("median_ratio", "ci_low", "ci_high", "p_value")}
+    cleaned = {key: finite_number(value.get(key)) for key in ("median_ratio", "ci_low", "ci_high", "p_value")}
     seeds = value.get("seeds")
     cleaned["seeds"] = seeds if isinstance(seeds, int) and not isinstance(seeds, bool) else None
     if cleaned["ci_low"] is None or cleaned["ci_high"] is None:
@@ -113,5 +114,5 @@ def headline(learner: Any) -> Headline | None:
                     seeds=effect["seeds"], p_value=effect["p_value"], verdict=effect_verdict(effect),
                     line=describe_effect({**effect, "seeds": effect["seeds"] or "?"}),
                     vs_random=random["median_ratio"] if random else None,
-                    acceptance_rate=_number(record.get("acceptance_rate")), target=name("target"),
+                    acceptance_rate=finite_number(record.get("acceptance_rate")), target=name("target"),
                     pool=name("pool"), evaluation=str(evaluation) if evaluation is not None else None)

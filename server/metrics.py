@@ -4,9 +4,7 @@ which way each is better."""
 
 from __future__ import annotations
 
-import math
-
-from registry.headline import headline_record
+from registry.headline import finite_number, headline_record
 
 RATIO_METRIC = "perplexity_ratio"
 #: Which way is better, said explicitly per metric: a name's substring says nothing (`calibration_contexts`
@@ -28,33 +26,23 @@ def is_score(metric: str) -> bool:
     return metric in METRIC_DIRECTIONS
 
 
-def _number(value) -> float | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        try:
-            value = float(value)
-        except OverflowError:
-            return None
-        return value if math.isfinite(value) else None
-    return None
-
-
 def numeric_metrics(learner: dict) -> dict[str, float]:
     """learner.json's numeric metrics, plus the headline evaluation: perplexity_ratio (igf / standard,
     median over paired seeds; below 1: the learner helps), its CI and CI width, and the ratio to random."""
     metrics = learner.get("metrics") if isinstance(learner.get("metrics"), dict) else {}
-    found = {name: number for name, value in metrics.items() if (number := _number(value)) is not None}
+    found = {name: number for name, value in metrics.items() if (number := finite_number(value)) is not None}
     standard, igf = found.get("test_perplexity_standard"), found.get("test_perplexity_igf")
     if standard and igf is not None:
         found[RATIO_METRIC] = round(igf / standard, 6)
     record = headline_record(learner.get("evaluations"))
     if record is not None:
         effect = record["effect"]["final"]
-        found[RATIO_METRIC] = round(_number(effect["median_ratio"]), 6)
-        low, high = _number(effect.get("ci_low")), _number(effect.get("ci_high"))
+        found[RATIO_METRIC] = round(finite_number(effect["median_ratio"]), 6)
+        low, high = finite_number(effect.get("ci_low")), finite_number(effect.get("ci_high"))
         if low is not None and high is not None:
             found.update(perplexity_ratio_ci_low=low, perplexity_ratio_ci_high=high,
                          perplexity_ratio_ci_width=round(high - low, 6))
-        random = _number((record["effect"].get("vs_random_final") or {}).get("median_ratio"))
+        random = finite_number((record["effect"].get("vs_random_final") or {}).get("median_ratio"))
         if random is not None:
             found["perplexity_ratio_vs_random"] = random
     return found

@@ -266,7 +266,8 @@ def test_workers_score_a_shard_each_and_a_damaged_one_fails_alone(tmp_path, lear
                          "--out", tmp_path / "s", "--workers", 2)
     assert code == 2 and "Scored 2 shard(s) (24 documents" in out
     assert [line for line in err.splitlines() if line.startswith("learnerhub:")] == [
-        f"learnerhub: error: shard {broken} failed: {broken}:2 is not valid JSON (Expecting value)."]
+        f"learnerhub: error: shard {broken} failed: {broken}:2 is not valid JSON (Expecting value). Each line of "
+        'a JSONL corpus must be an object like {"text": "..."}.']
     for i, shard in enumerate(shards):
         scores = pq.read_table(tmp_path / "s" / f"{shard.name}.scores.parquet")["score"].to_numpy()
         assert np.allclose(scores, learner.score_texts(mixed_documents(12, i)))
@@ -313,3 +314,11 @@ def test_damaged_scores_are_one_line_and_exit_2(tmp_path, learner_folder, capsys
     code, _, err = run(capsys, "filter", "--corpus", shard, "--scores", tmp_path / "s", "--out", tmp_path / "k",
                        "--top", 0.5)
     assert code == 2 and err.count("\n") == 1 and f"{scores} is damaged" in err and not (tmp_path / "k").exists()
+
+
+def test_a_deeply_nested_line_fails_its_shard_in_one_line(tmp_path, learner_folder, capsys):
+    """The scorer reads JSONL lines with the corpus loader's rules: a 100,000-deep line is that shard's error."""
+    shard = write_jsonl(tmp_path / "deep.jsonl", ["fine"])
+    shard.write_text(shard.read_text() + "[" * 100_000 + "]" * 100_000 + "\n")
+    code, _, err = run(capsys, "score", learner_folder, "--corpus", shard, "--out", tmp_path / "s", "--workers", 1)
+    assert code == 2 and f"{shard}:2 is nested too deeply to read as JSON" in err and "Traceback" not in err

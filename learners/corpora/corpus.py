@@ -87,27 +87,31 @@ def _read_jsonl(path: Path, text_field: str) -> list[str]:
     try:
         with _open_text(path) as handle:
             for line_number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise CorpusError(f"{path}:{line_number} is not valid JSON ({error.msg}). Each line of a "
-                                      f"JSONL corpus must be an object like {{\"{text_field}\": \"...\"}}.") from None
-                except RecursionError:
-                    raise CorpusError(f"{path}:{line_number} is nested too deeply to read as JSON. Each line of a "
-                                      f"JSONL corpus must be an object like {{\"{text_field}\": \"...\"}}.") from None
-                if not isinstance(record, dict) or not isinstance(record.get(text_field), str):
-                    raise CorpusError(f"{path}:{line_number} has no string field {text_field!r}. Each line must "
-                                      f"be an object like {{\"{text_field}\": \"...\"}}; pass --text-field to "
-                                      "name another field.")
-                if not _is_unicode(record[text_field]):
-                    raise CorpusError(f"{path}:{line_number}: field {text_field!r} holds a lone surrogate escape "
-                                      "(such as \\ud800), which is not text; fix or drop that line.")
-                documents.append(record[text_field])
+                if line.strip():
+                    documents.append(jsonl_record(line, path=path, line_number=line_number,
+                                                  text_field=text_field)[text_field])
     except (UnicodeDecodeError, gzip.BadGzipFile, EOFError, zlib.error) as error:
         raise CorpusError(f"Cannot read {path} as UTF-8 JSONL: {error}.") from None
     return documents
+
+
+def jsonl_record(line: str, *, path: Path, line_number: int, text_field: str) -> dict:
+    """One JSONL line as a record with a text field, or a CorpusError naming `path:line_number` and the fix
+    (not JSON, nested too deeply to parse, no string `text_field`, a lone surrogate that is not text)."""
+    example = f"Each line of a JSONL corpus must be an object like {{\"{text_field}\": \"...\"}}."
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise CorpusError(f"{path}:{line_number} is not valid JSON ({error.msg}). {example}") from None
+    except RecursionError:
+        raise CorpusError(f"{path}:{line_number} is nested too deeply to read as JSON. {example}") from None
+    if not isinstance(record, dict) or not isinstance(record.get(text_field), str):
+        raise CorpusError(f"{path}:{line_number} has no string field {text_field!r}. {example} Pass --text-field to "
+                          "name another field.")
+    if not _is_unicode(record[text_field]):
+        raise CorpusError(f"{path}:{line_number}: field {text_field!r} holds a lone surrogate escape "
+                          "(such as \\ud800), which is not text; fix or drop that line.")
+    return record
 
 
 def _is_unicode(text: str) -> bool:

@@ -14,14 +14,13 @@ that is not JSON, a record without its text) raises `CorpusError` naming the sha
 from __future__ import annotations
 
 import gzip
-import json
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import CorpusError
-from .corpus import DATASET_FILE_FORMATS, JSONL_SUFFIXES, TEXT_SUFFIXES
+from .corpus import DATASET_FILE_FORMATS, JSONL_SUFFIXES, TEXT_SUFFIXES, jsonl_record
 
 #: The field (or column) read as a document's id when the record has one; otherwise its position.
 ID_FIELD = "id"
@@ -92,13 +91,7 @@ def _jsonl_records(path: Path, text_field: str):
         for line_number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise CorpusError(f"{path}:{line_number} is not valid JSON ({error.msg}).") from None
-            if not isinstance(record, dict) or not isinstance(record.get(text_field), str):
-                raise CorpusError(f"{path}:{line_number} has no string field {text_field!r}; pass --text-field to "
-                                  "name another field.")
+            record = jsonl_record(line, path=path, line_number=line_number, text_field=text_field)
             yield record.get(ID_FIELD), record[text_field], line.rstrip("\n")
 
 
