@@ -82,3 +82,13 @@ def add_streaming_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--start-stage", type=int, choices=[1, 2], default=None,
                        help="Where a pulled streaming learner starts: 1 (loss threshold, warm predictor) or 2 "
                             "(meta predictor). Default 1: it kept more quality in benchmarks/results/streaming.json.")
+
+
+def add_threshold_argument(parser: argparse.ArgumentParser) -> None:
+    """--threshold, spelled as `learners.igf.thresholds.parse_threshold` reads it (finetune and eval)."""
+    parser.add_argument("--threshold", default=constants.DEFAULT_THRESHOLD,
+                        help=f"target[:QUANTILE] (the default, target:{constants.DEFAULT_TARGET_QUANTILE}: keep a "
+                             "context when the learner scores it at least like the lowest tenth of held-out target "
+                             "text, so a clean pool keeps nearly everything and a junk-heavy one only what looks like "
+                             "the target), top:FRACTION (keep that fraction of the pool the learner scores highest), "
+                             "shifting[:START,END,STEP] (the paper: +1 sd, then -1 after step 10) or constant[:VALUE].")

@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from learnerhub.cli.arguments import add_threshold_argument
 from learnerhub.cli.inputs import positive_int
 from learners import constants
 from learners.errors import UsageError
@@ -30,8 +31,7 @@ def add_eval_command(commands, add_corpus_arguments, add_build_arguments) -> arg
     parser.add_argument("--batch-size", type=positive_int, default=8, help="Contexts per step.")
     parser.add_argument("--lr", type=float, default=constants.DEFAULT_LEARNING_RATE, help="AdamW learning rate.")
     parser.add_argument("--eval-every", type=positive_int, default=10, help="Measure test perplexity every N steps.")
-    parser.add_argument("--threshold", default=constants.DEFAULT_THRESHOLD,
-                        help="The learner's threshold (see learnerhub finetune).")
+    add_threshold_argument(parser)
     parser.add_argument("--no-target-arm", action="store_true",
                         help="With --target, skip the standard-on-clean-target arm (a quicker run).")
     parser.add_argument("--json", action="store_true", help="Print the evaluation record as JSON.")

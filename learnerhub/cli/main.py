@@ -9,7 +9,8 @@ import warnings
 from pathlib import Path
 
 from learnerhub.cli.errors import user_message
-from learnerhub.cli.arguments import add_build_arguments, add_corpus_arguments, add_streaming_arguments
+from learnerhub.cli.arguments import add_build_arguments, add_corpus_arguments
+from learnerhub.cli.arguments import add_streaming_arguments, add_threshold_argument
 from learnerhub.cli.inputs import positive_int
 from learnerhub.cli.output import GuardedOutput, discard_stdout
 from learners import constants
@@ -65,13 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--lr", type=float, default=constants.DEFAULT_LEARNING_RATE, help="AdamW learning rate.")
     tune.add_argument("--eval-every", type=positive_int, default=constants.DEFAULT_EVAL_EVERY,
                       help="Measure test perplexity every N steps.")
-    tune.add_argument("--threshold", default=constants.DEFAULT_THRESHOLD,
-                      help=f"target[:QUANTILE] (the default, target:{constants.DEFAULT_TARGET_QUANTILE}: "
-                           "keep a context "
-                           "when the learner scores it at least like the lowest tenth of held-out target text, so a "
-                           "clean pool keeps nearly everything and a junk-heavy one only what looks like the target), "
-                           "top:FRACTION (keep that fraction of the pool the learner scores highest), "
-                           "shifting[:START,END,STEP] (the paper: +1 sd, then -1 after step 10) or constant[:VALUE].")
+    add_threshold_argument(tune)
     tune.add_argument("--plot", help="Write a PNG of test perplexity against step here.")
     tune.add_argument("--json", action="store_true", help="Print the results as JSON instead of a table.")
     add_build_arguments(tune)  # used by --learner auto when the store has no learner yet

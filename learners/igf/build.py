@@ -129,15 +129,26 @@ def build_information_gain_learner(model: nn.Module, tokenizer, corpus: Corpus, 
     probe_seconds = time.perf_counter() - started
     learner = learner_from_pairs(
         model, tokenizer, base_model, contexts, gains, config=config, probe=ProbeInfo.from_dict(probe_description),
-        target=corpus_record(target or corpus, target_tokens),
-        pool=corpus_record(corpus, pool_tokens) if target is not None else None,
-        calibration=split.train.sample(config.calibration_contexts, torch.Generator().manual_seed(config.seed + 2)),
-        target_calibration=split.target_contexts.sample(config.calibration_contexts,
-                                                        torch.Generator().manual_seed(config.seed + 3)),
-        progress=progress)
+        **corpora_and_calibration(corpus, target, pool_tokens, target_tokens, split, config), progress=progress)
+    record_build_time(learner, started=started, probe_seconds=probe_seconds, accelerator=accelerator)
+    return learner
+
+
+def corpora_and_calibration(corpus: Corpus, target: Corpus | None, pool_tokens: TokenizedCorpus,
+                            target_tokens: TokenizedCorpus, split: CorpusSplit, config: BuildConfig) -> dict:
+    """What a built learner records of its corpora and is calibrated on (keywords of `learner_from_pairs`):
+    fresh pool contexts, and held-out target contexts where the default threshold is placed."""
+    return {"target": corpus_record(target or corpus, target_tokens),
+            "pool": corpus_record(corpus, pool_tokens) if target is not None else None,
+            "calibration": split.train.sample(config.calibration_contexts,
+                                              torch.Generator().manual_seed(config.seed + 2)),
+            "target_calibration": split.target_contexts.sample(config.calibration_contexts,
+                                                               torch.Generator().manual_seed(config.seed + 3))}
+
+
+def record_build_time(learner, *, started: float, probe_seconds: float, accelerator: Accelerator) -> None:
     learner.metadata.metrics.update(probe_seconds=round(probe_seconds, 2), probe_processes=accelerator.num_processes,
                                     build_seconds=round(time.perf_counter() - started, 2))
-    return learner
 
 
 def learner_from_pairs(model: nn.Module, tokenizer, base_model: BaseModelRef, contexts: torch.Tensor,

@@ -22,7 +22,14 @@ from ..constants import ANY_BASE_MODEL
 from ..corpora.corpus import Corpus
 from ..distributed import make_accelerator
 from ..fingerprint import tokenizer_fingerprint
-from ..igf.build import BuildConfig, calibrate_scores, collect_pairs, corpus_record, split_target_and_pool
+from ..igf.build import (
+    BuildConfig,
+    calibrate_scores,
+    collect_pairs,
+    corpora_and_calibration,
+    record_build_time,
+    split_target_and_pool,
+)
 from ..igf.head_training import train_information_gain_head
 from ..metadata import BaseModelInfo, CorpusInfo, LearnerMetadata, ProbeInfo
 from .head import TextHeadConfig, fit_text_head
@@ -56,13 +63,8 @@ def build_text_learner(labeller: nn.Module, tokenizer, corpus: Corpus, labeller_
     probe_seconds = time.perf_counter() - started
     learner = text_learner_from_pairs(
         labeller, tokenizer, labeller_ref, contexts, gains, config=config, head=head, probe=ProbeInfo.from_dict(probe),
-        target=corpus_record(target or corpus, target_tokens),
-        pool=corpus_record(corpus, pool_tokens) if target is not None else None,
-        calibration=split.train.sample(config.calibration_contexts, torch.Generator().manual_seed(config.seed + 2)),
-        target_calibration=split.target_contexts.sample(config.calibration_contexts,
-                                                        torch.Generator().manual_seed(config.seed + 3)))
-    learner.metadata.metrics.update(probe_seconds=round(probe_seconds, 2), probe_processes=accelerator.num_processes,
-                                    build_seconds=round(time.perf_counter() - started, 2))
+        **corpora_and_calibration(corpus, target, pool_tokens, target_tokens, split, config))
+    record_build_time(learner, started=started, probe_seconds=probe_seconds, accelerator=accelerator)
     return learner
 
 
