@@ -1,0 +1,225 @@
+"""R5, the realistic regime: a target with a minority sub-domain, near-domain and unrelated text in the pool.
+
+Target: the Python documentation (reStructuredText) plus ~10% of its characters in another format (the
+standard library's modules); its objective and test sets hold both sub-domains in that proportion.
+Fine-tuning pool, by contexts: a third the target's own training text, a third near-domain
+off-target text (CMake's reStructuredText manual), a third unrelated prose (kjv). Corpora:
+benchmarks/realistic_corpora.py. Protocol and statistics as bench_regimes.py (paired seeds, 30 steps).
+
+Arms, paired by seed: standard (the pool), clean (the pool's target contexts), igf_target (the learner,
+default threshold), igf_domain (the remedy measured here: the learner's predicted gain plus a
+target-vs-pool classifier's log-odds, each standardised on held-out target text, kept when the sum is at
+least the target's --target-quantile), random_target, dsir and classifier (at igf_target's rate).
+Selection tables say what each scorer keeps per source and sub-domain (learner, oracle = the measured
+gain, classifier, combined), so a shortfall is placed in the labels or in the learner.
+
+    python benchmarks/realistic_corpora.py --out .runs/r5
+    python benchmarks/bench_realistic.py --corpora .runs/r5 --seeds 10 --resume
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+from scipy.stats import spearmanr
+
+from learners.base_models import load_base_model
+from learners.constants import DEFAULT_TARGET_QUANTILE
+from learners.corpora.contexts import ContextStream, TokenizedCorpus
+from learners.corpora.corpus import load_corpus
+from learners.finetuning.loop import FinetuneConfig, finetune
+from learners.finetuning.reference_filters import OracleFilter, RandomFilter
+from learners.igf.build import BuildConfig, learner_from_pairs
+from learners.igf.filter import InformationGainFilter
+from learners.igf.head_training import HeadTrainingConfig
+from learners.igf.thresholds import TargetQuantile
+from learners.metadata import CorpusInfo, ProbeInfo
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_regimes import finish, machine, probe_all, reliability, write  # noqa: E402
+from peer_selectors import classifier_scores, dsir_scores  # noqa: E402
+from regime_summary import by_seed, summarise  # noqa: E402
+
+RESULTS = Path(__file__).parent / "results"
+ARMS = ("standard", "clean", "igf_target", "igf_domain", "dsir", "classifier", "random_target")
+SOURCES = ("target_majority", "target_minority", "near_domain", "unrelated")
+SELECTION_QUANTILES = (0.05, 0.1, 0.2)
+
+
+def sample(stream: ContextStream, count: int, seed: int) -> torch.Tensor:
+    return stream.sample(count, torch.Generator().manual_seed(seed))
+
+
+def by_source(scores: torch.Tensor, cut: float, sources: torch.Tensor) -> dict:
+    """What a cut keeps of each source, and the sources' shares of what it keeps."""
+    kept = scores >= cut
+    row = {"cut": cut, "kept_fraction_of_pool": float(kept.float().mean())}
+    for code, name in enumerate(SOURCES):
+        mine = sources == code
+        row[f"kept_of_{name}"] = float(kept[mine].float().mean()) if mine.any() else None
+        row[f"share_of_kept_{name}"] = float(mine[kept].float().mean()) if kept.any() else None
+    return row
+
+
+def standardise_on(scores: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    return (scores - reference.mean()) / reference.std().clamp_min(1e-8)
+
+
+def logit(p: torch.Tensor) -> torch.Tensor:
+    p = p.clamp(1e-6, 1 - 1e-6)
+    return torch.log(p) - torch.log1p(-p)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpora", default=".runs/r5", help="Folder realistic_corpora.py wrote.")
+    parser.add_argument("--shared", default="../shared/corpora")
+    parser.add_argument("--base-model", default="smollm2")
+    parser.add_argument("--arms", default=",".join(ARMS))
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--eval-every", type=int, default=5)
+    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--objective-size", type=int, default=64)
+    parser.add_argument("--test-size", type=int, default=64)
+    parser.add_argument("--minority-share", type=float, default=0.1)
+    parser.add_argument("--build-pairs", type=int, default=600, help="Probed pairs the learner is built on.")
+    parser.add_argument("--pool-per-source", type=int, default=600, help="Fine-tuning pool contexts per third.")
+    parser.add_argument("--target-quantile", type=float, default=DEFAULT_TARGET_QUANTILE)
+    parser.add_argument("--out", default=str(RESULTS / "regimes_R5.json"))
+    parser.add_argument("--cache", default=".runs/r5_labels.pt")
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--budget-minutes", type=float, default=None)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    out, corpora, shared = Path(args.out), Path(args.corpora), Path(args.shared)
+    arms = [a for a in ARMS if a in args.arms.split(",")]
+
+    model, tokenizer, ref = load_base_model(args.base_model)
+    config = BuildConfig(objective_size=args.objective_size, test_size=args.test_size, seed=0, pairs=args.build_pairs,
+                         head=HeadTrainingConfig(head="bag_of_tokens"))
+    length = config.context_length
+
+    def tokenized(path: Path) -> TokenizedCorpus:
+        return TokenizedCorpus.from_corpus(load_corpus(path), tokenizer, context_length=length)
+
+    n_minor = round(args.objective_size * args.minority_share)
+    major = tokenized(shared / "pydocs.jsonl.gz").split(objective_size=args.objective_size - n_minor,
+                                                        test_size=args.test_size - n_minor, seed=0)
+    minor = tokenized(corpora / "stdlib_code.jsonl.gz").split(objective_size=n_minor, test_size=n_minor, seed=0)
+    objective, test = torch.cat([major.objective, minor.objective]), torch.cat([major.test, minor.test])
+    near = ContextStream(tokenized(corpora / "cmake_docs.jsonl.gz").documents, length)
+    unrelated = ContextStream(tokenized(shared / "kjv.jsonl.gz").documents, length)
+
+    def target_sample(count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Target contexts with the sub-domains in --minority-share proportion, and their source codes."""
+        k = round(count * args.minority_share)
+        contexts = torch.cat([sample(major.train, count - k, seed), sample(minor.train, k, seed + 1000)])
+        return contexts, torch.cat([torch.zeros(count - k, dtype=torch.long), torch.ones(k, dtype=torch.long)])
+
+    def pool(per_source: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        own, own_sources = target_sample(per_source, seed)
+        contexts = torch.cat([own, sample(near, per_source, seed + 1), sample(unrelated, per_source, seed + 2)])
+        sources = torch.cat([own_sources, torch.full((per_source,), 2), torch.full((per_source,), 3)])
+        order = torch.randperm(len(contexts), generator=torch.Generator().manual_seed(seed + 3))
+        return contexts[order], sources[order]
+
+    build, build_sources = pool(args.build_pairs // 3, 31)
+    ft, ft_sources = pool(args.pool_per_source, 41)
+    labels = probe_all(model, objective, {"build": build, "ft": ft}, Path(args.cache))
+    build_gains, gains = labels["build"].mean(1), labels["ft"].mean(1)
+    target_held_out, _ = target_sample(1024, 17)     # calibrates the learner's target quantile
+    target_for_classifier, _ = target_sample(1024, 19)  # the classifier's target examples (a separate draw)
+
+    learner = learner_from_pairs(model, tokenizer, ref, build, build_gains, config=config,
+                                 probe=ProbeInfo(name="fast", extra={"objective_parts": 2}),
+                                 target=CorpusInfo(name="pydocs+stdlib"), pool=CorpusInfo(name="R5-pool"),
+                                 calibration=ft, target_calibration=target_held_out)
+    texts = tokenizer.batch_decode(ft)
+    held_out_texts = tokenizer.batch_decode(target_held_out)
+    domain_training = (tokenizer.batch_decode(target_for_classifier), tokenizer.batch_decode(build))
+    scores = {"learner": learner.score(ft),
+              "classifier": classifier_scores(texts, *domain_training),
+              "dsir": dsir_scores(texts, tokenizer.batch_decode(target_for_classifier))}
+    held_out = {"learner": learner.score(target_held_out),
+                "classifier": classifier_scores(held_out_texts, *domain_training)}
+    combined = (standardise_on(scores["learner"], held_out["learner"])
+                + standardise_on(logit(scores["classifier"]), logit(held_out["classifier"])))
+    combined_held_out = (standardise_on(held_out["learner"], held_out["learner"])
+                         + standardise_on(logit(held_out["classifier"]), logit(held_out["classifier"])))
+    combined_cut = float(torch.quantile(combined_held_out, args.target_quantile))
+    oracle_target = gains[ft_sources <= 1]
+
+    earlier = json.loads(out.read_text()) if args.resume and out.exists() else {}
+    command = " ".join([Path(sys.executable).name, *sys.argv])
+    results = {"command": command, "date": dt.date.today().isoformat(), "machine": machine(),
+               "base_model": ref.model_id, "corpora": json.loads((corpora / "manifest.json").read_text()),
+               "protocol": {"context_length": length, "objective_size": args.objective_size,
+                            "test_size": args.test_size, "minority_share": args.minority_share,
+                            "batch_size": args.batch_size, "lr": args.lr, "steps": args.steps,
+                            "eval_every": args.eval_every, "build_pairs": len(build),
+                            "pool_per_source": args.pool_per_source, "target_quantile": args.target_quantile},
+               "commands": [*earlier.get("commands", []), command],
+               "runs": earlier.get("runs", {})}
+    selection = {}
+    for q in SELECTION_QUANTILES:
+        selection[str(q)] = {
+            "learner": by_source(scores["learner"], learner.target_score_quantile(q), ft_sources),
+            "oracle": by_source(gains, float(torch.quantile(oracle_target, q)), ft_sources),
+            "classifier": by_source(scores["classifier"], float(torch.quantile(held_out["classifier"], q)),
+                                    ft_sources),
+            "combined": by_source(combined, float(torch.quantile(combined_held_out, q)), ft_sources)}
+    results["R5"] = {"labels": reliability(labels["build"]),
+                     "learner": {**{k: learner.metadata.metrics[k] for k in ("test_spearman", "validation_spearman")},
+                                 "spearman_on_pool": float(spearmanr(scores["learner"].numpy(), gains.numpy())[0])},
+                     "oracle_top_half": by_source(gains, float(torch.quantile(gains, 0.5)), ft_sources),
+                     "selection_at_target_quantiles": selection}
+    write(results, out)
+
+    initial = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+    runs = results["runs"].setdefault("R5", {})
+
+    def rate(arm: str, seed: int) -> float:
+        return by_seed(runs["igf_target"])[seed]["acceptance_rate"]
+
+    combined_rate = float((combined >= combined_cut).float().mean())
+    filters = {
+        "standard": lambda seed: None, "clean": lambda seed: None,
+        "igf_target": lambda seed: InformationGainFilter(learner, TargetQuantile(args.target_quantile)),
+        "igf_domain": lambda seed: OracleFilter(ft, combined, keep=combined_rate),
+        "dsir": lambda seed: OracleFilter(ft, scores["dsir"], keep=rate("igf_target", seed)),
+        "classifier": lambda seed: OracleFilter(ft, scores["classifier"], keep=rate("igf_target", seed)),
+        "random_target": lambda seed: RandomFilter(rate("igf_target", seed), seed=seed)}
+    for seed in range(args.seeds):
+        for arm in arms:
+            if seed in by_seed(runs.get(arm, [])):
+                continue
+            if arm in ("dsir", "classifier", "random_target") and seed not in by_seed(runs.get("igf_target", [])):
+                continue
+            if args.budget_minutes and (time.perf_counter() - started) / 60 > args.budget_minutes:
+                return finish(results, out, started)
+            print(f"[{(time.perf_counter() - started) / 60:.1f} min] seed {seed} R5 {arm}", flush=True)
+            contexts = ft[ft_sources <= 1] if arm == "clean" else ft
+            result = finetune(model, ContextStream(list(contexts), length), test, filters[arm](seed),
+                              FinetuneConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                                             eval_every=args.eval_every, seed=seed))
+            model.load_state_dict(initial)
+            torch.set_grad_enabled(True)
+            record = result.to_dict()
+            record.pop("train_loss", None)
+            record["seed"] = seed
+            runs.setdefault(arm, []).append(record)
+            results["summary"] = summarise(results)
+            write(results, out)
+    return finish(results, out, started)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
