@@ -83,6 +83,10 @@ def main() -> int:
     parser.add_argument("--base-model", default="smollm2")
     parser.add_argument("--arms", default=",".join(ARMS))
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0, help="Run seeds first-seed..seeds-1 (a second "
+                                                                  "process on another core, its own --out).")
+    parser.add_argument("--merge", nargs="*", default=[], help="Result files of other processes: their runs are "
+                                                               "added to --out's (same protocol), then it exits.")
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--eval-every", type=int, default=5)
@@ -197,7 +201,15 @@ def main() -> int:
         "dsir": lambda seed: OracleFilter(ft, scores["dsir"], keep=rate("igf_target", seed)),
         "classifier": lambda seed: OracleFilter(ft, scores["classifier"], keep=rate("igf_target", seed)),
         "random_target": lambda seed: RandomFilter(rate("igf_target", seed), seed=seed)}
-    for seed in range(args.seeds):
+    if args.merge:
+        for path in args.merge:
+            other = json.loads(Path(path).read_text())
+            for arm, records in other["runs"].get("R5", {}).items():
+                have = by_seed(runs.get(arm, []))
+                runs.setdefault(arm, []).extend(r for r in records if r["seed"] not in have)
+            results["commands"] += [c for c in other.get("commands", []) if c not in results["commands"]]
+        return finish(results, out, started)
+    for seed in range(args.first_seed, args.seeds):
         for arm in arms:
             if seed in by_seed(runs.get(arm, [])):
                 continue
