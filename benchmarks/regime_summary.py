@@ -108,6 +108,12 @@ def summarise(results: dict) -> dict:
         if "igf" in arms and "random" in arms:
             section["igf_vs_random_final"] = effect(arms["igf"], arms["random"], final)
             section["igf_vs_random_best"] = effect(arms["igf"], arms["random"], best)
+        clean_row = section["arms"].get("clean", {}).get("vs_standard_final")
+        if regime != "R0" and clean_row and clean_row["median_ratio"] < 1:
+            clean_gain = 1 - clean_row["median_ratio"]
+            section["gain_captured_of_clean"] = {   # (1 - arm/standard) / (1 - clean/standard), medians
+                name: round((1 - row["vs_standard_final"]["median_ratio"]) / clean_gain, 3)
+                for name, row in section["arms"].items() if name != "clean" and row.get("vs_standard_final")}
         section["pairs"] = {f"{a}/{b}": {"final": effect(arms[a], arms[b], final),
                                          "best": effect(arms[a], arms[b], best)}
                             for a, b in PAIRS if arms.get(a) and arms.get(b) and a != b}
@@ -160,6 +166,9 @@ def markdown_tables(results: dict) -> str:
         if "igf_vs_random_final" in section:
             lines += ["", f"igf / random at igf's rate: final {ratio(section['igf_vs_random_final'])}, "
                           f"best {ratio(section['igf_vs_random_best'])}"]
+        if section.get("gain_captured_of_clean"):
+            lines += ["", "share of the clean target's gain captured (1 - arm/standard) / (1 - clean/standard): "
+                      + ", ".join(f"{arm} {share:.2f}" for arm, share in section["gain_captured_of_clean"].items())]
         for pair, effects in section.get("pairs", {}).items():
             lines += ["", f"{pair}: final {ratio(effects['final'])}, best {ratio(effects['best'])}"]
         lines.append("")
