@@ -1,6 +1,7 @@
 """`learner.json`: everything needed to trust, find and reproduce a learner, next to its weights.
 
-Format 2 (this one) holds typed sections (learners/metadata_sections.py): `base_model`, `corpus`,
+Format 2 (this one) holds typed sections (learners/metadata_sections.py, validated by
+learners/metadata_schema.py): `base_model`, `corpus`,
 `pool` (when the contexts came from another corpus), `probe` (IGF: how gains were measured) and `run`
 (streaming: what its build run saw; format 1 kept this under `probe`). Format-1 files are migrated
 when read, so learners published before still load, list and render their cards. Keys this version
@@ -14,10 +15,12 @@ import importlib.metadata
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from .constants import BUILD_PLOT, CONFIG_FILE, EVAL_PLOT, LEARNER_FILE, WEIGHTS_FILE
 from .errors import LearnerFormatError
+from .evaluation_records import EvaluationRecord
+from .metadata_schema import validated
 from .metadata_sections import BaseModelInfo, CorpusInfo, ProbeInfo, RunInfo, Section
 
 __all__ = ["BaseModelInfo", "CorpusInfo", "LearnerMetadata", "ProbeInfo", "RunInfo", "checked_learner",
@@ -65,6 +68,8 @@ class LearnerMetadata(Section):
     #: What fine-tuning with the learner measured (`learnerhub eval`), newest last;
     #: see learners/finetuning/evaluation.py.
     evaluations: list[dict[str, Any]] = field(default_factory=list)
+    #: Each evaluation record is an object, read typed as learners.evaluation_records.EvaluationRecord.
+    schema_types: ClassVar[dict[str, Any]] = {"evaluations": list[EvaluationRecord]}
     learnerhub_version: str = field(default_factory=learnerhub_version)
     created_at: str = field(default_factory=_now)
     format_version: int = FORMAT_VERSION
@@ -79,11 +84,7 @@ class LearnerMetadata(Section):
         everything that is wrong with it. A newer format is read as far as this version knows it."""
         if not isinstance(data, dict):
             raise LearnerFormatError(f"{source} must hold a JSON object, not a {type(data).__name__}.")
-        data = migrate(data, source=source)
-        problems = cls.problems(data)
-        if problems:
-            raise LearnerFormatError(f"{source} is malformed: {'; '.join(problems)}.")
-        return cls.from_dict({**data, "format_version": FORMAT_VERSION})
+        return validated(cls, {**migrate(data, source=source), "format_version": FORMAT_VERSION}, source=source)
 
     def save(self, folder: Path) -> None:
         """Write learner.json whole or not at all (a folder being evaluated in place keeps a valid one)."""

@@ -1,4 +1,5 @@
-"""The typed sections of `learner.json` (base model, corpus, probe, run), each checked when read.
+"""The typed sections of `learner.json` (base model, corpus, probe, run), each checked when read
+(by learners.metadata_schema, which validates a section against its own fields).
 
 A section knows its own fields and keeps every other key in `extra`, written back unchanged: a file
 written by a newer learnerhub, with fields this one does not know, loses nothing when it is read and
@@ -11,57 +12,20 @@ import dataclasses
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-from .errors import LearnerFormatError
-
-Section_ = TypeVar("Section_", bound="Section")
+SectionT = TypeVar("SectionT", bound="Section")
 _KNOWN_FIELDS: dict[type, dict[str, Any]] = {}
 
 
-def _options(hint: Any) -> tuple:
+def union_options(hint: Any) -> tuple:
     """`str | None` -> (str, NoneType); a plain hint -> (hint,)."""
     return typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
 
 
-def accepts(hint: Any, value: Any) -> bool:
-    """Whether `value` (parsed JSON) fits the type hint `hint` (bool is not a number; an int is a float)."""
-    if hint is Any:
-        return True
-    if len(_options(hint)) > 1:
-        return any(accepts(option, value) for option in _options(hint))
-    if hint is type(None):
-        return value is None
-    if isinstance(value, bool):
-        return hint is bool
-    if hint is float:
-        return isinstance(value, (int, float))
-    if typing.get_origin(hint) is list and isinstance(value, list):
-        return all(accepts(typing.get_args(hint)[0], item) for item in value)
-    return isinstance(value, typing.get_origin(hint) or hint)
-
-
-def describe_type(hint: Any) -> str:
-    """`str | None` -> "a string or null", as a problem message names it."""
-    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false", dict: "an object",
-             list: "a list", type(None): "null"}
-    described = []
-    for option in _options(hint):
-        item = typing.get_args(option)[0] if typing.get_origin(option) is list and typing.get_args(option) else Any
-        described.append(f"a list of {describe_type(item).split(' ', 1)[1]}s" if item is not Any
-                         else names.get(typing.get_origin(option) or option, str(option)))
-    return " or ".join(described)
-
-
-def json_type(value: Any) -> str:
-    """What a parsed JSON value is, in JSON's words."""
-    return {type(None): "null", bool: "a boolean", int: "a number", float: "a number", str: "a string",
-            dict: "an object", list: "a list"}.get(type(value), type(value).__name__)
-
-
 def section_type(hint: Any) -> type[Section] | None:
     """The Section class a field holds (`CorpusInfo | None` -> CorpusInfo), None for a plain field."""
-    return next((o for o in _options(hint) if isinstance(o, type) and issubclass(o, Section)), None)
+    return next((o for o in union_options(hint) if isinstance(o, type) and issubclass(o, Section)), None)
 
 
 @dataclass(kw_only=True)
@@ -69,6 +33,8 @@ class Section:
     """A JSON object with typed known fields; unknown keys stay in `extra` (forward compatibility)."""
 
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Field name -> the type learners.metadata_schema validates it as, where that is richer than its hint.
+    schema_types: ClassVar[dict[str, Any]] = {}
 
     @classmethod
     def known_fields(cls) -> dict[str, Any]:
@@ -79,7 +45,7 @@ class Section:
         return _KNOWN_FIELDS[cls]
 
     @classmethod
-    def _required(cls) -> set[str]:
+    def required_fields(cls) -> set[str]:
         """Fields without a default: a section lacking one is malformed."""
         return {f.name for f in dataclasses.fields(cls)
                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
@@ -87,46 +53,17 @@ class Section:
     @classmethod
     def _absent(cls, name: str, value: Any) -> bool:
         """Null, or an empty optional section (format 1 wrote `"pool": {}` for none), reads as absent."""
-        return name not in cls._required() and (value is None or (value == {} and
+        return name not in cls.required_fields() and (value is None or (value == {} and
                                                                   section_type(cls.known_fields()[name]) is not None))
 
     @classmethod
-    def problems(cls, data: Any, where: str = "") -> list[str]:
-        """What keeps `data` from being this section (empty: it is one); `where` prefixes the field names."""
-        if not isinstance(data, dict):
-            return [f"{where or 'the file'} must be an object, not {json_type(data)}"]
-        found = []
-        for name, hint in cls.known_fields().items():
-            value, path = data.get(name), f"{where}.{name}" if where else name
-            if name not in data:
-                found += [f"{path} is missing"] if name in cls._required() else []
-            elif cls._absent(name, value):
-                continue
-            elif section_type(hint) is not None:
-                found += section_type(hint).problems(value, path)
-            elif not accepts(hint, value):
-                odd = [item for item in value if not accepts(typing.get_args(hint)[0], item)] \
-                    if isinstance(value, list) and typing.get_origin(hint) is list else []
-                found.append(f"{path} must be {describe_type(hint)}, not "
-                             + (f"a list holding {json_type(odd[0])}" if odd else json_type(value)))
-        return found
-
-    @classmethod
-    def from_dict(cls: type[Section_], data: dict[str, Any]) -> Section_:
-        """The section of `data`, in which `problems` found nothing wrong (nested sections built too)."""
+    def from_dict(cls: type[SectionT], data: dict[str, Any]) -> SectionT:
+        """The section of `data`, checked by learners.metadata_schema (nested sections built too)."""
         known, values = cls.known_fields(), {}
         for name, hint in known.items():
             if name in data and not cls._absent(name, data[name]):
                 values[name] = section_type(hint).from_dict(data[name]) if section_type(hint) else data[name]
         return cls(**values, extra={key: value for key, value in data.items() if key not in known})
-
-    @classmethod
-    def parse(cls: type[Section_], data: Any, where: str) -> Section_:
-        """`from_dict` of data not yet checked: LearnerFormatError naming every problem, if any."""
-        problems = cls.problems(data, where)
-        if problems:
-            raise LearnerFormatError(f"{where} is malformed: {'; '.join(problems)}.")
-        return cls.from_dict(data)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object: every key kept in `extra`, and the known fields that are set."""

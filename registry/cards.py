@@ -13,6 +13,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from cards import CARDS_DIR
 from learners.constants import LIBRARY_NAME
 from learners.errors import LearnerFormatError
+from learners.evaluation_records import usable_records
 from learners.kinds import LearnerKind, learner_kind
 from learners.metadata import EVAL_PLOT, LearnerMetadata
 
@@ -69,17 +70,9 @@ def eval_results(metadata: LearnerMetadata) -> list[EvalResult]:
 
 
 def valid_evaluations(metadata: LearnerMetadata) -> list[dict]:
-    """Evaluation records with the fields a card needs; a malformed one is left out, not fatal."""
-    valid = []
-    for record in getattr(metadata, "evaluations", None) or []:
-        try:
-            effect = record["effect"]["final"]
-            float(effect["median_ratio"])
-            str(record["regime"]["target"]["name"]), str(record["regime"]["pool"]["name"])
-        except (KeyError, TypeError, ValueError):
-            continue
-        valid.append(record)
-    return valid
+    """Evaluation records with the fields a card needs (`learners.evaluation_records`: a usable effect, and the
+    target and pool named); a malformed one is left out, not fatal."""
+    return [raw for record, raw in usable_records(getattr(metadata, "evaluations", None)) if record.names()]
 
 
 def effect_rows(metadata: LearnerMetadata) -> list[dict]:

@@ -17,6 +17,10 @@ class VersionExistsError(RegistryError, FileExistsError):
     """The version was already published: versions are immutable, publish a new one instead."""
 
 
+class VersionDeletedError(VersionExistsError):
+    """The version number was deleted through the lifecycle: numbers are never reused."""
+
+
 class VersionNotFoundError(RegistryError, LookupError):
     """No published version of a learner matches the version spec (or commit) asked for."""
 

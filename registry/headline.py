@@ -2,8 +2,9 @@
 
 One rule picks it (the newest well-formed `learnerhub eval` record whose pool differs from its target, else
 the newest), and one order ranks by it, so the card, the pages, the leaderboard and `learnerhub info` /
-`list` never disagree. It reads learner.json as a plain dict: a field of the wrong type is skipped, never
-trusted (the server shows versions it did not write).
+`list` never disagree. It reads learner.json as a plain dict, its records through the typed
+`learners.evaluation_records` (a field of the wrong type is skipped, never trusted: the server shows versions it
+did not write).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from learners.evaluation_records import EvaluationRecord, usable_records
 from learners.finetuning.effect import VERDICTS, describe_effect, effect_verdict
 
 
@@ -26,25 +28,11 @@ def finite_number(value: Any) -> float | None:
     return None
 
 
-def _effect(value: Any) -> dict | None:
-    """An effect summary with a usable ratio, its other fields numbers or None."""
-    if not isinstance(value, dict) or finite_number(value.get("median_ratio")) is None:
-        return None
-    cleaned = {key: finite_number(value.get(key)) for key in ("median_ratio", "ci_low", "ci_high", "p_value")}
-    seeds = value.get("seeds")
-    cleaned["seeds"] = seeds if isinstance(seeds, int) and not isinstance(seeds, bool) else None
-    if cleaned["ci_low"] is None or cleaned["ci_high"] is None:
-        cleaned["ci_low"] = cleaned["ci_high"] = None
-    return cleaned
-
-
-def headline_record(evaluations: Any) -> dict | None:
-    """The evaluation record a version is judged by (see the module docstring), or None."""
-    valid = [record for record in (evaluations if isinstance(evaluations, list) else [])
-             if isinstance(record, dict) and isinstance(record.get("effect"), dict)
-             and _effect(record["effect"].get("final")) is not None]
-    mixed = [r for r in valid if isinstance(r.get("regime"), dict) and r["regime"].get("target_is_pool") is False]
-    return (mixed or valid)[-1] if valid else None
+def headline_record(evaluations: Any) -> EvaluationRecord | None:
+    """The evaluation record a version is judged by (see the module docstring), typed, or None."""
+    usable = [record for record, _ in usable_records(evaluations)]
+    mixed = [record for record in usable if record.on_a_pool]
+    return (mixed or usable)[-1] if usable else None
 
 
 @dataclass(frozen=True)
@@ -99,20 +87,14 @@ class Headline:
 def headline(learner: Any) -> Headline | None:
     """The headline effect of a learner.json (a dict), or None when no usable evaluation is recorded."""
     record = headline_record(learner.get("evaluations") if isinstance(learner, dict) else None)
-    if record is None:
+    if record is None or record.effect is None:
         return None
-    effect = _effect(record["effect"]["final"])
-    random = _effect(record["effect"].get("vs_random_final"))
-    regime = record.get("regime") if isinstance(record.get("regime"), dict) else {}
-
-    def name(role: str) -> str | None:
-        value = regime.get(role)
-        return str(value["name"]) if isinstance(value, dict) and "name" in value else None
-
-    evaluation = record.get("id")
-    return Headline(ratio=effect["median_ratio"], ci_low=effect["ci_low"], ci_high=effect["ci_high"],
-                    seeds=effect["seeds"], p_value=effect["p_value"], verdict=effect_verdict(effect),
-                    line=describe_effect({**effect, "seeds": effect["seeds"] or "?"}),
-                    vs_random=random["median_ratio"] if random else None,
-                    acceptance_rate=finite_number(record.get("acceptance_rate")), target=name("target"),
-                    pool=name("pool"), evaluation=str(evaluation) if evaluation is not None else None)
+    effect, random = record.effect.final, record.effect.vs_random_final
+    regime = record.regime
+    target = regime.target.name if regime is not None and regime.target is not None else None
+    pool = regime.pool.name if regime is not None and regime.pool is not None else None
+    return Headline(ratio=effect.median_ratio, ci_low=effect.ci_low, ci_high=effect.ci_high,
+                    seeds=effect.seeds, p_value=effect.p_value, verdict=effect_verdict(effect.summary()),
+                    line=describe_effect({**effect.summary(), "seeds": effect.seeds or "?"}),
+                    vs_random=random.median_ratio if random else None, acceptance_rate=record.acceptance_rate,
+                    target=target, pool=pool, evaluation=record.id)

@@ -13,7 +13,6 @@ The Hub has no multi-ref update and cannot point `main` at an existing commit, s
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 import uuid
@@ -23,13 +22,15 @@ from pathlib import Path
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, snapshot_download
 from huggingface_hub.errors import HfHubHTTPError, HfUriError
 
-from learners.metadata import LEARNER_FILE, checked_learner
+from learners.metadata import LEARNER_FILE
 
 from .constants import MAIN_BRANCH, MANIFEST_FILE, is_hosting_file
-from .errors import RepositoryConflictError, StoreError, VersionExistsError
+from .errors import RegistryError, StoreError, VersionExistsError
 from .lifecycle import LIFECYCLE_BRANCH, Lifecycle
 from .publish_protocol import newest, published_versions
-from .staging import StagedLearner, learner_identity
+from .staging import StagedLearner
+from .version_gate import (GATE_ERRORS, check_tag_name, check_version_content, check_version_number, folder_files,
+                           identity_of)
 from .versions import tag_name
 
 MAX_ATTEMPTS = 30
@@ -66,12 +67,17 @@ class HubPublisher:
         for _ in range(MAX_ATTEMPTS):
             refs = self.api.list_repo_refs(repo_id)
             lifecycle = self._lifecycle_of(repo_id, refs)
-            if any(ref.name == tag for ref in refs.tags) or (lifecycle and staged.version in lifecycle.deleted):
-                raise self.version_exists(repo_id, staged.version)
+            # registry.version_gate, as the server's tag route runs it (which checks again when the tag is created)
+            check_tag_name(tag, branches=[f"refs/heads/{b.name}" for b in refs.branches])
+            check_version_number(repo_id, staged.version, tags=[t.name for t in refs.tags],
+                                 lifecycle=lifecycle or Lifecycle())
             main = next((b.target_commit for b in refs.branches if b.name == MAIN_BRANCH), None)
+            published = None   # (a new Hub repository holds .gitattributes only)
             if main is not None and published_versions({f"refs/tags/{t.name}": t.target_commit for t in refs.tags}):
-                # (a new Hub repository holds .gitattributes only)
-                self._check_identity(repo_id, main, staged.identity)
+                published = identity_of(self.read_file(repo_id, main, LEARNER_FILE),
+                                        source=f"{repo_id}@main {LEARNER_FILE}")
+            check_version_content(folder_files(staged.folder), repo_id=repo_id, version=staged.version,
+                                  published=published)
             try:
                 commit = self._commit_version(repo_id, staged, main)
             except HfHubHTTPError as error:
@@ -96,6 +102,9 @@ class HubPublisher:
             try:
                 self.api.create_tag(repo_id, tag=tag, revision=commit)
             except HfHubHTTPError as error:
+                refusal = gate_refusal(error)
+                if refusal is not None:
+                    raise refusal from None
                 if _status(error) == 409:
                     raise self.version_exists(repo_id, staged.version) from None
                 raise
@@ -161,13 +170,6 @@ class HubPublisher:
         return next((entry.blob_id for entry in self.api.list_repo_tree(repo_id, revision=commit)
                      if entry.path == MANIFEST_FILE and hasattr(entry, "blob_id")), None)
 
-    def _check_identity(self, repo_id: str, main: str, identity: tuple[str, str, str]) -> None:
-        existing = learner_identity(checked_learner(json.loads(self.read_file(repo_id, main, LEARNER_FILE)),
-                                                    source=f"{repo_id}@main {LEARNER_FILE}"))
-        if existing != identity:
-            raise RepositoryConflictError(f"{repo_id} holds learners of (kind, base model, corpus) = {existing}, "
-                                          f"not {identity}. Publish under another organisation.")
-
     def version_exists(self, repo_id: str, version: str) -> VersionExistsError:
         return VersionExistsError(f"{repo_id} version {version} already exists on {self.endpoint} (or was deleted: "
                                   "numbers are never reused); published versions are immutable. Publish a new "
@@ -180,6 +182,20 @@ def _operations(folder: Path, files: list[str], present: list[str]) -> list:
     adds = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(folder / name)) for name in files]
     return adds + [CommitOperationDelete(path_in_repo=name) for name in sorted(set(present) - set(files))
                    if not is_hosting_file(name)]
+
+
+def gate_refusal(error: HfHubHTTPError) -> RegistryError | None:
+    """The `registry.version_gate` error a learnerhub server refused with (its X-Learnerhub-Error header names
+    it), with the server's message; None for any other answer."""
+    response = error.response
+    kind = GATE_ERRORS.get(response.headers.get("X-Learnerhub-Error", "")) if response is not None else None
+    if kind is None:
+        return None
+    try:
+        message = str(response.json()["error"])
+    except (ValueError, KeyError, TypeError):
+        message = response.headers.get("X-Error-Message", str(error))
+    return kind(message)
 
 
 def _status(error: HfHubHTTPError) -> int | None:

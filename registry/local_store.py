@@ -16,7 +16,6 @@ A new repository is built complete (with its first version) in `.tmp/` and renam
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -24,10 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from learners.metadata import LEARNER_FILE, checked_learner
+from learners.metadata import LEARNER_FILE
 
 from .constants import MAIN_BRANCH, PAUSE_ENV, default_cache_dir
-from .errors import BrokenVersionError, LearnerNotFoundError, RepositoryConflictError, StoreError, VersionExistsError
+from .errors import BrokenVersionError, LearnerNotFoundError, StoreError
 from .git import ZERO_SHA, GitCommandError, git, read_refs, write_tree
 from .git_export import export_commit
 from .index import STALE_PENDING_SECONDS, LearnerIndex
@@ -37,9 +36,10 @@ from .manifest import Manifest
 from .publish_protocol import advance_main, backoff, clear_stale_locks, fresh_lock_hint
 from .repository_reader import RepositoryReader
 from .repository_writer import RepositoryWriter, create_bare_repository
-from .staging import StagedLearner, learner_identity, stage_learner
+from .staging import StagedLearner, stage_learner
 from .store import LearnerSummary, PublishedLearner
 from .store_layout import StoreLayout
+from .version_gate import check_tag_name, check_version_content, check_version_number, folder_files, identity_of
 from .versions import latest_version, tag_name
 
 MAX_PUBLISH_ATTEMPTS = 50
@@ -105,6 +105,9 @@ class LocalStore:
 
         Returns the commit, or None when the repository already exists (or appeared meanwhile).
         """
+        check_tag_name(tag_name(staged.version))
+        check_version_content(folder_files(staged.folder), repo_id=staged.repo_id, version=staged.version,
+                              published=None)
         commits = []
 
         def first_version(repository: Path) -> None:
@@ -130,11 +133,8 @@ class LocalStore:
         last_error = "main kept moving"
         for attempt in range(MAX_PUBLISH_ATTEMPTS):
             refs = read_refs(repository)
-            if tag_ref in refs or staged.version in read_lifecycle(repository, refs).deleted:
-                raise self._version_exists(staged)
+            self._check_version(repository, refs, staged)
             main = refs.get(f"refs/heads/{MAIN_BRANCH}")
-            if main is not None:
-                self._check_identity(repository, main, staged)
             commit = git(repository, "commit-tree", tree, *(["-p", main] if main else []),
                          "-m", f"Publish {staged.name} {tag_name(staged.version)}").decode().strip()
             pause_point("after-commit")
@@ -148,7 +148,7 @@ class LocalStore:
                     input=f"create {tag_ref} {commit}\nverify {LIFECYCLE_REF} {log_head}\n".encode())
             except GitCommandError as error:
                 if tag_ref in read_refs(repository, "refs/tags/"):
-                    raise self._version_exists(staged) from None
+                    self._check_version(repository, read_refs(repository), staged)   # raises VersionExistsError
                 last_error = " ".join(error.stderr.split())   # a racer holds the tag's lock (it wins, or dies): retry
                 clear_stale_locks(repository)
                 time.sleep(backoff(attempt))
@@ -159,18 +159,17 @@ class LocalStore:
         raise StoreError(f"Could not publish {staged.repo_id}@{staged.version}: {last_error}."
                          f"{fresh_lock_hint(repository)}")
 
-    def _check_identity(self, repository: Path, main: str, staged: StagedLearner) -> None:
-        blob = git(repository, "cat-file", "blob", f"{main}:{LEARNER_FILE}")
-        existing = learner_identity(checked_learner(json.loads(blob), source=f"{staged.repo_id}@main {LEARNER_FILE}"))
-        if existing != staged.identity:
-            raise RepositoryConflictError(
-                f"{staged.repo_id} holds learners of (kind, base model, corpus) = {existing}, but this learner is "
-                f"{staged.identity}. Publish it under another organisation, or check its {LEARNER_FILE}.")
-
-    def _version_exists(self, staged: StagedLearner) -> VersionExistsError:
-        return VersionExistsError(f"{staged.repo_id} version {staged.version} already exists in {self.root} (or was "
-                                  "deleted: numbers are never reused); published versions are immutable. Publish a "
-                                  "new version (e.g. bump the patch).")
+    def _check_version(self, repository: Path, refs: dict[str, str], staged: StagedLearner) -> None:
+        """`registry.version_gate`, as the server's tag route runs it: a valid tag name, a new number, a complete
+        learner version of the learner the repository holds (main's)."""
+        check_tag_name(tag_name(staged.version), branches=[r for r in refs if r.startswith("refs/heads/")])
+        tags = [ref.removeprefix("refs/tags/") for ref in refs if ref.startswith("refs/tags/")]
+        check_version_number(staged.repo_id, staged.version, tags=tags, lifecycle=read_lifecycle(repository, refs))
+        main = refs.get(f"refs/heads/{MAIN_BRANCH}")
+        published = None if main is None else identity_of(git(repository, "cat-file", "blob", f"{main}:{LEARNER_FILE}"),
+                                                          source=f"{staged.repo_id}@main {LEARNER_FILE}")
+        check_version_content(folder_files(staged.folder), repo_id=staged.repo_id, version=staged.version,
+                              published=published)
 
     # Lifecycle ----------------------------------------------------------------------------------
     def lifecycle(self, repo_id: str) -> Lifecycle:

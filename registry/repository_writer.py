@@ -22,10 +22,10 @@ from .errors import (EntryNotFoundError, InvalidChangeError, PreconditionFailedE
                      RepositoryNotFoundError, RevisionNotFoundError, StoreConflictError)
 from .git import ZERO_SHA, GitCommandError, git, init_bare, read_refs, write_tree_entries
 from .index import LearnerIndex
-from .lifecycle import LIFECYCLE_BRANCH
 from .local_lifecycle import LIFECYCLE_REF, read_lifecycle
 from .repository_reader import RepositoryReader
 from .store_layout import StoreLayout
+from .version_gate import check_unambiguous, check_version_number
 from .versions import version_of_tag
 
 MAX_COMMIT_ATTEMPTS = 20
@@ -41,22 +41,6 @@ class CommitRequest:
     additions: dict[str, bytes] = field(default_factory=dict)
     deleted_files: list[str] = field(default_factory=list)
     deleted_folders: list[str] = field(default_factory=list)
-
-
-#: Names no tag (and, HEAD, no branch) may take: a revision is resolved as a branch first, then a tag, and git
-#: itself reads HEAD first, so `main` as a tag, or a branch HEAD, would make one revision mean two commits.
-RESERVED_REF_NAMES = frozenset({"head", MAIN_BRANCH, LIFECYCLE_BRANCH})
-
-
-def check_unambiguous(name: str, kind: str, others: dict[str, str]) -> None:
-    """InvalidChangeError unless `name` can be a `kind` ("tag" or "branch") without making a revision ambiguous:
-    not a reserved name (any case), and not the name of an existing ref of the other kind (`others`)."""
-    reserved = name.lower() == "head" if kind == "branch" else name.lower() in RESERVED_REF_NAMES
-    clash = f"refs/{'tags' if kind == 'branch' else 'heads'}/{name}" in others
-    if reserved or clash:
-        raise InvalidChangeError(f"A {kind} named {name!r} would make the revision {name!r} ambiguous (HEAD, main and "
-                                 f"lifecycle are reserved, and a tag and a branch may not share a name): choose "
-                                 "another name.")
 
 
 def create_bare_repository(target: Path, scratch_repo: Path, fill: Callable[[Path], None] | None = None) -> bool:
@@ -135,7 +119,8 @@ class RepositoryWriter:
 
     def create_tag(self, repo_id: str, tag: str, commit: str) -> None:
         """A lightweight tag (what `learnerhub publish` makes); StoreConflictError if the tag exists (tags are
-        immutable) or, for a version tag, if the lifecycle log deleted that number (numbers are never reused).
+        immutable) or, for a version tag, VersionDeletedError if the lifecycle log deleted that number (numbers
+        are never reused). The caller passed `registry.version_gate.check_new_tag` first.
 
         The log is read, and the tag created, in one transaction that verifies the log's head: a delete recorded
         in between (and its tag removed) makes the creation fail and be checked again, never succeed.
@@ -148,9 +133,8 @@ class RepositoryWriter:
             if self.reader.tag_target(repo_id, tag) is not None:
                 raise conflict
             refs = read_refs(repository, "refs/heads/")
-            if version is not None and str(version) in read_lifecycle(repository, refs).deleted:
-                raise StoreConflictError(f"{repo_id} version {version} was deleted; version numbers are never reused. "
-                                         "Tag a new version instead.", repo_id=repo_id)
+            if version is not None:   # a number deleted since the caller passed the gate: VersionDeletedError
+                check_version_number(repo_id, str(version), tags=(), lifecycle=read_lifecycle(repository, refs))
             marker = self.index.begin_change(repo_id)
             try:
                 log_head = refs.get(LIFECYCLE_REF) or ZERO_SHA

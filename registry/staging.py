@@ -22,6 +22,7 @@ from .constants import ASSETS_DIR, is_hosting_file
 from .errors import RegistryError
 from .manifest import Manifest
 from .naming import check_org, learner_repository_name
+from .version_gate import learner_identity
 from .versions import parse_release
 
 PLOT_SUFFIXES = (".png", ".svg", ".jpg", ".jpeg", ".gif")
@@ -83,11 +84,6 @@ class StagedLearner:
     def identity(self) -> tuple[str, str, str]:
         """(kind, base model id, corpus name): one repository holds one identity."""
         return learner_identity(self.metadata)
-
-
-def learner_identity(metadata: LearnerMetadata) -> tuple[str, str, str]:
-    """(kind, base model id, corpus name) of a learner, whichever format its learner.json is in."""
-    return metadata.kind, metadata.base_model.model_id or "", metadata.corpus.name
 
 
 def stage_learner(source: Path, workdir: Path, *, version: str, org: str) -> StagedLearner:

@@ -2,7 +2,7 @@
 
 The client reads `X-Error-Code` (RepoNotFound, RevisionNotFound, EntryNotFound) to pick the exception
 class and `X-Error-Message` / `{"error": ...}` for its message; browsers and httpx get the same JSON.
-The store's own refusals (`registry.errors`) are answered here too, by `as_hub_error`.
+Every registry error (`registry.errors`) is answered here too, by `as_hub_error`'s one table.
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from registry.errors import (EntryNotFoundError, InvalidChangeError, PreconditionFailedError, ProtectedRefError,
-                             RepositoryNotFoundError, RevisionNotFoundError, StoreConflictError)
+from registry.errors import (EntryNotFoundError, IntegrityError, InvalidChangeError, InvalidVersionError,
+                             LearnerNotFoundError, LifecycleError, PreconditionFailedError, ProtectedRefError,
+                             RegistryError, RepositoryConflictError, RepositoryNotFoundError, RevisionNotFoundError,
+                             StoreConflictError, StoreError, VersionExistsError, VersionNotFoundError)
 
 INVALID_CREDENTIALS = "Invalid credentials in Authorization header"
 
@@ -48,22 +50,28 @@ def unprocessable(message: str) -> HubError:
     return HubError(422, message, code="InvalidRequest")
 
 
-#: Refusals of the store's repository API -> (status, X-Error-Code): what the Hub answers for each.
-STORE_ERRORS: dict[type[Exception], tuple[int, str]] = {
-    EntryNotFoundError: (404, "EntryNotFound"), InvalidChangeError: (422, "InvalidRequest"),
-    ProtectedRefError: (403, "Forbidden"), PreconditionFailedError: (412, "PreconditionFailed"),
-    StoreConflictError: (409, "Conflict"),
+#: Every registry error -> (status, X-Error-Code): what the Hub answers for each, first match wins (subclasses
+#: before their bases). The one place registry errors become HTTP errors; none becomes a bare 500.
+REGISTRY_ERRORS: dict[type[Exception], tuple[int, str]] = {
+    EntryNotFoundError: (404, "EntryNotFound"), VersionNotFoundError: (404, "RevisionNotFound"),
+    LearnerNotFoundError: (404, "RepoNotFound"), InvalidChangeError: (422, "InvalidRequest"),
+    InvalidVersionError: (422, "InvalidRequest"), RepositoryConflictError: (422, "InvalidRequest"),
+    IntegrityError: (422, "InvalidRequest"), ProtectedRefError: (403, "Forbidden"),
+    PreconditionFailedError: (412, "PreconditionFailed"), StoreConflictError: (409, "Conflict"),
+    VersionExistsError: (409, "Conflict"), LifecycleError: (409, "Conflict"),
+    StoreError: (503, "StoreUnavailable"), RegistryError: (422, "InvalidRequest"),
 }
 
 
 def as_hub_error(error: Exception) -> HubError:
-    """A store refusal in the Hub's shape (the two not-found errors with the server's own wording)."""
+    """A registry error in the Hub's shape (the two not-found errors with the server's own wording); the
+    X-Learnerhub-Error header names its class, so a learnerhub client can raise the same error."""
     if isinstance(error, RepositoryNotFoundError):
         return repo_not_found(error.repo_id)
     if isinstance(error, RevisionNotFoundError):
         return revision_not_found(error.repo_id, error.revision)
-    status, code = next(answer for kind, answer in STORE_ERRORS.items() if isinstance(error, kind))
-    return HubError(status, str(error), code=code)
+    status, code = next(answer for kind, answer in REGISTRY_ERRORS.items() if isinstance(error, kind))
+    return HubError(status, str(error), code=code, headers={"X-Learnerhub-Error": type(error).__name__})
 
 
 def error_response(status: int, message: str, *, code: str | None = None,
@@ -91,12 +99,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _hub_error(request: Request, error: HubError) -> JSONResponse:
         return error_response(error.status, error.message, code=error.code, headers=error.headers)
 
-    async def _store_error(request: Request, error: Exception) -> JSONResponse:
+    async def _store_error(request: Request, error: Exception) -> JSONResponse:   # every RegistryError
         hub = as_hub_error(error)
         return error_response(hub.status, hub.message, code=hub.code, headers=hub.headers)
 
-    for kind in (RepositoryNotFoundError, RevisionNotFoundError, *STORE_ERRORS):
-        app.add_exception_handler(kind, _store_error)
+    app.add_exception_handler(RegistryError, _store_error)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:

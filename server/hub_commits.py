@@ -10,13 +10,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from registry.errors import InvalidVersionError
-from registry.versions import check_version_tag
+from registry.version_gate import check_new_tag
 
 from .context import ServerContext, existing_repo, writable
 from .errors import unprocessable
 from .paths import check_file_path, check_ref_name
-from .hub_lifecycle import check_lifecycle_commit, check_version_tag_target, requester, settle
+from .hub_lifecycle import check_lifecycle_commit, requester, settle
 from .payloads import (LISTING_BODY_BYTES, CommitLine, PreuploadPayload, TagPayload, openapi_body, parse_commit,
                        read_body, read_payload)
 
@@ -61,12 +60,8 @@ async def commit(request: Request, org: str, name: str, revision: str, create_pr
 async def create_tag(request: Request, org: str, name: str, revision: str, ctx: ServerContext = Depends(writable)):
     repo_id = existing_repo(ctx, org, name)
     tag = check_ref_name((await read_payload(request, TagPayload)).tag)
-    try:
-        check_version_tag(tag)
-    except InvalidVersionError as error:
-        raise unprocessable(str(error)) from None
     target = await run_in_threadpool(ctx.store.reader.resolve, repo_id, revision)
-    await run_in_threadpool(check_version_tag_target, ctx, repo_id, tag, target)
+    await run_in_threadpool(check_new_tag, ctx.store, repo_id, tag, target)   # registry errors: server.errors
     await run_in_threadpool(ctx.store.writer.create_tag, repo_id, tag, target)
     return {}
 

@@ -5,8 +5,8 @@ Routes (`learnerhub yank/delete/alias --endpoint` use the Hub protocol instead; 
 `DELETE .../versions/V?reason=...`, `PUT .../aliases/A` (`{"version": ...}`), `DELETE .../aliases/A`.
 
 Checks on Hub writes, so that no client can break what `pull` resolves:
-- a version tag (`v1.2.0`) is accepted only on a commit that is a complete learner version
-  (`registry.integrity.check_version_commit`): a bogus upload cannot become "latest";
+- a version tag (`v1.2.0`) is accepted only through `registry.version_gate` (the tag route), the gate local
+  and endpoint publishing pass too: a bogus upload cannot become "latest";
 - a version tag is deleted only once the lifecycle log records the deletion (an audit line first);
 - a commit to the `lifecycle` branch must keep the log valid and append-only; then the refs follow it.
 """
@@ -14,25 +14,20 @@ Checks on Hub writes, so that no client can break what `pull` resolves:
 from __future__ import annotations
 
 import dataclasses
-import json
 
 from fastapi import APIRouter, Depends, Query, Request
-from packaging.version import Version
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from learners.metadata import LEARNER_FILE, checked_learner
-from registry.errors import IntegrityError, InvalidVersionError, LifecycleError, RegistryError, VersionNotFoundError
-from registry.integrity import check_version_commit
+from registry.errors import InvalidVersionError, LifecycleError, RegistryError, VersionNotFoundError
 from registry.lifecycle import LIFECYCLE_BRANCH, LIFECYCLE_FILE, Lifecycle, LifecycleEvent, now
 from registry.local_lifecycle import LIFECYCLE_REF, read_lifecycle
 from registry.repository_writer import CommitRequest
-from registry.staging import learner_identity
 from registry.versions import parse_release, version_of_tag
 
 from .auth import bearer_token, hash_token
 from .context import ServerContext, existing_repo, readable, writable
-from .errors import HubError, unprocessable
+from .errors import HubError, as_hub_error, unprocessable
 from .payloads import Text, _Payload, read_payload
 
 router = APIRouter(prefix="/api/learners", tags=["Version lifecycle"])
@@ -48,12 +43,8 @@ class AliasPayload(_Payload):
 
 
 def as_http(error: RegistryError) -> HubError:
-    """A registry error about a lifecycle change, as the Hub would answer it."""
-    if isinstance(error, VersionNotFoundError):
-        return HubError(404, str(error), code="RevisionNotFound")
-    if isinstance(error, (LifecycleError, IntegrityError)):
-        return HubError(409, str(error), code="Conflict")
-    return unprocessable(str(error))
+    """A registry error about a lifecycle change, as the Hub would answer it (server.errors' one table)."""
+    return as_hub_error(error)
 
 
 def requester(request: Request) -> str:
@@ -135,34 +126,6 @@ async def remove_alias(request: Request, org: str, name: str, alias: str,
 
 
 # Checks on Hub-protocol writes -------------------------------------------------------------------
-def check_version_tag_target(ctx: ServerContext, repo_id: str, tag: str, commit: str) -> None:
-    """A version tag only on a complete learner version of this repository, of the learner its other versions
-    are (422 naming what is wrong), and never on a deleted number (409)."""
-    version = version_of_tag(tag)
-    if version is None:
-        return
-    if str(version) in ctx.store.lifecycle(repo_id).deleted:
-        raise HubError(409, f"{repo_id} version {version} was deleted; version numbers are never reused. Tag a new "
-                            "version instead.", code="Conflict")
-    reader = ctx.store.reader
-    tree = reader.tree(repo_id, commit)
-    files = {path: (lambda entry=entry: reader.blob(repo_id, entry)) for path, entry in tree.items()}
-    try:
-        check_version_commit(files, repo_id=repo_id, version=str(version))
-        new = learner_identity(checked_learner(json.loads(files[LEARNER_FILE]())))
-        published = ctx.store.versions(repo_id)
-        if published:
-            newest = max(published, key=Version)
-            old = learner_identity(checked_learner(json.loads(reader.read_text(repo_id, published[newest],
-                                                                               LEARNER_FILE) or "null")))
-            if new != old:
-                raise IntegrityError(f"{repo_id}@{version} holds a learner of (kind, base model, corpus) = {new}, but "
-                                     f"the repository's versions are {old}.")
-    except (IntegrityError, ValueError, RecursionError) as error:
-        raise unprocessable(f"Not tagged: {error} A version tag must name a complete learner version of this "
-                            "repository, so that no upload can break `learnerhub pull`.") from None
-
-
 def check_version_tag_deletion(ctx: ServerContext, repo_id: str, tag: str) -> None:
     """Version tags go only once the lifecycle log records the deletion (its audit line comes first)."""
     version = version_of_tag(tag)

@@ -35,14 +35,12 @@ def numeric_metrics(learner: dict) -> dict[str, float]:
     if standard and igf is not None:
         found[RATIO_METRIC] = round(igf / standard, 6)
     record = headline_record(learner.get("evaluations"))
-    if record is not None:
-        effect = record["effect"]["final"]
-        found[RATIO_METRIC] = round(finite_number(effect["median_ratio"]), 6)
-        low, high = finite_number(effect.get("ci_low")), finite_number(effect.get("ci_high"))
-        if low is not None and high is not None:
-            found.update(perplexity_ratio_ci_low=low, perplexity_ratio_ci_high=high,
-                         perplexity_ratio_ci_width=round(high - low, 6))
-        random = finite_number((record["effect"].get("vs_random_final") or {}).get("median_ratio"))
+    if record is not None and record.effect is not None:
+        effect, random = record.effect.final, record.effect.vs_random_final
+        found[RATIO_METRIC] = round(effect.median_ratio, 6)
+        if effect.ci_low is not None and effect.ci_high is not None:
+            found.update(perplexity_ratio_ci_low=effect.ci_low, perplexity_ratio_ci_high=effect.ci_high,
+                         perplexity_ratio_ci_width=round(effect.ci_high - effect.ci_low, 6))
         if random is not None:
-            found["perplexity_ratio_vs_random"] = random
+            found["perplexity_ratio_vs_random"] = random.median_ratio
     return found

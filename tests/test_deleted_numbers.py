@@ -36,13 +36,12 @@ def hub(tmp_path, tokenizer, monkeypatch):
 def test_a_tag_racing_a_delete_of_its_number_is_refused(hub, monkeypatch):
     repository = hub["store"] / "models" / KJV
     commit = git(repository, "rev-parse", "v1.1.0").decode().strip()
-    checks = server.hub_commits.check_version_tag_target
-
-    def delete_right_after_the_check(ctx, repo_id, tag, target):
-        checks(ctx, repo_id, tag, target)   # the server's own checks pass: 1.1.0 is not deleted yet
+    def delete_right_after_the_check(store, repo_id, tag, target):
+        # The gate (registry.version_gate.check_new_tag) would refuse 1.1.0 as existing; here it has passed on a
+        # state before the delete, and the racer deletes now: the store's writer alone must refuse the tag.
         registry.delete_version(f"{KJV}@1.1.0", reason="licence withdrawn", store=hub["store"])   # the racer
 
-    monkeypatch.setattr(server.hub_commits, "check_version_tag_target", delete_right_after_the_check)
+    monkeypatch.setattr(server.hub_commits, "check_new_tag", delete_right_after_the_check)
     with pytest.raises(HfHubHTTPError) as refused:
         HfApi(endpoint=hub["url"], token=TOKEN).create_tag(KJV, tag="v1.1.0", revision=commit)
     assert refused.value.response.status_code == 409 and "was deleted" in str(refused.value)

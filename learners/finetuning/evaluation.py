@@ -155,14 +155,3 @@ def _backward_to_reach(arm: list[FinetuneResult], standard: list[FinetuneResult]
 def add_evaluation(learner, record: dict) -> None:
     """Keep `record` with the learner (learner.json's `evaluations`, newest last)."""
     learner.metadata.evaluations = [*learner.metadata.evaluations, record]
-
-
-def headline_evaluation(metadata) -> dict | None:
-    """The evaluation a card, page or leaderboard leads with: the newest with a target apart from its pool
-    (the regime selection is built for), else the newest."""
-    evaluations = [e for e in getattr(metadata, "evaluations", []) or [] if isinstance(e, dict) and "effect" in e]
-    if not evaluations:
-        return None
-    mixed = [e for e in evaluations if not e.get("regime", {}).get("target_is_pool", True)]
-    return (mixed or evaluations)[-1]
-

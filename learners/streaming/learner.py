@@ -29,6 +29,7 @@ from ..corpora.examples import Examples
 from ..errors import LearnerFormatError
 from ..fingerprint import embedding_fingerprint, tokenizer_fingerprint
 from ..learner import Learner, load_safetensors_into
+from ..metadata_schema import validated
 from ..metadata import BUILD_PLOT, CONFIG_FILE, WEIGHTS_FILE, CorpusInfo, LearnerMetadata, RunInfo
 from ..plots import plot_streaming_build
 from .filter import LOSS_THRESHOLD, PREDICTOR, WARMUP, StreamingConfig, StreamingFilter
@@ -163,7 +164,8 @@ def build_streaming_learner(model: nn.Module, tokenizer, train: Examples, *, bas
         base_model=base_model.info(model),
         tokenizer_fingerprint=tokenizer_fingerprint(tokenizer),
         embedding_fingerprint=embedding_fingerprint(embeddings),
-        corpus=corpus if isinstance(corpus, CorpusInfo) else CorpusInfo.parse(corpus, "corpus"),
+        corpus=corpus if isinstance(corpus, CorpusInfo) else validated(CorpusInfo, corpus, source="the corpus",
+                                                                       where="corpus"),
         run=run,
         hyperparameters=config.to_dict(),
         metrics=metrics,
