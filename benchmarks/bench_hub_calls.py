@@ -3,7 +3,8 @@
 Each call of unmodified `huggingface_hub` (and the `hf` command line) a registry user reaches for is made
 once against a real server on 127.0.0.1 holding a published learner; the outcome is recorded as `ok`,
 `refused` (a 4xx, with its status and message: what the server does not support, said plainly) or
-`broken` (a 5xx, or a client-side failure: what must not happen). Results: results/hub_calls.json.
+`broken` (a 5xx, a client-side failure or a wrong answer: what must not happen); learnerhub's own one-line refusals
+(a LearnerHubError) count as `refused`. Results: results/hub_calls.json.
 
     python benchmarks/bench_hub_calls.py --out benchmarks/results/hub_calls.json
 """
@@ -26,12 +27,15 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 from huggingface_hub import (CommitOperationAdd, CommitOperationCopy, CommitOperationDelete, HfApi,  # noqa: E402
                              HfFileSystem, ModelCard, constants, hf_hub_download, snapshot_download)
 from huggingface_hub.errors import HfHubHTTPError  # noqa: E402
+from huggingface_hub.utils import get_session, hf_raise_for_status  # noqa: E402
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parents[1] / "tests")]
 from model_helpers import make_tiny_gpt2, synthetic_documents, train_tokenizer  # noqa: E402 (tiny learners)
 from registry_helpers import make_learner_folder  # noqa: E402
 
 import registry  # noqa: E402
+from learners import load_learner  # noqa: E402
+from learners.errors import LearnerHubError  # noqa: E402
 from server import create_app  # noqa: E402
 from server.auth import TokenRegistry  # noqa: E402
 from server.testing import running_server  # noqa: E402
@@ -40,9 +44,10 @@ TOKEN, ORG_TOKEN = "census-write", "census-acme"
 KJV = "local/igf-gpt2-kjv"
 
 
-def calls(api: HfApi, url: str, work: Path) -> list[tuple[str, object]]:
+def calls(api: HfApi, url: str, work: Path, learner) -> list[tuple[str, object]]:
     """(name, zero-argument callable) for every call of the census, in the order a user meets them."""
     cache = work / "cache"
+    short = api.model_info(KJV, revision="v1.0.0").sha[:7]
     folder = work / "upload"
     folder.mkdir()
     (folder / "a.txt").write_text("a")
@@ -109,6 +114,23 @@ def calls(api: HfApi, url: str, work: Path) -> list[tuple[str, object]]:
                                                                        cache_dir=cache, token=TOKEN)
          if api.upload_file(path_or_fileobj=b"# s", path_in_repo="README.md", repo_id="team/secret") else None),
         ("snapshot_download", lambda: snapshot_download(KJV, endpoint=url, cache_dir=cache)),
+        ("hf_hub_download short commit id", lambda: hf_hub_download(KJV, "learner.json", revision=short, endpoint=url,
+                                                                    cache_dir=cache)),
+        ("snapshot_download short commit id", lambda: snapshot_download(KJV, revision=short, endpoint=url,
+                                                                        cache_dir=cache)),
+        ("model_info short commit id", lambda: api.model_info(KJV, revision=short)),
+        ("model_info unknown short commit id (404)", lambda: api.model_info(KJV, revision="0000000")),
+        ("model_info createdAt is the first commit's date", lambda: check(
+            api.model_info(KJV).created_at == list(api.list_repo_commits(KJV))[-1].created_at)),
+        ("learnerhub pull, then offline hf_hub_download without revision", lambda: offline_after_pull(url, work)),
+        ("super_squash_history (refused, explained)", lambda: api.super_squash_history(KJV)),
+        ("duplicate_repo (refused, explained)", lambda: api.duplicate_repo(KJV, "team/copy")),
+        ("unknown /api route (refused, explained)", lambda: hf_raise_for_status(
+            get_session().get(f"{url}/api/models/{KJV}/no-such-route"))),
+        ("learner.push_to_hub with assets", lambda: check("assets/perplexity.png" in learner.push_to_hub(
+            "team", version="1.0.0", endpoint=url, token=TOKEN).files)),
+        ("learner.push_to_hub without a token (refused, one line)", lambda: learner.push_to_hub(
+            "team", version="1.0.1", endpoint=url, token="")),
         ("get_hf_file_metadata", lambda: api.get_hf_file_metadata(
             url=f"{url}/{KJV}/resolve/main/learner.json")),
         ("HfFileSystem ls", lambda: fs.ls(f"{KJV}", detail=False)),
@@ -139,11 +161,30 @@ def calls(api: HfApi, url: str, work: Path) -> list[tuple[str, object]]:
     ]
 
 
+def check(condition: bool) -> None:
+    """A call whose result must hold (AssertionError: the census records it as broken)."""
+    if not condition:
+        raise AssertionError("the answer is not what the Hub gives")
+
+
+def offline_after_pull(url: str, work: Path) -> None:
+    """`learnerhub pull` of the latest version, then the stock client with HF_HUB_OFFLINE=1 and no revision."""
+    cache = work / "pulled"
+    registry.download("kjv", base_model="tiny/gpt2", endpoint=url, cache_dir=cache, lock=None)
+    subprocess.run([sys.executable, "-c", "import sys; from huggingface_hub import hf_hub_download; "
+                    f"hf_hub_download({KJV!r}, 'learner.json', cache_dir=sys.argv[1])", str(cache)],
+                   env={**os.environ, "HF_HUB_OFFLINE": "1"}, check=True, capture_output=True, timeout=60)
+
+
 def hf_commands(url: str, work: Path) -> list[tuple[str, list[str]]]:
     (work / "cli.txt").write_text("cli")
+    short = HfApi(endpoint=url, token=TOKEN).model_info(KJV, revision="v1.0.0").sha[:7]
     return [("hf repos create", ["repos", "create", "team/cli"]),
             ("hf upload", ["upload", "team/cli", str(work / "cli.txt"), "cli.txt"]),
             ("hf download", ["download", KJV, "learner.json", "--cache-dir", str(work / "hf-cache")]),
+            ("hf download --revision SHORT_SHA", ["download", KJV, "learner.json", "--revision", short,
+                                                  "--cache-dir", str(work / "hf-cache")]),
+            ("hf repos duplicate (refused, explained)", ["repos", "duplicate", KJV, "team/cli-copy"]),
             ("hf repos ls", ["repos", "ls", "--limit", "0"]),
             ("hf repos branch create", ["repos", "branch", "create", "team/cli", "b1"]),
             ("hf repos tag create", ["repos", "tag", "create", "team/cli", "t1"]),
@@ -160,6 +201,9 @@ def outcome(call) -> dict:
         status = error.response.status_code if error.response is not None else None
         said = (error.server_message or str(error)).splitlines()[0][:200]
         return {"outcome": "refused" if status and 400 <= status < 500 else "broken", "status": status, "message": said}
+    except LearnerHubError as error:   # learnerhub's own refusal: one line that says what to do
+        lines = str(error).splitlines()
+        return {"outcome": "refused" if len(lines) == 1 else "broken", "message": lines[0][:200] if lines else ""}
     except Exception as error:   # noqa: BLE001 (a census records every failure instead of stopping)
         return {"outcome": "broken", "error": f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"}
 
@@ -180,7 +224,9 @@ def main() -> None:
         tokens = TokenRegistry.configure(tokens=[TOKEN], org_tokens={"acme": [ORG_TOKEN]}, environ={})
         with running_server(create_app(work / "store", tokens=tokens)) as url:
             api = HfApi(endpoint=url, token=TOKEN)
-            results = [{"call": name, **outcome(call)} for name, call in calls(api, url, work)]
+            learner = load_learner(make_learner_folder(work / "push", model, tokenizer, corpus="pushed", seed=7,
+                                                       plot=True))
+            results = [{"call": name, **outcome(call)} for name, call in calls(api, url, work, learner)]
             hf = str(Path(sys.executable).with_name("hf"))
             env = {**os.environ, "HF_ENDPOINT": url, "HF_TOKEN": TOKEN, "HF_HOME": str(work / "hf-cli"),
                    "NO_COLOR": "1"}

@@ -24,7 +24,7 @@ from torch import nn
 
 from .errors import BaseModelMismatchError, LearnerFormatError
 from .fingerprint import embedding_fingerprint, embeddings_match, tokenizer_fingerprint
-from .folders import write_folder_atomically
+from .folders import copy_assets, write_folder_atomically
 from .kinds import learner_kind, learner_kinds
 from .metadata import CONFIG_FILE, WEIGHTS_FILE, LearnerMetadata
 from .store_plugins import store_plugin
@@ -44,6 +44,8 @@ class Learner:
 
     def __init__(self, metadata: LearnerMetadata) -> None:
         self.metadata = metadata
+        #: The folder the learner was loaded from or last saved to: push_to_hub sends its assets/ (plots) too.
+        self.folder: Path | None = None
         self._attached = False
         self._tokenizer = None
 
@@ -107,22 +109,26 @@ class Learner:
 
     def save(self, folder: str | Path) -> Path:
         """Write the kind's files and learner.json into `folder` atomically (readers never see half of it)."""
+        self.folder = write_folder_atomically(folder, self._write_learner)
+        return self.folder
 
-        def write(staging: Path) -> None:
-            self._write_files(staging)
-            self.metadata.save(staging)
-
-        return write_folder_atomically(folder, write)
+    def _write_learner(self, staging: Path) -> None:
+        self._write_files(staging)
+        self.metadata.save(staging)
 
     def push_to_hub(self, repo_id: str | None = None, *, version: str, store: str | Path | None = None,
                     endpoint: str | None = None, token: str | None = None):
         """Publish this learner as `version` (X.Y.Z) to `repo_id` (ORG or ORG/NAME; default: local/<its name>),
-        like `learnerhub publish`: into the local store, `store`, or the Hub-compatible `endpoint`.
+        like `learnerhub publish`: into the local store, `store`, or the Hub-compatible `endpoint`. The files of
+        `assets/` (plots) in the folder it was loaded from or saved to go along.
 
-        Returns what was published (repository, version, commit, file hashes).
+        Returns what was published (repository, version, commit, file hashes). A failure of the Hub client
+        is raised as the store's own error with one line that says what to try (as the command line says it).
         """
         with tempfile.TemporaryDirectory(prefix="learnerhub-push-") as work:
-            folder = self.save(Path(work) / "learner")
+            folder = write_folder_atomically(Path(work) / "learner", self._write_learner)
+            if self.folder is not None:
+                copy_assets(self.folder, folder)
             return store_plugin().publish_folder(folder, version=version, repo_id=repo_id, store=store,
                                                  endpoint=endpoint, token=token)
 
@@ -132,6 +138,7 @@ class Learner:
         folder = Path(folder)
         metadata = LearnerMetadata.load(folder, kind=cls.kind)
         learner = cls._from_folder(folder, metadata, read_config(folder))
+        learner.folder = folder
         if model is not None:
             learner.attach(model, tokenizer)
         return learner

@@ -78,10 +78,11 @@ class RepositoryNotFoundError(LearnerNotFoundError):
 class RevisionNotFoundError(RegistryError, LookupError):
     """`revision` names no branch, tag or commit of `repo_id`."""
 
-    def __init__(self, repo_id: str, revision: str) -> None:
-        super().__init__(f"Revision {revision!r} not found in {repo_id}.")
+    def __init__(self, repo_id: str, revision: str, *, reason: str | None = None) -> None:
+        super().__init__(f"Revision {revision!r} not found in {repo_id}{f': {reason}' if reason else ''}.")
         self.repo_id = repo_id
         self.revision = revision
+        self.reason = reason   # why, when more can be said than "no such revision" (an ambiguous short sha)
 
 
 class EntryNotFoundError(RegistryError, LookupError):

@@ -14,7 +14,9 @@ need `HF_HUB_DISABLE_XET=1` for uploads.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
+import uuid
 from pathlib import Path
 
 from huggingface_hub import HfApi, constants, get_token, hf_hub_download, scan_cache_dir, snapshot_download
@@ -24,6 +26,7 @@ from huggingface_hub.errors import (CacheNotFound, EntryNotFoundError, LocalEntr
 from learners.constants import LIBRARY_NAME
 from learners.metadata import LEARNER_FILE, checked_learner, learnerhub_version
 
+from .constants import MAIN_BRANCH
 from .errors import BrokenVersionError, IntegrityError, LearnerNotFoundError, LifecycleError, StoreError
 from .hub_lifecycle import HubLifecycle
 from .hub_publish import HubPublisher
@@ -47,11 +50,13 @@ class HubStore:
                  cache_dir: str | Path | None = None) -> None:
         self.endpoint = endpoint.rstrip("/") if endpoint else constants.ENDPOINT
         self.location = self.endpoint
-        self.token = token
+        self.token = token or None   # an empty token is no token (the client would send "Bearer " and fail)
+        token = self.token
         self.cache_dir = str(cache_dir) if cache_dir is not None else None
         self.api = HfApi(endpoint=self.endpoint, token=token, library_name=LIBRARY_NAME,
                          library_version=learnerhub_version())
         self._reached = False
+        self._mains: dict[str, str | None] = {}   # repo -> where main pointed at the last refs listing
         self._lifecycles = HubLifecycle(self.api, self.endpoint, token=token, cache_dir=self.cache_dir)
 
     def _publisher(self) -> HubPublisher:
@@ -199,6 +204,7 @@ class HubStore:
             version = version_of_tag(ref.name)
             if version is not None:
                 found[str(version)] = ref.target_commit
+        self._mains[repo_id] = next((b.target_commit for b in refs.branches if b.name == MAIN_BRANCH), None)
         return found, any(b.name == LIFECYCLE_BRANCH for b in refs.branches)
 
     def read_file(self, repo_id: str, commit: str, path: str) -> bytes:
@@ -219,6 +225,8 @@ class HubStore:
             if not offline() and Path(snapshot_download(repo_id, revision=tag, cache_dir=self.cache_dir,
                                                         endpoint=self.endpoint, token=self.token)) != folder:
                 raise IntegrityError(f"{repo_id}: tag {tag} no longer points to commit {commit[:12]}.")
+            if not offline():
+                self._record_main(repo_id, commit, folder)
         except LocalEntryNotFoundError:
             raise StoreError(f"{repo_id}@{manifest.version} is not in the Hub cache and HF_HUB_OFFLINE=1 is set."
                              ) from None
@@ -229,6 +237,17 @@ class HubStore:
                 raise
             self._check_published_copy(repo_id, commit, manifest, folder)
         return folder
+
+    def _record_main(self, repo_id: str, commit: str, snapshot: Path) -> None:
+        """Write `refs/main` into the Hub cache when main points to the commit just fetched (a pull of the latest
+        version), as `hf_hub_download` does for a branch: stock offline calls without a revision then find it."""
+        if repo_id not in self._mains:
+            self._remote_versions(repo_id)
+        if self._mains.get(repo_id) == commit and snapshot.name == commit:
+            try:
+                write_cache_ref(snapshot.parent.parent, MAIN_BRANCH, commit)
+            except OSError:
+                pass   # a read-only cache (as huggingface_hub does): pinned revisions still resolve offline
 
     def _check_published_copy(self, repo_id: str, commit: str, manifest: Manifest, cached: Path) -> None:
         """A cached copy failed its manifest: download the version afresh from the endpoint (never copied from
@@ -245,6 +264,17 @@ class HubStore:
         raise IntegrityError(f"Your local Hub cache's copy of {where} is damaged ({manifest.mismatch(cached)} in "
                              f"{cached}); the copy on {self.endpoint} is intact. Nothing was loaded: delete that "
                              "folder (or `hf cache delete`) and pull again.") from None
+
+
+def write_cache_ref(storage: Path, ref: str, commit: str) -> None:
+    """`refs/<ref>` of a repository's folder in the Hub cache, written atomically (readers never see half a sha)."""
+    path = storage / "refs" / ref
+    if path.is_file() and path.read_text() == commit:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{ref}.{uuid.uuid4().hex[:8]}.tmp")
+    temporary.write_text(commit)
+    os.replace(temporary, path)
 
 
 def _scan(cache_dir: str | None):

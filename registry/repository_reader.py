@@ -26,6 +26,8 @@ from .git import GitCommandError, git, read_refs
 from .store_layout import StoreLayout
 
 COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
+#: A short commit id, as `git log --oneline` and the Hub's pages print them (7 hex digits or more).
+SHORT_SHA = re.compile(r"^[0-9a-fA-F]{7,39}$")
 SAFE_REVISION = re.compile(r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
 BLOB_CACHE_BYTES = 256 << 20
 LARGEST_CACHED_BLOB = 32 << 20
@@ -89,7 +91,8 @@ class RepositoryReader:
         return _ref_target(self.path(repo_id), revision)
 
     def resolve(self, repo_id: str, revision: str, *, cached_only: bool = False) -> str | None:
-        """A branch, tag or commit sha -> the commit sha; RevisionNotFoundError if it names nothing.
+        """A branch, tag, commit sha or unambiguous short sha (7+ hex digits) -> the commit sha;
+        RevisionNotFoundError if it names nothing, or a short sha starts several commits.
 
         With `cached_only`, None instead of running git (the caller then retries off the event loop).
         """
@@ -97,6 +100,8 @@ class RepositoryReader:
             raise RevisionNotFoundError(repo_id, revision)
         target = _ref_target(self.path(repo_id), revision)
         if target is None and not COMMIT_SHA.match(revision):
+            if SHORT_SHA.match(revision):   # never cached: a later commit can make it ambiguous
+                return None if cached_only else self._expand_short_sha(repo_id, revision)
             raise RevisionNotFoundError(repo_id, revision)
         key = (repo_id, target or revision)
         commit = self._commits.get(key)
@@ -116,6 +121,20 @@ class RepositoryReader:
             self._commits.clear()
         self._commits[key] = commit
         return commit
+
+    def _expand_short_sha(self, repo_id: str, prefix: str) -> str:
+        """The one commit whose sha starts with `prefix` (objects of other types do not count)."""
+        path = self.path(repo_id)
+        names = git(path, "rev-parse", f"--disambiguate={prefix.lower()}").split()
+        kinds = git(path, "cat-file", "--batch-check=%(objectname) %(objecttype)",
+                    input=b"\n".join(names) + b"\n") if names else b""
+        commits = [line.split()[0].decode() for line in kinds.splitlines() if line.endswith(b" commit")]
+        if len(commits) > 1:
+            raise RevisionNotFoundError(repo_id, prefix, reason=f"it is ambiguous, {len(commits)} commits start with "
+                                                                "it; give more digits of the commit sha")
+        if not commits:
+            raise RevisionNotFoundError(repo_id, prefix)
+        return commits[0]
 
     def tree(self, repo_id: str, commit: str) -> dict[str, TreeEntry]:
         """Every file of the commit (recursive), path -> entry."""
@@ -137,6 +156,10 @@ class RepositoryReader:
     def commit_date(self, repo_id: str, commit: str) -> str:
         """The committer date in the Hub's format, `2024-05-01T12:00:00.000Z` (what it calls lastModified)."""
         return _commit_date(str(self.path(repo_id)), commit)
+
+    def created_date(self, repo_id: str, commit: str) -> str:
+        """When the history of `commit` began: its first (root) commit's date (what the Hub calls createdAt)."""
+        return _created_date(str(self.path(repo_id)), commit)
 
     def blob(self, repo_id: str, entry: TreeEntry) -> bytes:
         with self._lock:
@@ -222,6 +245,12 @@ def hub_date(seconds: str | float) -> str:
 @lru_cache(maxsize=65536)
 def _commit_date(repository: str, commit: str) -> str:
     return hub_date(git(Path(repository), "show", "-s", "--format=%ct", commit).decode().strip())
+
+
+@lru_cache(maxsize=65536)
+def _created_date(repository: str, commit: str) -> str:
+    roots = git(Path(repository), "log", "--max-parents=0", "--format=%ct", commit).split()
+    return hub_date(min(int(seconds) for seconds in roots))
 
 
 @lru_cache(maxsize=65536)

@@ -17,6 +17,8 @@ from registry.errors import (EntryNotFoundError, IntegrityError, InvalidChangeEr
                              RegistryError, RepositoryConflictError, RepositoryNotFoundError, RevisionNotFoundError,
                              StoreConflictError, StoreError, VersionExistsError, VersionNotFoundError)
 
+from .hub_unsupported import is_api_path, missing_route_message, wrong_method_message
+
 INVALID_CREDENTIALS = "Invalid credentials in Authorization header"
 
 
@@ -36,9 +38,9 @@ def repo_not_found(repo_id: str) -> HubError:
     return HubError(404, f"Repository {repo_id} not found. Check the name, or create it first.", code="RepoNotFound")
 
 
-def revision_not_found(repo_id: str, revision: str) -> HubError:
-    return HubError(404, f"Revision {revision!r} not found in {repo_id}: use a branch, a tag or a commit sha.",
-                    code="RevisionNotFound")
+def revision_not_found(repo_id: str, revision: str, reason: str | None = None) -> HubError:
+    why = reason or "use a branch, a tag or a commit sha (7 or more of its hex digits)"
+    return HubError(404, f"Revision {revision!r} not found in {repo_id}: {why}.", code="RevisionNotFound")
 
 
 def entry_not_found(repo_id: str, path: str, commit: str) -> HubError:
@@ -69,7 +71,7 @@ def as_hub_error(error: Exception) -> HubError:
     if isinstance(error, RepositoryNotFoundError):
         return repo_not_found(error.repo_id)
     if isinstance(error, RevisionNotFoundError):
-        return revision_not_found(error.repo_id, error.revision)
+        return revision_not_found(error.repo_id, error.revision, error.reason)
     status, code = next(answer for kind, answer in REGISTRY_ERRORS.items() if isinstance(error, kind))
     return HubError(status, str(error), code=code, headers={"X-Learnerhub-Error": type(error).__name__})
 
@@ -100,6 +102,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(error.status, error.message, code=error.code, headers=error.headers)
 
     async def _store_error(request: Request, error: Exception) -> JSONResponse:   # every RegistryError
+        if isinstance(error, RepositoryNotFoundError) and error.repo_id.startswith("api/") \
+                and is_api_path(request.url.path):   # /api/X taken for a repository's URL (/ORG/NAME)
+            return error_response(404, missing_route_message(request.method, request.url.path))
         hub = as_hub_error(error)
         return error_response(hub.status, hub.message, code=hub.code, headers=hub.headers)
 
@@ -112,4 +117,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        return error_response(error.status_code, str(error.detail), headers=dict(error.headers or {}))
+        """The router's own refusals; under /api, a bare "Not Found" or "Method Not Allowed" is explained."""
+        message, path = str(error.detail), request.url.path
+        if is_api_path(path) and error.status_code == 404 and message == "Not Found":
+            message = missing_route_message(request.method, path)
+        elif is_api_path(path) and error.status_code == 405 and message == "Method Not Allowed":
+            message = wrong_method_message(request.method, path, (error.headers or {}).get("Allow", ""))
+        return error_response(error.status_code, message, headers=dict(error.headers or {}))

@@ -90,7 +90,8 @@ def model_info(reader: RepositoryReader, repo_id: str, commit: str | None, *, pr
                             "library_name": card.get("library_name"), "tags": derived_tags(card),
                             "pipeline_tag": card.get("pipeline_tag")}
     if commit:
-        info["lastModified"] = info["createdAt"] = reader.commit_date(repo_id, commit)
+        info["lastModified"] = reader.commit_date(repo_id, commit)
+        info["createdAt"] = reader.created_date(repo_id, commit)
     if with_card:
         info["cardData"] = card or None
     if with_siblings:
