@@ -194,8 +194,9 @@ def read_config(folder: Path) -> dict:
     return config
 
 
-def load_safetensors_into(module: nn.Module, folder: Path) -> None:
-    """Load weights from model.safetensors; never falls back to a pickle file."""
+def load_safetensors_into(module: nn.Module, folder: Path, *, beside: str | None = None) -> None:
+    """Load weights from model.safetensors; never falls back to a pickle file. Tensors named `beside`...
+    (a component saved next to the module, such as a target affinity) are left to their own reader."""
     path = folder / WEIGHTS_FILE
     if not path.exists():
         raise LearnerFormatError(f"{folder} has no {WEIGHTS_FILE}. learnerhub loads safetensors weights only and "
@@ -204,6 +205,7 @@ def load_safetensors_into(module: nn.Module, folder: Path) -> None:
         missing, unexpected = safetensors.torch.load_model(module, str(path), strict=False)
     except (safetensors.SafetensorError, RuntimeError, OSError) as error:
         raise LearnerFormatError(f"{path} is corrupted or does not fit the learner's config.json: {error}") from None
+    unexpected = [name for name in unexpected if not (beside and name.startswith(beside))]
     if missing or unexpected:
         raise LearnerFormatError(f"{path} does not fit config.json (missing {sorted(missing)}, unexpected "
                                  f"{sorted(unexpected)}); the learner is corrupted.")

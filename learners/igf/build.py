@@ -23,6 +23,7 @@ from ..distributed import make_accelerator
 from ..errors import CorpusError
 from ..fingerprint import embedding_fingerprint, tokenizer_fingerprint
 from ..metadata import CorpusInfo, LearnerMetadata, ProbeInfo
+from ..target_affinity import TargetAffinity
 from .head_training import HeadTrainingConfig, held_out_predictions, train_information_gain_head
 from .information_gain import make_probe
 from .learner import IGF_KIND, InformationGainLearner
@@ -127,9 +128,12 @@ def build_information_gain_learner(model: nn.Module, tokenizer, corpus: Corpus, 
     pool_tokens, target_tokens, split = split_target_and_pool(corpus, target, tokenizer, config)
     contexts, gains, probe_description = collect_pairs(model, split, config, accelerator=accelerator, progress=progress)
     probe_seconds = time.perf_counter() - started
+    calibration = corpora_and_calibration(corpus, target, pool_tokens, target_tokens, split, config)
     learner = learner_from_pairs(
         model, tokenizer, base_model, contexts, gains, config=config, probe=ProbeInfo.from_dict(probe_description),
-        **corpora_and_calibration(corpus, target, pool_tokens, target_tokens, split, config), progress=progress)
+        **calibration, progress=progress)
+    if target is not None:
+        attach_target_affinity(learner, tokenizer, split, contexts, calibration["target_calibration"], config)
     record_build_time(learner, started=started, probe_seconds=probe_seconds, accelerator=accelerator)
     return learner
 
@@ -144,6 +148,26 @@ def corpora_and_calibration(corpus: Corpus, target: Corpus | None, pool_tokens: 
                                               torch.Generator().manual_seed(config.seed + 2)),
             "target_calibration": split.target_contexts.sample(config.calibration_contexts,
                                                                torch.Generator().manual_seed(config.seed + 3))}
+
+
+def attach_target_affinity(learner: InformationGainLearner, tokenizer, split: CorpusSplit, pool_contexts: torch.Tensor,
+                           target_calibration: torch.Tensor, config: BuildConfig) -> None:
+    """Fit the learner's target-vs-pool classifier (target training text against the probed pool contexts) and
+    record where gain and affinity place held-out target text (`target_calibration`, which it never saw):
+    their means and spreads there, and the quantiles of their standardised sum (the `affinity` threshold)."""
+    def texts(contexts: torch.Tensor) -> list[str]:
+        return tokenizer.batch_decode(contexts.tolist(), skip_special_tokens=True, clean_up_tokenization_spaces=False)
+
+    target_examples = split.target_contexts.sample(config.calibration_contexts,
+                                                   torch.Generator().manual_seed(config.seed + 4))
+    learner.affinity = TargetAffinity.fit(texts(target_examples), texts(pool_contexts), seed=config.seed)
+    gain = score_in_batches(learner, target_calibration)
+    odds = torch.from_numpy(learner.affinity.log_odds(texts(target_calibration))).float()
+    stats = {"gain_target_mean": float(gain.mean()), "gain_target_std": float(gain.std()) or 1.0,
+             "affinity_target_mean": float(odds.mean()), "affinity_target_std": float(odds.std()) or 1.0}
+    combined = ((gain - stats["gain_target_mean"]) / stats["gain_target_std"]
+                + (odds - stats["affinity_target_mean"]) / stats["affinity_target_std"])
+    learner.metadata.metrics.update(**stats, affinity_target_quantiles=quantile_list(combined))
 
 
 def record_build_time(learner, *, started: float, probe_seconds: float, accelerator: Accelerator) -> None:

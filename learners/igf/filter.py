@@ -26,9 +26,10 @@ class InformationGainFilter(ContextFilter):
         self.learner = learner
         self.requested = threshold or parse_threshold(DEFAULT_THRESHOLD)
         self.threshold = self.requested.resolve(learner) if hasattr(self.requested, "resolve") else self.requested
+        self.score = getattr(learner, getattr(self.requested, "score", "score"))
 
     def select_before_forward(self, input_ids: torch.Tensor, step: int) -> torch.Tensor:
-        return self.learner.score(input_ids) >= self.threshold.at(step)
+        return self.score(input_ids) >= self.threshold.at(step)
 
     def describe(self) -> dict:
         return {"name": self.name, "threshold": {**self.requested.describe(), "value": self.threshold.at(0)}

@@ -7,10 +7,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..errors import LearnerFormatError
+from ..errors import LearnerFormatError, UsageError
 from ..learner import Learner, load_safetensors_into
-from ..metadata import BUILD_PLOT, CONFIG_FILE, LearnerMetadata
+from ..metadata import BUILD_PLOT, CONFIG_FILE, WEIGHTS_FILE, LearnerMetadata
 from ..plots import plot_held_out_gains
+from ..target_affinity import AFFINITY_PREFIX, TargetAffinity
 from .bag_of_tokens_head import BagOfTokensHead
 from .conv_head import InformationGainHead
 
@@ -35,6 +36,7 @@ class InformationGainLearner(Learner):
         super().__init__(metadata)
         self.head = head.eval()
         self.held_out: tuple[list[float], list[float]] | None = None   # (predicted, measured), set by the build
+        self.affinity: TargetAffinity | None = None   # target-vs-pool classifier, for learners built with a pool
         self._embeddings: nn.Module | None = None
 
     def _on_attach(self, model: nn.Module) -> None:
@@ -59,6 +61,42 @@ class InformationGainLearner(Learner):
     def _score_contexts(self, input_ids: torch.Tensor) -> torch.Tensor:
         return self.score(input_ids)
 
+    @torch.no_grad()
+    def affinity_score(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """Predicted gain plus target affinity, each standardised on held-out target text: the `affinity`
+        threshold's score (keeps what is both informative and target-like). Needs a learner built with a pool."""
+        metrics = self._require_affinity()
+        if self._tokenizer is None:
+            raise RuntimeError("Attach the learner to its base model and tokenizer first: "
+                               "learner.attach(model, tokenizer).")
+        texts = self._tokenizer.batch_decode(input_ids.cpu().tolist(), skip_special_tokens=True,
+                                             clean_up_tokenization_spaces=False)
+        odds = torch.from_numpy(self.affinity.log_odds(texts)).float()
+        return ((self.score(input_ids) - metrics["gain_target_mean"]) / metrics["gain_target_std"]
+                + (odds - metrics["affinity_target_mean"]) / metrics["affinity_target_std"])
+
+    def affinity_quantile(self, q: float) -> float:
+        """The affinity score below which a fraction `q` of held-out target contexts fell."""
+        return interpolate_quantile(self._require_affinity()["affinity_target_quantiles"], q)
+
+    def _require_affinity(self) -> dict:
+        metrics = self.metadata.metrics
+        if self.affinity is None or "affinity_target_quantiles" not in metrics:
+            why = "before learnerhub recorded one" if self.metadata.pool else "without a separate pool"
+            raise UsageError(f"This learner has no target affinity (it was built {why}); use the default threshold "
+                             "(target), or rebuild it from a pool with --target.")
+        return metrics
+
+    def _write_affinity(self, staging: Path) -> None:
+        """Add the target affinity's tensors to model.safetensors (written by the head just before)."""
+        if self.affinity is None:
+            return
+        import safetensors.torch
+
+        path = staging / WEIGHTS_FILE
+        tensors = {**safetensors.torch.load_file(str(path)), **self.affinity.tensors()}
+        safetensors.torch.save_file(tensors, str(path), metadata={"format": "pt"})
+
     def score_quantile(self, q: float) -> float:
         """The score below which a fraction `q` of the pool's calibration contexts fell (normal, if not recorded)."""
         return interpolate_quantile(self.metadata.metrics.get("prediction_quantiles"), q)
@@ -75,6 +113,7 @@ class InformationGainLearner(Learner):
     def _write_files(self, staging: Path) -> None:
         """config.json and model.safetensors (the head), and the build's plot when there is one."""
         self.head.save_pretrained(staging, config=self.head.head_config())
+        self._write_affinity(staging)
         if self.held_out:
             predicted, measured = self.held_out
             plot_held_out_gains(predicted, measured, staging / BUILD_PLOT,
@@ -84,8 +123,16 @@ class InformationGainLearner(Learner):
     @classmethod
     def _from_folder(cls, folder: Path, metadata: LearnerMetadata, config: dict) -> InformationGainLearner:
         head = head_from_config(config, folder)
-        load_safetensors_into(head, folder)
-        return cls(head, metadata)
+        load_safetensors_into(head, folder, beside=AFFINITY_PREFIX)
+        return cls(head, metadata).with_affinity_from(folder)
+
+    def with_affinity_from(self, folder: Path) -> InformationGainLearner:
+        """Read the target affinity saved beside the head, if there is one; returns self."""
+        import safetensors.torch
+
+        tensors = safetensors.torch.load_file(str(folder / WEIGHTS_FILE))
+        self.affinity = TargetAffinity.from_tensors({k: v for k, v in tensors.items() if k.startswith(AFFINITY_PREFIX)})
+        return self
 
 
 def head_from_config(config: dict, folder: Path) -> InformationGainHead | BagOfTokensHead:

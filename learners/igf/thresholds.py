@@ -98,18 +98,48 @@ class TargetQuantile:
         return {"kind": "target", "quantile": self.quantile}
 
 
+@dataclass(frozen=True)
+class AffinityQuantile:
+    """Keep a context when its predicted gain *plus its target affinity* (a target-vs-pool classifier's
+    log-odds; each standardised on held-out target text) is at least the target's `quantile` of that sum.
+
+    For pools with near-domain text, which one-step gain rates like the target itself: the affinity tells
+    the two apart (R5, benchmarks/README.md). Needs a learner built from a pool with --target.
+    """
+
+    quantile: float = DEFAULT_TARGET_QUANTILE
+    #: The filter scores contexts with `learner.affinity_score`, not `learner.score`.
+    score: str = "affinity_score"
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.quantile < 1:
+            raise ValueError(f"affinity:{self.quantile}: the target quantile must be in [0, 1).")
+
+    def resolve(self, learner) -> ConstantThreshold:
+        return ConstantThreshold(learner.affinity_quantile(self.quantile))
+
+    def at(self, step: int) -> float:
+        raise RuntimeError("An AffinityQuantile threshold is resolved against a learner's calibration first.")
+
+    def describe(self) -> dict:
+        return {"kind": "affinity", "quantile": self.quantile}
+
+
 #: Thresholds that are placed by a learner's calibration (`resolve(learner)`) before they are used.
-CalibratedThreshold = TopFraction | TargetQuantile
+CalibratedThreshold = TopFraction | TargetQuantile | AffinityQuantile
 
 
 def parse_threshold(text: str) -> Threshold | CalibratedThreshold:
-    """`target`, `target:QUANTILE`, `top:FRACTION`, `shifting`, `shifting:START,END,STEP`, `constant` or
+    """`target`, `target:QUANTILE`, `affinity`, `affinity:QUANTILE`, `top:FRACTION`, `shifting`,
+    `shifting:START,END,STEP`, `constant` or
     `constant:VALUE` (--threshold)."""
     kind, _, args = text.partition(":")
     try:
         values = [float(v) for v in args.split(",")] if args else []
         if kind == "target" and len(values) <= 1 and all(0 <= v < 1 for v in values):
             return TargetQuantile(*values)
+        if kind == "affinity" and len(values) <= 1 and all(0 <= v < 1 for v in values):
+            return AffinityQuantile(*values)
         if kind == "constant" and len(values) <= 1:
             return ConstantThreshold(*values)
         if kind == "shifting" and len(values) in (0, 3):
@@ -120,6 +150,8 @@ def parse_threshold(text: str) -> Threshold | CalibratedThreshold:
         pass
     raise ValueError(f"Bad threshold {text!r}: use `target` or `target:QUANTILE` (the default, target:"
                      f"{DEFAULT_TARGET_QUANTILE}, keeps what scores at least like the target's lowest "
-                     f"{DEFAULT_TARGET_QUANTILE:.0%}), `top:FRACTION` (e.g. top:0.5 keeps the learner's top half), "
+                     f"{DEFAULT_TARGET_QUANTILE:.0%}), `affinity` or `affinity:QUANTILE` (the same on gain plus "
+                     "target-vs-pool affinity, for pools with near-domain text), `top:FRACTION` (e.g. top:0.5 "
+                     "keeps the learner's top half), "
                      "`shifting`, `shifting:START,END,STEP` (e.g. shifting:1,-1,10), `constant` or `constant:VALUE` "
                      "(values in standard deviations of predicted gain).")

@@ -24,6 +24,7 @@ from ..distributed import make_accelerator
 from ..fingerprint import tokenizer_fingerprint
 from ..igf.build import (
     BuildConfig,
+    attach_target_affinity,
     calibrate_scores,
     collect_pairs,
     corpora_and_calibration,
@@ -61,9 +62,12 @@ def build_text_learner(labeller: nn.Module, tokenizer, corpus: Corpus, labeller_
     pool_tokens, target_tokens, split = split_target_and_pool(corpus, target, tokenizer, config)
     contexts, gains, probe = collect_pairs(labeller, split, config, accelerator=accelerator, progress=progress)
     probe_seconds = time.perf_counter() - started
+    calibration = corpora_and_calibration(corpus, target, pool_tokens, target_tokens, split, config)
     learner = text_learner_from_pairs(
         labeller, tokenizer, labeller_ref, contexts, gains, config=config, head=head, probe=ProbeInfo.from_dict(probe),
-        **corpora_and_calibration(corpus, target, pool_tokens, target_tokens, split, config))
+        **calibration)
+    if target is not None:
+        attach_target_affinity(learner, tokenizer, split, contexts, calibration["target_calibration"], config)
     record_build_time(learner, started=started, probe_seconds=probe_seconds, accelerator=accelerator)
     return learner
 

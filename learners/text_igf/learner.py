@@ -20,6 +20,7 @@ from ..constants import ANY_BASE_MODEL
 from ..errors import LearnerFormatError
 from ..igf.learner import InformationGainLearner
 from ..learner import load_safetensors_into
+from ..target_affinity import AFFINITY_PREFIX
 from ..metadata import BUILD_PLOT, CONFIG_FILE, WEIGHTS_FILE, LearnerMetadata
 from ..plots import plot_held_out_gains
 from .head import TextRidgeHead
@@ -73,6 +74,7 @@ class TextInformationGainLearner(InformationGainLearner):
         (staging / CONFIG_FILE).write_text(json.dumps(self.head.head_config(), indent=2, sort_keys=True) + "\n")
         safetensors.torch.save_file({name: tensor.contiguous() for name, tensor in self.head.state_dict().items()},
                                     str(staging / WEIGHTS_FILE), metadata={"format": "pt"})
+        self._write_affinity(staging)
         if self.held_out:
             predicted, measured = self.held_out
             labeller = self.metadata.labeller.model_id if self.metadata.labeller else "?"
@@ -86,8 +88,8 @@ class TextInformationGainLearner(InformationGainLearner):
             head = TextRidgeHead.from_config(config)
         except (KeyError, TypeError, ValueError) as error:
             raise LearnerFormatError(f"{folder}/{CONFIG_FILE} does not describe a text-level head: {error}") from None
-        load_safetensors_into(head, folder)
+        load_safetensors_into(head, folder, beside=AFFINITY_PREFIX)
         if metadata.base_model.model_id != ANY_BASE_MODEL:
             raise LearnerFormatError(f"{folder}: a {TEXT_IGF_KIND!r} learner must name base model "
                                      f"{ANY_BASE_MODEL!r}, not {metadata.base_model.model_id!r}.")
-        return cls(head, metadata)
+        return cls(head, metadata).with_affinity_from(folder)

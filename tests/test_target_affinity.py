@@ -1,0 +1,82 @@
+"""The `affinity` threshold: where measured gain rates near-domain text like the target (R5), a target-vs-pool
+classifier, fitted at build and saved beside the head, tells them apart; it survives save and load."""
+
+import safetensors.torch
+import pytest
+import torch
+
+from learners.corpora.contexts import ContextStream, CorpusSplit
+from learners.errors import UsageError
+from learners.igf.build import BuildConfig, attach_target_affinity, learner_from_pairs
+from learners.igf.filter import InformationGainFilter
+from learners.igf.head_training import HeadTrainingConfig
+from learners.igf.learner import InformationGainLearner
+from learners.igf.thresholds import AffinityQuantile, TargetQuantile, parse_threshold
+from learners.metadata import CorpusInfo, ProbeInfo
+from learners.target_affinity import AFFINITY_PREFIX
+from test_target_threshold import REF, contexts_of
+
+TARGET = "lord said unto moses aaron children israel offering".split()
+NEAR = "def class import return yield lambda print module".split()       # as informative as the target, per its labels
+UNRELATED = "the of and to in is was for".split()
+
+
+@pytest.fixture()
+def pools(tokenizer):
+    return {name: (lambda n, seed, words=words: contexts_of(tokenizer, words, n, seed))
+            for name, words in (("target", TARGET), ("near", NEAR), ("unrelated", UNRELATED))}
+
+
+@pytest.fixture()
+def near_domain_learner(tiny_gpt2, tokenizer, pools):
+    """Gain labels high for target and near-domain text alike, low for unrelated text; built with its pool."""
+    noise = torch.Generator().manual_seed(3)
+    contexts = torch.cat([pools["target"](60, 1), pools["near"](60, 2), pools["unrelated"](60, 3)])
+    gains = torch.cat([1 + 0.3 * torch.randn(120, generator=noise), -1 + 0.3 * torch.randn(60, generator=noise)])
+    config = BuildConfig(context_length=16, calibration_contexts=200, head=HeadTrainingConfig(head="bag_of_tokens"))
+    learner = learner_from_pairs(tiny_gpt2, tokenizer, REF, contexts, gains, config=config,
+                                 probe=ProbeInfo(name="fast"), target=CorpusInfo(name="target"),
+                                 pool=CorpusInfo(name="pool"), calibration=contexts,
+                                 target_calibration=pools["target"](200, 7))
+    target_documents = list(pools["target"](40, 8))
+    split = CorpusSplit(objective=pools["target"](4, 9), test=pools["target"](4, 10),
+                        train=ContextStream(list(contexts), 16), target_train=ContextStream(target_documents, 16))
+    attach_target_affinity(learner, tokenizer, split, contexts, pools["target"](200, 7), config)
+    return learner
+
+
+def kept(learner, threshold, contexts: torch.Tensor) -> float:
+    return float(InformationGainFilter(learner, threshold).select_before_forward(contexts, 0).float().mean())
+
+
+def test_affinity_drops_near_domain_text_that_gain_alone_keeps(near_domain_learner, pools):
+    target, near, unrelated = pools["target"](300, 21), pools["near"](300, 22), pools["unrelated"](300, 23)
+    assert kept(near_domain_learner, TargetQuantile(0.1), near) > 0.5       # the labels rate near like the target
+    assert kept(near_domain_learner, AffinityQuantile(0.1), near) < 0.2     # the affinity can
+    assert kept(near_domain_learner, AffinityQuantile(0.1), target) > 0.8   # and keeps the target's own text
+    assert kept(near_domain_learner, AffinityQuantile(0.1), unrelated) < 0.1
+    metrics = near_domain_learner.metadata.metrics
+    assert len(metrics["affinity_target_quantiles"]) == 101 and metrics["affinity_target_std"] > 0
+
+
+def test_affinity_is_saved_beside_the_head_and_loads_back(near_domain_learner, tiny_gpt2, tokenizer, pools, tmp_path):
+    folder = near_domain_learner.save(tmp_path / "learner")
+    names = set(safetensors.torch.load_file(str(folder / "model.safetensors")))
+    assert {f"{AFFINITY_PREFIX}coef", f"{AFFINITY_PREFIX}intercept"} <= names
+    loaded = InformationGainLearner.load(folder, tiny_gpt2, tokenizer)
+    contexts = torch.cat([pools["target"](20, 31), pools["near"](20, 32)])
+    assert torch.allclose(loaded.affinity_score(contexts), near_domain_learner.affinity_score(contexts), atol=1e-5)
+    assert torch.equal(loaded.score(contexts), near_domain_learner.score(contexts))
+
+
+def test_a_learner_without_affinity_says_how_to_get_one(near_domain_learner):
+    near_domain_learner.affinity = None
+    with pytest.raises(UsageError, match="--target"):
+        InformationGainFilter(near_domain_learner, AffinityQuantile(0.1))
+
+
+def test_affinity_threshold_is_spelled_on_the_command_line():
+    assert parse_threshold("affinity") == AffinityQuantile()
+    assert parse_threshold("affinity:0.2") == AffinityQuantile(0.2)
+    with pytest.raises(ValueError, match="affinity:QUANTILE"):
+        parse_threshold("affinity:1.5")
