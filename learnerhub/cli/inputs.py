@@ -32,13 +32,20 @@ def port_number(text: str) -> int:
     return value
 
 
-def load_inputs(args: argparse.Namespace):
-    """(pool corpus, target corpus or None, model, tokenizer, base model ref) from the shared flags."""
-    from learners.base_models import load_base_model
+def load_inputs(args: argparse.Namespace, *, progress: bool = True):
+    """(pool corpus, target corpus or None, model, tokenizer, base model ref) from the shared flags; with
+    `progress`, each stage is named on stderr as it starts (the first before torch is even imported)."""
+    from learners.progress import stage
+
+    stage(f"reading corpus {', '.join(args.corpus)}{f' and target {args.target}' if args.target else ''}",
+          enabled=progress)
     from learners.corpora.corpus import join_corpora, load_corpus
 
     pool = join_corpora([load_corpus(path, text_field=args.text_field) for path in args.corpus], name=args.corpus_name)
     target = load_corpus(args.target, name=args.target_name, text_field=args.text_field) if args.target else None
+    stage(f"loading base model {args.base_model}", enabled=progress)
+    from learners.base_models import load_base_model
+
     model, tokenizer, ref = load_base_model(args.base_model)
     return pool, target, model, tokenizer, ref
 

@@ -173,19 +173,19 @@ def _save_with_card(learner, out: str) -> Path:
 
 
 def run_build(args) -> int:
-    from learners.distributed import make_accelerator
-    from learners.igf.build import build_information_gain_learner
-
     if args.kind == "streaming":
         return run_build_streaming(args)
-    build, on = build_information_gain_learner, "on"
-    if learner_kind(args.kind).any_base_model:   # reads text: --base-model only labels the contexts
-        if args.head:
-            raise UsageError(f"--head chooses the head of an igf learner; a {args.kind} learner reads text.")
-        from learners.text_igf.build import build_text_learner as build
-        on = "for any base model, labelled by"
+    text = learner_kind(args.kind).any_base_model   # reads text: --base-model only labels the contexts
+    if text and args.head:
+        raise UsageError(f"--head chooses the head of an igf learner; a {args.kind} learner reads text.")
+    corpus, model, tokenizer, ref = _load(args)   # names each stage on stderr, the first before torch loads
+    from learners.distributed import make_accelerator
+    from learners.igf.build import build_information_gain_learner
+    from learners.text_igf.build import build_text_learner
+
+    build, on = ((build_text_learner, "for any base model, labelled by") if text
+                 else (build_information_gain_learner, "on"))
     accelerator = make_accelerator()
-    corpus, model, tokenizer, ref = _load(args)
     learner = build(model, tokenizer, corpus, ref, _build_config(args), target=args.target_corpus,
                     accelerator=accelerator, progress=True)
     if accelerator.is_main_process:
@@ -251,7 +251,7 @@ def run_finetune(args) -> int:
             filters["standard-target"] = TrainOn(Examples(target))
     config = FinetuneConfig(steps=steps, batch_size=args.batch_size, lr=args.lr, eval_every=args.eval_every,
                             seed=args.seed)
-    results = compare_filters(model, split, filters, config, progress=not args.json)
+    results = compare_filters(model, split, filters, config, progress=True)
     if args.plot:
         from learners.plots import plot_perplexity_curves
 

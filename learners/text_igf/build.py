@@ -58,7 +58,8 @@ def build_text_learner(labeller: nn.Module, tokenizer, corpus: Corpus, labeller_
     config = config or BuildConfig()
     accelerator = accelerator or make_accelerator()
     started = time.perf_counter()
-    pool_tokens, target_tokens, split = split_target_and_pool(corpus, target, tokenizer, config)
+    pool_tokens, target_tokens, split = split_target_and_pool(corpus, target, tokenizer, config,
+                                                              progress=progress and accelerator.is_local_main_process)
     contexts, gains, probe = collect_pairs(labeller, split, config, accelerator=accelerator, progress=progress)
     probe_seconds = time.perf_counter() - started
     learner = text_learner_from_pairs(
