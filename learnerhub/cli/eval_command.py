@@ -45,7 +45,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from learners.finetuning.evaluation import EvaluationConfig, add_evaluation, evaluate_learner
     from learners.igf.learner import InformationGainLearner
     from learners.igf.thresholds import parse_threshold
-    from learners.loading import load_learner
+    from learnerhub.cli.inputs import load_named_learner
     from learners.metadata import EVAL_PLOT
 
     if args.seeds < 1 or args.steps < 1 or args.batch_size < 1:
@@ -61,7 +61,7 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.learner == "auto":
         return _evaluate_auto(args, pool, target, model, tokenizer, ref, config)
     folder = Path(args.learner)
-    learner = load_learner(folder, model, tokenizer)
+    learner = load_named_learner(args.learner, model, tokenizer, keywords=("auto",))
     if not isinstance(learner, InformationGainLearner):
         raise UsageError(f"{folder} holds a {learner.kind!r} learner; `learnerhub eval` measures igf and igf_text "
                          "learners.")

@@ -9,13 +9,13 @@ import warnings
 from pathlib import Path
 
 from learnerhub.cli.errors import user_message
-from learnerhub.cli.arguments import add_build_arguments, add_corpus_arguments
+from learnerhub.cli.arguments import add_build_arguments, add_corpus_arguments, add_kind_argument
 from learnerhub.cli.arguments import add_streaming_arguments, add_threshold_argument
 from learnerhub.cli.inputs import positive_int
 from learnerhub.cli.output import GuardedOutput, discard_stdout
 from learners import constants
 from learners.errors import UsageError
-from learners.kinds import learner_kind, learner_kinds
+from learners.kinds import learner_kind
 from learners.metadata import learnerhub_version
 from registry.errors import RegistryWarning
 
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
                                             "then train a head on their text, which works with any base model. "
                                             "Either way, write a learner folder.")
     add_corpus_arguments(build)
-    build.add_argument("--kind", choices=learner_kinds(), default="igf", help="Learner kind (default igf).")
+    add_kind_argument(build)
     build.add_argument("--out", required=True, help="Folder to write the learner to (replaced if it exists).")
     add_build_arguments(build)
     add_streaming_arguments(build)
@@ -213,7 +213,7 @@ def run_finetune(args) -> int:
     from learners.igf.build import split_corpus, split_target_and_pool
     from learners.igf.filter import InformationGainFilter
     from learners.igf.thresholds import parse_threshold
-    from learners.loading import load_learner
+    from learnerhub.cli.inputs import load_named_learner
     from learners.streaming.learner import STREAMING_KIND
 
     try:
@@ -229,7 +229,7 @@ def run_finetune(args) -> int:
         learner = pull_or_build(corpus, model, tokenizer, ref, _build_config(args), target=args.target_corpus,
                                 store=args.store, endpoint=args.endpoint, progress=True)
     elif args.learner != "none":
-        learner = load_learner(args.learner, model, tokenizer)
+        learner = load_named_learner(args.learner, model, tokenizer)
     if args.streaming:
         filters["streaming"] = _fresh_streaming_filter(args, model)
     if learner is not None and learner.kind == STREAMING_KIND:
