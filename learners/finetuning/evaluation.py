@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 
 from torch import nn
+
 from ..constants import DEFAULT_THRESHOLD
 from ..corpora.corpus import Corpus
 from ..igf.build import BuildConfig, split_corpus, split_target_and_pool
