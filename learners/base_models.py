@@ -21,6 +21,7 @@ import torch
 from . import constants
 from .errors import BaseModelNotFoundError
 from .metadata_sections import BaseModelInfo
+from .suggestions import did_you_mean, did_you_mean_path
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,19 @@ def load_base_model(name_or_path: str, *, dtype: torch.dtype = torch.float32):
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
     except (OSError, ValueError) as error:
         raise BaseModelNotFoundError(
-            f"Cannot load base model {name_or_path!r}: {error}\nPass `smollm2` for the bundled model, a local "
-            "folder holding a transformers causal LM, or a Hub id that is in your Hugging Face cache.") from error
+            f"Cannot load base model {name_or_path!r}.{_suggestion(name_or_path)} Pass `smollm2` for the bundled "
+            "model, a local folder holding a transformers causal LM, or a Hub id that is in your Hugging Face cache "
+            f"({_first_line(error)}).") from error
     return model, tokenizer, ref
+
+
+def _suggestion(name_or_path: str) -> str:
+    """"Did you mean" for a mistyped base model: the bundled model's names, else a folder named like it."""
+    return (did_you_mean(name_or_path, [constants.SMOLLM2_ALIAS, constants.SMOLLM2_MODEL_ID], cutoff=0.5)
+            or did_you_mean_path(name_or_path))
+
+
+def _first_line(error: BaseException) -> str:
+    """What went wrong, in one line (transformers' messages run over several)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0].rstrip(".") if lines else type(error).__name__

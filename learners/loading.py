@@ -9,7 +9,9 @@ from torch import nn
 
 from .kinds import learner_kind
 from .metadata import LearnerMetadata
+from .errors import LearnerFormatError
 from .store_plugins import is_reference, store_plugin
+from .suggestions import did_you_mean_path
 
 
 def load_learner(source: str | Path, model: nn.Module | None = None, tokenizer=None, *,
@@ -28,5 +30,8 @@ def load_learner(source: str | Path, model: nn.Module | None = None, tokenizer=N
     if is_reference(str(source)):
         folder = store_plugin().fetch_reference(str(source), store=store, endpoint=endpoint, token=token,
                                                 cache_dir=cache_dir)
+    elif not folder.exists():
+        raise LearnerFormatError(f"There is no learner folder {str(source)!r}.{did_you_mean_path(folder)} Pass a "
+                                 "learner folder, or a published learner as ORG/NAME[@VERSION].")
     kind = learner_kind(LearnerMetadata.load(folder).kind)
     return kind.load_class().load(folder, model, tokenizer)

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from learners.metadata import LEARNER_FILE
+from learners.suggestions import did_you_mean
 
 from .constants import MAIN_BRANCH, PAUSE_ENV, default_cache_dir
 from .errors import BrokenVersionError, LearnerNotFoundError, StoreError
@@ -77,7 +78,8 @@ class LocalStore:
     def repository(self, repo_id: str) -> Path:
         path = self.models / repo_id
         if not (path / "HEAD").is_file():
-            raise LearnerNotFoundError(f"The store {self.root} has no learner {repo_id!r}. "
+            hint = did_you_mean(repo_id, [summary.repo_id for summary in self.list_learners()])
+            raise LearnerNotFoundError(f"The store {self.root} has no learner {repo_id!r}.{hint} "
                                        "See `learnerhub list` for the learners it has.")
         return path
 

@@ -6,9 +6,10 @@ newest version matching the spec wins. Every way this can fail says what the sto
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from learners.suggestions import did_you_mean
 
 from .errors import AmbiguousLearnerError, LearnerNotFoundError, WrongBaseModelError
 from .naming import canonical_base_model
@@ -72,8 +73,7 @@ def _unknown_corpus(store: Store, corpus: str, kind: str) -> LearnerNotFoundErro
         return LearnerNotFoundError(f"The store {store.location} has no learners yet. Build and publish one "
                                     "(`learnerhub publish DIR --version 1.0.0`), or point --store/--endpoint at "
                                     "another store.")
-    close = difflib.get_close_matches(corpus.lower(), [n.lower() for n in names], n=5, cutoff=0.5)
-    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+    hint = did_you_mean(corpus, names, limit=5, cutoff=0.5)
     if corpus.lower() in {n.lower() for n in names}:
         return LearnerNotFoundError(f"The store {store.location} has learners for corpus {corpus!r}, but none of "
                                     f"kind {kind!r}. See `learnerhub list --corpus {corpus}`.")

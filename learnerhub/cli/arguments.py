@@ -9,13 +9,16 @@ import argparse
 from pathlib import Path
 
 import learners
-from learnerhub.cli.inputs import pair_count, positive_int
+from learnerhub.cli.inputs import choice_of, pair_count, positive_int
 from learners import constants
+from learners.kinds import learner_kinds
 
 SAMPLE_DIR = Path(learners.__file__).parent / "data"   # the bundled samples are `learners` package data
 SAMPLE_CORPUS = SAMPLE_DIR / "kjv-sample.jsonl.gz"
 # learners.streaming.meta_predictors.PREDICTORS, without importing torch
 PREDICTOR_NAMES = ("bernoulli_nb", "hashed_logistic")
+# The heads of an igf learner (learners.igf.head_training), without importing torch
+HEAD_NAMES = ["bag_of_tokens", "conv"]
 
 
 def add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,14 +50,14 @@ def add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_build_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--probe", choices=["exact", "fast"], default="fast",
+    parser.add_argument("--probe", type=choice_of(["exact", "fast"]), choices=["exact", "fast"], default="fast",
                         help="exact: one AdamW step + objective-set evaluation per context (the paper); fast: "
                              "first-order batched estimate (default, >10x faster on CPU).")
     parser.add_argument("--pairs", type=pair_count, default=480, help="Contexts to probe (training pairs).")
     parser.add_argument("--probe-layers", type=positive_int, default=None,
                         help="fast probe only: use the linear layers of the top N blocks (default: all).")
     parser.add_argument("--probe-batch-size", type=positive_int, default=16, help="Contexts per probe batch.")
-    parser.add_argument("--head", choices=["bag_of_tokens", "conv"], default=None,
+    parser.add_argument("--head", type=choice_of(HEAD_NAMES), choices=HEAD_NAMES, default=None,
                         help="The learner's head: bag_of_tokens (ridge regression over hashed uni- and bigrams; "
                              "the default, it ranked held-out contexts as well or better in benchmarks) or conv "
                              "(the paper's convolutional head over the base model's embeddings).")
@@ -64,7 +67,8 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_streaming_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("streaming filter (build --kind streaming, finetune --streaming)")
-    group.add_argument("--predictor", choices=sorted(PREDICTOR_NAMES), default=None,
+    group.add_argument("--predictor", type=choice_of(sorted(PREDICTOR_NAMES)), choices=sorted(PREDICTOR_NAMES),
+                       default=None,
                        help="Meta predictor: hashed_logistic (hashed uni+bigram logistic regression, the default) "
                             "or bernoulli_nb (the paper's naive Bayes over token presence).")
     group.add_argument("--examples", type=positive_int, default=1024,
@@ -82,6 +86,12 @@ def add_streaming_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--start-stage", type=int, choices=[1, 2], default=None,
                        help="Where a pulled streaming learner starts: 1 (loss threshold, warm predictor) or 2 "
                             "(meta predictor). Default 1: it kept more quality in benchmarks/results/streaming.json.")
+
+
+def add_kind_argument(parser: argparse.ArgumentParser) -> None:
+    """--kind, one of the learner kinds registered in `learners.kinds` (build and pull)."""
+    parser.add_argument("--kind", type=choice_of(learner_kinds()), choices=learner_kinds(), default="igf",
+                        help="Learner kind (default igf).")
 
 
 def add_threshold_argument(parser: argparse.ArgumentParser) -> None:

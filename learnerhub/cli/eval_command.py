@@ -45,7 +45,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from learners.finetuning.evaluation import EvaluationConfig, add_evaluation, evaluate_learner
     from learners.igf.learner import InformationGainLearner
     from learners.igf.thresholds import parse_threshold
-    from learners.loading import load_learner
+    from learnerhub.cli.inputs import load_named_learner
     from learners.metadata import EVAL_PLOT
 
     if args.seeds < 1 or args.steps < 1 or args.batch_size < 1:
@@ -61,11 +61,11 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.learner == "auto":
         return _evaluate_auto(args, pool, target, model, tokenizer, ref, config)
     folder = Path(args.learner)
-    learner = load_learner(folder, model, tokenizer)
+    learner = load_named_learner(args.learner, model, tokenizer, keywords=("auto",))
     if not isinstance(learner, InformationGainLearner):
         raise UsageError(f"{folder} holds a {learner.kind!r} learner; `learnerhub eval` measures igf and igf_text "
                          "learners.")
-    record = evaluate_learner(learner, model, tokenizer, pool, target=target, config=config, progress=not args.json,
+    record = evaluate_learner(learner, model, tokenizer, pool, target=target, config=config, progress=True,
                               base_model=ref.model_id)
     add_evaluation(learner, record)
     learner.metadata.save(folder)
@@ -84,17 +84,17 @@ def _evaluate_auto(args, pool, target, model, tokenizer, ref, config) -> int:
 
     def evaluate_before_publishing(learner, folder: Path) -> None:
         fresh["record"] = evaluate_learner(learner, model, tokenizer, pool, target=target, config=config,
-                                           progress=not args.json, base_model=ref.model_id)
+                                           progress=True, base_model=ref.model_id)
         add_evaluation(learner, fresh["record"])
         learner.metadata.save(folder)
         draw_and_renew_card(folder, learner.metadata, fresh["record"])
 
     learner = pull_or_build(pool, model, tokenizer, ref, build_config_from_args(args), target=target,
-                            store=args.store, endpoint=args.endpoint, progress=not args.json,
+                            store=args.store, endpoint=args.endpoint, progress=True,
                             before_publish=evaluate_before_publishing)
     if "record" in fresh:
         return report(fresh["record"], args, where="the new learner (published with this record)")
-    record = evaluate_learner(learner, model, tokenizer, pool, target=target, config=config, progress=not args.json,
+    record = evaluate_learner(learner, model, tokenizer, pool, target=target, config=config, progress=True,
                               base_model=ref.model_id)
     return report(record, args, where="the published learner (a published version does not change, so this run is "
                                       "not recorded; evaluate a folder and publish a new version to keep it)")

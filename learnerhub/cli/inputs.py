@@ -1,8 +1,13 @@
-"""What every fine-tuning command loads from its arguments: the pool, the target and the base model."""
+"""What every fine-tuning command loads from its arguments (the pool, the target, the base model, the learner),
+and the argparse types that check them first."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from learners.suggestions import did_you_mean
 
 
 def positive_int(text: str) -> int:
@@ -32,13 +37,49 @@ def port_number(text: str) -> int:
     return value
 
 
-def load_inputs(args: argparse.Namespace):
-    """(pool corpus, target corpus or None, model, tokenizer, base model ref) from the shared flags."""
-    from learners.base_models import load_base_model
+def choice_of(names: Iterable[str]) -> Callable[[str], str]:
+    """argparse type of a name from a fixed set (--kind, --head, --probe, ...): a typo is one line that says
+    "did you mean" and what the choices are (argparse turns it into exit status 2)."""
+    known = list(names)
+
+    def choice(text: str) -> str:
+        if text not in known:
+            raise argparse.ArgumentTypeError(f"invalid choice {text!r}.{did_you_mean(text, known)} "
+                                             f"Choose from {', '.join(known)}.")
+        return text
+
+    return choice
+
+
+def load_named_learner(source: str, model, tokenizer, *, keywords: tuple[str, ...] = ("auto", "none")):
+    """`load_learner` for a learner argument that may also be one of `keywords`: a mistyped keyword (`atuo`)
+    is named as one rather than reported as a missing folder."""
+    from learners.loading import load_learner
+    from learners.store_plugins import is_reference
+
+    if not Path(source).exists() and not is_reference(source):
+        hint = did_you_mean(source, keywords)
+        if hint:
+            from learners.errors import UsageError
+
+            raise UsageError(f"There is no learner folder {source!r}.{hint}")
+    return load_learner(source, model, tokenizer)
+
+
+def load_inputs(args: argparse.Namespace, *, progress: bool = True):
+    """(pool corpus, target corpus or None, model, tokenizer, base model ref) from the shared flags; with
+    `progress`, each stage is named on stderr as it starts (the first before torch is even imported)."""
+    from learners.progress import stage
+
+    stage(f"reading corpus {', '.join(args.corpus)}{f' and target {args.target}' if args.target else ''}",
+          enabled=progress)
     from learners.corpora.corpus import join_corpora, load_corpus
 
     pool = join_corpora([load_corpus(path, text_field=args.text_field) for path in args.corpus], name=args.corpus_name)
     target = load_corpus(args.target, name=args.target_name, text_field=args.text_field) if args.target else None
+    stage(f"loading base model {args.base_model}", enabled=progress)
+    from learners.base_models import load_base_model
+
     model, tokenizer, ref = load_base_model(args.base_model)
     return pool, target, model, tokenizer, ref
 

@@ -9,13 +9,13 @@ import warnings
 from pathlib import Path
 
 from learnerhub.cli.errors import user_message
-from learnerhub.cli.arguments import add_build_arguments, add_corpus_arguments
+from learnerhub.cli.arguments import add_build_arguments, add_corpus_arguments, add_kind_argument
 from learnerhub.cli.arguments import add_streaming_arguments, add_threshold_argument
 from learnerhub.cli.inputs import positive_int
 from learnerhub.cli.output import GuardedOutput, discard_stdout
 from learners import constants
 from learners.errors import UsageError
-from learners.kinds import learner_kind, learner_kinds
+from learners.kinds import learner_kind
 from learners.metadata import learnerhub_version
 from registry.errors import RegistryWarning
 
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
                                             "then train a head on their text, which works with any base model. "
                                             "Either way, write a learner folder.")
     add_corpus_arguments(build)
-    build.add_argument("--kind", choices=learner_kinds(), default="igf", help="Learner kind (default igf).")
+    add_kind_argument(build)
     build.add_argument("--out", required=True, help="Folder to write the learner to (replaced if it exists).")
     add_build_arguments(build)
     add_streaming_arguments(build)
@@ -173,19 +173,19 @@ def _save_with_card(learner, out: str) -> Path:
 
 
 def run_build(args) -> int:
-    from learners.distributed import make_accelerator
-    from learners.igf.build import build_information_gain_learner
-
     if args.kind == "streaming":
         return run_build_streaming(args)
-    build, on = build_information_gain_learner, "on"
-    if learner_kind(args.kind).any_base_model:   # reads text: --base-model only labels the contexts
-        if args.head:
-            raise UsageError(f"--head chooses the head of an igf learner; a {args.kind} learner reads text.")
-        from learners.text_igf.build import build_text_learner as build
-        on = "for any base model, labelled by"
+    text = learner_kind(args.kind).any_base_model   # reads text: --base-model only labels the contexts
+    if text and args.head:
+        raise UsageError(f"--head chooses the head of an igf learner; a {args.kind} learner reads text.")
+    corpus, model, tokenizer, ref = _load(args)   # names each stage on stderr, the first before torch loads
+    from learners.distributed import make_accelerator
+    from learners.igf.build import build_information_gain_learner
+    from learners.text_igf.build import build_text_learner
+
+    build, on = ((build_text_learner, "for any base model, labelled by") if text
+                 else (build_information_gain_learner, "on"))
     accelerator = make_accelerator()
-    corpus, model, tokenizer, ref = _load(args)
     learner = build(model, tokenizer, corpus, ref, _build_config(args), target=args.target_corpus,
                     accelerator=accelerator, progress=True)
     if accelerator.is_main_process:
@@ -213,7 +213,7 @@ def run_finetune(args) -> int:
     from learners.igf.build import split_corpus, split_target_and_pool
     from learners.igf.filter import InformationGainFilter
     from learners.igf.thresholds import parse_threshold
-    from learners.loading import load_learner
+    from learnerhub.cli.inputs import load_named_learner
     from learners.streaming.learner import STREAMING_KIND
 
     try:
@@ -229,7 +229,7 @@ def run_finetune(args) -> int:
         learner = pull_or_build(corpus, model, tokenizer, ref, _build_config(args), target=args.target_corpus,
                                 store=args.store, endpoint=args.endpoint, progress=True)
     elif args.learner != "none":
-        learner = load_learner(args.learner, model, tokenizer)
+        learner = load_named_learner(args.learner, model, tokenizer)
     if args.streaming:
         filters["streaming"] = _fresh_streaming_filter(args, model)
     if learner is not None and learner.kind == STREAMING_KIND:
@@ -251,7 +251,7 @@ def run_finetune(args) -> int:
             filters["standard-target"] = TrainOn(Examples(target))
     config = FinetuneConfig(steps=steps, batch_size=args.batch_size, lr=args.lr, eval_every=args.eval_every,
                             seed=args.seed)
-    results = compare_filters(model, split, filters, config, progress=not args.json)
+    results = compare_filters(model, split, filters, config, progress=True)
     if args.plot:
         from learners.plots import plot_perplexity_curves
 

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from learnerhub.cli.arguments import add_kind_argument
 from learners.errors import UsageError
 from learners.constants import ANY_BASE_MODEL
 from learners.kinds import learner_kind, learner_kinds
@@ -29,7 +30,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                                      "without it, a repository: ORG/NAME or ORG/NAME@VERSION (as `info` takes).")
     pull.add_argument("--base-model", help="Base model id, path, or `smollm2` (needed to pull by corpus, except for a "
                                            "kind that works with any base model, such as igf_text).")
-    pull.add_argument("--kind", default="igf", choices=learner_kinds(), help="Learner kind (default igf).")
+    add_kind_argument(pull)
     pull.add_argument("--version", help="1.2.0, >=1.0,<2, ~=1.2, an alias (production) or a commit sha, full or "
                                         "the 12 digits learnerhub prints (default: newest; a yanked version only "
                                         "when pinned exactly).")
@@ -115,6 +116,8 @@ def run_list(args) -> int:
     learners = list_learners(corpus=args.corpus, base_model=args.base_model, kind=args.kind, org=args.org,
                              store=args.store, endpoint=args.endpoint, refresh=args.refresh)
     heads = _latest_headlines(learners, args)
+    if not learners:
+        _suggest_filters(args)
     if args.json:
         sys.stdout.writelines(json.dumps({**learner.to_dict(), "headline": _as_dict(heads[learner.repo_id])}) + "\n"
                               for learner in learners)
@@ -128,6 +131,25 @@ def run_list(args) -> int:
     if not learners:
         print("(no learners match)")
     return 0
+
+
+def _suggest_filters(args) -> None:
+    """When nothing matches, "did you mean" on stderr for each filter spelled unlike anything in the store (or,
+    for --kind, unlike every kind learnerhub knows); a filter with `*` is a pattern, taken as meant."""
+    from learners.constants import SMOLLM2_ALIAS
+    from learners.suggestions import did_you_mean
+    from registry.client import list_learners
+
+    everything = list_learners(store=args.store, endpoint=args.endpoint)
+    known = {"corpus": {n for s in everything for n in (s.corpus, s.dataset_id) if n},
+             "base_model": {s.base_model for s in everything if s.base_model} | {SMOLLM2_ALIAS},
+             "kind": {s.kind for s in everything if s.kind} | set(learner_kinds()),
+             "org": {s.repo_id.split("/")[0] for s in everything}}
+    for name, values in known.items():
+        typed = getattr(args, name)
+        hint = did_you_mean(typed, values) if typed and "*" not in typed and typed not in values else ""
+        if hint:
+            print(f"learnerhub: no learner has --{name.replace('_', '-')} {typed!r}.{hint}", file=sys.stderr)
 
 
 def _latest_headlines(learners, args) -> dict:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import CorpusError
+from ..suggestions import did_you_mean_path
 
 TEXT_SUFFIXES = (".txt", ".md", ".rst", ".text")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".json.gz", ".ndjson")
@@ -60,8 +61,8 @@ def load_corpus(path: str | Path, *, name: str | None = None, text_field: str = 
     """
     path = Path(path).expanduser()
     if not path.exists():
-        raise CorpusError(f"Corpus {str(path)!r} does not exist. Pass a JSONL file, a text file, a folder of "
-                          "text files, or a folder written by `datasets.Dataset.save_to_disk`.")
+        raise CorpusError(f"Corpus {str(path)!r} does not exist.{did_you_mean_path(path)} Pass a JSONL file, a "
+                          "text file, a folder of text files, or a folder written by `datasets.Dataset.save_to_disk`.")
     if path.is_dir():
         documents = _read_directory(path, text_field)
     elif path.name.lower().endswith(JSONL_SUFFIXES):

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 import torch
 from accelerate import Accelerator
 from torch import nn
+from tqdm.auto import tqdm
 
 from ..context_filter import ContextFilter
 from ..corpora.contexts import ContextStream, CorpusSplit
 from ..corpora.examples import Examples
+from ..progress import step_bar
 from .loop import FinetuneConfig, FinetuneResult, finetune
 
 
@@ -24,22 +26,30 @@ class TrainOn:
 
 def compare_filters(model: nn.Module, split: CorpusSplit, filters: dict[str, ContextFilter | TrainOn | None],
                     config: FinetuneConfig | None = None, *, accelerator: Accelerator | None = None,
-                    progress: bool = False) -> dict[str, FinetuneResult]:
+                    progress: bool | tqdm = False) -> dict[str, FinetuneResult]:
     """Run `finetune` for each named filter from the same initial weights and the same seed.
 
     The model is restored to its initial weights after each arm (and at the end), so the arms are
     comparable and the caller's model is left as it was given. A `TrainOn` arm draws its training
-    contexts from its own data instead of `split.train`.
+    contexts from its own data instead of `split.train`. `progress` True shows one bar of every arm's
+    steps (with the time left for all of them); a caller's bar is advanced instead, the arm's name after it.
     """
+    config = config or FinetuneConfig()
     initial = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+    own = progress is True and config.steps is not None
+    bar = step_bar(len(filters) * (config.steps or 0), "fine-tuning") if own else progress
     results = {}
     try:
         for name, arm in filters.items():
             train, context_filter = (arm.train, arm.context_filter) if isinstance(arm, TrainOn) else (split.train, arm)
+            if not isinstance(bar, bool):
+                bar.set_postfix_str(name, refresh=False)
             results[name] = finetune(model, train, split.test, context_filter, config,
-                                     accelerator=accelerator, progress=progress)
+                                     accelerator=accelerator, progress=bar)
             model.load_state_dict(initial)
     finally:
+        if own and not isinstance(bar, bool):
+            bar.close()
         model.load_state_dict(initial)
         torch.set_grad_enabled(True)
     return results

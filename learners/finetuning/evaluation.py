@@ -16,7 +16,6 @@ import uuid
 from dataclasses import dataclass
 
 from torch import nn
-from tqdm.auto import tqdm
 
 from ..constants import DEFAULT_THRESHOLD
 from ..corpora.corpus import Corpus
@@ -24,6 +23,7 @@ from ..igf.build import BuildConfig, split_corpus, split_target_and_pool
 from ..igf.filter import InformationGainFilter
 from ..igf.thresholds import parse_threshold
 from ..metadata import learnerhub_version
+from ..progress import step_bar
 from .comparison import TrainOn, compare_filters
 from .effect import paired_effect
 from .loop import FinetuneConfig, FinetuneResult
@@ -75,28 +75,28 @@ def evaluate_learner(learner, model: nn.Module, tokenizer, pool: Corpus, *, targ
     """
     config = config or EvaluationConfig()
     split_config = learner_split_config(learner)
-    _, _, split = split_target_and_pool(pool, target, tokenizer, split_config)
+    _, _, split = split_target_and_pool(pool, target, tokenizer, split_config, progress=progress)
     target_train = (split_corpus(target, tokenizer, split_config)[1].train
                     if target is not None and config.target_arm else None)
     threshold = parse_threshold(config.threshold)
     runs: dict[str, list[FinetuneResult]] = {STANDARD: [], IGF: [], RANDOM: []}
     if target_train is not None:
         runs[TARGET] = []
-    bar = tqdm(total=config.seeds * len(runs), desc="evaluating learner", unit="run", disable=not progress)
-    for seed in range(config.seeds):
-        finetune_config = FinetuneConfig(steps=config.steps, batch_size=config.batch_size, lr=config.lr,
-                                         eval_every=config.eval_every, seed=seed)
-        arms = {STANDARD: None, IGF: InformationGainFilter(learner, threshold)}
-        if target_train is not None:
-            arms[TARGET] = TrainOn(target_train)
-        for name, result in compare_filters(model, split, arms, finetune_config).items():
-            runs[name].append(result)
-            bar.update(1)
-        rate = runs[IGF][-1].acceptance_rate
-        runs[RANDOM].append(compare_filters(model, split, {RANDOM: RandomFilter(rate, seed=seed)},
-                                            finetune_config)[RANDOM])
-        bar.update(1)
-    bar.close()
+    # One bar over every optimizer step of every run (seeds x arms x steps): its rate and time left cover
+    # the whole evaluation, and it moves from the first step on.
+    with step_bar(config.seeds * len(runs) * config.steps, "evaluating learner", enabled=progress) as bar:
+        for seed in range(config.seeds):
+            bar.set_description_str(f"evaluating learner, seed {seed + 1}/{config.seeds}", refresh=False)
+            finetune_config = FinetuneConfig(steps=config.steps, batch_size=config.batch_size, lr=config.lr,
+                                             eval_every=config.eval_every, seed=seed)
+            arms = {STANDARD: None, IGF: InformationGainFilter(learner, threshold)}
+            if target_train is not None:
+                arms[TARGET] = TrainOn(target_train)
+            for name, result in compare_filters(model, split, arms, finetune_config, progress=bar).items():
+                runs[name].append(result)
+            rate = runs[IGF][-1].acceptance_rate
+            runs[RANDOM].append(compare_filters(model, split, {RANDOM: RandomFilter(rate, seed=seed)},
+                                                finetune_config, progress=bar)[RANDOM])
     record = evaluation_record(runs, learner=learner, pool=pool, target=target, config=config, split=split)
     return {**record, "base_model": {"model_id": base_model or getattr(model.config, "_name_or_path", None)}}
 

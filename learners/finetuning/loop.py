@@ -30,6 +30,7 @@ from ..corpora.examples import Examples, OneEpoch, RandomContexts, as_source
 from ..corpora.tasks import CausalLMTask
 from ..distributed import make_accelerator
 from ..errors import LearnerHubError
+from ..progress import step_bar
 from .screening import FilterCounts, screen
 
 
@@ -149,11 +150,13 @@ class FilterTooStrictError(LearnerHubError, RuntimeError):
 def finetune(model: nn.Module, train: ContextStream | Examples | RandomContexts | OneEpoch,
              test: torch.Tensor | Examples, context_filter: ContextFilter | None = None,
              config: FinetuneConfig | None = None, *, task=None, accelerator: Accelerator | None = None,
-             progress: bool = False) -> FinetuneResult:
+             progress: bool | tqdm = False) -> FinetuneResult:
     """Fine-tune `model` in place on the examples from `train` that `context_filter` accepts.
 
     The test metric is measured at step 0, every `eval_every` steps and at the end. `task` defaults
-    to causal language modelling (`tasks.SequenceClassificationTask` for classifiers).
+    to causal language modelling (`tasks.SequenceClassificationTask` for classifiers). `progress` True
+    shows a bar of this run's steps on stderr; a bar of the caller's (`learners.progress.step_bar`) is
+    advanced one tick per step instead, so several runs share one count and one estimate of time left.
 
     Example:
         >>> result = finetune(model, split.train, split.test, InformationGainFilter(learner))
@@ -204,8 +207,9 @@ def finetune(model: nn.Module, train: ContextStream | Examples | RandomContexts 
         return True
 
     evaluate(0)
-    bar = tqdm(total=config.steps, desc=f"fine-tuning ({context_filter.name})", unit="step",
-               disable=not (progress and accelerator.is_local_main_process))
+    shared = not isinstance(progress, bool)
+    bar = progress if shared else step_bar(config.steps, f"fine-tuning ({context_filter.name})",
+                                           enabled=bool(progress) and accelerator.is_local_main_process)
     step = 0
     while config.steps is None or step < config.steps:
         exhausted = not fill_buffer(step)
@@ -234,7 +238,8 @@ def finetune(model: nn.Module, train: ContextStream | Examples | RandomContexts 
             evaluate(step)
         if exhausted and buffered == 0:
             break
-    bar.close()
+    if not shared:
+        bar.close()
     if result.evaluations[-1]["step"] != step:
         evaluate(step)
     result.wall_seconds = time.perf_counter() - started

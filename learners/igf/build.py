@@ -23,6 +23,7 @@ from ..distributed import make_accelerator
 from ..errors import CorpusError
 from ..fingerprint import embedding_fingerprint, tokenizer_fingerprint
 from ..metadata import CorpusInfo, LearnerMetadata, ProbeInfo
+from ..progress import stage
 from ..target_affinity import TargetAffinity
 from .head_training import HeadTrainingConfig, held_out_predictions, train_information_gain_head
 from .information_gain import make_probe
@@ -55,14 +56,18 @@ def split_corpus(corpus: Corpus, tokenizer, config: BuildConfig) -> tuple[Tokeni
                                       seed=config.seed)
 
 
-def split_target_and_pool(pool: Corpus, target: Corpus | None, tokenizer,
-                          config: BuildConfig) -> tuple[TokenizedCorpus, TokenizedCorpus, CorpusSplit]:
+def split_target_and_pool(pool: Corpus, target: Corpus | None, tokenizer, config: BuildConfig, *,
+                          progress: bool = False) -> tuple[TokenizedCorpus, TokenizedCorpus, CorpusSplit]:
     """Objective and test sets from the target's documents, training contexts from the pool's.
 
     Without a target, the pool is split as `split_corpus` does (the paper's set-up). With one, pool
     documents identical to a held-out target document are dropped, so no objective or test text is
-    ever trained on or probed, even when the pool contains the target corpus.
+    ever trained on or probed, even when the pool contains the target corpus. `progress` says so on stderr.
     """
+    named = f"corpus {pool.name!r} ({len(pool)} documents)"
+    if target is not None:
+        named = f"pool {pool.name!r} ({len(pool)} documents) and target {target.name!r} ({len(target)} documents)"
+    stage(f"tokenizing {named} into contexts of {config.context_length} tokens", enabled=progress)
     if target is None:
         pool_tokens, split = split_corpus(pool, tokenizer, config)
         return pool_tokens, pool_tokens, split
@@ -95,6 +100,8 @@ def collect_pairs(model: nn.Module, split: CorpusSplit, config: BuildConfig, *,
     if config.probe == "fast":
         options["layers"] = config.probe_layers
     model.to(accelerator.device)
+    stage(f"preparing the {config.probe} probe on {len(split.objective)} objective contexts, then probing "
+          f"{len(contexts)} pairs", enabled=progress and accelerator.is_local_main_process)
     probe = make_probe(config.probe, model, split.objective.to(accelerator.device), **options)
     gains = probe(contexts[shard], progress=progress and accelerator.is_local_main_process) if shard else []
     pairs = gather_object([(index, float(gain)) for index, gain in zip(shard, gains)])
@@ -125,7 +132,8 @@ def build_information_gain_learner(model: nn.Module, tokenizer, corpus: Corpus, 
     config = config or BuildConfig()
     accelerator = accelerator or make_accelerator()
     started = time.perf_counter()
-    pool_tokens, target_tokens, split = split_target_and_pool(corpus, target, tokenizer, config)
+    pool_tokens, target_tokens, split = split_target_and_pool(corpus, target, tokenizer, config,
+                                                              progress=progress and accelerator.is_local_main_process)
     contexts, gains, probe_description = collect_pairs(model, split, config, accelerator=accelerator, progress=progress)
     probe_seconds = time.perf_counter() - started
     calibration = corpora_and_calibration(corpus, target, pool_tokens, target_tokens, split, config)
@@ -133,6 +141,7 @@ def build_information_gain_learner(model: nn.Module, tokenizer, corpus: Corpus, 
         model, tokenizer, base_model, contexts, gains, config=config, probe=ProbeInfo.from_dict(probe_description),
         **calibration, progress=progress)
     if target is not None:
+        stage("fitting the target affinity (target vs pool text)", enabled=progress)
         attach_target_affinity(learner, tokenizer, split, contexts, calibration["target_calibration"], config)
     record_build_time(learner, started=started, probe_seconds=probe_seconds, accelerator=accelerator)
     return learner
@@ -183,6 +192,7 @@ def learner_from_pairs(model: nn.Module, tokenizer, base_model: BaseModelRef, co
     """Train the head on probed (context, gain) pairs and wrap it, calibrated on `calibration` contexts
     drawn from the pool it will screen (`pool` None: the pool is `target`) and on `target_calibration`,
     held-out target contexts (default: `calibration`), where the default threshold is placed."""
+    stage(f"training the {config.head.head} head on {len(gains)} pairs", enabled=progress)
     head, metrics = train_information_gain_head(model.get_input_embeddings(), contexts, gains, config.head,
                                                 progress=progress)
     embeddings = model.get_input_embeddings().weight
@@ -195,6 +205,7 @@ def learner_from_pairs(model: nn.Module, tokenizer, base_model: BaseModelRef, co
     )
     learner = InformationGainLearner(head, metadata).attach(model, tokenizer, check=False)
     learner.held_out = held_out_predictions(head, model.get_input_embeddings(), contexts, gains, config.head)
+    stage(f"calibrating the threshold on {len(calibration)} pool contexts", enabled=progress)
     calibrate_scores(learner, calibration, calibration if target_calibration is None else target_calibration)
     return learner
 

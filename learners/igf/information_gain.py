@@ -22,10 +22,10 @@ from typing import Protocol
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from ..constants import DEFAULT_ADAM_EPS, DEFAULT_LEARNING_RATE, DEFAULT_MAX_GRAD_NORM
 from ..lm import mean_loss, per_example_loss, perplexity
+from ..progress import step_bar
 
 
 class InformationGainProbe(Protocol):
@@ -63,17 +63,19 @@ class ExactInformationGainProbe:
         try:
             for p in params:
                 p.requires_grad_(True)
-            for index in tqdm(range(len(contexts)), desc="exact IG probe", unit="ctx", disable=not progress):
-                optimizer = torch.optim.AdamW(params, lr=self.lr, eps=self.eps, weight_decay=0.0)
-                loss = per_example_loss(model, contexts[index:index + 1].to(device)).mean()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(params, self.max_grad_norm)
-                optimizer.step()
-                gains[index] = before - perplexity(model, self.objective, batch_size=self.batch_size)
-                with torch.no_grad():
-                    for p, saved in zip(params, snapshot):
-                        p.copy_(saved)
-                        p.grad = None
+            with step_bar(len(contexts), "probing information gain (exact)", enabled=progress, unit="pair") as bar:
+                for index in range(len(contexts)):
+                    optimizer = torch.optim.AdamW(params, lr=self.lr, eps=self.eps, weight_decay=0.0)
+                    loss = per_example_loss(model, contexts[index:index + 1].to(device)).mean()
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(params, self.max_grad_norm)
+                    optimizer.step()
+                    gains[index] = before - perplexity(model, self.objective, batch_size=self.batch_size)
+                    with torch.no_grad():
+                        for p, saved in zip(params, snapshot):
+                            p.copy_(saved)
+                            p.grad = None
+                    bar.update(1)
         finally:
             with torch.no_grad():
                 for p, saved, flag in zip(params, snapshot, flags):
@@ -197,9 +199,10 @@ class FastInformationGainProbe:
         try:
             for p in flags:  # per-example gradients come from hooks: no weight needs a gradient of its own
                 p.requires_grad_(False)
-            starts = range(0, len(contexts), self.batch_size)
-            for start in tqdm(starts, desc="fast IG probe", unit="batch", disable=not progress):
-                scores.append(self._score_batch(contexts[start:start + self.batch_size]))
+            with step_bar(len(contexts), "probing information gain (fast)", enabled=progress, unit="pair") as bar:
+                for start in range(0, len(contexts), self.batch_size):
+                    scores.append(self._score_batch(contexts[start:start + self.batch_size]))
+                    bar.update(len(scores[-1]))
         finally:
             for p, flag in flags.items():
                 p.requires_grad_(flag)

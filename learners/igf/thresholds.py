@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..constants import DEFAULT_SHIFT_END, DEFAULT_SHIFT_START, DEFAULT_SHIFT_STEP, DEFAULT_TARGET_QUANTILE
+from ..suggestions import did_you_mean
 
 
 class Threshold(Protocol):
@@ -129,6 +130,10 @@ class AffinityQuantile:
 CalibratedThreshold = TopFraction | TargetQuantile | AffinityQuantile
 
 
+#: The forms of --threshold, as `parse_threshold` reads them.
+THRESHOLD_FORMS = ("target", "top", "shifting", "constant")
+
+
 def parse_threshold(text: str) -> Threshold | CalibratedThreshold:
     """`target`, `target:QUANTILE`, `affinity`, `affinity:QUANTILE`, `top:FRACTION`, `shifting`,
     `shifting:START,END,STEP`, `constant` or
@@ -148,7 +153,8 @@ def parse_threshold(text: str) -> Threshold | CalibratedThreshold:
             return TopFraction(*values)
     except ValueError:
         pass
-    raise ValueError(f"Bad threshold {text!r}: use `target` or `target:QUANTILE` (the default, target:"
+    hint = did_you_mean(kind, THRESHOLD_FORMS) if kind not in THRESHOLD_FORMS else ""
+    raise ValueError(f"Bad threshold {text!r}.{hint} Use `target` or `target:QUANTILE` (the default, target:"
                      f"{DEFAULT_TARGET_QUANTILE}, keeps what scores at least like the target's lowest "
                      f"{DEFAULT_TARGET_QUANTILE:.0%}), `affinity` or `affinity:QUANTILE` (the same on gain plus "
                      "target-vs-pool affinity, for pools with near-domain text), `top:FRACTION` (e.g. top:0.5 "

@@ -32,6 +32,7 @@ from ..igf.build import (
     split_target_and_pool,
 )
 from ..igf.head_training import train_information_gain_head
+from ..progress import stage
 from ..metadata import BaseModelInfo, CorpusInfo, LearnerMetadata, ProbeInfo
 from .head import TextHeadConfig, fit_text_head
 from .learner import TEXT_IGF_KIND, TextInformationGainLearner
@@ -59,7 +60,8 @@ def build_text_learner(labeller: nn.Module, tokenizer, corpus: Corpus, labeller_
     config = config or BuildConfig()
     accelerator = accelerator or make_accelerator()
     started = time.perf_counter()
-    pool_tokens, target_tokens, split = split_target_and_pool(corpus, target, tokenizer, config)
+    pool_tokens, target_tokens, split = split_target_and_pool(corpus, target, tokenizer, config,
+                                                              progress=progress and accelerator.is_local_main_process)
     contexts, gains, probe = collect_pairs(labeller, split, config, accelerator=accelerator, progress=progress)
     probe_seconds = time.perf_counter() - started
     calibration = corpora_and_calibration(corpus, target, pool_tokens, target_tokens, split, config)
@@ -67,6 +69,7 @@ def build_text_learner(labeller: nn.Module, tokenizer, corpus: Corpus, labeller_
         labeller, tokenizer, labeller_ref, contexts, gains, config=config, head=head, probe=ProbeInfo.from_dict(probe),
         **calibration)
     if target is not None:
+        stage("fitting the target affinity (target vs pool text)", enabled=progress)
         attach_target_affinity(learner, tokenizer, split, contexts, calibration["target_calibration"], config)
     record_build_time(learner, started=started, probe_seconds=probe_seconds, accelerator=accelerator)
     return learner
