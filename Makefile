@@ -6,7 +6,7 @@ TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser run lint test bench bench-fuzz bench-hub-calls bench-igf bench-regimes bench-regimes-adaptive bench-regimes-ceilings bench-registry bench-scoring bench-server bench-streaming clean
+.PHONY: setup browser run lint test bench bench-fuzz bench-hub-calls bench-igf bench-regimes bench-regimes-adaptive bench-regimes-ceilings bench-realistic bench-registry bench-scoring bench-server bench-streaming clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,18 @@ bench-regimes-adaptive: $(STAMP)
 		--seeds 10 --threads 1 --out benchmarks/results/regimes_R1.json --resume & \
 	$(BIN)/python benchmarks/bench_regimes.py $(REGIME_ARGS) --regimes R3,R0 --arms igf_target,dsir,classifier,random_target \
 		--seeds 10 --threads 1 --out benchmarks/results/regimes_R3_R0.json --resume; wait
+
+# R5, the realistic regime (issue 18): corpora made from public text on this machine, then two processes
+# (seeds 0-4 and 5-9, one a core) merged into one result file. ~2 h on 2 idle cores.
+bench-realistic: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[bench]"
+	$(BIN)/python benchmarks/realistic_corpora.py --out .runs/r5 --pydocs $(CORPORA)/pydocs.jsonl.gz
+	$(BIN)/python benchmarks/bench_realistic.py --corpora .runs/r5 --shared $(CORPORA) --seeds 0 --resume
+	$(BIN)/python benchmarks/bench_realistic.py --corpora .runs/r5 --shared $(CORPORA) --seeds 5 --resume & \
+	$(BIN)/python benchmarks/bench_realistic.py --corpora .runs/r5 --shared $(CORPORA) --first-seed 5 --seeds 10 \
+		--out benchmarks/results/regimes_R5_seeds5-9.json --resume; wait
+	$(BIN)/python benchmarks/bench_realistic.py --corpora .runs/r5 --shared $(CORPORA) --merge \
+		benchmarks/results/regimes_R5_seeds5-9.json
 
 bench-igf: $(STAMP)
 	$(BIN)/python benchmarks/bench_igf.py --corpus $(CORPORA)/kjv.jsonl.gz --seeds 10
