@@ -13,7 +13,8 @@ Arms, paired by seed (the same weights and seed; each arm draws from the regime'
   igf_target's rate), standard_cosine and igf_target_cosine (the learning rate decayed to zero over the
   run: the fully decayed baseline at matched compute), dsir and classifier (the model-agnostic peers a
   user would pick instead: DSIR's hashed n-gram importance weights and a hashed n-gram target-vs-pool
-  classifier, both keeping the pool's top contexts at igf_target's rate).
+  classifier, both keeping the pool's top contexts at igf_target's rate); igf_weighted (within-target
+  weighting: every context trained on, its loss weighted by softmax(--sharpness x predicted gain)).
 Every candidate of every pool is probed once (fast probe, two objective halves), which labels the
 learners' pairs, gives the oracle its table and the labels' split-half reliability (the ceiling of
 any learner's Spearman). Results are written after every run; --resume continues a cut run.
@@ -49,6 +50,7 @@ from learners.constants import DEFAULT_TARGET_QUANTILE
 from learners.igf.head_training import HeadTrainingConfig
 from learners.igf.information_gain import FastInformationGainProbe
 from learners.igf.thresholds import TargetQuantile, TopFraction
+from learners.igf.weighting import DEFAULT_SHARPNESS, GainWeighting
 from learners.metadata import CorpusInfo, ProbeInfo
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -57,7 +59,7 @@ from regime_summary import by_seed, plot_regimes, summarise  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 ARMS = ("standard", "clean", "igf", "random", "oracle", "high_loss", "igf_target", "random_target", "standard_cosine",
-        "igf_target_cosine", "dsir", "classifier")
+        "igf_target_cosine", "dsir", "classifier", "igf_weighted")
 #: Arms whose keep rate is igf_target's in the same seed (so they run after it).
 AT_TARGET_RATE = ("random_target", "dsir", "classifier")
 #: Target quantiles whose selection (kept share per source) is tabled for the learner and the oracle.
@@ -114,6 +116,8 @@ def main() -> int:
     parser.add_argument("--head", default="bag_of_tokens", help="Head of the learner the igf arm uses.")
     parser.add_argument("--target-quantile", type=float, default=DEFAULT_TARGET_QUANTILE,
                         help="igf_target's threshold: the quantile of held-out target text's scores.")
+    parser.add_argument("--sharpness", type=float, default=DEFAULT_SHARPNESS,
+                        help="igf_weighted's inverse temperature: each loss weighted by softmax(sharpness x score).")
     parser.add_argument("--budget-minutes", type=float, default=None, help="Start no new run after this.")
     parser.add_argument("--out", default=str(RESULTS / "regimes.json"))
     parser.add_argument("--cache", default=".runs/regimes_labels.pt", help="Probe labels, reused by --resume.")
@@ -177,7 +181,8 @@ def main() -> int:
                             "steps": args.steps, "eval_every": args.eval_every, "keep": args.keep,
                             "build_pairs": args.build_pairs, "pool_target": args.pool_target,
                             "off_fraction": args.off_fraction, "junk_fraction": args.junk_fraction,
-                            "head": args.head, "target_quantile": args.target_quantile},
+                            "head": args.head, "target_quantile": args.target_quantile,
+                            "sharpness": args.sharpness},
                "commands": [*earlier.get("commands", []), " ".join([Path(sys.executable).name, *sys.argv])],
                "regimes": earlier.get("regimes", {}), "runs": earlier.get("runs", {})}
     learners, peers = {}, {}
@@ -256,6 +261,7 @@ def main() -> int:
                     "igf_target_cosine": lambda learner=learner: InformationGainFilter(
                         learner, TargetQuantile(args.target_quantile)),
                     "standard_cosine": None,
+                    "igf_weighted": lambda learner=learner: GainWeighting(learner, args.sharpness),
                     "random_target": lambda runs=runs, seed=seed: RandomFilter(target_rate(runs, seed), seed=seed),
                     "dsir": lambda ft=ft, regime=regime, runs=runs, seed=seed: OracleFilter(
                         ft.contexts, peers[regime]["dsir"], keep=target_rate(runs, seed)),

@@ -18,7 +18,7 @@ BACKWARD_COST = 3.0
 PAIRS = (("igf_target", "random_target"), ("igf_target", "dsir"), ("igf_target", "classifier"),
          ("igf_target", "igf"), ("igf_target_cosine", "standard_cosine"), ("igf_target", "standard_cosine"),
          ("igf_target_cosine", "igf_target"), ("standard_cosine", "standard"), ("igf_domain", "igf_target"),
-         ("igf_domain", "dsir"), ("igf_domain", "classifier"), ("igf_domain", "clean"))
+         ("igf_domain", "dsir"), ("igf_domain", "classifier"), ("igf_domain", "clean"), ("igf_weighted", "clean"))
 
 
 def final(run: dict) -> float:

@@ -17,7 +17,8 @@ class ContextFilter:
     1. `select_before_forward(input_ids, step)`: the model has not seen the candidates yet;
     2. when `wants_losses(step)`: a no-grad forward on the survivors, then
        `select_after_forward(input_ids, losses, step)`;
-    3. after each training step, `observe_training(input_ids, losses, step)` with the per-example
+    3. `loss_weights(input_ids, step)` on the batch to train on (None: the plain mean of its losses);
+    4. after each training step, `observe_training(input_ids, losses, step)` with the per-example
        losses of the batch just trained on.
     """
 
@@ -31,6 +32,11 @@ class ContextFilter:
 
     def select_after_forward(self, input_ids: torch.Tensor, losses: torch.Tensor, step: int) -> torch.Tensor:
         return torch.ones(len(input_ids), dtype=torch.bool)
+
+    def loss_weights(self, input_ids: torch.Tensor, step: int) -> torch.Tensor | None:
+        """Relative weight of each context's loss in the batch about to be trained on (None: equal weights).
+        For weighting *within* what is kept (Rho-1-style, by context) rather than keeping or skipping."""
+        return None
 
     def observe_training(self, input_ids: torch.Tensor, losses: torch.Tensor, step: int) -> None:
         """Called with every trained batch's per-example losses (for filters that adapt)."""

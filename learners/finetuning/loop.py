@@ -222,7 +222,12 @@ def finetune(model: nn.Module, train: ContextStream | Examples | RandomContexts 
 
         prepared_model.train()
         losses = task.losses(prepared_model, batch.to(accelerator.device))
-        loss = losses.mean()
+        weights = context_filter.loss_weights(batch.input_ids, step)
+        if weights is None:
+            loss = losses.mean()
+        else:
+            weights = weights.to(device=losses.device, dtype=losses.dtype)
+            loss = (losses * weights).sum() / weights.sum()
         accelerator.backward(loss)
         accelerator.clip_grad_norm_(prepared_model.parameters(), config.max_grad_norm)
         optimizer.step()
