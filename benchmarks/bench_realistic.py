@@ -9,7 +9,8 @@ benchmarks/realistic_corpora.py. Protocol and statistics as bench_regimes.py (pa
 Arms, paired by seed: standard (the pool), clean (the pool's target contexts), igf_target (the learner,
 default threshold), igf_domain (the remedy measured here: the learner's predicted gain plus a
 target-vs-pool classifier's log-odds, each standardised on held-out target text, kept when the sum is at
-least the target's --target-quantile), random_target, dsir and classifier (at igf_target's rate).
+least the target's --target-quantile; computed here), igf_affinity (the same construction as learnerhub's
+own `--threshold affinity`, fitted by the library), random_target, dsir and classifier (at igf_target's rate).
 Selection tables say what each scorer keeps per source and sub-domain (learner, oracle = the measured
 gain, classifier, combined), so a shortfall is placed in the labels or in the learner.
 
@@ -31,14 +32,14 @@ from scipy.stats import spearmanr
 
 from learners.base_models import load_base_model
 from learners.constants import DEFAULT_TARGET_QUANTILE
-from learners.corpora.contexts import ContextStream, TokenizedCorpus
+from learners.corpora.contexts import ContextStream, CorpusSplit, TokenizedCorpus
 from learners.corpora.corpus import load_corpus
 from learners.finetuning.loop import FinetuneConfig, finetune
 from learners.finetuning.reference_filters import OracleFilter, RandomFilter
-from learners.igf.build import BuildConfig, learner_from_pairs
+from learners.igf.build import BuildConfig, attach_target_affinity, learner_from_pairs
 from learners.igf.filter import InformationGainFilter
 from learners.igf.head_training import HeadTrainingConfig
-from learners.igf.thresholds import TargetQuantile
+from learners.igf.thresholds import AffinityQuantile, TargetQuantile
 from learners.metadata import CorpusInfo, ProbeInfo
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -47,7 +48,7 @@ from peer_selectors import classifier_scores, dsir_scores  # noqa: E402
 from regime_summary import by_seed, summarise  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
-ARMS = ("standard", "clean", "igf_target", "igf_domain", "dsir", "classifier", "random_target")
+ARMS = ("standard", "clean", "igf_target", "igf_domain", "dsir", "classifier", "random_target", "igf_affinity")
 SOURCES = ("target_majority", "target_minority", "near_domain", "unrelated")
 SELECTION_QUANTILES = (0.05, 0.1, 0.2)
 
@@ -159,6 +160,12 @@ def main() -> int:
     combined_held_out = (standardise_on(held_out["learner"], held_out["learner"])
                          + standardise_on(logit(held_out["classifier"]), logit(held_out["classifier"])))
     combined_cut = float(torch.quantile(combined_held_out, args.target_quantile))
+    # The library's own target affinity (learnerhub build --target; --threshold affinity): the same construction
+    # as igf_domain's, fitted by igf.build on a draw of the target's training text against the probed pool.
+    target_train = ContextStream([*major.train.documents, *minor.train.documents], length)
+    attach_target_affinity(learner, tokenizer, CorpusSplit(objective=objective, test=test, train=ContextStream(
+        list(ft), length), target_train=target_train), build, target_held_out, config)
+    scores["library_affinity"] = learner.affinity_score(ft)
     oracle_target = gains[ft_sources <= 1]
 
     earlier = json.loads(out.read_text()) if args.resume and out.exists() else {}
@@ -179,7 +186,8 @@ def main() -> int:
             "oracle": by_source(gains, float(torch.quantile(oracle_target, q)), ft_sources),
             "classifier": by_source(scores["classifier"], float(torch.quantile(held_out["classifier"], q)),
                                     ft_sources),
-            "combined": by_source(combined, float(torch.quantile(combined_held_out, q)), ft_sources)}
+            "combined": by_source(combined, float(torch.quantile(combined_held_out, q)), ft_sources),
+            "library_affinity": by_source(scores["library_affinity"], learner.affinity_quantile(q), ft_sources)}
     results["R5"] = {"labels": reliability(labels["build"]),
                      "learner": {**{k: learner.metadata.metrics[k] for k in ("test_spearman", "validation_spearman")},
                                  "spearman_on_pool": float(spearmanr(scores["learner"].numpy(), gains.numpy())[0])},
@@ -198,6 +206,7 @@ def main() -> int:
         "standard": lambda seed: None, "clean": lambda seed: None,
         "igf_target": lambda seed: InformationGainFilter(learner, TargetQuantile(args.target_quantile)),
         "igf_domain": lambda seed: OracleFilter(ft, combined, keep=combined_rate),
+        "igf_affinity": lambda seed: InformationGainFilter(learner, AffinityQuantile(args.target_quantile)),
         "dsir": lambda seed: OracleFilter(ft, scores["dsir"], keep=rate("igf_target", seed)),
         "classifier": lambda seed: OracleFilter(ft, scores["classifier"], keep=rate("igf_target", seed)),
         "random_target": lambda seed: RandomFilter(rate("igf_target", seed), seed=seed)}
