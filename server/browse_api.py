@@ -52,6 +52,9 @@ async def list_learners(request: Request,
                   corpus: str | None = Query(None, description="Corpus name or dataset id (`*` wildcards)"),
                   base_model: str | None = Query(None, description="Base model id (or `smollm2`)"),
                   kind: str | None = None, org: str | None = None,
+                  works_with: str | None = Query(None, description="A base model id (or `smollm2`): learners built "
+                                                                   "on it and those for any base model; each item's "
+                                                                   "`works_with` says which, and whether measured"),
                   sort: str = Query("effect", description="`effect` (the headline evaluation: significantly "
                                                           "better first, then by the perplexity ratio igf / standard, "
                                                           "lower first, ties by CI width; learners without an "
@@ -61,7 +64,8 @@ async def list_learners(request: Request,
                   page: int = Query(1, ge=1), per_page: int = Query(20, ge=1, le=200),
                   ctx: ServerContext = Depends(readable)) -> Response:
     query = ListQuery(search=search, corpus=corpus, base_model=canonical_base_model(base_model) if base_model else None,
-                      kind=kind, org=org, sort=sort, order=order, page=page, per_page=per_page,
+                      kind=kind, org=org, works_with=works_with or None, sort=sort, order=order, page=page,
+                      per_page=per_page,
                       show_private=private_access(ctx.tokens, request))
     signature = ctx.store.index.signature()
     etag = _etag(f"{signature}?{query}")

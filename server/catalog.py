@@ -21,6 +21,7 @@ from learners.finetuning.effect import VERDICTS
 from registry.constants import MANIFEST_FILE
 from registry.local_store import LocalStore
 from registry.store import LearnerSummary, summary_matches
+from registry.works_with import works_with
 
 from .metrics import RATIO_METRIC, lower_is_better
 from .version_facts import FACTS_CACHE_FILE, VersionFacts, VersionFactsCache
@@ -37,6 +38,7 @@ class ListQuery:
     base_model: str | None = None
     kind: str | None = None
     org: str | None = None
+    works_with: str | None = None   # a base model: learners built on it, or for any model (measured first)
     sort: str = "effect"   # the headline evaluation's ratio, narrower CI first; unevaluated learners last
     order: str | None = None
     page: int = 1
@@ -116,6 +118,10 @@ class Catalog:
     def query(self, query: ListQuery) -> dict[str, Any]:
         """One page of the learners matching the query, with the facts of their latest versions."""
         matching = [s for s in self.visible(query.show_private) if _matches(s, query)]
+        fit = {}
+        if query.works_with:
+            fit = {s.repo_id: self._works_with(s, query.works_with) for s in matching}
+            matching = [s for s in matching if fit[s.repo_id]]
         reverse = query.order == "desc"
         if query.sort == "name":
             matching.sort(key=lambda s: s.repo_id, reverse=reverse)
@@ -125,10 +131,14 @@ class Catalog:
             matching.sort(key=lambda s: self._sort_value(s, metric, descending))
         start = (query.page - 1) * query.per_page
         page = matching[start:start + query.per_page]
-        items = [self.describe(s) for s in page]
+        items = [{**self.describe(s), **({"works_with": fit[s.repo_id]} if fit else {})} for s in page]
         self.save_facts()
         return {"total": len(matching), "page": query.page, "per_page": query.per_page,
                 "pages": max(1, math.ceil(len(matching) / query.per_page)), "items": items}
+
+    def _works_with(self, summary: LearnerSummary, model: str) -> str | None:
+        facts = self.facts(summary.repo_id, summary.latest)
+        return works_with(summary.base_model, facts.learner if facts else None, model)
 
     def _sort_value(self, summary: LearnerSummary, metric: str | None, descending: bool) -> tuple:
         facts = self.facts(summary.repo_id, summary.latest)

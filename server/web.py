@@ -42,13 +42,16 @@ def render_card(text: str, *, file_url: str) -> str:
 
 @router.get("/", response_class=HTMLResponse)
 def list_page(request: Request, q: str | None = None, corpus: str | None = None, base_model: str | None = None,
-              sort: str = "effect", page: int = 1, ctx: ServerContext = Depends(readable)):
+              works_with: str | None = None, sort: str = "effect", page: int = 1,
+              ctx: ServerContext = Depends(readable)):
     query = ListQuery(search=q or None, corpus=corpus or None,
-                      base_model=canonical_base_model(base_model) if base_model else None, sort=sort,
+                      base_model=canonical_base_model(base_model) if base_model else None,
+                      works_with=works_with or None, sort=sort,
                       page=max(1, page), per_page=25, show_private=private_access(ctx.tokens, request))
     result = ctx.catalog.query(query)
     return templates.TemplateResponse(request, "list.html", {
         "result": result, "q": q or "", "corpus": corpus or "", "base_model": base_model or "", "sort": sort,
+        "works_with": works_with or "",
         "corpora": ctx.catalog.counts("corpus", show_private=query.show_private),
         "base_models": ctx.catalog.counts("base_model", show_private=query.show_private)})
 

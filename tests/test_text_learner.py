@@ -86,7 +86,8 @@ def test_save_and_load_need_no_base_model(built, tmp_path):
     config = json.loads((folder / "config.json").read_text())
     assert config["head"] == "hashed_text_ridge" and config["char_ngrams"] == [3, 5] and config["buckets"] == 2 ** 18
     with safetensors.safe_open(str(folder / "model.safetensors"), "pt") as weights:
-        assert sorted(weights.keys()) == ["coef", "intercept"]
+        # the head, and the target affinity beside it (built from a pool with a target)
+        assert sorted(weights.keys()) == ["affinity.coef", "affinity.intercept", "coef", "intercept"]
     assert not [p for p in folder.rglob("*") if p.suffix in (".bin", ".pt", ".pkl", ".pickle")]
     loaded = load_learner(folder)
     assert isinstance(loaded, TextInformationGainLearner) and not loaded.attached
@@ -208,3 +209,33 @@ def test_learnerhub_score_reads_a_text_learner_without_a_base_model(built, tmp_p
     scores = pq.read_table(tmp_path / "scores" / "shard.jsonl.scores.parquet").to_pydict()["score"]
     assert scores == pytest.approx(built.score_texts(TEXTS).tolist())
 
+
+
+def test_browse_by_works_with_base_model(built, tmp_path, tokenizer):
+    """The browse API and the list page find, for a base model, the learners built on it and the text-level ones
+    (marked measured where an evaluation fine-tuned that model)."""
+    import copy
+
+    import httpx
+    from registry_helpers import evaluation_record, make_learner_folder
+
+    from server import create_app
+    from server.testing import running_server
+
+    store = tmp_path / "store"
+    measured = copy.copy(built)
+    measured.metadata = copy.deepcopy(built.metadata)
+    measured.metadata.evaluations = [{**evaluation_record(0.9, (0.85, 0.95)), "base_model": {"model_id": "tiny/llama"}}]
+    registry.publish(measured.save(tmp_path / "text"), version="1.0.0", store=store)
+    registry.publish(make_learner_folder(tmp_path / "gpt2", make_tiny_gpt2(tokenizer), tokenizer,
+                                         model_id="tiny/gpt2"), version="1.0.0", store=store)
+    with running_server(create_app(store)) as url, httpx.Client(base_url=url) as client:
+        def works_with(model: str) -> dict:
+            answer = client.get("/api/learners", params={"works_with": model}).json()
+            return {item["repo_id"]: item["works_with"] for item in answer["items"]}
+
+        assert works_with("tiny/llama") == {"local/igf-text-any-bible": "measured on it"}
+        assert works_with("tiny/gpt2") == {"local/igf-gpt2-kjv": "built on it",
+                                           "local/igf-text-any-bible": "any base model, not yet measured on it"}
+        page = client.get("/", params={"works_with": "tiny/llama"}).text
+        assert "measured on it" in page and "igf-gpt2-kjv" not in page
