@@ -82,7 +82,9 @@ def effect_rows(metadata: LearnerMetadata) -> list[dict]:
     rows = []
     for record in reversed(valid_evaluations(metadata)):
         effect, protocol = record["effect"], record.get("protocol", {})
+        model = record.get("base_model")
         rows.append({"target": record["regime"]["target"]["name"], "pool": record["regime"]["pool"]["name"],
+                     "base_model": cell(str(model.get("model_id") or "?")) if isinstance(model, dict) else "?",
                      "final": describe_effect(effect["final"]),
                      "best": describe_effect(effect["best"]) if "best" in effect else "-",
                      "random": describe_effect(effect["vs_random_final"]) if "vs_random_final" in effect else "-",

@@ -86,3 +86,20 @@ def test_a_ci_below_one_at_three_seeds_is_not_called_significant():
     assert "significantly" not in line and "better (CI below 1), but too few seeds" in line
     assert describe_effect({**few, "p_value": 0.002, "seeds": 10}).endswith("10 paired seeds: significantly better")
     assert describe_effect({**few, "ci_high": 1.01}).endswith("not significant")
+
+
+def test_the_effect_table_names_the_base_model_each_evaluation_fine_tuned(tmp_path, tiny_gpt2, tokenizer):
+    from learners.metadata import LearnerMetadata
+    from registry.cards import effect_rows
+
+    source = make_learner_folder(tmp_path / "learner", tiny_gpt2, tokenizer, evaluations=[
+        {**evaluation_record(0.91, (0.88, 0.94)), "base_model": {"model_id": "tiny/gpt2"}},
+        {**evaluation_record(0.93, (0.90, 0.97), pool="kjv+cmake"), "base_model": {"model_id": "other/llama"}},
+        evaluation_record(0.95, (0.92, 0.98))])   # a record from before base models were recorded
+    rows = effect_rows(LearnerMetadata.load(source))
+    assert [(row["pool"], row["base_model"]) for row in rows] == [
+        ("kjv+pydocs", "?"), ("kjv+cmake", "other/llama"), ("kjv+pydocs", "tiny/gpt2")]
+    published = publish(source, version="1.0.0", store=tmp_path / "store")
+    text = subprocess.run(["git", f"--git-dir={tmp_path / 'store/models' / published.repo_id}", "show",
+                           "main:README.md"], capture_output=True, text=True, check=True).stdout
+    assert "| kjv | kjv+cmake | other/llama | ratio 0.930 [95% CI 0.900-0.970]" in text
