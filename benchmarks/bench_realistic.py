@@ -107,6 +107,16 @@ def main() -> int:
     out, corpora, shared = Path(args.out), Path(args.corpora), Path(args.shared)
     arms = [a for a in ARMS if a in args.arms.split(",")]
 
+    if args.merge:   # JSON only: no model, no probe
+        results = json.loads(out.read_text())
+        runs = results["runs"].setdefault("R5", {})
+        for path in args.merge:
+            other = json.loads(Path(path).read_text())
+            for arm, records in other["runs"].get("R5", {}).items():
+                have = by_seed(runs.get(arm, []))
+                runs.setdefault(arm, []).extend(r for r in records if r["seed"] not in have)
+            results["commands"] += [c for c in other.get("commands", []) if c not in results["commands"]]
+        return finish(results, out, started)
     model, tokenizer, ref = load_base_model(args.base_model)
     config = BuildConfig(objective_size=args.objective_size, test_size=args.test_size, seed=0, pairs=args.build_pairs,
                          head=HeadTrainingConfig(head="bag_of_tokens"))
@@ -210,14 +220,6 @@ def main() -> int:
         "dsir": lambda seed: OracleFilter(ft, scores["dsir"], keep=rate("igf_target", seed)),
         "classifier": lambda seed: OracleFilter(ft, scores["classifier"], keep=rate("igf_target", seed)),
         "random_target": lambda seed: RandomFilter(rate("igf_target", seed), seed=seed)}
-    if args.merge:
-        for path in args.merge:
-            other = json.loads(Path(path).read_text())
-            for arm, records in other["runs"].get("R5", {}).items():
-                have = by_seed(runs.get(arm, []))
-                runs.setdefault(arm, []).extend(r for r in records if r["seed"] not in have)
-            results["commands"] += [c for c in other.get("commands", []) if c not in results["commands"]]
-        return finish(results, out, started)
     for seed in range(args.first_seed, args.seeds):
         for arm in arms:
             if seed in by_seed(runs.get(arm, [])):
