@@ -34,7 +34,7 @@ from learners.base_models import load_base_model
 from learners.constants import DEFAULT_TARGET_QUANTILE
 from learners.corpora.contexts import ContextStream, CorpusSplit, TokenizedCorpus
 from learners.corpora.corpus import load_corpus
-from learners.finetuning.loop import FinetuneConfig, finetune
+from learners.finetuning.loop import FinetuneConfig
 from learners.finetuning.reference_filters import OracleFilter, RandomFilter
 from learners.igf.build import BuildConfig, attach_target_affinity, learner_from_pairs
 from learners.igf.filter import InformationGainFilter
@@ -43,7 +43,7 @@ from learners.igf.thresholds import AffinityQuantile, TargetQuantile
 from learners.metadata import CorpusInfo, ProbeInfo
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_regimes import finish, machine, probe_all, reliability, write  # noqa: E402
+from bench_regimes import finish, machine, probe_all, reliability, run_arm, write  # noqa: E402
 from peer_selectors import classifier_scores, dsir_scores  # noqa: E402
 from regime_summary import by_seed, summarise  # noqa: E402
 
@@ -230,15 +230,8 @@ def main() -> int:
                 return finish(results, out, started)
             print(f"[{(time.perf_counter() - started) / 60:.1f} min] seed {seed} R5 {arm}", flush=True)
             contexts = ft[ft_sources <= 1] if arm == "clean" else ft
-            result = finetune(model, ContextStream(list(contexts), length), test, filters[arm](seed),
-                              FinetuneConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                                             eval_every=args.eval_every, seed=seed))
-            model.load_state_dict(initial)
-            torch.set_grad_enabled(True)
-            record = result.to_dict()
-            record.pop("train_loss", None)
-            record["seed"] = seed
-            runs.setdefault(arm, []).append(record)
+            runs.setdefault(arm, []).append(run_arm(model, initial, contexts, test, filters[arm](seed), FinetuneConfig(
+                steps=args.steps, batch_size=args.batch_size, lr=args.lr, eval_every=args.eval_every, seed=seed)))
             results["summary"] = summarise(results)
             write(results, out)
     return finish(results, out, started)

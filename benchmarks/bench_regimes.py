@@ -270,19 +270,26 @@ def main() -> int:
                 }[arm]
                 context_filter = context_filter() if callable(context_filter) else context_filter
                 print(f"[{(time.perf_counter() - started) / 60:.1f} min] seed {seed} {regime} {arm}", flush=True)
-                result = finetune(model, ContextStream(list(pool), config.context_length), test, context_filter,
-                                  FinetuneConfig(**finetune_config, seed=seed,
-                                                 lr_schedule="cosine" if arm.endswith("_cosine") else "constant"))
-                model.load_state_dict(initial)
-                torch.set_grad_enabled(True)
-                record = result.to_dict()
-                record.pop("train_loss", None)
-                record["seed"] = seed
+                record = run_arm(model, initial, pool, test, context_filter, FinetuneConfig(
+                    **finetune_config, seed=seed, lr_schedule="cosine" if arm.endswith("_cosine") else "constant"))
                 store.setdefault(arm, []).append(record)
                 results["summary"] = summarise(results)
                 write(results, out)
                 plot_regimes(results, out.parent)
     return finish(results, out, started)
+
+
+def run_arm(model, initial: dict, contexts: torch.Tensor, test: torch.Tensor, context_filter,
+            config: FinetuneConfig) -> dict:
+    """One paired run: fine-tune on `contexts` from the `initial` weights, restore them, return the run's record
+    (per-step losses left out)."""
+    result = finetune(model, ContextStream(list(contexts), contexts.shape[1]), test, context_filter, config)
+    model.load_state_dict(initial)
+    torch.set_grad_enabled(True)
+    record = result.to_dict()
+    record.pop("train_loss", None)
+    record["seed"] = config.seed
+    return record
 
 
 def selection(scores: torch.Tensor, cut: float, is_target: torch.Tensor) -> dict:

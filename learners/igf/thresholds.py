@@ -7,7 +7,7 @@ of the pool, constant, the paper's shifting schedule.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from ..constants import DEFAULT_SHIFT_END, DEFAULT_SHIFT_START, DEFAULT_SHIFT_STEP, DEFAULT_TARGET_QUANTILE
 from ..suggestions import did_you_mean
@@ -73,7 +73,27 @@ class TopFraction:
 
 
 @dataclass(frozen=True)
-class TargetQuantile:
+class _TargetLevel:
+    """A cut at the `quantile` of a score's distribution on held-out target text, recorded at build time."""
+
+    quantile: float = DEFAULT_TARGET_QUANTILE
+    spelling: ClassVar[str]
+    #: The learner method the filter scores contexts with.
+    score: ClassVar[str] = "score"
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.quantile < 1:
+            raise ValueError(f"{self.spelling}:{self.quantile}: the target quantile must be in [0, 1).")
+
+    def at(self, step: int) -> float:
+        raise RuntimeError(f"A {type(self).__name__} threshold is resolved against a learner's calibration first.")
+
+    def describe(self) -> dict:
+        return {"kind": self.spelling, "quantile": self.quantile}
+
+
+@dataclass(frozen=True)
+class TargetQuantile(_TargetLevel):
     """Keep a context when the learner predicts at least as much gain for it as for typical *target* text.
 
     The cut is the `quantile` of the learner's scores on held-out target contexts, recorded at build
@@ -83,24 +103,14 @@ class TargetQuantile:
     quantile (the same thing when it was built without `--target`).
     """
 
-    quantile: float = DEFAULT_TARGET_QUANTILE
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.quantile < 1:
-            raise ValueError(f"target:{self.quantile}: the target quantile must be in [0, 1).")
+    spelling: ClassVar[str] = "target"
 
     def resolve(self, learner) -> ConstantThreshold:
         return ConstantThreshold(learner.target_score_quantile(self.quantile))
 
-    def at(self, step: int) -> float:
-        raise RuntimeError("A TargetQuantile threshold is resolved against a learner's calibration first.")
-
-    def describe(self) -> dict:
-        return {"kind": "target", "quantile": self.quantile}
-
 
 @dataclass(frozen=True)
-class AffinityQuantile:
+class AffinityQuantile(_TargetLevel):
     """Keep a context when its predicted gain *plus its target affinity* (a target-vs-pool classifier's
     log-odds; each standardised on held-out target text) is at least the target's `quantile` of that sum.
 
@@ -108,22 +118,11 @@ class AffinityQuantile:
     the two apart (R5, benchmarks/README.md). Needs a learner built from a pool with --target.
     """
 
-    quantile: float = DEFAULT_TARGET_QUANTILE
-    #: The filter scores contexts with `learner.affinity_score`, not `learner.score`.
-    score: str = "affinity_score"
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.quantile < 1:
-            raise ValueError(f"affinity:{self.quantile}: the target quantile must be in [0, 1).")
+    spelling: ClassVar[str] = "affinity"
+    score: ClassVar[str] = "affinity_score"
 
     def resolve(self, learner) -> ConstantThreshold:
         return ConstantThreshold(learner.affinity_quantile(self.quantile))
-
-    def at(self, step: int) -> float:
-        raise RuntimeError("An AffinityQuantile threshold is resolved against a learner's calibration first.")
-
-    def describe(self) -> dict:
-        return {"kind": "affinity", "quantile": self.quantile}
 
 
 #: Thresholds that are placed by a learner's calibration (`resolve(learner)`) before they are used.
@@ -131,13 +130,12 @@ CalibratedThreshold = TopFraction | TargetQuantile | AffinityQuantile
 
 
 #: The forms of --threshold, as `parse_threshold` reads them.
-THRESHOLD_FORMS = ("target", "top", "shifting", "constant")
+THRESHOLD_FORMS = ("target", "affinity", "top", "shifting", "constant")
 
 
 def parse_threshold(text: str) -> Threshold | CalibratedThreshold:
     """`target`, `target:QUANTILE`, `affinity`, `affinity:QUANTILE`, `top:FRACTION`, `shifting`,
-    `shifting:START,END,STEP`, `constant` or
-    `constant:VALUE` (--threshold)."""
+    `shifting:START,END,STEP`, `constant` or `constant:VALUE` (--threshold)."""
     kind, _, args = text.partition(":")
     try:
         values = [float(v) for v in args.split(",")] if args else []
