@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from learners.constants import ANY_BASE_MODEL
+from learners.constants import ANY_BASE_MODEL, DEFAULT_KIND
 from learners.kinds import learner_kind, learner_kinds
 from learners.metadata import LEARNER_FILE, checked_learner
 
@@ -42,7 +42,7 @@ def publish(folder: str | Path, *, version: str, org: str = DEFAULT_ORG, store: 
     return open_store(store, endpoint=endpoint, token=token).publish(Path(folder), version=version, org=org)
 
 
-def download(corpus: str, *, base_model: str, kind: str = "igf", version: str | None = None,
+def download(corpus: str, *, base_model: str, kind: str = DEFAULT_KIND, version: str | None = None,
              org: str | None = None, store: str | Path | None = None, endpoint: str | None = None,
              token: str | None = None, cache_dir: str | Path | None = None, lock: str | Path | None = None,
              locked: bool = False, repository: str | None = None) -> Resolution:
@@ -146,7 +146,7 @@ class PulledLearner(NamedTuple):
     resolution: Resolution
 
 
-def pull(corpus: str, *, base_model: str, kind: str = "igf", version: str | None = None, org: str | None = None,
+def pull(corpus: str, *, base_model: str, kind: str = DEFAULT_KIND, version: str | None = None, org: str | None = None,
          store: str | Path | None = None, endpoint: str | None = None, token: str | None = None,
          cache_dir: str | Path | None = None, model=None, tokenizer=None, lock: str | Path | None = None,
          locked: bool = False) -> PulledLearner:

@@ -8,7 +8,7 @@ import sys
 
 from learnerhub.cli.arguments import add_kind_argument
 from learners.errors import UsageError
-from learners.constants import ANY_BASE_MODEL
+from learners.constants import ANY_BASE_MODEL, DEFAULT_KIND
 from learners.kinds import learner_kind, learner_kinds
 
 from learners.constants import LEARNER_FILE
@@ -102,7 +102,7 @@ def _reference(args) -> str:
     if "/" not in args.corpus:
         raise UsageError(f"{args.corpus!r} is a corpus: give --base-model too, or pull a "
                          "repository as ORG/NAME[@VERSION].")
-    if args.locked or args.org or args.kind != "igf":
+    if args.locked or args.org or args.kind != DEFAULT_KIND:
         raise UsageError("pull ORG/NAME: --locked, --org and --kind select by corpus; the repository "
                          "already names one learner (pull by corpus with --base-model to use them).")
     if args.version and "@" in args.corpus:
