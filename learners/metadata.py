@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from .constants import BUILD_PLOT, CONFIG_FILE, EVAL_PLOT, LEARNER_FILE, WEIGHTS_FILE
 from .errors import LearnerFormatError
+from .identity import LearnerIdentity
 from .kinds import find_learner_kind
 from .evaluation_records import EvaluationRecord
 from .metadata_schema import validated
@@ -85,6 +86,11 @@ class LearnerMetadata(Section):
         metadata = validated(cls, {**migrate(data, source=source), "format_version": FORMAT_VERSION}, source=source)
         metadata.kind_section(source=source)   # a plug-in kind's own section is checked when read, too
         return metadata
+
+    @property
+    def identity(self) -> LearnerIdentity:
+        """Which learner this is: kind, corpus (and pool), base model or none (`learners.identity`)."""
+        return LearnerIdentity.of(self)
 
     def kind_section(self, *, source: str = LEARNER_FILE) -> Section | None:
         """The kind's own typed section (`LearnerKind.section`: `probe`, `run`, or one a plug-in kind names and
