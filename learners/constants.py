@@ -47,3 +47,6 @@ WEIGHTS_FILE = "model.safetensors"
 BUILD_PLOT = "assets/build_plot.png"
 #: Fine-tuning with vs without the learner (the newest headline evaluation): the card's first picture.
 EVAL_PLOT = "assets/eval_plot.png"
+
+# The kind `build`, `pull` and `--learner auto` use when none is named (registered in learners/igf/__init__.py).
+DEFAULT_KIND = "igf"

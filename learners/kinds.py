@@ -1,71 +1,149 @@
-"""The learner kinds learnerhub knows, registered once and read everywhere a kind matters.
+"""The learner kinds learnerhub knows, each registered where it lives, with its behaviour.
 
-The loader, the model cards, the command line's choices and the listing filters all ask this registry
-(like peft's `register_peft_method` or timm's `@register_model`), so a third kind is one
-`register_learner_kind(...)` call and its own folder, not an edit in six places. Classes are named
-by import path, so asking about kinds never imports torch.
+A kind's package registers it in its own `__init__.py` (like peft's `tuners/<method>/__init__.py`): its
+learner class, card and Hub facts, and the behaviour the rest of learnerhub asks for instead of branching on
+its name: the builder and its command-line flags, the filter factory, the typed learner.json section, card
+warnings, the usage snippet and a tiny example for tests (see `LearnerKind`). Behaviour is a callable or a
+"module:attr" import path, so asking about kinds never imports torch. Registering a name twice raises.
 
 Example:
     >>> register_learner_kind(LearnerKind("mykind", "mypackage.learner:MyLearner", card_template="mykind.md",
-    ...                                   method_tag="my-method", task=("my-task", "My task")))
+    ...                                   method_tag="my-method", task=("my-task", "My task"),
+    ...                                   builder="mypackage.plugin:build", make_filter="mypackage.plugin:make_filter"))
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
-from .errors import LearnerFormatError
+from .errors import LearnerFormatError, UsageError
+
+#: A behaviour: a callable, or "module:attr" naming one (imported on first use).
+Hook = Callable[..., Any] | str | None
+
+#: The packages of the kinds learnerhub ships; importing one registers its kind (named as strings, so that
+#: this registry does not import the kinds that import it).
+BUILTIN_KIND_PACKAGES = ("learners.igf", "learners.streaming", "learners.text_igf")
+
+#: The snippet of a kind that registers none: pull it, attach it and filter with `learner.make_filter()`.
+GENERIC_USAGE = ("from learners import FilteredDataset, load_base_model\nimport registry\n\n{load}"
+                 "learner, _ = registry.pull(\"{corpus}\", base_model=\"{base}\", kind=\"{kind}\"{pinned},\n"
+                 "                          model=model, tokenizer=tokenizer)\n"
+                 "data = FilteredDataset(train_dataset, learner.make_filter())")
 
 
 @dataclass(frozen=True)
 class LearnerKind:
-    """What the rest of learnerhub needs to know about a kind of learner."""
+    """What the rest of learnerhub needs to know about a kind of learner, and what it asks the kind to do."""
 
     name: str
-    learner_class: str                       # "module:Class", with `load(folder, model, tokenizer)`
-    card_template: str                       # file name in the `cards` package
+    learner_class: str | type                # "module:Class" (or the class), with `load(folder, model, tokenizer)`
+    card_template: str                       # file name in the `cards` package, or an absolute path
     method_tag: str                          # the Hub tag naming the method
     task: tuple[str, str]                    # (task type, task name) of the learner's own quality in the model-index
     quality_metrics: tuple[str, ...] = field(default=())   # learner.json metrics shown in the model-index
     needs_evaluation: bool = False           # cards warn when no fine-tuning evaluation is recorded
     any_base_model: bool = False             # reads text, not token ids: one learner serves every base model
+    description: str = ""                    # the card's words after the kind's name: " (information gain ...)"
+    #: The typed learner.json section saying what the build saw ("probe", "run", or a new name), and its
+    #: `learners.metadata_sections.Section` class; format 1 kept this section under `probe`.
+    section: str | None = None
+    section_type: Hook = None
+    #: build(request: learners.build_request.BuildRequest) -> Learner, or None on a non-main process.
+    builder: Hook = None
+    #: check_options(options): refuse the command line's options that do not fit the kind, before anything loads.
+    check_options: Hook = None
+    #: build_summary(learner, request) -> str: what `learnerhub build` prints after writing the folder.
+    build_summary: Hook = None
+    #: cli_arguments(parser, command): the kind's own flags on `build`, `finetune` and `eval`.
+    cli_arguments: Hook = None
+    #: make_filter(learner, options) -> (arm name, ContextFilter); options has `threshold` and the kind's flags.
+    make_filter: Hook = None
+    #: extra_arms(options, model) -> {arm name: filter}: finetune arms the kind's own flags ask for.
+    extra_arms: Hook = None
+    #: card_warnings(metadata) -> list[str]: what the card and the page warn of for this kind, beyond the shared ones.
+    card_warnings: Hook = None
+    #: The Python usage snippet, formatted with {load}, {corpus}, {base}, {kind} and {pinned}.
+    usage_python: str = GENERIC_USAGE
+    #: example(model, tokenizer) -> Learner: a tiny untrained learner of this kind, for tests.
+    example: Hook = None
+    #: Whether `learnerhub eval` can measure it (its filter takes a threshold and scores every candidate).
+    evaluable: bool = False
 
     def load_class(self) -> type:
-        module, _, name = self.learner_class.partition(":")
-        return getattr(importlib.import_module(module), name)
+        return self.learner_class if isinstance(self.learner_class, type) else _resolve(self.learner_class)
+
+    def behaviour(self, name: str) -> Callable[..., Any]:
+        """The kind's hook `name` as a callable; a kind without it is a one-line UsageError."""
+        hook = getattr(self, name)
+        if hook is None:
+            raise UsageError(f"A {self.name} learner has no {name.replace('_', ' ')}: its kind does not provide one.")
+        return _resolve(hook) if isinstance(hook, str) else hook
+
+    def has(self, name: str) -> bool:
+        return getattr(self, name) is not None
+
+
+def _resolve(path: str) -> Any:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 _KINDS: dict[str, LearnerKind] = {}
+_loaded_builtins = False
+
+
+def _builtins() -> dict[str, LearnerKind]:
+    """The registry, with the shipped kinds' packages imported once (each registers itself)."""
+    global _loaded_builtins
+    if not _loaded_builtins:
+        _loaded_builtins = True
+        for package in BUILTIN_KIND_PACKAGES:
+            importlib.import_module(package)
+    return _KINDS
 
 
 def register_learner_kind(kind: LearnerKind) -> LearnerKind:
-    """Make `kind` known to the loader, the cards and the command line (a second registration replaces it)."""
+    """Make `kind` known to the loader, the command line, the cards and the pages; a taken name raises."""
+    if kind.name in _KINDS:
+        raise ValueError(f"A learner kind named {kind.name!r} is already registered; choose another name.")
     _KINDS[kind.name] = kind
     return kind
 
 
+def unregister_learner_kind(name: str) -> None:
+    """Forget kind `name` (a plug-in unloaded, a test's throw-away kind)."""
+    _KINDS.pop(name, None)
+
+
+@contextmanager
+def registered_kind(kind: LearnerKind) -> Iterator[LearnerKind]:
+    """`kind` registered for the block, unregistered after it."""
+    _builtins()
+    register_learner_kind(kind)
+    try:
+        yield kind
+    finally:
+        unregister_learner_kind(kind.name)
+
+
 def learner_kind(name: str) -> LearnerKind:
     """The registered kind `name`; a learner of an unknown kind is a format error that says what is known."""
-    if name not in _KINDS:
+    kinds = _builtins()
+    if name not in kinds:
         raise LearnerFormatError(f"Unknown learner kind {name!r}; this learnerhub knows {learner_kinds()}. "
-                                 "Upgrade learnerhub.")
-    return _KINDS[name]
+                                 "Upgrade learnerhub, or install the package that registers it.")
+    return kinds[name]
+
+
+def find_learner_kind(name: object) -> LearnerKind | None:
+    """The registered kind `name`, or None (readers of untrusted files that say so themselves)."""
+    return _builtins().get(name) if isinstance(name, str) else None
 
 
 def learner_kinds() -> list[str]:
-    return sorted(_KINDS)
-
-
-register_learner_kind(LearnerKind(
-    "igf", "learners.igf.learner:InformationGainLearner", card_template="igf_learner.md",
-    method_tag="information-gain-filtration", task=("information-gain-prediction", "Information gain prediction"),
-    quality_metrics=("test_spearman",), needs_evaluation=True))
-register_learner_kind(LearnerKind(
-    "streaming", "learners.streaming.learner:StreamingLearner", card_template="streaming_learner.md",
-    method_tag="multistage-data-filtering", task=("loss-threshold-prediction", "Meta predictor (loss above threshold)"),
-    quality_metrics=("predictor_accuracy",)))
-register_learner_kind(LearnerKind(
-    "igf_text", "learners.text_igf.learner:TextInformationGainLearner", card_template="igf_text_learner.md",
-    method_tag="information-gain-filtration", task=("information-gain-prediction", "Information gain prediction"),
-    quality_metrics=("test_spearman",), needs_evaluation=True, any_base_model=True))
+    return sorted(_builtins())

@@ -26,6 +26,7 @@ from .errors import BaseModelMismatchError, LearnerFormatError
 from .fingerprint import embedding_fingerprint, embeddings_match, tokenizer_fingerprint
 from .folders import copy_assets, write_folder_atomically
 from .kinds import learner_kind, learner_kinds
+from .identity import LearnerIdentity
 from .metadata import CONFIG_FILE, WEIGHTS_FILE, LearnerMetadata
 from .store_plugins import store_plugin
 
@@ -48,6 +49,11 @@ class Learner:
         self.folder: Path | None = None
         self._attached = False
         self._tokenizer = None
+
+    @property
+    def identity(self) -> LearnerIdentity:
+        """Kind, corpus (and pool), and base model or none: what the store files this learner under."""
+        return self.metadata.identity
 
     @property
     def attached(self) -> bool:

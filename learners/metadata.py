@@ -19,6 +19,8 @@ from typing import Any, ClassVar
 
 from .constants import BUILD_PLOT, CONFIG_FILE, EVAL_PLOT, LEARNER_FILE, WEIGHTS_FILE
 from .errors import LearnerFormatError
+from .identity import LearnerIdentity
+from .kinds import find_learner_kind
 from .evaluation_records import EvaluationRecord
 from .metadata_schema import validated
 from .metadata_sections import BaseModelInfo, CorpusInfo, ProbeInfo, RunInfo, Section
@@ -28,9 +30,6 @@ __all__ = ["BaseModelInfo", "CorpusInfo", "LearnerMetadata", "ProbeInfo", "RunIn
            "EVAL_PLOT"]
 
 FORMAT_VERSION = 2
-#: Format 1 kept the streaming kind's run statistics under `probe` (named here, not imported: the
-#: streaming package imports this module).
-_STREAMING_KIND = "streaming"
 
 
 def learnerhub_version() -> str:
@@ -84,7 +83,26 @@ class LearnerMetadata(Section):
         everything that is wrong with it. A newer format is read as far as this version knows it."""
         if not isinstance(data, dict):
             raise LearnerFormatError(f"{source} must hold a JSON object, not a {type(data).__name__}.")
-        return validated(cls, {**migrate(data, source=source), "format_version": FORMAT_VERSION}, source=source)
+        metadata = validated(cls, {**migrate(data, source=source), "format_version": FORMAT_VERSION}, source=source)
+        metadata.kind_section(source=source)   # a plug-in kind's own section is checked when read, too
+        return metadata
+
+    @property
+    def identity(self) -> LearnerIdentity:
+        """Which learner this is: kind, corpus (and pool), base model or none (`learners.identity`)."""
+        return LearnerIdentity.of(self)
+
+    def kind_section(self, *, source: str = LEARNER_FILE) -> Section | None:
+        """The kind's own typed section (`LearnerKind.section`: `probe`, `run`, or one a plug-in kind names and
+        keeps in `extra`), None when the kind has none or the file lacks it."""
+        kind = find_learner_kind(self.kind)
+        if kind is None or kind.section is None:
+            return None
+        if kind.section in self.known_fields():
+            return getattr(self, kind.section)
+        raw = self.extra.get(kind.section)
+        return None if raw is None else validated(kind.behaviour("section_type"), raw, source=source,
+                                                  where=kind.section)
 
     def save(self, folder: Path) -> None:
         """Write learner.json whole or not at all (a folder being evaluated in place keeps a valid one)."""
@@ -128,13 +146,15 @@ def format_version_of(data: Any, *, source: str) -> int:
 
 
 def migrate(data: dict[str, Any], *, source: str = LEARNER_FILE) -> dict[str, Any]:
-    """`data` in the current layout. Format 1 -> 2: the streaming kind's run statistics move from
-    `probe` to `run` (an empty `pool` or `probe`, format 1's "none", reads as absent in any format)."""
+    """`data` in the current layout. Format 1 -> 2: a kind whose section is not `probe` (`LearnerKind.section`;
+    streaming's `run`) finds it moved there from `probe`, where format 1 kept every kind's (an empty `pool` or
+    `probe`, format 1's "none", reads as absent in any format)."""
     if format_version_of(data, source=source) >= 2:
         return data
     data = dict(data)
-    if data.get("kind") == _STREAMING_KIND and "run" not in data:
-        data["run"] = data.pop("probe", None)
+    kind = find_learner_kind(data.get("kind"))
+    if kind is not None and kind.section not in (None, "probe") and kind.section not in data:
+        data[kind.section] = data.pop("probe", None)
     return data
 
 

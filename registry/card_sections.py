@@ -8,6 +8,7 @@ on the Hub), and a fact that is not recorded says so rather than being guessed.
 from __future__ import annotations
 
 from learners.finetuning.effect import effect_verdict
+from learners.kinds import find_learner_kind
 from learners.metadata import LearnerMetadata
 from learners.metadata_sections import CorpusInfo
 
@@ -28,9 +29,8 @@ def model_details(metadata: LearnerMetadata, *, head: str | None, parameters: in
     """(field, value) rows: what the learner is, what it needs, where its labels came from."""
     base, facts = metadata.base_model, {**metadata.hyperparameters}
     model_id = base.model_id or base.name_or_path or "unknown"
-    described_kind = {"igf": " (information gain filtration)",
-                      "streaming": " (multistage streaming data filter)"}.get(metadata.kind, "")
-    rows = [("kind", f"`{metadata.kind}`" + described_kind)]
+    kind = find_learner_kind(metadata.kind)
+    rows = [("kind", f"`{metadata.kind}`" + (kind.description if kind else " (unknown to this learnerhub)"))]
     if head:
         rows.append(("head", HEADS.get(head, f"`{head}`")))
     rows.append(("parameters", f"{parameters:,} (in `model.safetensors`)" if parameters else "see `model.safetensors`"))

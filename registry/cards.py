@@ -12,9 +12,8 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from cards import CARDS_DIR
 from learners.constants import LIBRARY_NAME
-from learners.errors import LearnerFormatError
 from learners.evaluation_records import usable_records
-from learners.kinds import LearnerKind, learner_kind
+from learners.kinds import find_learner_kind, learner_kind
 from learners.metadata import EVAL_PLOT, LearnerMetadata
 
 from .card_sections import cell, model_details, regime_limitations, training_data
@@ -31,15 +30,7 @@ RATIO_METRIC = "test_perplexity_ratio"
 
 def learner_tags(kind: str, corpus_name: str) -> list[str]:
     """Tags `list` filters on: the library, the learner kind and the corpus."""
-    return [LIBRARY_NAME, f"learner:{kind}", f"corpus:{corpus_name}", _kind(kind).method_tag]
-
-
-def _kind(name: str) -> LearnerKind:
-    """The registered kind; an unknown one renders like an IGF learner (its card says which kind it claims)."""
-    try:
-        return learner_kind(name)
-    except LearnerFormatError:
-        return learner_kind("igf")
+    return [LIBRARY_NAME, f"learner:{kind}", f"corpus:{corpus_name}", learner_kind(kind).method_tag]
 
 
 def eval_results(metadata: LearnerMetadata) -> list[EvalResult]:
@@ -56,7 +47,7 @@ def eval_results(metadata: LearnerMetadata) -> list[EvalResult]:
             metric_value=round(effect["median_ratio"], 4),
             metric_args={key: effect[key] for key in ("ci_low", "ci_high", "p_value", "seeds")} | {
                 "lower_is_better": True, "evaluation": record.get("id")}))
-    kind = _kind(metadata.kind)
+    kind = learner_kind(metadata.kind)
     learner_task = kind.task
     for name in kind.quality_metrics:
         value = metadata.metrics.get(name)
@@ -103,21 +94,25 @@ CLEAN_POOL_SOURCE = "benchmarks/results/regimes_R3_R0.json, R0"
 
 
 def card_warnings(metadata: LearnerMetadata) -> list[str]:
-    """What a user must know before using this learner, in plain words, with what to do about it."""
-    warnings = []
+    """What a user must know before using this learner, in plain words, with what to do about it: the shared
+    warnings, then the kind's own (`LearnerKind.card_warnings`); an unknown kind is said first."""
+    kind = find_learner_kind(metadata.kind)
+    warnings = [] if kind else [f"Its kind {metadata.kind!r} is unknown to this learnerhub: it cannot be loaded or "
+                                "used here. Upgrade learnerhub, or install the package that registers the kind."]
     spearman = metadata.metrics.get("test_spearman")
     if isinstance(spearman, (int, float)) and spearman <= 0.05:
         warnings.append(f"Its held-out Spearman is {spearman:.2f}: it ranks unseen contexts no better than chance. "
                         "Do not filter with it; rebuild with more pairs (`--pairs 2000`) or the `bag_of_tokens` head.")
     records = valid_evaluations(metadata)
     measured_on_a_pool = any(not record["regime"].get("target_is_pool", True) for record in records)
-    if _kind(metadata.kind).needs_evaluation and not getattr(metadata, "pool", None) and not measured_on_a_pool:
+    needs_evaluation = kind is not None and kind.needs_evaluation
+    if needs_evaluation and not getattr(metadata, "pool", None) and not measured_on_a_pool:
         warnings.append("It was built on its target alone (no separate pool), so there is no off-target text for it "
                         "to find: on a clean pool the default threshold (target:0.1) keeps about 90% and left "
                         f"fine-tuning unchanged in learnerhub's benchmark (ratio {CLEAN_POOL_RATIO}), while a top-half "
                         f"cut made it worse ({CLEAN_POOL_TOP_HALF_RATIO}; {CLEAN_POOL_SOURCE}). It pays on a pool "
                         "that mixes the target with other text: build the learner with `--target`.")
-    if _kind(metadata.kind).needs_evaluation and not records:
+    if needs_evaluation and not records:
         warnings.append("No fine-tuning evaluation is recorded: its effect on fine-tuning is unmeasured. Measure it "
                         "with `learnerhub eval FOLDER --corpus POOL --target TARGET` before relying on it.")
     if records:
@@ -137,6 +132,8 @@ def card_warnings(metadata: LearnerMetadata) -> list[str]:
         if random and random.get("median_ratio") is not None and random["median_ratio"] >= 1:
             warnings.append(f"It did not beat random filtering at its own acceptance rate ({where}: ratio "
                             f"{random['median_ratio']:.3f}): its ranking added nothing over drawing more candidates.")
+    if kind is not None and kind.has("card_warnings"):   # what only this kind knows to warn of
+        warnings += kind.behaviour("card_warnings")(metadata)
     return warnings
 
 
@@ -153,7 +150,8 @@ def render_card(metadata: LearnerMetadata, *, repo_id: str, version: str | None,
     model_id = base.model_id or base.name_or_path or "unknown"
     results = eval_results(metadata)
     dataset_ids = [info.dataset_id for info in (corpus, pool) if info is not None and info.dataset_id]
-    any_base_model = _kind(metadata.kind).any_base_model   # derived from no model: the Hub's base_model stays unset
+    kind = learner_kind(metadata.kind)   # an unknown kind cannot be published: a clear LearnerFormatError
+    any_base_model = kind.any_base_model   # derived from no model: the Hub's base_model stays unset
     card_data = ModelCardData(
         library_name=LIBRARY_NAME, base_model=None if any_base_model else model_id,
         datasets=list(dict.fromkeys(dataset_ids)) or None,
@@ -172,7 +170,7 @@ def render_card(metadata: LearnerMetadata, *, repo_id: str, version: str | None,
     head_effect = headline({"evaluations": records})
     context_length = facts.get("context_length", 32)
     use = usage_snippets(corpus=corpus.name, base_model=model_id, kind=metadata.kind, version=version)
-    template = CARDS_DIR / _kind(metadata.kind).card_template
+    template = CARDS_DIR / kind.card_template   # a file of `cards`, or a kind's own absolute path
     return ModelCard.from_template(
         card_data, template_path=str(template), repo_id=repo_id, version=version, kind=metadata.kind,
         base_model_id=model_id, base_model_revision=base.revision,

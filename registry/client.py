@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from learners.constants import ANY_BASE_MODEL
-from learners.kinds import learner_kind, learner_kinds
+from learners.constants import DEFAULT_KIND
+from learners.identity import LearnerIdentity
 from learners.metadata import LEARNER_FILE, checked_learner
 
 from .constants import DEFAULT_ORG, LOCK_FILE, MANIFEST_FILE
@@ -42,7 +42,7 @@ def publish(folder: str | Path, *, version: str, org: str = DEFAULT_ORG, store: 
     return open_store(store, endpoint=endpoint, token=token).publish(Path(folder), version=version, org=org)
 
 
-def download(corpus: str, *, base_model: str, kind: str = "igf", version: str | None = None,
+def download(corpus: str, *, base_model: str | None = None, kind: str = DEFAULT_KIND, version: str | None = None,
              org: str | None = None, store: str | Path | None = None, endpoint: str | None = None,
              token: str | None = None, cache_dir: str | Path | None = None, lock: str | Path | None = None,
              locked: bool = False, repository: str | None = None) -> Resolution:
@@ -50,18 +50,17 @@ def download(corpus: str, *, base_model: str, kind: str = "igf", version: str | 
 
     `lock`: a lock file to record the resolution in (or, with `locked=True`, to reproduce it from;
     `locked` alone uses ./learnerhub.lock). `repository`: this ORG/NAME rather than the one found for
-    (corpus, base model, kind); its version must still be that learner. A kind that works with any base
-    model (igf_text) resolves to its learner whatever `base_model` says.
+    (corpus, base model, kind); its version must still be that learner. `base_model` is needed only by a kind
+    built for one base model: a kind that works with any resolves to its learner whatever `base_model` says.
     """
+    identity = LearnerIdentity.requested(kind, corpus, canonical_base_model(base_model) if base_model else None)
     opened = open_store(store, endpoint=endpoint, token=token, cache_dir=cache_dir)
-    base_model = ANY_BASE_MODEL if kind in learner_kinds() and learner_kind(kind).any_base_model else \
-        canonical_base_model(base_model)
     lock_path = Path(lock) if lock is not None else (Path(LOCK_FILE) if locked else None)
     expected = None
     spec = VersionSpec.parse(version)
     if locked:
         assert lock_path is not None   # locked: the lock file given, or LOCK_FILE
-        entry = find_locked(lock_path, kind=kind, corpus=corpus, base_model=base_model)
+        entry = find_locked(lock_path, identity)
         repo_id, expected = entry.repo_id, entry.files
         if opened.versions(repo_id).get(entry.version) != entry.commit:
             raise IntegrityError(f"{lock_path} pins {repo_id}@{entry.version} to commit {entry.commit[:12]}, but the "
@@ -71,7 +70,7 @@ def download(corpus: str, *, base_model: str, kind: str = "igf", version: str | 
         candidates = [(entry.version, entry.commit)]
         lifecycle = opened.lifecycle(repo_id)
     else:
-        repo_id = repository or find_repository(opened, corpus, base_model=base_model, kind=kind, org=org)
+        repo_id = repository or find_repository(opened, identity, org=org)
         lifecycle = opened.lifecycle(repo_id)   # read once: on an endpoint it is a download
         candidates = spec.candidates(opened.versions(repo_id), lifecycle, repo_id=repo_id)
     exact = locked or spec.exact or spec.alias is not None
@@ -79,8 +78,7 @@ def download(corpus: str, *, base_model: str, kind: str = "igf", version: str | 
         try:
             manifest = _published_manifest(opened, repo_id, resolved_version, commit)
             folder = opened.fetch(repo_id, commit, manifest, expected=expected)
-            check_identity(manifest, folder, repo_id=repo_id, version=resolved_version, kind=kind, corpus=corpus,
-                           base_model=base_model)
+            check_identity(manifest, folder, repo_id=repo_id, version=resolved_version, identity=identity)
             break
         except BrokenVersionError as error:
             if exact or number == len(candidates) - 1:
@@ -91,10 +89,10 @@ def download(corpus: str, *, base_model: str, kind: str = "igf", version: str | 
     if resolved_version in yanked:
         warnings.warn(f"{repo_id}@{resolved_version} is yanked ({yanked[resolved_version] or 'no reason given'}); it "
                       "was chosen only because it is pinned exactly.", RegistryWarning, stacklevel=2)
-    resolution = Resolution(kind, corpus, base_model, str(spec), repo_id, resolved_version,
+    resolution = Resolution(kind, corpus, identity.base_model_name, str(spec), repo_id, resolved_version,
                             commit, manifest.files, opened.location, folder)
     if lock_path is not None and not locked:
-        record_lock(lock_path, LockedLearner(kind, corpus, base_model, repo_id, resolved_version, commit,
+        record_lock(lock_path, LockedLearner(kind, corpus, identity.base_model_name, repo_id, resolved_version, commit,
                                              manifest.files, opened.location))
     return resolution
 
@@ -128,13 +126,13 @@ def download_reference(reference: str, *, base_model: str | None = None, store: 
         learner = None
     if learner is None or learner.base_model.model_id is None:
         raise IntegrityError(f"{reference}: its {LEARNER_FILE} does not name a kind, corpus and base model.")
-    works_with_any = learner.base_model.model_id == ANY_BASE_MODEL   # a text-level learner: every model is its
-    if (base_model is not None and not works_with_any
-            and canonical_base_model(base_model) != canonical_base_model(learner.base_model.model_id)):
+    identity = LearnerIdentity.of(learner)   # base model None: a text-level learner, every model is its own
+    if (base_model is not None and identity.base_model is not None
+            and canonical_base_model(base_model) != canonical_base_model(identity.base_model)):
         raise WrongBaseModelError(f"{reference} is a learner for base model {learner.base_model.model_id!r}, not for "
                                   f"{canonical_base_model(base_model)!r}: a learner only works with the base model it "
                                   "was built for. Pull one built for yours, or drop --base-model.")
-    return download(learner.corpus.name, base_model=learner.base_model.model_id, kind=learner.kind,
+    return download(identity.corpus, base_model=identity.base_model, kind=identity.kind,
                     version=parsed.version, store=store, endpoint=endpoint, token=token, cache_dir=cache_dir,
                     lock=lock, repository=parsed.repo_id)
 
@@ -146,8 +144,8 @@ class PulledLearner(NamedTuple):
     resolution: Resolution
 
 
-def pull(corpus: str, *, base_model: str, kind: str = "igf", version: str | None = None, org: str | None = None,
-         store: str | Path | None = None, endpoint: str | None = None, token: str | None = None,
+def pull(corpus: str, *, base_model: str | None = None, kind: str = DEFAULT_KIND, version: str | None = None,
+         org: str | None = None, store: str | Path | None = None, endpoint: str | None = None, token: str | None = None,
          cache_dir: str | Path | None = None, model=None, tokenizer=None, lock: str | Path | None = None,
          locked: bool = False) -> PulledLearner:
     """`download`, then load the learner, attached to `model` (checked against it) when one is given.

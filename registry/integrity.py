@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from learners.errors import LearnerFormatError
+from learners.identity import LearnerIdentity
 from learners.metadata import CONFIG_FILE, LEARNER_FILE, WEIGHTS_FILE, checked_learner, checked_learner_json
 
 from .constants import MANIFEST_FILE, is_hosting_file
@@ -23,9 +24,9 @@ from .naming import canonical_base_model
 REQUIRED_FILES = (LEARNER_FILE, CONFIG_FILE, WEIGHTS_FILE)
 
 
-def check_identity(manifest: Manifest, folder: Path, *, repo_id: str, version: str, kind: str, corpus: str,
-                   base_model: str) -> None:
-    """Raise IntegrityError unless the fetched version is `repo_id@version` of (kind, corpus, base model)."""
+def check_identity(manifest: Manifest, folder: Path, *, repo_id: str, version: str, identity: LearnerIdentity) -> None:
+    """Raise IntegrityError unless the fetched version is `repo_id@version` of `identity` (its corpus matched by
+    name or dataset id, its base model by id, alias or path, or none for a kind that works with any)."""
     where = f"{repo_id}@{version}"
     if (manifest.repo_id, manifest.version) != (repo_id, version):
         raise BrokenVersionError(f"{where}: its manifest describes {manifest.repo_id}@{manifest.version}. "
@@ -46,12 +47,13 @@ def check_identity(manifest: Manifest, folder: Path, *, repo_id: str, version: s
     names = {learner.corpus.name.lower(), (learner.corpus.dataset_id or "").lower()}
     base = learner.base_model
     bases = {canonical_base_model(b).lower() for b in (base.model_id, base.name_or_path) if b}
-    wanted_corpus = corpus.lower()
-    if (learner.kind != kind or ("*" not in wanted_corpus and wanted_corpus not in names)
-            or canonical_base_model(base_model).lower() not in bases):
+    wanted_corpus = identity.corpus.lower()
+    same_base = (LearnerIdentity.of(learner).base_model is None if identity.base_model is None
+                 else canonical_base_model(identity.base_model).lower() in bases)
+    if learner.kind != identity.kind or ("*" not in wanted_corpus and wanted_corpus not in names) or not same_base:
         raise BrokenVersionError(f"{where} holds a {learner.kind!r} learner for corpus {learner.corpus.name!r} "
-                                 f"and base model {base.model_id!r}, not the {kind!r} learner for {corpus!r} on "
-                             f"{base_model!r} that was asked for; it was not loaded.")
+                                 f"and base model {base.model_id!r}, not {identity.describe()} that was asked for; "
+                                 "it was not loaded.")
 
 
 def check_version_commit(files: dict[str, Callable[[], bytes]], *, repo_id: str, version: str) -> None:

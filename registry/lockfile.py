@@ -12,6 +12,9 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from learners.constants import ANY_BASE_MODEL
+from learners.identity import LearnerIdentity
+
 from .errors import LockFileError
 
 LOCKFILE_VERSION = 1
@@ -28,8 +31,13 @@ class LockedLearner:
     files: dict[str, str]
     store: str
 
+    @property
+    def identity(self) -> LearnerIdentity:
+        """The learner this entry pins (its base model `any` read as none)."""
+        return LearnerIdentity(self.kind, self.corpus, None if self.base_model == ANY_BASE_MODEL else self.base_model)
+
     def request(self) -> tuple[str, str, str]:
-        return (self.kind, self.corpus.lower(), self.base_model.lower())
+        return self.identity.key()
 
 
 def read_lock(path: Path) -> list[LockedLearner]:
@@ -46,12 +54,12 @@ def read_lock(path: Path) -> list[LockedLearner]:
                             "delete it and pull without --locked to write a new one.") from None
 
 
-def find_locked(path: Path, *, kind: str, corpus: str, base_model: str) -> LockedLearner:
+def find_locked(path: Path, identity: LearnerIdentity) -> LockedLearner:
     for entry in read_lock(path):
-        if entry.request() == (kind, corpus.lower(), base_model.lower()):
+        if entry.request() == identity.key():
             return entry
-    raise LockFileError(f"{path} holds no {kind!r} learner for corpus {corpus!r} and base model {base_model!r}. "
-                        "Pull once without --locked to record one.")
+    raise LockFileError(f"{path} holds no {identity.kind!r} learner for corpus {identity.corpus!r} and base model "
+                        f"{identity.base_model_name!r}. Pull once without --locked to record one.")
 
 
 def record_lock(path: Path, entry: LockedLearner) -> None:

@@ -1,7 +1,7 @@
 """Names that say what a learner is: `igf-smollm2-135m-instruct-kjv` under an organisation.
 
-One repository holds every version of one (kind, base model, corpus); its name is derived from
-them, timm-style, so that a listing reads without opening anything.
+One repository holds every version of one `LearnerIdentity` (kind, base model or any, corpus); its name is
+derived from it, timm-style, so that a listing reads without opening anything.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from learners.constants import SMOLLM2_ALIAS, SMOLLM2_MODEL_ID
+from learners.identity import LearnerIdentity
 
 from .errors import InvalidVersionError, LearnerNotFoundError
 
@@ -39,10 +40,14 @@ def repository_name(kind: str, base_model_id: str, corpus_name: str) -> str:
     return f"{slug(kind)}-{slug(model)}-{slug(corpus_name)}"[:96]
 
 
+def identity_repository_name(identity: LearnerIdentity) -> str:
+    """The repository name of a learner identity (`any` for a kind that works with any base model)."""
+    return repository_name(identity.kind, identity.base_model_name or "model", identity.corpus)
+
+
 def learner_repository_name(metadata) -> str:
-    """The repository name of a learner, from its metadata (kind, base model id, corpus name)."""
-    model_id = metadata.base_model.model_id
-    return repository_name(metadata.kind, "model" if model_id is None else model_id, metadata.corpus.name)
+    """The repository name of a learner, from its metadata's identity (kind, base model, corpus)."""
+    return identity_repository_name(metadata.identity)
 
 
 def check_org(org: str) -> str:

@@ -12,6 +12,9 @@ from pathlib import Path
 from learners.suggestions import did_you_mean
 
 from .errors import AmbiguousLearnerError, LearnerNotFoundError, WrongBaseModelError
+from learners.identity import LearnerIdentity
+from learners.kinds import learner_kind, learner_kinds
+
 from .naming import canonical_base_model
 from .store import Store
 from .versions import VersionSpec
@@ -36,9 +39,9 @@ class Resolution:
         return {**asdict(self), "folder": str(self.folder)}
 
 
-def find_repository(store: Store, corpus: str, *, base_model: str, kind: str, org: str | None = None) -> str:
-    """The repo_id holding the learners for the request; raise a helpful error when there is none."""
-    base_model = canonical_base_model(base_model)
+def find_repository(store: Store, identity: LearnerIdentity, *, org: str | None = None) -> str:
+    """The repo_id holding the learners of `identity`; raise a helpful error when there is none."""
+    corpus, kind, base_model = identity.corpus, identity.kind, canonical_base_model(identity.base_model_name)
     for_corpus = store.list_learners(corpus=corpus, kind=kind, org=org)
     if not for_corpus:
         raise _unknown_corpus(store, corpus, kind)
@@ -49,11 +52,17 @@ def find_repository(store: Store, corpus: str, *, base_model: str, kind: str, or
             f"The store {store.location} has {kind!r} learners for corpus {corpus!r}, but built for base model(s) "
             f"{', '.join(map(repr, built_for))}, not for {base_model!r}. A learner only works with the base model "
             "it was built for: build one for yours (`learnerhub finetune --learner auto` does it), use "
-            f"--base-model {built_for[0]}, or a text-level learner (--kind igf_text), which works with any base model.")
+            f"--base-model {built_for[0]}{_any_base_model_hint()}.")
     if len(matching) > 1:
         raise AmbiguousLearnerError(f"Several repositories fit ({', '.join(s.repo_id for s in matching)}); pass "
                                     "--org to choose one.")
     return matching[0].repo_id
+
+
+def _any_base_model_hint() -> str:
+    """", or a text-level learner (--kind K), which works with any base model", for the first such kind known."""
+    kinds = [name for name in learner_kinds() if learner_kind(name).any_base_model]
+    return f", or a text-level learner (--kind {kinds[0]}), which works with any base model" if kinds else ""
 
 
 def pick_version(store: Store, repo_id: str, spec: str | None) -> tuple[str, str]:

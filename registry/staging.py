@@ -15,6 +15,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from learners.identity import LearnerIdentity
 from learners.metadata import CONFIG_FILE, LEARNER_FILE, WEIGHTS_FILE, LearnerMetadata
 
 from .cards import render_card, write_card
@@ -81,8 +82,8 @@ class StagedLearner:
         return f"{self.org}/{self.name}"
 
     @property
-    def identity(self) -> tuple[str, str, str]:
-        """(kind, base model id, corpus name): one repository holds one identity."""
+    def identity(self) -> LearnerIdentity:
+        """One repository holds one identity."""
         return learner_identity(self.metadata)
 
 

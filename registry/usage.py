@@ -1,4 +1,5 @@
-"""How to use one learner version: the install line, the `Trainer` snippet and the CLI line.
+"""How to use one learner version: the install line, the `Trainer` snippet (the kind's own, `LearnerKind.usage_python`)
+and the CLI line.
 
 The card and the learner's web page show the same snippet (one source), so what a user copies from the
 Hub and from the server is the same code; `usage_notes` says where `model`, `tokenizer` and the dataset
@@ -8,6 +9,7 @@ come from, which the snippet alone cannot.
 from __future__ import annotations
 
 from learners.constants import SMOLLM2_ALIAS, SMOLLM2_MODEL_ID
+from learners.kinds import GENERIC_USAGE, find_learner_kind
 
 INSTALL = "pip install learnerhub   # or, in a learnerhub checkout: pip install ."
 
@@ -20,28 +22,13 @@ def base_model_alias(model_id: str | None) -> str:
 def usage_snippets(*, corpus: str | None, base_model: str | None, kind: str | None,
                    version: str | None) -> dict[str, str]:
     """{"install", "python", "cli"} for this learner; `version` None (a folder not yet published) pulls the newest."""
-    corpus, base, kind = corpus or "CORPUS", base_model_alias(base_model), kind or "igf"
+    corpus, base = corpus or "CORPUS", base_model_alias(base_model)
+    known = find_learner_kind(kind)   # an unknown kind gets the generic snippet, never another kind's
+    kind = kind or "KIND"
     pinned = f', version="{version}"' if version else ""
     load = (f"model, tokenizer, _ = load_base_model(\"{base}\")   # the base model it was built for\n")
-    if kind == "streaming":
-        python = ("from transformers import TrainingArguments\n"
-                  "from learners import FilteringTrainer, load_base_model\n"
-                  "from learners.corpora.tasks import CausalLMTask\nimport registry\n\n" + load +
-                  f"learner, _ = registry.pull(\"{corpus}\", base_model=\"{base}\", kind=\"streaming\"{pinned},\n"
-                  "                          model=model, tokenizer=tokenizer)\n"
-                  "trainer = FilteringTrainer(model=model, args=args, train_dataset=train_dataset,\n"
-                  "                           context_filter=learner.make_filter(), task=CausalLMTask())\n"
-                  "trainer.train()")
-    else:
-        python = ("from transformers import Trainer, TrainingArguments\n"
-                  "from learners import FilteredDataset, InformationGainFilter, load_base_model\n"
-                  "import registry\n\n" + load +
-                  f"learner, _ = registry.pull(\"{corpus}\", base_model=\"{base}\"{pinned},\n"
-                  "                          model=model, tokenizer=tokenizer)\n"
-                  "data = FilteredDataset(train_dataset, InformationGainFilter(learner))"
-                  "   # keeps what scores like the target\n"
-                  "trainer = Trainer(model=model, args=args, train_dataset=data, callbacks=[data.callback])\n"
-                  "trainer.train()")
+    python = (known.usage_python if known else GENERIC_USAGE).format(load=load, corpus=corpus, base=base, kind=kind,
+                                                                   pinned=pinned)
     cli = f"learnerhub pull {corpus} --base-model {base} --kind {kind}" + (f" --version {version}" if version else "")
     return {"install": INSTALL, "python": python, "cli": cli}
 

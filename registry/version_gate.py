@@ -20,6 +20,7 @@ from typing import Any
 from packaging.version import Version
 
 from learners.errors import LearnerFormatError
+from learners.identity import LearnerIdentity
 from learners.metadata import LEARNER_FILE, LearnerMetadata, checked_learner
 
 from .constants import MAIN_BRANCH
@@ -29,7 +30,6 @@ from .integrity import check_version_commit
 from .lifecycle import LIFECYCLE_BRANCH, Lifecycle
 from .versions import check_version_tag, tag_name, version_of_tag
 
-Identity = tuple[str, str, str]
 #: Names no tag (and, HEAD, no branch) may take: a revision is resolved as a branch first, then a tag, and git
 #: itself reads HEAD first, so `main` as a tag, or a branch HEAD, would make one revision mean two commits.
 RESERVED_REF_NAMES = frozenset({"head", MAIN_BRANCH, LIFECYCLE_BRANCH})
@@ -72,12 +72,12 @@ def check_version_number(repo_id: str, version: str, *, tags: Iterable[str], lif
                                  "Publish a new version instead (e.g. bump the patch).")
 
 
-def learner_identity(metadata: LearnerMetadata) -> Identity:
-    """(kind, base model id, corpus name) of a learner, whichever format its learner.json is in."""
-    return metadata.kind, metadata.base_model.model_id or "", metadata.corpus.name
+def learner_identity(metadata: LearnerMetadata) -> LearnerIdentity:
+    """The identity of a learner (`LearnerIdentity`), whichever format its learner.json is in."""
+    return LearnerIdentity.of(metadata)
 
 
-def identity_of(learner_json: bytes | str | None, *, source: str) -> Identity:
+def identity_of(learner_json: bytes | str | None, *, source: str) -> LearnerIdentity:
     """The identity of a published learner.json; IntegrityError when it is missing or malformed."""
     try:
         return learner_identity(checked_learner(json.loads(learner_json or "null"), source=source))
@@ -86,16 +86,16 @@ def identity_of(learner_json: bytes | str | None, *, source: str) -> Identity:
 
 
 def check_version_content(files: dict[str, Callable[[], bytes]], *, repo_id: str, version: str,
-                          published: Identity | None) -> None:
+                          published: LearnerIdentity | None) -> None:
     """IntegrityError unless `files` (path -> reader) are a complete learner version `repo_id@version` with a
     valid learner.json; RepositoryConflictError when its learner is not the one the repository's versions
     (`published`: None for the first) hold."""
     check_version_commit(files, repo_id=repo_id, version=version)
     identity = identity_of(files[LEARNER_FILE](), source=f"{repo_id}@{version}/{LEARNER_FILE}")
     if published is not None and identity != published:
-        raise RepositoryConflictError(f"{repo_id}@{version} holds a learner of (kind, base model, corpus) = "
-                                      f"{identity}, but the repository's versions are {published}. Publish it under "
-                                      "another organisation, or check its learner.json.")
+        raise RepositoryConflictError(f"{repo_id}@{version} holds {identity.describe()}, but the repository's "
+                                      f"versions are {published.describe()}. Publish it under another organisation, "
+                                      "or check its learner.json.")
 
 
 def folder_files(folder: Path) -> dict[str, Callable[[], bytes]]:

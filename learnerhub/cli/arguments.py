@@ -1,4 +1,4 @@
-"""The arguments `build`, `finetune` and `eval` share: the corpora and split, the build, the streaming filter.
+"""The arguments `build`, `finetune` and `eval` share: the corpora and split, the build, each kind's own flags.
 
 Apart from the commands so that each command module reads only what it runs.
 """
@@ -11,12 +11,10 @@ from pathlib import Path
 import learners
 from learnerhub.cli.inputs import choice_of, pair_count, positive_int
 from learners import constants
-from learners.kinds import learner_kinds
+from learners.kinds import learner_kind, learner_kinds
 
 SAMPLE_DIR = Path(learners.__file__).parent / "data"   # the bundled samples are `learners` package data
 SAMPLE_CORPUS = SAMPLE_DIR / "kjv-sample.jsonl.gz"
-# learners.streaming.meta_predictors.PREDICTORS, without importing torch
-PREDICTOR_NAMES = ("bernoulli_nb", "hashed_logistic")
 # The heads of an igf learner (learners.igf.head_training), without importing torch
 HEAD_NAMES = ["bag_of_tokens", "conv"]
 
@@ -65,33 +63,18 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--learner-epochs", type=positive_int, default=None, help="Most epochs to train the head.")
 
 
-def add_streaming_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("streaming filter (build --kind streaming, finetune --streaming)")
-    group.add_argument("--predictor", type=choice_of(sorted(PREDICTOR_NAMES)), choices=sorted(PREDICTOR_NAMES),
-                       default=None,
-                       help="Meta predictor: hashed_logistic (hashed uni+bigram logistic regression, the default) "
-                            "or bernoulli_nb (the paper's naive Bayes over token presence).")
-    group.add_argument("--examples", type=positive_int, default=1024,
-                       help="build --kind streaming: contexts streamed once through the filter to train the predictor.")
-    group.add_argument("--warmup-steps", type=int, default=None, help="Stage-0 optimizer steps (default 8).")
-    group.add_argument("--warmup-plateau", type=float, default=None, metavar="TOLERANCE",
-                       help="Go on warming up past --warmup-steps until the loss falls by less than this fraction "
-                            "per window of 128 examples (e.g. 0.05), so the threshold is a converged loss.")
-    group.add_argument("--max-warmup-steps", type=int, default=None, help="Cap on a --warmup-plateau warm-up.")
-    group.add_argument("--min-predictor-balanced-accuracy", type=float, default=None, metavar="ACCURACY",
-                       help="Stage 2 also waits until the predictor's recent balanced accuracy reaches this "
-                            "(e.g. 0.75); a weaker predictor would skip important examples.")
-    group.add_argument("--cutoff-ratio", type=float, default=None,
-                       help="Stage 2 starts when the recent loss falls to this x the threshold (default 1.0).")
-    group.add_argument("--start-stage", type=int, choices=[1, 2], default=None,
-                       help="Where a pulled streaming learner starts: 1 (loss threshold, warm predictor) or 2 "
-                            "(meta predictor). Default 1: it kept more quality in benchmarks/results/streaming.json.")
+def add_kind_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+    """The flags each registered kind adds to `command` (build, finetune, eval): its own, defined in its folder."""
+    for name in learner_kinds():
+        kind = learner_kind(name)
+        if kind.has("cli_arguments"):
+            kind.behaviour("cli_arguments")(parser, command)
 
 
 def add_kind_argument(parser: argparse.ArgumentParser) -> None:
     """--kind, one of the learner kinds registered in `learners.kinds` (build and pull)."""
-    parser.add_argument("--kind", type=choice_of(learner_kinds()), choices=learner_kinds(), default="igf",
-                        help="Learner kind (default igf).")
+    parser.add_argument("--kind", type=choice_of(learner_kinds()), choices=learner_kinds(),
+                        default=constants.DEFAULT_KIND, help=f"Learner kind (default {constants.DEFAULT_KIND}).")
 
 
 def add_threshold_argument(parser: argparse.ArgumentParser) -> None:

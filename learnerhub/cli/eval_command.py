@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from learnerhub.cli.arguments import add_threshold_argument
+from learnerhub.cli.arguments import add_kind_arguments, add_threshold_argument
 from learnerhub.cli.inputs import positive_int
 from learners import constants
 from learners.errors import UsageError
@@ -36,6 +36,7 @@ def add_eval_command(commands, add_corpus_arguments, add_build_arguments) -> arg
                         help="With --target, skip the standard-on-clean-target arm (a quicker run).")
     parser.add_argument("--json", action="store_true", help="Print the evaluation record as JSON.")
     add_build_arguments(parser)  # used by `auto` when the store has no learner yet
+    add_kind_arguments(parser, "eval")
     parser.set_defaults(handler=run_eval)
     return parser
 
@@ -43,8 +44,8 @@ def add_eval_command(commands, add_corpus_arguments, add_build_arguments) -> arg
 def run_eval(args: argparse.Namespace) -> int:
     from learnerhub.cli.inputs import load_inputs
     from learners.finetuning.evaluation import EvaluationConfig, add_evaluation, evaluate_learner
-    from learners.igf.learner import InformationGainLearner
     from learners.igf.thresholds import parse_threshold
+    from learners.kinds import learner_kind, learner_kinds
     from learnerhub.cli.inputs import load_named_learner
     from learners.metadata import EVAL_PLOT
 
@@ -62,9 +63,10 @@ def run_eval(args: argparse.Namespace) -> int:
         return _evaluate_auto(args, pool, target, model, tokenizer, ref, config)
     folder = Path(args.learner)
     learner = load_named_learner(args.learner, model, tokenizer, keywords=("auto",))
-    if not isinstance(learner, InformationGainLearner):
-        raise UsageError(f"{folder} holds a {learner.kind!r} learner; `learnerhub eval` measures igf and igf_text "
-                         "learners.")
+    if not learner_kind(learner.kind).evaluable:
+        measured = [name for name in learner_kinds() if learner_kind(name).evaluable]
+        raise UsageError(f"{folder} holds a {learner.kind!r} learner; `learnerhub eval` measures "
+                         f"{', '.join(measured)} learners.")
     record = evaluate_learner(learner, model, tokenizer, pool, target=target, config=config, progress=True,
                               base_model=ref.model_id)
     add_evaluation(learner, record)

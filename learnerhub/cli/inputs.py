@@ -4,18 +4,12 @@ and the argparse types that check them first."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from learners.argument_types import choice_of, positive_int
 from learners.suggestions import did_you_mean
 
-
-def positive_int(text: str) -> int:
-    """argparse type: a whole number of at least 1 (argparse turns the error into exit status 2)."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
+__all__ = ["choice_of", "positive_int"]   # defined beside the kinds' own flags, used here too
 
 
 def pair_count(text: str) -> int:
@@ -35,20 +29,6 @@ def port_number(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"must be a TCP port from 1 to 65535 (or 0 for any free port), not {value}")
     return value
-
-
-def choice_of(names: Iterable[str]) -> Callable[[str], str]:
-    """argparse type of a name from a fixed set (--kind, --head, --probe, ...): a typo is one line that says
-    "did you mean" and what the choices are (argparse turns it into exit status 2)."""
-    known = list(names)
-
-    def choice(text: str) -> str:
-        if text not in known:
-            raise argparse.ArgumentTypeError(f"invalid choice {text!r}.{did_you_mean(text, known)} "
-                                             f"Choose from {', '.join(known)}.")
-        return text
-
-    return choice
 
 
 def load_named_learner(source: str, model, tokenizer, *, keywords: tuple[str, ...] = ("auto", "none")):

@@ -10,12 +10,11 @@ from pathlib import Path
 
 from learnerhub.cli.errors import user_message
 from learnerhub.cli.arguments import add_build_arguments, add_corpus_arguments, add_kind_argument
-from learnerhub.cli.arguments import add_streaming_arguments, add_threshold_argument
+from learnerhub.cli.arguments import add_kind_arguments, add_threshold_argument
 from learnerhub.cli.inputs import positive_int
 from learnerhub.cli.output import GuardedOutput, discard_stdout
 from learners import constants
 from learners.errors import UsageError
-from learners.kinds import learner_kind
 from learners.metadata import learnerhub_version
 from registry.errors import RegistryWarning
 
@@ -41,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_kind_argument(build)
     build.add_argument("--out", required=True, help="Folder to write the learner to (replaced if it exists).")
     add_build_arguments(build)
-    add_streaming_arguments(build)
+    add_kind_arguments(build, "build")
     build.set_defaults(handler=run_build)
 
     tune = commands.add_parser("finetune", help="Fine-tune with and without a learner, side by side.",
@@ -54,8 +53,6 @@ def build_parser() -> argparse.ArgumentParser:
                            "starting with the learner's threshold and predictor), `none` (standard fine-tuning "
                            "only), or `auto` (pull the corpus' IGF learner from the store; build and publish one "
                            "when there is none).")
-    tune.add_argument("--streaming", action="store_true",
-                      help="Add an arm with a fresh streaming filter (warm-up, loss threshold, meta predictor).")
     tune.add_argument("--steps", type=positive_int, default=constants.DEFAULT_STEPS,
                       help="Optimizer steps (paper: 60).")
     tune.add_argument("--contexts", type=positive_int, default=None,
@@ -70,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--plot", help="Write a PNG of test perplexity against step here.")
     tune.add_argument("--json", action="store_true", help="Print the results as JSON instead of a table.")
     add_build_arguments(tune)  # used by --learner auto when the store has no learner yet
-    add_streaming_arguments(tune)
+    add_kind_arguments(tune, "finetune")
     tune.set_defaults(handler=run_finetune)
 
     from learnerhub.cli.eval_command import add_eval_command
@@ -102,61 +99,6 @@ def _build_config(args):
     return build_config_from_args(args)
 
 
-def _streaming_config(args):
-    from learners.streaming.filter import StreamingConfig
-
-    config = StreamingConfig()
-    if args.warmup_steps is not None:
-        config.warmup_steps = args.warmup_steps
-    if args.cutoff_ratio is not None:
-        config.cutoff_ratio = args.cutoff_ratio
-    if args.warmup_plateau is not None:
-        config.plateau_tolerance = args.warmup_plateau
-    if args.max_warmup_steps is not None:
-        config.max_warmup_steps = args.max_warmup_steps
-    if args.min_predictor_balanced_accuracy is not None:
-        config.min_predictor_balanced_accuracy = args.min_predictor_balanced_accuracy
-    return config
-
-
-def _fresh_streaming_filter(args, model):
-    from learners.streaming.filter import StreamingFilter
-    from learners.streaming.meta_predictors import DEFAULT_PREDICTOR, make_predictor
-
-    predictor = make_predictor(args.predictor or DEFAULT_PREDICTOR,
-                               vocab_size=int(model.get_input_embeddings().weight.shape[0]))
-    return StreamingFilter(predictor, _streaming_config(args))
-
-
-def run_build_streaming(args) -> int:
-    import torch
-
-    from learners.corpora.examples import Examples
-    from learners.igf.build import split_corpus
-    from learners.streaming.learner import StreamingBuildConfig, build_streaming_learner
-
-    corpus, model, tokenizer, ref = _load(args)
-    tokenized, split = split_corpus(corpus, tokenizer, _build_config(args))
-    config = StreamingBuildConfig(examples=args.examples, seed=args.seed, context_length=args.context_length,
-                                  filter=_streaming_config(args))
-    if args.predictor:
-        config.predictor = args.predictor
-    if args.start_stage:
-        config.start_stage = args.start_stage
-    train = Examples(split.train.sample(args.examples, torch.Generator().manual_seed(args.seed + 3)))
-    record = {"name": corpus.name, "fingerprint": corpus.fingerprint, "documents": len(corpus),
-              "usable_documents": len(tokenized.documents)}
-    learner = build_streaming_learner(model, tokenizer, train, base_model=ref, corpus=record, config=config,
-                                      progress=True)
-    folder = _save_with_card(learner, args.out)
-    metrics, run = learner.metadata.metrics, learner.metadata.run
-    print(f"Wrote {learner.kind} learner for corpus {corpus.name!r} on {ref.model_id} to {folder}\n"
-          f"  threshold {metrics['threshold']:.3f}, predictor {config.predictor} (online accuracy "
-          f"{metrics['predictor_accuracy']:.3f}), trained on {run.trained_examples} of {run.examples} "
-          f"contexts, ended in stage {run.final_stage}")
-    return 0
-
-
 def _save_with_card(learner, out: str) -> Path:
     """Save the learner and give its folder the real model card (marked unpublished), not the generic one;
     what the card warns of (no separate pool, an unmeasured effect, a ranking no better than chance) is said
@@ -173,32 +115,22 @@ def _save_with_card(learner, out: str) -> Path:
 
 
 def run_build(args) -> int:
-    if args.kind == "streaming":
-        return run_build_streaming(args)
-    text = learner_kind(args.kind).any_base_model   # reads text: --base-model only labels the contexts
-    if text and args.head:
-        raise UsageError(f"--head chooses the head of an igf learner; a {args.kind} learner reads text.")
-    corpus, model, tokenizer, ref = _load(args)   # names each stage on stderr, the first before torch loads
-    from learners.distributed import make_accelerator
-    from learners.igf.build import build_information_gain_learner
-    from learners.text_igf.build import build_text_learner
+    """Build a learner of `--kind` with the kind's own builder, save it with its card and say what it is."""
+    from learners.build_request import BuildRequest
+    from learners.kinds import learner_kind
 
-    build, on = ((build_text_learner, "for any base model, labelled by") if text
-                 else (build_information_gain_learner, "on"))
-    accelerator = make_accelerator()
-    learner = build(model, tokenizer, corpus, ref, _build_config(args), target=args.target_corpus,
-                    accelerator=accelerator, progress=True)
-    if accelerator.is_main_process:
-        folder = _save_with_card(learner, args.out)
-        metrics = learner.metadata.metrics
-        pool = f" from pool {corpus.name!r}" if args.target_corpus else ""
-        print(f"Wrote {learner.kind} learner for corpus {learner.metadata.corpus.name!r}{pool} {on} {ref.model_id} "
-              f"to {folder}\n"
-              f"  pairs {metrics['pairs']}, probe {learner.metadata.probe.name} ({metrics['probe_seconds']:.1f} s), "
-              f"held-out Spearman {metrics['test_spearman']:.3f}, MSE {metrics['test_mse']:.3f}")
-        if "labeller_bag_of_tokens_test_spearman" in metrics:
-            print(f"  (the bag-of-tokens head on the same pairs: held-out Spearman "
-                  f"{metrics['labeller_bag_of_tokens_test_spearman']:.3f})")
+    kind = learner_kind(args.kind)
+    if kind.has("check_options"):
+        kind.behaviour("check_options")(args)
+    build = kind.behaviour("builder")
+    corpus, model, tokenizer, ref = _load(args)   # names each stage on stderr, the first before torch loads
+    request = BuildRequest(corpus, model, tokenizer, ref, _build_config(args), target=args.target_corpus,
+                           options=args, progress=True, distributed=True)
+    learner = build(request)
+    if learner is not None:   # None: a process other than the main one of an `accelerate launch` build
+        _save_with_card(learner, args.out)
+        if kind.has("build_summary"):
+            print(kind.behaviour("build_summary")(learner, request))
     return 0
 
 
@@ -211,13 +143,12 @@ def run_finetune(args) -> int:
     from learners.finetuning.comparison import TrainOn, compare_filters, comparison_table
     from learners.finetuning.loop import FinetuneConfig
     from learners.igf.build import split_corpus, split_target_and_pool
-    from learners.igf.filter import InformationGainFilter
     from learners.igf.thresholds import parse_threshold
+    from learners.kinds import learner_kind, learner_kinds
     from learnerhub.cli.inputs import load_named_learner
-    from learners.streaming.learner import STREAMING_KIND
 
     try:
-        threshold = parse_threshold(args.threshold)
+        parse_threshold(args.threshold)
     except ValueError as error:
         raise UsageError(str(error)) from None
     corpus, model, tokenizer, ref = _load(args)
@@ -230,13 +161,11 @@ def run_finetune(args) -> int:
                                 store=args.store, endpoint=args.endpoint, progress=True)
     elif args.learner != "none":
         learner = load_named_learner(args.learner, model, tokenizer)
-    if args.streaming:
-        filters["streaming"] = _fresh_streaming_filter(args, model)
-    if learner is not None and learner.kind == STREAMING_KIND:
-        start_stage = args.start_stage or learner.start_stage
-        filters[f"streaming-pulled-s{start_stage}"] = learner.make_filter(start_stage=start_stage)
-    elif learner is not None:
-        filters["igf"] = InformationGainFilter(learner, threshold)
+    for kind in (learner_kind(name) for name in learner_kinds() if learner_kind(name).has("extra_arms")):
+        filters.update(kind.behaviour("extra_arms")(args, model))   # arms a kind's own flags ask for
+    if learner is not None:
+        arm, context_filter = learner_kind(learner.kind).behaviour("make_filter")(learner, args)
+        filters[arm] = context_filter
     _, _, split = split_target_and_pool(corpus, args.target_corpus, tokenizer, _build_config(args))
     if args.target_corpus is not None:  # the ideal a filter tries to reach: standard on the clean target
         _, target_split = split_corpus(args.target_corpus, tokenizer, _build_config(args))

@@ -8,8 +8,8 @@ import sys
 
 from learnerhub.cli.arguments import add_kind_argument
 from learners.errors import UsageError
-from learners.constants import ANY_BASE_MODEL
-from learners.kinds import learner_kind, learner_kinds
+from learners.constants import DEFAULT_KIND
+from learners.kinds import learner_kinds
 
 from learners.constants import LEARNER_FILE
 from registry.constants import DEFAULT_ORG, LOCK_FILE
@@ -81,9 +81,9 @@ def run_pull(args) -> int:
     from registry.client import download, download_reference
 
     lock = None if args.no_lock else args.lock
-    if args.base_model is None and "/" not in args.corpus and learner_kind(args.kind).any_base_model:
-        args.base_model = ANY_BASE_MODEL   # a text-level learner serves every base model: none to name
-    if args.base_model is None or "@" in args.corpus:   # ORG/NAME@VERSION is a repository, never a corpus name
+    # ORG/NAME@VERSION is a repository, never a corpus name; ORG/NAME too without --base-model (with it, a dataset
+    # id). By corpus, --base-model is needed only when the kind is built for one (LearnerIdentity.requested).
+    if "@" in args.corpus or ("/" in args.corpus and args.base_model is None):
         resolution = download_reference(_reference(args), base_model=args.base_model, store=args.store,
                                         endpoint=args.endpoint, lock=lock)
     else:
@@ -102,7 +102,7 @@ def _reference(args) -> str:
     if "/" not in args.corpus:
         raise UsageError(f"{args.corpus!r} is a corpus: give --base-model too, or pull a "
                          "repository as ORG/NAME[@VERSION].")
-    if args.locked or args.org or args.kind != "igf":
+    if args.locked or args.org or args.kind != DEFAULT_KIND:
         raise UsageError("pull ORG/NAME: --locked, --org and --kind select by corpus; the repository "
                          "already names one learner (pull by corpus with --base-model to use them).")
     if args.version and "@" in args.corpus:

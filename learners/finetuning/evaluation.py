@@ -14,14 +14,14 @@ from __future__ import annotations
 import datetime as _dt
 import uuid
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from torch import nn
 
 from ..constants import DEFAULT_THRESHOLD
 from ..corpora.corpus import Corpus
 from ..igf.build import BuildConfig, split_corpus, split_target_and_pool
-from ..igf.filter import InformationGainFilter
-from ..igf.thresholds import parse_threshold
+from ..kinds import learner_kind
 from ..metadata import learnerhub_version
 from ..progress import step_bar
 from .comparison import TrainOn, compare_filters
@@ -29,8 +29,9 @@ from .effect import paired_effect
 from .loop import FinetuneConfig, FinetuneResult
 from .reference_filters import RandomFilter
 
-#: Arm names as they appear in evaluation records, cards and plots.
-STANDARD, TARGET, IGF, RANDOM = "standard", "standard-target", "igf", "random"
+#: Arm names as they appear in evaluation records, cards and plots; the learner's arm is named by its kind's
+#: `make_filter` (`igf` for both IGF kinds).
+STANDARD, TARGET, RANDOM = "standard", "standard-target", "random"
 
 
 @dataclass
@@ -78,8 +79,9 @@ def evaluate_learner(learner, model: nn.Module, tokenizer, pool: Corpus, *, targ
     _, _, split = split_target_and_pool(pool, target, tokenizer, split_config, progress=progress)
     target_train = (split_corpus(target, tokenizer, split_config)[1].train
                     if target is not None and config.target_arm else None)
-    threshold = parse_threshold(config.threshold)
-    runs: dict[str, list[FinetuneResult]] = {STANDARD: [], IGF: [], RANDOM: []}
+    make_filter = learner_filter_factory(learner, config)
+    learner_arm = make_filter()[0]
+    runs: dict[str, list[FinetuneResult]] = {STANDARD: [], learner_arm: [], RANDOM: []}
     if target_train is not None:
         runs[TARGET] = []
     # One bar over every optimizer step of every run (seeds x arms x steps): its rate and time left cover
@@ -89,16 +91,25 @@ def evaluate_learner(learner, model: nn.Module, tokenizer, pool: Corpus, *, targ
             bar.set_description_str(f"evaluating learner, seed {seed + 1}/{config.seeds}", refresh=False)
             finetune_config = FinetuneConfig(steps=config.steps, batch_size=config.batch_size, lr=config.lr,
                                              eval_every=config.eval_every, seed=seed)
-            arms = {STANDARD: None, IGF: InformationGainFilter(learner, threshold)}
+            arms = {STANDARD: None, learner_arm: make_filter()[1]}
             if target_train is not None:
                 arms[TARGET] = TrainOn(target_train)
             for name, result in compare_filters(model, split, arms, finetune_config, progress=bar).items():
                 runs[name].append(result)
-            rate = runs[IGF][-1].acceptance_rate
+            rate = runs[learner_arm][-1].acceptance_rate
             runs[RANDOM].append(compare_filters(model, split, {RANDOM: RandomFilter(rate, seed=seed)},
                                                 finetune_config, progress=bar)[RANDOM])
-    record = evaluation_record(runs, learner=learner, pool=pool, target=target, config=config, split=split)
+    record = evaluation_record(runs, learner=learner, pool=pool, target=target, config=config, split=split,
+                               learner_arm=learner_arm)
     return {**record, "base_model": {"model_id": base_model or getattr(model.config, "_name_or_path", None)}}
+
+
+def learner_filter_factory(learner, config: EvaluationConfig):
+    """A function making (arm name, a fresh filter) of the learner's own kind (`LearnerKind.make_filter`) at
+    `config.threshold`."""
+    make_filter = learner_kind(learner.kind).behaviour("make_filter")
+    options = SimpleNamespace(threshold=config.threshold)
+    return lambda: make_filter(learner, options)
 
 
 def _best(result: FinetuneResult) -> float:
@@ -106,15 +117,17 @@ def _best(result: FinetuneResult) -> float:
 
 
 def evaluation_record(runs: dict[str, list[FinetuneResult]], *, learner, pool: Corpus, target: Corpus | None,
-                      config: EvaluationConfig, split) -> dict:
+                      config: EvaluationConfig, split, learner_arm: str) -> dict:
     final = {name: [r.final_perplexity for r in results] for name, results in runs.items()}
     best = {name: [_best(r) for r in results] for name, results in runs.items()}
-    effect = {"final": paired_effect(final[IGF], final[STANDARD]), "best": paired_effect(best[IGF], best[STANDARD]),
-              "vs_random_final": paired_effect(final[IGF], final[RANDOM])}
+    effect = {"final": paired_effect(final[learner_arm], final[STANDARD]),
+              "best": paired_effect(best[learner_arm], best[STANDARD]),
+              "vs_random_final": paired_effect(final[learner_arm], final[RANDOM])}
     if TARGET in runs:
-        effect["vs_target_final"] = paired_effect(final[IGF], final[TARGET])
-    igf = runs[IGF]
-    threshold = InformationGainFilter(learner, parse_threshold(config.threshold)).describe()["threshold"]
+        effect["vs_target_final"] = paired_effect(final[learner_arm], final[TARGET])
+    igf = runs[learner_arm]
+    made = learner_filter_factory(learner, config)()[1]
+    threshold = made.describe().get("threshold") if hasattr(made, "describe") else None
     return {
         "id": uuid.uuid4().hex[:12],
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

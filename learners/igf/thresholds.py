@@ -142,7 +142,7 @@ def parse_threshold(text: str) -> Threshold | CalibratedThreshold:
         if kind == "target" and len(values) <= 1 and all(0 <= v < 1 for v in values):
             return TargetQuantile(*values)
         if kind == "affinity" and len(values) <= 1 and all(0 <= v < 1 for v in values):
-            return AffinityQuantile(*values)
+            return AffinityQuantile(values[0]) if values else AffinityQuantile()   # `score` is not typed in
         if kind == "constant" and len(values) <= 1:
             return ConstantThreshold(*values)
         if kind == "shifting" and len(values) in (0, 3):
