@@ -28,7 +28,7 @@ from .folders import copy_assets, write_folder_atomically
 from .kinds import learner_kind, learner_kinds
 from .identity import LearnerIdentity
 from .metadata import CONFIG_FILE, WEIGHTS_FILE, LearnerMetadata
-from .store_plugins import store_plugin
+from .store_lookup import store_plugin
 
 if TYPE_CHECKING:
     import torch

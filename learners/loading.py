@@ -1,5 +1,5 @@
 """Load any learner by the kind recorded in its learner.json (see `learners.kinds`): a folder, or a published
-learner by its repository id (through the store plugin, `learners.store_plugins`)."""
+learner by its repository id (through the store plugin, `learners.store_lookup`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from torch import nn
 from .kinds import learner_kind
 from .metadata import LearnerMetadata
 from .errors import LearnerFormatError
-from .store_plugins import is_reference, store_plugin
+from .store_lookup import is_reference, store_plugin
 from .suggestions import did_you_mean_path
 
 

@@ -28,7 +28,7 @@ from learners.metadata import LEARNER_FILE, checked_learner, learnerhub_version
 
 from .constants import MAIN_BRANCH
 from .errors import BrokenVersionError, IntegrityError, LearnerNotFoundError, LifecycleError, StoreError
-from .hub_lifecycle import HubLifecycle
+from .hub_lifecycle_log import HubLifecycle
 from .hub_publish import HubPublisher
 from .lifecycle import LIFECYCLE_BRANCH, Lifecycle, LifecycleEvent
 from .manifest import Manifest

@@ -22,7 +22,7 @@ from .error_pages import install_error_pages
 from .errors import error_response, install_error_handlers
 from .hub_api import router as hub_router
 from .hub_history import router as hub_history_router
-from .hub_lifecycle import router as lifecycle_router
+from .lifecycle_routes import router as lifecycle_router
 from .hub_refs import router as hub_refs_router
 from .hub_repos import router as hub_repos_router
 from .repo_urls import router as repo_urls_router

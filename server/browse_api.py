@@ -19,7 +19,7 @@ from registry.naming import canonical_base_model
 
 from .catalog import ListQuery
 from .context import ServerContext, readable
-from .hub_lifecycle import shown_lifecycle
+from .lifecycle_routes import shown_lifecycle
 from .errors import HubError, repo_not_found
 from .paths import check_repo_id
 from .visibility import private_access

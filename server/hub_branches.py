@@ -14,7 +14,7 @@ from registry.versions import looks_like_version_tag
 
 from .context import ServerContext, existing_repo, writable
 from .errors import HubError
-from .hub_lifecycle import check_lifecycle_branch_start
+from .lifecycle_routes import check_lifecycle_branch_start
 from .paths import check_ref_name
 from .payloads import BranchPayload, openapi_body, read_payload
 

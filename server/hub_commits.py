@@ -15,7 +15,7 @@ from registry.version_gate import check_new_tag
 from .context import ServerContext, existing_repo, writable
 from .errors import unprocessable
 from .paths import check_file_path, check_ref_name
-from .hub_lifecycle import check_lifecycle_commit, requester, settle
+from .lifecycle_routes import check_lifecycle_commit, requester, settle
 from .payloads import (LISTING_BODY_BYTES, CommitLine, PreuploadPayload, TagPayload, openapi_body, parse_commit,
                        read_body, read_payload)
 

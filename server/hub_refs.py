@@ -2,7 +2,7 @@
 
 A tag is deleted with "must still point where it pointed" (one `git update-ref`), so a concurrent writer
 never loses a move. Version tags (`v1.2.0`) are deleted only once the lifecycle log records the deletion
-(`learnerhub delete`, see server.hub_lifecycle); other tags can be deleted freely.
+(`learnerhub delete`, see server.lifecycle_routes); other tags can be deleted freely.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from registry.versions import looks_like_version_tag
 
 from .context import ServerContext, context, existing_repo, readable, writable
 from .errors import revision_not_found
-from .hub_lifecycle import check_version_tag_deletion, settle
+from .lifecycle_routes import check_version_tag_deletion, settle
 
 router = APIRouter(tags=["Hub-compatible API"])
 

@@ -21,7 +21,7 @@ from .catalog import ListQuery
 from .learner_page import effect_summary, usage
 from .metrics import is_score, lower_is_better
 from .context import ServerContext, readable
-from .hub_lifecycle import shown_lifecycle
+from .lifecycle_routes import shown_lifecycle
 from .errors import HubError, repo_not_found
 from .hub_models import split_front_matter
 from .paths import check_repo_id

@@ -11,7 +11,7 @@ from registry_helpers import isolated_learnerhub_home, make_learner_folder  # no
 import registry
 from learners import load_learner
 from learners.errors import BaseModelMismatchError
-from learners.store_plugins import is_reference
+from learners.store_lookup import is_reference
 from server import create_app
 from server.testing import running_server
 

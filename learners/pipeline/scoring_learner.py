@@ -16,7 +16,7 @@ from ..errors import UsageError
 from ..kinds import learner_kind
 from ..learner import Learner
 from ..metadata import CONFIG_FILE, LEARNER_FILE, WEIGHTS_FILE, LearnerMetadata
-from ..store_plugins import is_reference, store_plugin
+from ..store_lookup import is_reference, store_plugin
 
 
 def learner_folder(source: str | Path, *, store: str | Path | None = None, endpoint: str | None = None,

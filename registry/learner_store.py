@@ -2,7 +2,7 @@
 
 Errors of the Hugging Face client leave as `HubRequestError` with one line that says what to try
 (`registry.hub_errors`, the command line's wording).
-Declared in pyproject.toml as the `learnerhub.stores` entry point (see `learners.store_plugins`).
+Declared in pyproject.toml as the `learnerhub.stores` entry point (see `learners.store_lookup`).
 """
 
 from __future__ import annotations
