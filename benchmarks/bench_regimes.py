@@ -14,7 +14,10 @@ Arms, paired by seed (the same weights and seed; each arm draws from the regime'
   run: the fully decayed baseline at matched compute), dsir and classifier (the model-agnostic peers a
   user would pick instead: DSIR's hashed n-gram importance weights and a hashed n-gram target-vs-pool
   classifier, both keeping the pool's top contexts at igf_target's rate); igf_weighted (within-target
-  weighting: every context trained on, its loss weighted by softmax(--sharpness x predicted gain)).
+  weighting: every context trained on, its loss weighted by softmax(--sharpness x predicted gain));
+  igf_affinity (the same learner with `--threshold affinity`: predicted gain plus a target-vs-pool
+  classifier's log-odds, fitted by the library as `learnerhub build --target` does, kept at the
+  target's --target-quantile of that sum).
 Every candidate of every pool is probed once (fast probe, two objective halves), which labels the
 learners' pairs, gives the oracle its table and the labels' split-half reliability (the ceiling of
 any learner's Spearman). Results are written after every run; --resume continues a cut run.
@@ -44,12 +47,12 @@ from learners.corpora.corpus import load_corpus
 from learners.corpora.pools import Pool, junk_contexts
 from learners.finetuning.loop import FinetuneConfig, finetune
 from learners.finetuning.reference_filters import HighLossFilter, OracleFilter, RandomFilter
-from learners.igf.build import BuildConfig, learner_from_pairs, split_corpus
+from learners.igf.build import BuildConfig, attach_target_affinity, learner_from_pairs, split_corpus
 from learners.igf.filter import InformationGainFilter
 from learners.constants import DEFAULT_TARGET_QUANTILE
 from learners.igf.head_training import HeadTrainingConfig
 from learners.igf.information_gain import FastInformationGainProbe
-from learners.igf.thresholds import TargetQuantile, TopFraction
+from learners.igf.thresholds import AffinityQuantile, TargetQuantile, TopFraction
 from learners.igf.weighting import DEFAULT_SHARPNESS, GainWeighting
 from learners.metadata import CorpusInfo, ProbeInfo
 
@@ -59,7 +62,7 @@ from regime_summary import by_seed, plot_regimes, summarise  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 ARMS = ("standard", "clean", "igf", "random", "oracle", "high_loss", "igf_target", "random_target", "standard_cosine",
-        "igf_target_cosine", "dsir", "classifier", "igf_weighted")
+        "igf_target_cosine", "dsir", "classifier", "igf_weighted", "igf_affinity")
 #: Arms whose keep rate is igf_target's in the same seed (so they run after it).
 AT_TARGET_RATE = ("random_target", "dsir", "classifier")
 #: Target quantiles whose selection (kept share per source) is tabled for the learner and the oracle.
@@ -214,6 +217,12 @@ def main() -> int:
                 "target_quantile_selection": {str(q): selection(scores, learner.target_score_quantile(q), ft.is_target)
                                               for q in SELECTION_QUANTILES}}
             if head == args.head:
+                # The library's own target affinity (`--threshold affinity`), fitted as `build --target` does: the
+                # target's training text against the learner's probed build pool.
+                attach_target_affinity(learner, tokenizer, split, build.contexts, target_held_out, head_config)
+                info["learners"][head]["affinity_quantile_selection"] = {
+                    str(q): selection(learner.affinity_score(ft.contexts), learner.affinity_quantile(q), ft.is_target)
+                    for q in SELECTION_QUANTILES}
                 learners[regime] = (learner, ft, gains)
         info["oracle_target_quantile_selection"] = {
             str(q): selection(gains, float(torch.quantile(target_gains, q)), ft.is_target) for q in SELECTION_QUANTILES}
@@ -262,6 +271,8 @@ def main() -> int:
                         learner, TargetQuantile(args.target_quantile)),
                     "standard_cosine": None,
                     "igf_weighted": lambda learner=learner: GainWeighting(learner, args.sharpness),
+                    "igf_affinity": lambda learner=learner: InformationGainFilter(
+                        learner, AffinityQuantile(args.target_quantile)),
                     "random_target": lambda runs=runs, seed=seed: RandomFilter(target_rate(runs, seed), seed=seed),
                     "dsir": lambda ft=ft, regime=regime, runs=runs, seed=seed: OracleFilter(
                         ft.contexts, peers[regime]["dsir"], keep=target_rate(runs, seed)),
