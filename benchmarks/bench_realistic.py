@@ -10,7 +10,8 @@ Arms, paired by seed: standard (the pool), clean (the pool's target contexts), i
 default threshold), igf_domain (the remedy measured here: the learner's predicted gain plus a
 target-vs-pool classifier's log-odds, each standardised on held-out target text, kept when the sum is at
 least the target's --target-quantile; computed here), igf_affinity (the same construction as learnerhub's
-own `--threshold affinity`, fitted by the library), random_target, dsir and classifier (at igf_target's rate).
+own `--threshold affinity`, fitted by the library), random_target, dsir and classifier (at igf_target's rate),
+random_affinity, dsir_affinity and classifier_affinity (the same at igf_affinity's rate).
 Selection tables say what each scorer keeps per source and sub-domain (learner, oracle = the measured
 gain, classifier, combined), so a shortfall is placed in the labels or in the learner.
 
@@ -48,7 +49,11 @@ from peer_selectors import classifier_scores, dsir_scores  # noqa: E402
 from regime_summary import by_seed, summarise  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
-ARMS = ("standard", "clean", "igf_target", "igf_domain", "dsir", "classifier", "random_target", "igf_affinity")
+ARMS = ("standard", "clean", "igf_target", "igf_domain", "dsir", "classifier", "random_target", "igf_affinity",
+        "dsir_affinity", "classifier_affinity", "random_affinity")
+#: Arms that keep at another arm's measured rate in the same seed (so they run after it).
+AT_RATE_OF = {"dsir": "igf_target", "classifier": "igf_target", "random_target": "igf_target",
+              "dsir_affinity": "igf_affinity", "classifier_affinity": "igf_affinity", "random_affinity": "igf_affinity"}
 SOURCES = ("target_majority", "target_minority", "near_domain", "unrelated")
 SELECTION_QUANTILES = (0.05, 0.1, 0.2)
 
@@ -209,7 +214,7 @@ def main() -> int:
     runs = results["runs"].setdefault("R5", {})
 
     def rate(arm: str, seed: int) -> float:
-        return by_seed(runs["igf_target"])[seed]["acceptance_rate"]
+        return by_seed(runs[arm])[seed]["acceptance_rate"]
 
     combined_rate = float((combined >= combined_cut).float().mean())
     filters = {
@@ -219,12 +224,15 @@ def main() -> int:
         "igf_affinity": lambda seed: InformationGainFilter(learner, AffinityQuantile(args.target_quantile)),
         "dsir": lambda seed: OracleFilter(ft, scores["dsir"], keep=rate("igf_target", seed)),
         "classifier": lambda seed: OracleFilter(ft, scores["classifier"], keep=rate("igf_target", seed)),
-        "random_target": lambda seed: RandomFilter(rate("igf_target", seed), seed=seed)}
+        "random_target": lambda seed: RandomFilter(rate("igf_target", seed), seed=seed),
+        "dsir_affinity": lambda seed: OracleFilter(ft, scores["dsir"], keep=rate("igf_affinity", seed)),
+        "classifier_affinity": lambda seed: OracleFilter(ft, scores["classifier"], keep=rate("igf_affinity", seed)),
+        "random_affinity": lambda seed: RandomFilter(rate("igf_affinity", seed), seed=seed)}
     for seed in range(args.first_seed, args.seeds):
         for arm in arms:
             if seed in by_seed(runs.get(arm, [])):
                 continue
-            if arm in ("dsir", "classifier", "random_target") and seed not in by_seed(runs.get("igf_target", [])):
+            if arm in AT_RATE_OF and seed not in by_seed(runs.get(AT_RATE_OF[arm], [])):
                 continue
             if args.budget_minutes and (time.perf_counter() - started) / 60 > args.budget_minutes:
                 return finish(results, out, started)

@@ -18,7 +18,9 @@ BACKWARD_COST = 3.0
 PAIRS = (("igf_target", "random_target"), ("igf_target", "dsir"), ("igf_target", "classifier"),
          ("igf_target", "igf"), ("igf_target_cosine", "standard_cosine"), ("igf_target", "standard_cosine"),
          ("igf_target_cosine", "igf_target"), ("standard_cosine", "standard"), ("igf_domain", "igf_target"),
-         ("igf_domain", "dsir"), ("igf_domain", "classifier"), ("igf_domain", "clean"), ("igf_weighted", "clean"))
+         ("igf_domain", "dsir"), ("igf_domain", "classifier"), ("igf_domain", "clean"), ("igf_weighted", "clean"),
+         ("igf_affinity", "igf_target"), ("igf_affinity", "clean"), ("igf_affinity", "random_affinity"),
+         ("igf_affinity", "dsir_affinity"), ("igf_affinity", "classifier_affinity"), ("igf_affinity", "igf_domain"))
 
 
 def final(run: dict) -> float:
