@@ -6,7 +6,7 @@ TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser run lint test bench bench-fuzz bench-hub-calls bench-igf bench-regimes bench-regimes-adaptive bench-regimes-ceilings bench-realistic bench-registry bench-scoring bench-server bench-streaming clean
+.PHONY: setup browser run lint test bench bench-fuzz bench-hub-calls bench-igf bench-regimes bench-regimes-adaptive bench-regimes-ceilings bench-realistic bench-scarce bench-registry bench-scoring bench-server bench-streaming clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -86,6 +86,12 @@ bench-realistic: $(STAMP)
 	$(BIN)/python benchmarks/bench_realistic.py --corpora .runs/r5 --shared $(CORPORA) --seeds 5 --resume & \
 	$(BIN)/python benchmarks/bench_realistic.py --corpora .runs/r5 --shared $(CORPORA) --first-seed 5 --seeds 10 \
 		--out benchmarks/results/regimes_R5_seeds5-9.json --resume; wait
+
+# Issue 18's R4, a scarce target (64 pydocs contexts) and a pool of other pages, CMake docs and kjv (~6 runs a seed).
+bench-scarce: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[bench]"
+	$(BIN)/python benchmarks/realistic_corpora.py --out .runs/r5 --pydocs $(CORPORA)/pydocs.jsonl.gz
+	$(BIN)/python benchmarks/bench_scarce.py --corpora .runs/r5 --shared $(CORPORA) --seeds 10 --resume
 	$(BIN)/python benchmarks/bench_realistic.py --corpora .runs/r5 --shared $(CORPORA) --merge \
 		benchmarks/results/regimes_R5_seeds5-9.json
 

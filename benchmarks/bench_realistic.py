@@ -62,11 +62,11 @@ def sample(stream: ContextStream, count: int, seed: int) -> torch.Tensor:
     return stream.sample(count, torch.Generator().manual_seed(seed))
 
 
-def by_source(scores: torch.Tensor, cut: float, sources: torch.Tensor) -> dict:
-    """What a cut keeps of each source, and the sources' shares of what it keeps."""
+def by_source(scores: torch.Tensor, cut: float, sources: torch.Tensor, names: tuple[str, ...] = SOURCES) -> dict:
+    """What a cut keeps of each source (`sources` holds indices into `names`), and their shares of what it keeps."""
     kept = scores >= cut
     row = {"cut": cut, "kept_fraction_of_pool": float(kept.float().mean())}
-    for code, name in enumerate(SOURCES):
+    for code, name in enumerate(names):
         mine = sources == code
         row[f"kept_of_{name}"] = float(kept[mine].float().mean()) if mine.any() else None
         row[f"share_of_kept_{name}"] = float(mine[kept].float().mean()) if kept.any() else None
