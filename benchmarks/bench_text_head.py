@@ -42,7 +42,8 @@ from learners.text_igf.head import TextHeadConfig, fit_text_head
 
 DATA = Path(__file__).resolve().parent.parent / "learners" / "data"
 THRESHOLDS = ("top:0.5", "target:0.1")   # a fixed fraction of the pool, and the default (target text's 10th percentile)
-VARIANTS = {"text": {}, "text char_wb": {"char_analyzer": "char_wb"}, "text 2^16 buckets": {"buckets": 2 ** 16}}
+VARIANTS = {"text": {}, "text murmurhash3": {"hashing": "murmurhash3"},
+            "text char_wb": {"char_analyzer": "char_wb", "hashing": "murmurhash3"}, "text 2^16 buckets": {"buckets": 2 ** 16}}
 
 
 def heads_over_splits(embeddings, contexts, gains, texts, splits: int) -> dict:

@@ -33,12 +33,13 @@ class TextHeadConfig:
     word_ngrams: tuple[int, int] = (1, 2)
     char_ngrams: tuple[int, int] = (3, 5)
     char_analyzer: str = "char"
+    hashing: str = "polynomial"
     ridge_alphas: tuple[float, ...] = DEFAULT_ALPHAS
     split: HeadTrainingConfig = field(default_factory=HeadTrainingConfig)
 
     def features(self) -> TextFeatures:
         return TextFeatures(buckets=self.buckets, word_ngrams=self.word_ngrams, char_ngrams=self.char_ngrams,
-                            char_analyzer=self.char_analyzer)
+                            char_analyzer=self.char_analyzer, hashing=self.hashing)
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "split": {key: getattr(self.split, key)
