@@ -41,7 +41,7 @@ class _Record(BaseModel):
 
 
 class EffectSummary(_Record):
-    """`paired_effect`'s summary (learners/finetuning/effect.py): the median ratio over paired seeds, its
+    """`paired_effect`'s summary (learners/finetuning/evaluation/effect.py): the median ratio over paired seeds, its
     bootstrap 95% CI and paired Wilcoxon p (a CI with one end missing reads as no CI)."""
 
     median_ratio: Finite

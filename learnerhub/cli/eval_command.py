@@ -117,7 +117,7 @@ def draw_and_renew_card(folder: Path, metadata, record: dict) -> None:
 
 def report(record: dict, args, *, where: str, plot: Path | None = None) -> int:
     """The record as JSON, or the lines a user reads: each effect with its CI, then the medians."""
-    from learners.finetuning.effect import describe_effect
+    from learners.finetuning.evaluation.effect import describe_effect
 
     if args.json:
         print(json.dumps(record, indent=2))

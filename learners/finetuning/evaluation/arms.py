@@ -25,7 +25,7 @@ from ...kinds import learner_kind
 from ...metadata import learnerhub_version
 from ...progress import step_bar
 from .comparison import TrainOn, compare_filters
-from ..effect import paired_effect
+from .effect import paired_effect
 from ..loop import FinetuneConfig, FinetuneResult
 from .reference_filters import RandomFilter
 
