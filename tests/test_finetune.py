@@ -7,7 +7,7 @@ from model_helpers import ForwardRecorder
 from learners.context_filter import ContextFilter
 from learners.corpora.contexts import TokenizedCorpus
 from learners.corpora.corpus import load_corpus
-from learners.finetuning.loop import FilterTooStrictError, FinetuneConfig, finetune
+from learners.finetuning.training.loop import FilterTooStrictError, FinetuneConfig, finetune
 from learners.igf.filter import InformationGainFilter
 from learners.igf.thresholds import ConstantThreshold, ShiftingThreshold, parse_threshold
 

@@ -26,7 +26,7 @@ from ...metadata import learnerhub_version
 from ...progress import step_bar
 from .comparison import TrainOn, compare_filters
 from .effect import paired_effect
-from ..loop import FinetuneConfig, FinetuneResult
+from ..training.loop import FinetuneConfig, FinetuneResult
 from .reference_filters import RandomFilter
 
 #: Arm names as they appear in evaluation records, cards and plots; the learner's arm is named by its kind's

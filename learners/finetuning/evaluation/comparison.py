@@ -13,7 +13,7 @@ from ...context_filter import ContextFilter
 from ...corpora.contexts import ContextStream, CorpusSplit
 from ...corpora.examples import Examples
 from ...progress import step_bar
-from ..loop import FinetuneConfig, FinetuneResult, finetune
+from ..training.loop import FinetuneConfig, FinetuneResult, finetune
 
 
 @dataclass
