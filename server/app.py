@@ -14,19 +14,19 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .auth import TokenRegistry
+from .core.auth import TokenRegistry
 from .browse_api import catalog_router
 from .browse_api import router as browse_router
 from .context import ServerContext
 from .error_pages import install_error_pages
-from .errors import error_response, install_error_handlers
+from .core.errors import error_response, install_error_handlers
 from .hub_api import router as hub_router
 from .hub_history import router as hub_history_router
 from .lifecycle_routes import router as lifecycle_router
 from .hub_refs import router as hub_refs_router
 from .hub_repos import router as hub_repos_router
 from .repo_urls import router as repo_urls_router
-from .visibility import PrivateRepositories
+from .core.visibility import PrivateRepositories
 from .hub_branches import router as branch_router
 from .web import router as web_router
 from .web import templates as web_templates

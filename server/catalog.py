@@ -25,7 +25,7 @@ from registry.works_with import works_with
 
 from .metrics import RATIO_METRIC, lower_is_better
 from .version_facts import FACTS_CACHE_FILE, VersionFacts, VersionFactsCache
-from .visibility import may_see
+from .core.visibility import may_see
 
 __all__ = ["FACTS_CACHE_FILE", "Catalog", "ListQuery", "VersionFacts"]
 MAX_CACHED_PAGES = 1024
@@ -43,7 +43,7 @@ class ListQuery:
     order: str | None = None
     page: int = 1
     per_page: int = 20
-    show_private: bool | frozenset[str] = False   # which private repositories: server.visibility.private_access
+    show_private: bool | frozenset[str] = False   # which private repositories: server.core.visibility.private_access
 
 
 class Catalog:

@@ -13,9 +13,9 @@ from fastapi import Request
 
 from registry.local_store import LocalStore
 
-from .auth import TokenRegistry
+from .core.auth import TokenRegistry
 from .catalog import Catalog
-from .paths import check_repo_id
+from .core.paths import check_repo_id
 from .version_facts import FACTS_CACHE_FILE
 
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from registry.versions import looks_like_version_tag
 
 from .context import ServerContext, context, existing_repo, readable, writable
-from .errors import revision_not_found
+from .core.errors import revision_not_found
 from .lifecycle_routes import check_version_tag_deletion, settle
 
 router = APIRouter(tags=["Hub-compatible API"])
@@ -33,7 +33,7 @@ def delete_tag(org: str, name: str, tag: str, ctx: ServerContext = Depends(writa
 
 @router.get("/api/models/{org}/{name}/auth-check")
 def auth_check(org: str, name: str, ctx: ServerContext = Depends(readable)) -> dict:
-    """200 when the request may read the repository (private ones need a token: see server.visibility)."""
+    """200 when the request may read the repository (private ones need a token: see server.core.visibility)."""
     existing_repo(ctx, org, name)
     return {}
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse
 
 from .context import ServerContext, existing_repo, readable
-from .paths import check_file_path
+from .core.paths import check_file_path
 
 router = APIRouter(include_in_schema=False)
 
