@@ -20,14 +20,14 @@ from .browse_api import router as browse_router
 from .context import ServerContext
 from .error_pages import install_error_pages
 from .core.errors import error_response, install_error_handlers
-from .hub_api import router as hub_router
-from .hub_history import router as hub_history_router
+from .hub.api import router as hub_router
+from .hub.history import router as hub_history_router
 from .lifecycle_routes import router as lifecycle_router
-from .hub_refs import router as hub_refs_router
-from .hub_repos import router as hub_repos_router
-from .repo_urls import router as repo_urls_router
+from .hub.refs import router as hub_refs_router
+from .hub.repos import router as hub_repos_router
+from .hub.repo_urls import router as repo_urls_router
 from .core.visibility import PrivateRepositories
-from .hub_branches import router as branch_router
+from .hub.branches import router as branch_router
 from .web import router as web_router
 from .web import templates as web_templates
 

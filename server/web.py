@@ -23,7 +23,7 @@ from .metrics import is_score, lower_is_better
 from .context import ServerContext, readable
 from .lifecycle_routes import shown_lifecycle
 from .core.errors import HubError, repo_not_found
-from .hub_models import split_front_matter
+from .hub.models import split_front_matter
 from .core.paths import check_repo_id
 from .core.visibility import private_access
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Request
 
-from .context import ServerContext, context, existing_repo, writable
-from .core.errors import HubError, unprocessable
-from .core.paths import check_repo_id
-from .core.visibility import private_access, visible_to
+from ..context import ServerContext, context, existing_repo, writable
+from ..core.errors import HubError, unprocessable
+from ..core.paths import check_repo_id
+from ..core.visibility import private_access, visible_to
 
 router = APIRouter(tags=["Hub-compatible API"])
 
