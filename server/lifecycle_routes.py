@@ -25,8 +25,8 @@ from registry.local_lifecycle import LIFECYCLE_REF, read_lifecycle
 from registry.repository_writer import CommitRequest
 from registry.versions import parse_release, version_of_tag
 
-from .core.auth import bearer_token, hash_token
 from .context import ServerContext, existing_repo, readable, writable
+from .core.auth import bearer_token, hash_token
 from .core.errors import HubError, as_hub_error, unprocessable
 from .core.payloads import Text, _Payload, read_payload
 

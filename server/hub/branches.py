@@ -14,9 +14,9 @@ from registry.versions import looks_like_version_tag
 
 from ..context import ServerContext, existing_repo, writable
 from ..core.errors import HubError
-from ..lifecycle_routes import check_lifecycle_branch_start
 from ..core.paths import check_ref_name
 from ..core.payloads import BranchPayload, openapi_body, read_payload
+from ..lifecycle_routes import check_lifecycle_branch_start
 
 router = APIRouter(tags=["Hub-compatible API"])
 

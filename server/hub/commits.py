@@ -15,9 +15,9 @@ from registry.version_gate import check_new_tag
 from ..context import ServerContext, existing_repo, writable
 from ..core.errors import unprocessable
 from ..core.paths import check_file_path, check_ref_name
-from ..lifecycle_routes import check_lifecycle_commit, requester, settle
 from ..core.payloads import (LISTING_BODY_BYTES, CommitLine, PreuploadPayload, TagPayload, openapi_body,
                              parse_commit, read_body, read_payload)
+from ..lifecycle_routes import check_lifecycle_commit, requester, settle
 
 router = APIRouter(tags=["Hub-compatible API"])
 

@@ -62,7 +62,7 @@ def _for_people(handler: Callable[[Request, Exception], Awaitable[Response]],
 def suggestions(request: Request, *, limit: int = 3) -> list[str]:
     """Learner names close to the one in a /learners/ORG/NAME or /ORG/NAME path that does not exist (only
     names the request may see; none when reads need a token it lacks)."""
-    from .core.visibility import private_access
+    from ..core.visibility import private_access
 
     parts = request.url.path.strip("/").split("/")
     if parts[:1] == ["learners"]:
