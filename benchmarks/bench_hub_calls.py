@@ -37,7 +37,7 @@ import registry  # noqa: E402
 from learners import load_learner  # noqa: E402
 from learners.errors import LearnerHubError  # noqa: E402
 from server import create_app  # noqa: E402
-from server.auth import TokenRegistry  # noqa: E402
+from server.core.auth import TokenRegistry  # noqa: E402
 from server.testing import running_server  # noqa: E402
 
 TOKEN, ORG_TOKEN = "census-write", "census-acme"

@@ -29,8 +29,8 @@ from scipy.stats import spearmanr, ttest_ind
 
 from learners.base_models import load_base_model
 from learners.corpora.corpus import load_corpus
-from learners.finetuning.comparison import compare_filters
-from learners.finetuning.loop import FinetuneConfig
+from learners.finetuning.evaluation.comparison import compare_filters
+from learners.finetuning.training.loop import FinetuneConfig
 from learners.igf.build import BuildConfig, build_information_gain_learner, split_corpus
 from learners.igf.filter import InformationGainFilter
 from learners.igf.information_gain import ExactInformationGainProbe, FastInformationGainProbe

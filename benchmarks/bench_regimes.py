@@ -45,8 +45,8 @@ from learners.base_models import load_base_model
 from learners.corpora.contexts import ContextStream
 from learners.corpora.corpus import load_corpus
 from learners.corpora.pools import Pool, junk_contexts
-from learners.finetuning.loop import FinetuneConfig, finetune
-from learners.finetuning.reference_filters import HighLossFilter, OracleFilter, RandomFilter
+from learners.finetuning.training.loop import FinetuneConfig, finetune
+from learners.finetuning.evaluation.reference_filters import HighLossFilter, OracleFilter, RandomFilter
 from learners.igf.build import BuildConfig, attach_target_affinity, learner_from_pairs, split_corpus
 from learners.igf.filter import InformationGainFilter
 from learners.constants import DEFAULT_TARGET_QUANTILE

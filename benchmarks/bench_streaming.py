@@ -43,7 +43,7 @@ from learners.corpora.contexts import ContextStream
 from learners.corpora.corpus import load_corpus
 from learners.corpora.examples import Examples
 from learners.corpora.tasks import CausalLMTask, SequenceClassificationTask
-from learners.finetuning.loop import FinetuneConfig, finetune
+from learners.finetuning.training.loop import FinetuneConfig, finetune
 from learners.igf.build import BuildConfig, split_corpus
 from learners.igf.filter import InformationGainFilter
 from learners.igf.thresholds import parse_threshold

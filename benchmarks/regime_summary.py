@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from learners.finetuning.effect import paired_effect
+from learners.finetuning.evaluation.effect import paired_effect
 from learners.plots import plot_arm_curves
 
 #: Relative cost of a context in LM forward passes: a trained context costs a forward and a backward

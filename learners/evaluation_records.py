@@ -1,5 +1,5 @@
 """Typed evaluation records: learner.json's `evaluations`, as `learnerhub eval` writes them
-(learners/finetuning/evaluation.py's `evaluation_record`), read back as pydantic models.
+(learners/finetuning/evaluation/arms.py's `evaluation_record`), read back as pydantic models.
 
 learner.json keeps every record exactly as written (the file stays byte-compatible); these models are how
 readers see one. Any JSON object is a record, so a learner with an odd record still loads and lists; a
@@ -41,7 +41,7 @@ class _Record(BaseModel):
 
 
 class EffectSummary(_Record):
-    """`paired_effect`'s summary (learners/finetuning/effect.py): the median ratio over paired seeds, its
+    """`paired_effect`'s summary (learners/finetuning/evaluation/effect.py): the median ratio over paired seeds, its
     bootstrap 95% CI and paired Wilcoxon p (a CI with one end missing reads as no CI)."""
 
     median_ratio: Finite

@@ -65,7 +65,7 @@ class LearnerMetadata(Section):
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     #: What fine-tuning with the learner measured (`learnerhub eval`), newest last;
-    #: see learners/finetuning/evaluation.py.
+    #: see learners/finetuning/evaluation/arms.py.
     evaluations: list[dict[str, Any]] = field(default_factory=list)
     #: Each evaluation record is an object, read typed as learners.evaluation_records.EvaluationRecord.
     schema_types: ClassVar[dict[str, Any]] = {"evaluations": list[EvaluationRecord]}

@@ -104,7 +104,7 @@ def plot_arm_curves(curves: Mapping[str, Sequence[tuple[Sequence[float], Sequenc
     `curves` maps an arm's name to its runs, each (x values, y values) at the same x positions.
     """
     plt = _pyplot()
-    from .finetuning.effect import median_band
+    from .finetuning.evaluation.effect import median_band
 
     figure, axes = plt.subplots(figsize=(6.4, 4.2), dpi=120)
     for name, runs in curves.items():

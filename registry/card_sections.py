@@ -7,7 +7,7 @@ on the Hub), and a fact that is not recorded says so rather than being guessed.
 
 from __future__ import annotations
 
-from learners.finetuning.effect import effect_verdict
+from learners.finetuning.evaluation.effect import effect_verdict
 from learners.kinds import find_learner_kind
 from learners.metadata import LearnerMetadata
 from learners.metadata_sections import CorpusInfo

@@ -68,7 +68,7 @@ def valid_evaluations(metadata: LearnerMetadata) -> list[dict]:
 
 def effect_rows(metadata: LearnerMetadata) -> list[dict]:
     """One row per evaluation for the card's effect table (strings, ready to print)."""
-    from learners.finetuning.effect import describe_effect
+    from learners.finetuning.evaluation.effect import describe_effect
 
     rows = []
     for record in reversed(valid_evaluations(metadata)):

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from learners.evaluation_records import EvaluationRecord, usable_records
-from learners.finetuning.effect import VERDICTS, describe_effect, effect_verdict
+from learners.finetuning.evaluation.effect import VERDICTS, describe_effect, effect_verdict
 
 
 def finite_number(value: Any) -> float | None:
@@ -44,7 +44,7 @@ class Headline:
     ci_high: float | None
     seeds: int | None
     p_value: float | None
-    verdict: str                    # one of learners.finetuning.effect.VERDICTS
+    verdict: str                    # one of learners.finetuning.evaluation.effect.VERDICTS
     line: str                       # describe_effect's full sentence
     vs_random: float | None = None  # the same ratio against random filtering at the learner's acceptance rate
     acceptance_rate: float | None = None

@@ -14,22 +14,22 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .auth import TokenRegistry
-from .browse_api import catalog_router
-from .browse_api import router as browse_router
+from .browse.api import catalog_router
+from .browse.api import router as browse_router
+from .browse.error_pages import install_error_pages
+from .browse.pages import router as pages_router
+from .browse.pages import templates as page_templates
 from .context import ServerContext
-from .error_pages import install_error_pages
-from .errors import error_response, install_error_handlers
-from .hub_api import router as hub_router
-from .hub_history import router as hub_history_router
+from .core.auth import TokenRegistry
+from .core.errors import error_response, install_error_handlers
+from .core.visibility import PrivateRepositories
+from .hub.api import router as hub_router
+from .hub.branches import router as branch_router
+from .hub.history import router as hub_history_router
+from .hub.refs import router as hub_refs_router
+from .hub.repo_urls import router as repo_urls_router
+from .hub.repos import router as hub_repos_router
 from .lifecycle_routes import router as lifecycle_router
-from .hub_refs import router as hub_refs_router
-from .hub_repos import router as hub_repos_router
-from .repo_urls import router as repo_urls_router
-from .visibility import PrivateRepositories
-from .hub_branches import router as branch_router
-from .web import router as web_router
-from .web import templates as web_templates
 
 DEFAULT_MAX_BODY_BYTES = 256 << 20
 #: Where /docs and /redoc load Swagger UI and ReDoc from: the server itself (fastapi-offline ships them), so the
@@ -53,7 +53,7 @@ def create_app(store_path: str | Path, *, tokens: TokenRegistry | Iterable[str] 
                               "Hub (HfApi(endpoint=...), HF_ENDPOINT=...).")
     app.state.context = ServerContext.open(root, tokens, max_body_bytes=max_body_bytes)
     install_error_handlers(app)
-    install_error_pages(app, web_templates)
+    install_error_pages(app, page_templates)
     app.include_router(lifecycle_router)   # before the browse API: its routes are longer, not shadowed
     app.include_router(browse_router)
     app.include_router(catalog_router)
@@ -62,7 +62,7 @@ def create_app(store_path: str | Path, *, tokens: TokenRegistry | Iterable[str] 
     app.include_router(hub_refs_router)
     app.include_router(hub_repos_router)
     app.include_router(branch_router)
-    app.include_router(web_router)
+    app.include_router(pages_router)
     app.include_router(repo_urls_router)  # last: `/ORG/NAME` must not shadow any other route
     app.add_middleware(PrivateRepositories, reader=app.state.context.store.reader, tokens=tokens)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)

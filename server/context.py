@@ -13,10 +13,10 @@ from fastapi import Request
 
 from registry.local_store import LocalStore
 
-from .auth import TokenRegistry
-from .catalog import Catalog
-from .paths import check_repo_id
-from .version_facts import FACTS_CACHE_FILE
+from .browse.catalog import Catalog
+from .browse.version_facts import FACTS_CACHE_FILE
+from .core.auth import TokenRegistry
+from .core.paths import check_repo_id
 
 
 @dataclass

@@ -25,10 +25,10 @@ from registry.local_lifecycle import LIFECYCLE_REF, read_lifecycle
 from registry.repository_writer import CommitRequest
 from registry.versions import parse_release, version_of_tag
 
-from .auth import bearer_token, hash_token
 from .context import ServerContext, existing_repo, readable, writable
-from .errors import HubError, as_hub_error, unprocessable
-from .payloads import Text, _Payload, read_payload
+from .core.auth import bearer_token, hash_token
+from .core.errors import HubError, as_hub_error, unprocessable
+from .core.payloads import Text, _Payload, read_payload
 
 router = APIRouter(prefix="/api/learners", tags=["Version lifecycle"])
 
@@ -43,7 +43,7 @@ class AliasPayload(_Payload):
 
 
 def as_http(error: RegistryError) -> HubError:
-    """A registry error about a lifecycle change, as the Hub would answer it (server.errors' one table)."""
+    """A registry error about a lifecycle change, as the Hub would answer it (server.core.errors' one table)."""
     return as_hub_error(error)
 
 

@@ -12,7 +12,7 @@ from registry_helpers import evaluation_record, isolated_learnerhub_home, make_l
 
 from registry import publish
 from registry.cards import render_card
-from server.web import render_card as render_card_html
+from server.browse.pages import render_card as render_card_html
 
 
 def published_card(tmp_path, model, tokenizer, **options) -> str:

@@ -20,7 +20,7 @@ from test_cli_inputs import one_error_line
 import registry
 from learnerhub.cli.main import main
 from server import create_app
-from server.auth import TokenRegistry
+from server.core.auth import TokenRegistry
 from server.testing import running_server
 
 TOKEN = "audit-token"

@@ -11,7 +11,7 @@ from model_helpers import make_tiny_gpt2
 from registry_helpers import isolated_learnerhub_home, make_learner_folder  # noqa: F401 (autouse fixture)
 
 import registry
-import server.hub_commits
+import server.hub.commits
 from registry.git import git
 from server import create_app
 from server.testing import running_server
@@ -41,7 +41,7 @@ def test_a_tag_racing_a_delete_of_its_number_is_refused(hub, monkeypatch):
         # state before the delete, and the racer deletes now: the store's writer alone must refuse the tag.
         registry.delete_version(f"{KJV}@1.1.0", reason="licence withdrawn", store=hub["store"])   # the racer
 
-    monkeypatch.setattr(server.hub_commits, "check_new_tag", delete_right_after_the_check)
+    monkeypatch.setattr(server.hub.commits, "check_new_tag", delete_right_after_the_check)
     with pytest.raises(HfHubHTTPError) as refused:
         HfApi(endpoint=hub["url"], token=TOKEN).create_tag(KJV, tag="v1.1.0", revision=commit)
     assert refused.value.response.status_code == 409 and "was deleted" in str(refused.value)

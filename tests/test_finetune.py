@@ -7,7 +7,7 @@ from model_helpers import ForwardRecorder
 from learners.context_filter import ContextFilter
 from learners.corpora.contexts import TokenizedCorpus
 from learners.corpora.corpus import load_corpus
-from learners.finetuning.loop import FilterTooStrictError, FinetuneConfig, finetune
+from learners.finetuning.training.loop import FilterTooStrictError, FinetuneConfig, finetune
 from learners.igf.filter import InformationGainFilter
 from learners.igf.thresholds import ConstantThreshold, ShiftingThreshold, parse_threshold
 
@@ -74,7 +74,7 @@ def test_a_filter_that_accepts_nothing_is_a_clear_error(tiny_gpt2, split, random
 
 
 def test_comparison_restores_the_model_and_reports_both_arms(tiny_gpt2, split, random_learner):
-    from learners.finetuning.comparison import compare_filters, comparison_table
+    from learners.finetuning.evaluation.comparison import compare_filters, comparison_table
 
     before = {k: v.clone() for k, v in tiny_gpt2.state_dict().items()}
     config = FinetuneConfig(steps=4, batch_size=4, lr=1e-3, eval_every=2)

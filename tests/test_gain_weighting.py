@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from learners.corpora.contexts import ContextStream
-from learners.finetuning.loop import FinetuneConfig, finetune
+from learners.finetuning.training.loop import FinetuneConfig, finetune
 from learners.igf.weighting import GainWeighting
 from test_target_threshold import mixed_learner, target_and_other  # noqa: F401 (fixtures)
 

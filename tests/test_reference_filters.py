@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from learners.finetuning.reference_filters import HighLossFilter, OracleFilter, RandomFilter
+from learners.finetuning.evaluation.reference_filters import HighLossFilter, OracleFilter, RandomFilter
 from learners.igf.bag_of_tokens_head import BagOfTokensHead
 
 

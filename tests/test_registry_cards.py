@@ -79,7 +79,7 @@ def test_card_warns_when_a_learner_has_no_pool_apart_from_its_target(tmp_path, t
 
 
 def test_a_ci_below_one_at_three_seeds_is_not_called_significant():
-    from learners.finetuning.effect import describe_effect
+    from learners.finetuning.evaluation.effect import describe_effect
 
     few = {"median_ratio": 0.903, "ci_low": 0.902, "ci_high": 0.905, "p_value": 0.25, "seeds": 3}
     line = describe_effect(few)

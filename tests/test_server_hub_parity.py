@@ -35,7 +35,7 @@ PYDOCS = "local/igf-gpt2-pydocs"
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory, tokenizer):
     """kjv (1.0.0, 1.1.0) and pydocs (1.0.0) published locally, served on an ephemeral port."""
-    from server.auth import TokenRegistry
+    from server.core.auth import TokenRegistry
 
     tokens = TokenRegistry.configure(tokens=[TOKEN], read_tokens=[READ_TOKEN], environ={})
     with served_hub(tmp_path_factory.mktemp("parity"), tokenizer, tokens=tokens, other_corpora=("pydocs",)) as served:

@@ -20,7 +20,7 @@ from test_server_hub_parity import hf
 import registry
 from registry.git import git
 from server import create_app
-from server.auth import TokenRegistry
+from server.core.auth import TokenRegistry
 from server.testing import running_server
 
 TOKEN, ACME, BETA = "lifecycle-token", "acme-token", "beta-token"

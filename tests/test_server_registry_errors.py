@@ -1,4 +1,4 @@
-"""The server answers every registry error in one place (server.errors): the Hub's error shape with a status
+"""The server answers every registry error in one place (server.core.errors): the Hub's error shape with a status
 from one table and the error named in X-Learnerhub-Error, never a bare 500."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 import registry.errors
 from registry.errors import RegistryError, StoreError, VersionDeletedError
 from server import create_app
-from server.errors import REGISTRY_ERRORS
+from server.core.errors import REGISTRY_ERRORS
 
 
 def test_every_registry_error_class_has_an_answer_in_the_table():

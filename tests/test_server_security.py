@@ -17,7 +17,7 @@ from registry_helpers import isolated_learnerhub_home, make_learner_folder  # no
 import registry
 from registry.git import read_refs
 from server import create_app
-from server.auth import TokenRegistry
+from server.core.auth import TokenRegistry
 from server.testing import running_server
 
 WRITE, READ = "write-token", "read-only-token"

@@ -7,7 +7,7 @@ from model_helpers import ForwardRecorder, marker_labelled_ids, tiny_bert_classi
 from learners.corpora.contexts import TokenizedCorpus
 from learners.corpora.corpus import load_corpus
 from learners.corpora.examples import Examples
-from learners.finetuning.loop import FinetuneConfig, finetune
+from learners.finetuning.training.loop import FinetuneConfig, finetune
 from learners.streaming.filter import LOSS_THRESHOLD, PREDICTOR, WARMUP, StreamingConfig, StreamingFilter
 from learners.streaming.meta_predictors import BernoulliNaiveBayes, HashedLogisticRegression, make_predictor
 

@@ -8,7 +8,7 @@ from learners.base_models import BaseModelRef
 from learners.constants import DEFAULT_TARGET_QUANTILE
 from learners.corpora.contexts import ContextStream
 from learners.errors import LearnerHubError
-from learners.finetuning.loop import FinetuneConfig, finetune
+from learners.finetuning.training.loop import FinetuneConfig, finetune
 from learners.igf.build import BuildConfig, learner_from_pairs
 from learners.igf.filter import InformationGainFilter
 from learners.igf.head_training import HeadTrainingConfig

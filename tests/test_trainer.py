@@ -5,7 +5,7 @@ from model_helpers import ForwardRecorder, marker_labelled_ids, tiny_bert_classi
 from transformers import Trainer, TrainingArguments
 
 from learners.corpora.tasks import CausalLMTask
-from learners.finetuning.trainer import FilteredDataset, FilteringTrainer
+from learners.finetuning.training.trainer import FilteredDataset, FilteringTrainer
 from learners.igf.filter import InformationGainFilter
 from learners.igf.thresholds import ConstantThreshold
 from learners.streaming.filter import LOSS_THRESHOLD, PREDICTOR, StreamingConfig, StreamingFilter

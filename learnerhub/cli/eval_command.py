@@ -43,7 +43,7 @@ def add_eval_command(commands, add_corpus_arguments, add_build_arguments) -> arg
 
 def run_eval(args: argparse.Namespace) -> int:
     from learnerhub.cli.inputs import load_inputs
-    from learners.finetuning.evaluation import EvaluationConfig, add_evaluation, evaluate_learner
+    from learners.finetuning.evaluation.arms import EvaluationConfig, add_evaluation, evaluate_learner
     from learners.igf.thresholds import parse_threshold
     from learners.kinds import learner_kind, learner_kinds
     from learnerhub.cli.inputs import load_named_learner
@@ -80,7 +80,7 @@ def _evaluate_auto(args, pool, target, model, tokenizer, ref, config) -> int:
     """Pull the target's learner or build one; a fresh one is evaluated before it is published, with the record."""
     from learnerhub.cli.inputs import build_config_from_args
     from learnerhub.pull_or_build import pull_or_build
-    from learners.finetuning.evaluation import add_evaluation, evaluate_learner
+    from learners.finetuning.evaluation.arms import add_evaluation, evaluate_learner
 
     fresh = {}
 
@@ -117,7 +117,7 @@ def draw_and_renew_card(folder: Path, metadata, record: dict) -> None:
 
 def report(record: dict, args, *, where: str, plot: Path | None = None) -> int:
     """The record as JSON, or the lines a user reads: each effect with its CI, then the medians."""
-    from learners.finetuning.effect import describe_effect
+    from learners.finetuning.evaluation.effect import describe_effect
 
     if args.json:
         print(json.dumps(record, indent=2))

@@ -140,8 +140,8 @@ def run_finetune(args) -> int:
     import torch
 
     from learners.corpora.examples import Examples
-    from learners.finetuning.comparison import TrainOn, compare_filters, comparison_table
-    from learners.finetuning.loop import FinetuneConfig
+    from learners.finetuning.evaluation.comparison import TrainOn, compare_filters, comparison_table
+    from learners.finetuning.training.loop import FinetuneConfig
     from learners.igf.build import split_corpus, split_target_and_pool
     from learners.igf.thresholds import parse_threshold
     from learners.kinds import learner_kind, learner_kinds

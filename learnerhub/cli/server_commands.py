@@ -32,7 +32,7 @@ def run_serve(args) -> int:
     from registry.constants import default_store_path
 
     from server.app import create_app
-    from server.auth import TokenRegistry
+    from server.core.auth import TokenRegistry
 
     try:
         tokens = TokenRegistry.configure(tokens_file=args.tokens_file, private_reads=args.private_reads)

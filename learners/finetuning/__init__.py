@@ -1,2 +1,3 @@
-"""Fine-tuning with a filter: the loop, the transformers `Trainer` integration, the reference filters a
-learner is measured against, and the paired evaluation with its statistics."""
+"""Fine-tuning with a filter: `training/` (the loop, the screening protocol, the transformers `Trainer`
+integration) and `evaluation/` (the paired arms a learner is measured in, the reference filters it must beat,
+the side-by-side comparison and the effect's statistics)."""

@@ -132,7 +132,7 @@ def build_streaming_learner(model: nn.Module, tokenizer, train: Examples, *, bas
         >>> examples = Examples(split.train.sample(1024, torch.Generator().manual_seed(0)))
         >>> learner = build_streaming_learner(model, tokenizer, examples, base_model=ref, corpus={"name": "pydocs"})
     """
-    from ..finetuning.loop import FinetuneConfig, finetune
+    from ..finetuning.training.loop import FinetuneConfig, finetune
 
     config = config or StreamingBuildConfig()
     pad_token_id = getattr(tokenizer, "pad_token_id", None) if train.attention_mask is not None else None

@@ -17,15 +17,15 @@ from markdown_it import MarkdownIt
 from registry.constants import CARD_FILE
 from registry.naming import canonical_base_model
 
+from ..context import ServerContext, readable
+from ..core.errors import HubError, repo_not_found
+from ..core.paths import check_repo_id
+from ..core.visibility import private_access
+from ..hub.models import split_front_matter
+from ..lifecycle_routes import shown_lifecycle
 from .catalog import ListQuery
 from .learner_page import effect_summary, usage
 from .metrics import is_score, lower_is_better
-from .context import ServerContext, readable
-from .lifecycle_routes import shown_lifecycle
-from .errors import HubError, repo_not_found
-from .hub_models import split_front_matter
-from .paths import check_repo_id
-from .visibility import private_access
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))

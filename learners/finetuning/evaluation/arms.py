@@ -18,15 +18,15 @@ from types import SimpleNamespace
 
 from torch import nn
 
-from ..constants import DEFAULT_THRESHOLD
-from ..corpora.corpus import Corpus
-from ..igf.build import BuildConfig, split_corpus, split_target_and_pool
-from ..kinds import learner_kind
-from ..metadata import learnerhub_version
-from ..progress import step_bar
+from ...constants import DEFAULT_THRESHOLD
+from ...corpora.corpus import Corpus
+from ...igf.build import BuildConfig, split_corpus, split_target_and_pool
+from ...kinds import learner_kind
+from ...metadata import learnerhub_version
+from ...progress import step_bar
 from .comparison import TrainOn, compare_filters
 from .effect import paired_effect
-from .loop import FinetuneConfig, FinetuneResult
+from ..training.loop import FinetuneConfig, FinetuneResult
 from .reference_filters import RandomFilter
 
 #: Arm names as they appear in evaluation records, cards and plots; the learner's arm is named by its kind's

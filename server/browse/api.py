@@ -17,12 +17,12 @@ from starlette.concurrency import run_in_threadpool
 from registry.constants import CARD_FILE
 from registry.naming import canonical_base_model
 
+from ..context import ServerContext, readable
+from ..core.errors import HubError, repo_not_found
+from ..core.paths import check_repo_id
+from ..core.visibility import private_access
+from ..lifecycle_routes import shown_lifecycle
 from .catalog import ListQuery
-from .context import ServerContext, readable
-from .lifecycle_routes import shown_lifecycle
-from .errors import HubError, repo_not_found
-from .paths import check_repo_id
-from .visibility import private_access
 
 router = APIRouter(prefix="/api/learners", tags=["Browse API"])
 catalog_router = APIRouter(prefix="/api", tags=["Browse API"])

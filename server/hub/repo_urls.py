@@ -12,8 +12,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse
 
-from .context import ServerContext, existing_repo, readable
-from .paths import check_file_path
+from ..context import ServerContext, existing_repo, readable
+from ..core.paths import check_file_path
 
 router = APIRouter(include_in_schema=False)
 

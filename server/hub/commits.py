@@ -12,12 +12,12 @@ from starlette.concurrency import run_in_threadpool
 
 from registry.version_gate import check_new_tag
 
-from .context import ServerContext, existing_repo, writable
-from .errors import unprocessable
-from .paths import check_file_path, check_ref_name
-from .lifecycle_routes import check_lifecycle_commit, requester, settle
-from .payloads import (LISTING_BODY_BYTES, CommitLine, PreuploadPayload, TagPayload, openapi_body, parse_commit,
-                       read_body, read_payload)
+from ..context import ServerContext, existing_repo, writable
+from ..core.errors import unprocessable
+from ..core.paths import check_file_path, check_ref_name
+from ..core.payloads import (LISTING_BODY_BYTES, CommitLine, PreuploadPayload, TagPayload, openapi_body,
+                             parse_commit, read_body, read_payload)
+from ..lifecycle_routes import check_lifecycle_commit, requester, settle
 
 router = APIRouter(tags=["Hub-compatible API"])
 
@@ -61,7 +61,7 @@ async def create_tag(request: Request, org: str, name: str, revision: str, ctx: 
     repo_id = existing_repo(ctx, org, name)
     tag = check_ref_name((await read_payload(request, TagPayload)).tag)
     target = await run_in_threadpool(ctx.store.reader.resolve, repo_id, revision)
-    await run_in_threadpool(check_new_tag, ctx.store, repo_id, tag, target)   # registry errors: server.errors
+    await run_in_threadpool(check_new_tag, ctx.store, repo_id, tag, target)   # registry errors: server.core.errors
     await run_in_threadpool(ctx.store.writer.create_tag, repo_id, tag, target)
     return {}
 

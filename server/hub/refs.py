@@ -1,4 +1,4 @@
-"""Tag deletion through the Hub API, and `auth_check` (branches: `hub_branches`).
+"""Tag deletion through the Hub API, and `auth_check` (branches: `branches`).
 
 A tag is deleted with "must still point where it pointed" (one `git update-ref`), so a concurrent writer
 never loses a move. Version tags (`v1.2.0`) are deleted only once the lifecycle log records the deletion
@@ -11,9 +11,9 @@ from fastapi import APIRouter, Depends, Request
 
 from registry.versions import looks_like_version_tag
 
-from .context import ServerContext, context, existing_repo, readable, writable
-from .errors import revision_not_found
-from .lifecycle_routes import check_version_tag_deletion, settle
+from ..context import ServerContext, context, existing_repo, readable, writable
+from ..core.errors import revision_not_found
+from ..lifecycle_routes import check_version_tag_deletion, settle
 
 router = APIRouter(tags=["Hub-compatible API"])
 
@@ -33,7 +33,7 @@ def delete_tag(org: str, name: str, tag: str, ctx: ServerContext = Depends(writa
 
 @router.get("/api/models/{org}/{name}/auth-check")
 def auth_check(org: str, name: str, ctx: ServerContext = Depends(readable)) -> dict:
-    """200 when the request may read the repository (private ones need a token: see server.visibility)."""
+    """200 when the request may read the repository (private ones need a token: see server.core.visibility)."""
     existing_repo(ctx, org, name)
     return {}
 

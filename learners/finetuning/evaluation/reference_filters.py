@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from ..context_filter import ContextFilter
+from ...context_filter import ContextFilter
 
 
 class RandomFilter(ContextFilter):

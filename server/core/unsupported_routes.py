@@ -3,7 +3,7 @@ explained (`super_squash_history`, `hf repos duplicate`, discussions, datasets..
 route, see /docs" for the rest, instead of a bare "Not Found".
 
 Answered with a 4xx (404 for a route that is not here, 405 for a method a route does not take), never a
-5xx: huggingface_hub retries 5xx answers, and this is a refusal, not a failure. `server.errors` turns the
+5xx: huggingface_hub retries 5xx answers, and this is a refusal, not a failure. `server.core.errors` turns the
 router's bare 404/405 into these messages; this module only words them.
 """
 

@@ -1,7 +1,7 @@
 """The Hugging Face Hub HTTP protocol over the store, enough for unmodified `huggingface_hub` and `hf`.
 
 Here: repositories (create, info, refs, tree, list), whoami and card validation. Content writes
-(preupload, commits, tags) are `hub_commits`' and file downloads `hub_downloads`'; their routes join
+(preupload, commits, tags) are `commits`' and file downloads `downloads`'; their routes join
 this router, in this order. Model repositories only.
 """
 
@@ -18,17 +18,17 @@ from starlette.concurrency import run_in_threadpool
 from registry.constants import DEFAULT_ORG
 from registry.errors import RepositoryNotFoundError, RevisionNotFoundError
 
-from .auth import EVERY_ORG, bearer_token
-from .context import ServerContext, existing_repo, readable, writable
-from .errors import HubError, entry_not_found, unprocessable
-from .hub_commits import base_url
-from .hub_commits import router as commits_router
-from .hub_downloads import router as downloads_router
-from .hub_history import with_last_commits
-from .hub_models import matches_listing, model_info, sorted_listing, split_front_matter
-from .paths import check_file_path, check_new_repo_id
-from .payloads import LISTING_BODY_BYTES, CreateRepoPayload, ValidateYamlPayload, openapi_body, read_payload
-from .visibility import visible_to
+from ..context import ServerContext, existing_repo, readable, writable
+from ..core.auth import EVERY_ORG, bearer_token
+from ..core.errors import HubError, entry_not_found, unprocessable
+from ..core.paths import check_file_path, check_new_repo_id
+from ..core.payloads import LISTING_BODY_BYTES, CreateRepoPayload, ValidateYamlPayload, openapi_body, read_payload
+from ..core.visibility import visible_to
+from .commits import base_url
+from .commits import router as commits_router
+from .downloads import router as downloads_router
+from .history import with_last_commits
+from .models import matches_listing, model_info, sorted_listing, split_front_matter
 
 router = APIRouter(tags=["Hub-compatible API"])
 LIST_PAGE = 1000

@@ -14,9 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from registry.errors import RepositoryNotFoundError
 from registry.repository_reader import TreeEntry
 
-from .context import ServerContext, readable
-from .errors import HubError, entry_not_found
-from .paths import check_file_path, check_repo_id
+from ..context import ServerContext, readable
+from ..core.errors import HubError, entry_not_found
+from ..core.paths import check_file_path, check_repo_id
 
 router = APIRouter(tags=["Hub-compatible API"])
 

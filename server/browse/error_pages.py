@@ -1,7 +1,7 @@
 """Error pages for people: a browser that asks for a page (Accept: text/html, not an API or download route)
 gets an HTML page with what went wrong, a link back and, for a mistyped learner name, the closest names.
 
-The Hub-shaped JSON errors (`server.errors`) stay what every API and Hub route answers, byte for byte:
+The Hub-shaped JSON errors (`server.core.errors`) stay what every API and Hub route answers, byte for byte:
 this module wraps the installed handlers and only replaces their answer for a browser's page request.
 huggingface_hub, httpx and curl never send text/html, so they see the JSON they always saw.
 """
@@ -62,7 +62,7 @@ def _for_people(handler: Callable[[Request, Exception], Awaitable[Response]],
 def suggestions(request: Request, *, limit: int = 3) -> list[str]:
     """Learner names close to the one in a /learners/ORG/NAME or /ORG/NAME path that does not exist (only
     names the request may see; none when reads need a token it lacks)."""
-    from .visibility import private_access
+    from ..core.visibility import private_access
 
     parts = request.url.path.strip("/").split("/")
     if parts[:1] == ["learners"]:

@@ -27,9 +27,9 @@ import torch
 from torch.utils.data import IterableDataset
 from transformers import Trainer, TrainerCallback
 
-from ..context_filter import ContextFilter
-from ..corpora.examples import Examples
-from ..corpora.tasks import CausalLMTask, SequenceClassificationTask
+from ...context_filter import ContextFilter
+from ...corpora.examples import Examples
+from ...corpora.tasks import CausalLMTask, SequenceClassificationTask
 from .screening import FilterCounts, screen
 
 

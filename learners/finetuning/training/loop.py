@@ -16,7 +16,7 @@ from accelerate import Accelerator
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..constants import (
+from ...constants import (
     DEFAULT_ADAM_EPS,
     DEFAULT_BATCH_SIZE,
     DEFAULT_EVAL_EVERY,
@@ -24,13 +24,13 @@ from ..constants import (
     DEFAULT_MAX_GRAD_NORM,
     DEFAULT_STEPS,
 )
-from ..context_filter import ContextFilter
-from ..corpora.contexts import ContextStream
-from ..corpora.examples import Examples, OneEpoch, RandomContexts, as_source
-from ..corpora.tasks import CausalLMTask
-from ..distributed import make_accelerator
-from ..errors import LearnerHubError
-from ..progress import step_bar
+from ...context_filter import ContextFilter
+from ...corpora.contexts import ContextStream
+from ...corpora.examples import Examples, OneEpoch, RandomContexts, as_source
+from ...corpora.tasks import CausalLMTask
+from ...distributed import make_accelerator
+from ...errors import LearnerHubError
+from ...progress import step_bar
 from .screening import FilterCounts, screen
 
 

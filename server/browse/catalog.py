@@ -1,7 +1,7 @@
 """What the browse API and the web page show: learners with their metrics, filtered, sorted and paged.
 
 The registry's listing index answers "which repositories, which versions"; the metrics and dates live
-in each version's learner.json (`server.version_facts`, read once per version since published versions
+in each version's learner.json (`server.browse.version_facts`, read once per version since published versions
 are immutable). The listing itself is cached until the index's signature changes (a publish, through the
 registry or through this server's Hub API), so a warm list request opens neither sqlite nor git.
 """
@@ -17,15 +17,15 @@ from typing import Any
 
 from packaging.version import Version
 
-from learners.finetuning.effect import VERDICTS
+from learners.finetuning.evaluation.effect import VERDICTS
 from registry.constants import MANIFEST_FILE
 from registry.local_store import LocalStore
 from registry.store import LearnerSummary, summary_matches
 from registry.works_with import works_with
 
+from ..core.visibility import may_see
 from .metrics import RATIO_METRIC, lower_is_better
 from .version_facts import FACTS_CACHE_FILE, VersionFacts, VersionFactsCache
-from .visibility import may_see
 
 __all__ = ["FACTS_CACHE_FILE", "Catalog", "ListQuery", "VersionFacts"]
 MAX_CACHED_PAGES = 1024
@@ -43,7 +43,7 @@ class ListQuery:
     order: str | None = None
     page: int = 1
     per_page: int = 20
-    show_private: bool | frozenset[str] = False   # which private repositories: server.visibility.private_access
+    show_private: bool | frozenset[str] = False   # which private repositories: server.core.visibility.private_access
 
 
 class Catalog:
@@ -107,7 +107,7 @@ class Catalog:
         return None if version is None else self._facts.facts(repo_id, version)
 
     def save_facts(self) -> None:
-        """Keep the facts read so far across restarts (see `server.version_facts`)."""
+        """Keep the facts read so far across restarts (see `server.browse.version_facts`)."""
         self._facts.save()
 
     def versions(self, repo_id: str) -> list[VersionFacts]:

@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from ..context_filter import ContextFilter
-from ..corpora.examples import Examples
+from ...context_filter import ContextFilter
+from ...corpora.examples import Examples
 
 
 @dataclass

@@ -9,11 +9,11 @@ from accelerate import Accelerator
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..context_filter import ContextFilter
-from ..corpora.contexts import ContextStream, CorpusSplit
-from ..corpora.examples import Examples
-from ..progress import step_bar
-from .loop import FinetuneConfig, FinetuneResult, finetune
+from ...context_filter import ContextFilter
+from ...corpora.contexts import ContextStream, CorpusSplit
+from ...corpora.examples import Examples
+from ...progress import step_bar
+from ..training.loop import FinetuneConfig, FinetuneResult, finetune
 
 
 @dataclass

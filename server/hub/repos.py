@@ -2,7 +2,7 @@
 
 The store's writer does the work (`RepositoryWriter.delete_repository`, `move_repository`: atomic
 renames; a repository holding published learner versions is not moved, since each version's manifest
-names its repository). Visibility is the store's private marker (see `server.visibility`); gated
+names its repository). Visibility is the store's private marker (see `server.core.visibility`); gated
 access has no counterpart here and is refused.
 """
 
@@ -12,10 +12,10 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Request
 
-from .context import ServerContext, context, existing_repo, writable
-from .errors import HubError, unprocessable
-from .paths import check_repo_id
-from .visibility import private_access, visible_to
+from ..context import ServerContext, context, existing_repo, writable
+from ..core.errors import HubError, unprocessable
+from ..core.paths import check_repo_id
+from ..core.visibility import private_access, visible_to
 
 router = APIRouter(tags=["Hub-compatible API"])
 

@@ -16,9 +16,9 @@ from fastapi.responses import JSONResponse
 
 from registry.repository_reader import RepositoryReader
 
-from .context import ServerContext, readable
-from .errors import unprocessable
-from .paths import check_file_path, check_repo_id
+from ..context import ServerContext, readable
+from ..core.errors import unprocessable
+from ..core.paths import check_file_path, check_repo_id
 
 router = APIRouter(tags=["Hub-compatible API"])
 COMMITS_PAGE = 100

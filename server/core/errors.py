@@ -17,7 +17,7 @@ from registry.errors import (EntryNotFoundError, IntegrityError, InvalidChangeEr
                              RegistryError, RepositoryConflictError, RepositoryNotFoundError, RevisionNotFoundError,
                              StoreConflictError, StoreError, VersionExistsError, VersionNotFoundError)
 
-from .hub_unsupported import is_api_path, missing_route_message, wrong_method_message
+from .unsupported_routes import is_api_path, missing_route_message, wrong_method_message
 
 INVALID_CREDENTIALS = "Invalid credentials in Authorization header"
 

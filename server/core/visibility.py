@@ -6,7 +6,7 @@ git folder, see `registry.store_layout`). Every route that names one repository 
 `PrivateRepositories`: without a valid token it answers 404 RepoNotFound, as the Hub answers for a
 private repository it does not show you. Listings drop private repositories for such requests.
 
-A token limited to organisations (server.auth) reads the private repositories of those organisations
+A token limited to organisations (server.core.auth) reads the private repositories of those organisations
 only; to any other it is as if it had no token (404). An unlimited token reads every private repository.
 """
 

@@ -12,11 +12,11 @@ from starlette.concurrency import run_in_threadpool
 from registry.lifecycle import LIFECYCLE_BRANCH
 from registry.versions import looks_like_version_tag
 
-from .context import ServerContext, existing_repo, writable
-from .errors import HubError
-from .lifecycle_routes import check_lifecycle_branch_start
-from .paths import check_ref_name
-from .payloads import BranchPayload, openapi_body, read_payload
+from ..context import ServerContext, existing_repo, writable
+from ..core.errors import HubError
+from ..core.paths import check_ref_name
+from ..core.payloads import BranchPayload, openapi_body, read_payload
+from ..lifecycle_routes import check_lifecycle_branch_start
 
 router = APIRouter(tags=["Hub-compatible API"])
 
