@@ -1,4 +1,4 @@
-"""Load any learner by the kind recorded in its learner.json (see `learners.kinds`): a folder, or a published
+"""Load any learner by the kind recorded in its learner.json (see `registry.format.kinds`): a folder, or a published
 learner by its repository id (through the store plugin, `learners.store_lookup`)."""
 
 from __future__ import annotations
@@ -7,11 +7,12 @@ from pathlib import Path
 
 from torch import nn
 
-from .kinds import learner_kind
-from .metadata import LearnerMetadata
-from .errors import LearnerFormatError
+from registry.format.errors import LearnerFormatError
+from registry.format.kinds import learner_kind
+from registry.format.metadata import LearnerMetadata
+from registry.suggestions import did_you_mean_path
+
 from .store_lookup import is_reference, store_plugin
-from .suggestions import did_you_mean_path
 
 
 def load_learner(source: str | Path, model: nn.Module | None = None, tokenizer=None, *,

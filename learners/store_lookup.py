@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import LearnerHubError
+from registry.format.errors import LearnerHubError
 
 ENTRY_POINT_GROUP = "learnerhub.stores"
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*(@[^/@\s]+)?$")

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from learners.metadata import LearnerMetadata
-
 from .client import download_reference, publish
 from .constants import DEFAULT_ORG
 from .errors import InvalidVersionError
+from .format.metadata import LearnerMetadata
 from .hub_errors import hub_errors_said_plainly
 from .naming import learner_repository_name
 from .store import PublishedLearner

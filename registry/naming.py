@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from learners.constants import SMOLLM2_ALIAS, SMOLLM2_MODEL_ID
-from learners.identity import LearnerIdentity
-
+from .format.constants import SMOLLM2_ALIAS, SMOLLM2_MODEL_ID
+from .format.identity import LearnerIdentity
 from .errors import InvalidVersionError, LearnerNotFoundError
 
 _NOT_NAME = re.compile(r"[^a-z0-9.]+")
@@ -70,3 +69,4 @@ class LearnerReference:
             raise LearnerNotFoundError(f"{text!r} is not a learner reference: write ORG/NAME or ORG/NAME@VERSION, "
                                        "for example local/igf-smollm2-135m-instruct-kjv@1.0.0.")
         return cls(repo_id, version or None)
+

@@ -12,10 +12,12 @@ import hashlib
 import json
 from pathlib import Path
 
-from ..errors import UsageError
-from ..kinds import learner_kind
+from registry.format.errors import UsageError
+from registry.format.kinds import learner_kind
+from registry.format.constants import CONFIG_FILE, LEARNER_FILE, WEIGHTS_FILE
+from registry.format.metadata import LearnerMetadata
+
 from ..learner import Learner
-from ..metadata import CONFIG_FILE, LEARNER_FILE, WEIGHTS_FILE, LearnerMetadata
 from ..store_lookup import is_reference, store_plugin
 
 
