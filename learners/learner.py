@@ -27,11 +27,11 @@ from registry.format.kinds import learner_kind, learner_kinds
 from registry.format.identity import LearnerIdentity
 from registry.format.constants import CONFIG_FILE, WEIGHTS_FILE
 from registry.format.metadata import LearnerMetadata
+from registry.learner_store import push_folder
 
 from .errors import BaseModelMismatchError
 from .fingerprint import embedding_fingerprint, embeddings_match, tokenizer_fingerprint
 from .folders import copy_assets, write_folder_atomically
-from .store_lookup import store_plugin
 
 if TYPE_CHECKING:
     import torch
@@ -138,8 +138,7 @@ class Learner:
             folder = write_folder_atomically(Path(work) / "learner", self._write_learner)
             if self.folder is not None:
                 copy_assets(self.folder, folder)
-            return store_plugin().publish_folder(folder, version=version, repo_id=repo_id, store=store,
-                                                 endpoint=endpoint, token=token)
+            return push_folder(folder, version=version, repo_id=repo_id, store=store, endpoint=endpoint, token=token)
 
     @classmethod
     def load(cls, folder: str | Path, model: nn.Module | None = None, tokenizer=None):

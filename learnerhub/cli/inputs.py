@@ -35,7 +35,7 @@ def load_named_learner(source: str, model, tokenizer, *, keywords: tuple[str, ..
     """`load_learner` for a learner argument that may also be one of `keywords`: a mistyped keyword (`atuo`)
     is named as one rather than reported as a missing folder."""
     from learners.loading import load_learner
-    from learners.store_lookup import is_reference
+    from registry.naming import is_reference
 
     if not Path(source).exists() and not is_reference(source):
         hint = did_you_mean(source, keywords)
