@@ -1,5 +1,8 @@
 """Version, publish, find and pull learners: a local git store (the default) or a Hugging Face Hub.
 
+The store client sits below the ML library (`learners` imports it, never the reverse) and holds the learner
+file format both read (`registry.format`); learner kinds are registered into it from above (`import learners`).
+
 Example:
     >>> import registry
     >>> registry.publish("runs/igf-kjv", version="1.0.0")
