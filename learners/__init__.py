@@ -7,8 +7,8 @@ Example:
 
 Names are imported on first use, so `import learners` stays cheap and does not pull in torch. Importing it
 registers the shipped learner kinds (`igf`, `streaming`, `igf_text`) in the kinds table of the file format
-below it (`registry.format.kinds`), which the store's cards and listings read; each kind's package holds
-only its facts and hooks named as strings until a learner of it is built or loaded.
+below it (`registry.format.kinds`), which the store's cards and listings read; a kind's hooks import torch
+only when called.
 """
 
 from __future__ import annotations

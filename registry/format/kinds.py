@@ -2,11 +2,12 @@
 
 The table is part of the file format (learner.json names its kind; the store's cards, listings and identities
 ask the kind's facts), so it sits below the ML library, which fills it: `import learners` registers the
-shipped kinds. A kind's package registers it in its own `__init__.py` (like peft's `tuners/<method>/__init__.py`): its
-learner class, card and Hub facts, and the behaviour the rest of learnerhub asks for instead of branching on
-its name: the builder and its command-line flags, the filter factory, the typed learner.json section, card
-warnings, the usage snippet and a tiny example for tests (see `LearnerKind`). Behaviour is a callable or a
-"module:attr" import path, so asking about kinds never imports torch. Registering a name twice raises.
+shipped kinds. A kind's package registers it in its own `__init__.py` (like peft's
+`tuners/<method>/__init__.py`): its learner class, card and Hub facts, and the behaviour the rest of
+learnerhub asks for instead of branching on its name: the builder and its command-line flags, the filter
+factory, the typed learner.json section, card warnings, the usage snippet and a tiny example for tests (see
+`LearnerKind`). Behaviour is a callable or a "module:attr" import path, so asking about kinds never imports
+torch. Registering a name twice raises.
 
 Example:
     >>> register_learner_kind(LearnerKind("mykind", "mypackage.learner:MyLearner", card_template="mykind.md",
