@@ -4,7 +4,7 @@ The store client sits below the ML library (`learners` imports it, never the rev
 file format both read (`registry.format`); learner kinds are registered into it from above (`import learners`).
 
 Example:
-    >>> import registry
+    >>> import learners, registry     # learners registers the shipped kinds (their cards, loading)
     >>> registry.publish("runs/igf-kjv", version="1.0.0")
     >>> learner, resolution = registry.pull("kjv", base_model="smollm2", model=model, tokenizer=tokenizer)
 """

@@ -1,7 +1,7 @@
 """The registry's Python API: publish, download, pull, list and describe learners.
 
 Example:
-    >>> import registry
+    >>> import learners, registry     # learners registers the shipped kinds (their cards, loading)
     >>> registry.publish("runs/igf-kjv", version="1.0.0")                 # -> PublishedLearner
     >>> learner, resolution = registry.pull("kjv", base_model="smollm2", model=model, tokenizer=tokenizer)
     >>> resolution.version, resolution.commit                            # what was resolved
@@ -51,7 +51,8 @@ def download(corpus: str, *, base_model: str | None = None, kind: str = DEFAULT_
     `lock`: a lock file to record the resolution in (or, with `locked=True`, to reproduce it from;
     `locked` alone uses ./learnerhub.lock). `repository`: this ORG/NAME rather than the one found for
     (corpus, base model, kind); its version must still be that learner. `base_model` is needed only by a kind
-    built for one base model: a kind that works with any resolves to its learner whatever `base_model` says.
+    built for one base model: a kind that works with any resolves to its learner whatever `base_model` says
+    (the kind must be registered to say so: `import learners` registers the shipped ones, without torch).
     """
     identity = LearnerIdentity.requested(kind, corpus, canonical_base_model(base_model) if base_model else None)
     opened = open_store(store, endpoint=endpoint, token=token, cache_dir=cache_dir)
