@@ -41,7 +41,7 @@ from learners.igf.build import BuildConfig, attach_target_affinity, learner_from
 from learners.igf.filter import InformationGainFilter
 from learners.igf.head_training import HeadTrainingConfig
 from learners.igf.thresholds import AffinityQuantile, TargetQuantile
-from learners.metadata import CorpusInfo, ProbeInfo
+from registry.format.metadata_sections import CorpusInfo, ProbeInfo
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_regimes import finish, machine, probe_all, reliability, run_arm, write  # noqa: E402

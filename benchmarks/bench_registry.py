@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import torch  # noqa: E402
 
 import registry  # noqa: E402
-from learners import constants as learner_constants  # noqa: E402
+from registry import constants as store_constants  # noqa: E402
 from model_helpers import make_tiny_gpt2, synthetic_documents, train_tokenizer  # noqa: E402
 from registry_helpers import make_learner_folder  # noqa: E402
 
@@ -115,7 +115,7 @@ def main() -> None:
     tokenizer = train_tokenizer(synthetic_documents(seed=SEED))
     model = make_tiny_gpt2(tokenizer, seed=SEED)
     with tempfile.TemporaryDirectory(prefix="bench-registry-") as work:
-        learner_constants.LEARNERHUB_HOME = Path(work) / "home"  # nothing lands in the user's cache
+        store_constants.LEARNERHUB_HOME = Path(work) / "home"  # nothing lands in the user's cache
         pull = bench_pull(Path(work), model, tokenizer, args.repeats)
         listing = bench_list(Path(work), model, tokenizer, args.learners, args.repeats)
     results = {

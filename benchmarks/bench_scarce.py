@@ -32,13 +32,13 @@ from learners.base_models import load_base_model
 from learners.constants import DEFAULT_TARGET_QUANTILE
 from learners.corpora.contexts import ContextStream, CorpusSplit, TokenizedCorpus
 from learners.corpora.corpus import load_corpus
-from learners.finetuning.loop import FinetuneConfig
-from learners.finetuning.reference_filters import OracleFilter, RandomFilter
+from learners.finetuning.training.loop import FinetuneConfig
+from learners.finetuning.evaluation.reference_filters import OracleFilter, RandomFilter
 from learners.igf.build import BuildConfig, attach_target_affinity, learner_from_pairs
 from learners.igf.filter import InformationGainFilter
 from learners.igf.head_training import HeadTrainingConfig
 from learners.igf.thresholds import AffinityQuantile, TargetQuantile
-from learners.metadata import CorpusInfo, ProbeInfo
+from registry.format.metadata_sections import CorpusInfo, ProbeInfo
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_realistic import by_source, sample  # noqa: E402

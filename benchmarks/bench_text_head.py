@@ -36,14 +36,15 @@ from learners.corpora.corpus import join_corpora, load_corpus
 from learners.igf.build import BuildConfig, collect_pairs, split_target_and_pool
 from learners.igf.head_training import HeadTrainingConfig, train_information_gain_head
 from learners.igf.thresholds import parse_threshold
-from learners.metadata import CorpusInfo, ProbeInfo
+from registry.format.metadata_sections import CorpusInfo, ProbeInfo
 from learners.text_igf.build import decode_contexts, text_learner_from_pairs
 from learners.text_igf.head import TextHeadConfig, fit_text_head
 
 DATA = Path(__file__).resolve().parent.parent / "learners" / "data"
 THRESHOLDS = ("top:0.5", "target:0.1")   # a fixed fraction of the pool, and the default (target text's 10th percentile)
 VARIANTS = {"text": {}, "text murmurhash3": {"hashing": "murmurhash3"},
-            "text char_wb": {"char_analyzer": "char_wb", "hashing": "murmurhash3"}, "text 2^16 buckets": {"buckets": 2 ** 16}}
+            "text char_wb": {"char_analyzer": "char_wb", "hashing": "murmurhash3"},
+            "text 2^16 buckets": {"buckets": 2 ** 16}}
 
 
 def heads_over_splits(embeddings, contexts, gains, texts, splits: int) -> dict:

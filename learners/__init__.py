@@ -5,20 +5,24 @@ Example:
     >>> model, tokenizer, ref = load_base_model("smollm2")
     >>> learner = load_learner("igf-smollm2-kjv", model, tokenizer)
 
-Names are imported on first use, so `import learners.errors` (as the registry does) stays cheap and
-does not pull in torch.
+Names are imported on first use, so `import learners` stays cheap and does not pull in torch. Importing it
+registers the shipped learner kinds (`igf`, `streaming`, `igf_text`) in the kinds table of the file format
+below it (`registry.format.kinds`), which the store's cards and listings read; a kind's hooks import torch
+only when called.
 """
 
 from __future__ import annotations
 
 import importlib
 
+from . import igf, streaming, text_igf  # noqa: F401 (each registers its kind)
+
 _EXPORTS = {
     "BaseModelRef": "base_models", "load_base_model": "base_models",
     "BuildConfig": "igf.build", "build_information_gain_learner": "igf.build",
     "Corpus": "corpora.corpus", "load_corpus": "corpora.corpus",
     "BaseModelMismatchError": "errors", "BaseModelNotFoundError": "errors", "CorpusError": "errors",
-    "LearnerFormatError": "errors", "LearnerHubError": "errors",
+    "LearnerFormatError": "registry.format.errors", "LearnerHubError": "registry.format.errors",
     "ConstantThreshold": "igf.thresholds", "ContextFilter": "context_filter", "InformationGainFilter": "igf.filter",
     "ShiftingThreshold": "igf.thresholds", "TopFraction": "igf.thresholds", "Learner": "learner",
     "EvaluationConfig": "finetuning.evaluation.arms", "evaluate_learner": "finetuning.evaluation.arms",
@@ -37,8 +41,9 @@ _EXPORTS = {
     "StreamingBuildConfig": "streaming.learner", "StreamingLearner": "streaming.learner",
     "build_streaming_learner": "streaming.learner",
     "TextInformationGainLearner": "text_igf.learner", "build_text_learner": "text_igf.build",
-    "LearnerMetadata": "metadata", "BaseModelInfo": "metadata", "CorpusInfo": "metadata", "ProbeInfo": "metadata",
-    "RunInfo": "metadata", "DocumentScores": "document_scores",
+    "LearnerMetadata": "registry.format.metadata", "BaseModelInfo": "registry.format.metadata_sections",
+    "CorpusInfo": "registry.format.metadata_sections", "ProbeInfo": "registry.format.metadata_sections",
+    "RunInfo": "registry.format.metadata_sections", "DocumentScores": "document_scores",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -47,6 +52,7 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str):
     if name not in _EXPORTS:
         raise AttributeError(f"module 'learners' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    module = _EXPORTS[name]   # a module of this package, or of the file format below it (`registry.format.*`)
+    value = getattr(importlib.import_module(module if module.startswith("registry.") else f".{module}", __name__), name)
     globals()[name] = value
     return value

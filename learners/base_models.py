@@ -18,10 +18,13 @@ from pathlib import Path
 
 import torch
 
+from registry import constants as store_constants
+from registry.format.constants import SMOLLM2_ALIAS, SMOLLM2_MODEL_ID
+from registry.format.metadata_sections import BaseModelInfo
+from registry.suggestions import did_you_mean, did_you_mean_path
+
 from . import constants
 from .errors import BaseModelNotFoundError
-from .metadata_sections import BaseModelInfo
-from .suggestions import did_you_mean, did_you_mean_path
 
 
 @dataclass(frozen=True)
@@ -56,15 +59,15 @@ def smollm2_gguf_path() -> Path:
 
 def smollm2_ref() -> BaseModelRef:
     version = importlib.metadata.version(constants.SMOLLM2_PACKAGE)
-    return BaseModelRef(model_id=constants.SMOLLM2_MODEL_ID,
+    return BaseModelRef(model_id=SMOLLM2_MODEL_ID,
                         revision=f"{constants.SMOLLM2_PACKAGE}=={version}:{constants.SMOLLM2_GGUF_FILE}",
-                        name_or_path=constants.SMOLLM2_ALIAS)
+                        name_or_path=SMOLLM2_ALIAS)
 
 
 def converted_smollm2_folder(home: Path | None = None) -> Path:
     """A plain safetensors copy of the bundled SmolLM2, made on first use (atomic rename)."""
     ref = smollm2_ref()
-    folder = (home or constants.LEARNERHUB_HOME) / "models" / ref.revision.replace("==", "-").replace(":", "-")
+    folder = (home or store_constants.LEARNERHUB_HOME) / "models" / ref.revision.replace("==", "-").replace(":", "-")
     if (folder / "config.json").exists():
         return folder
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -91,7 +94,7 @@ def converted_smollm2_folder(home: Path | None = None) -> Path:
 
 def resolve_base_model(name_or_path: str) -> tuple[str, BaseModelRef]:
     """Map what the user typed (`smollm2`, a folder, a Hub id) to a loadable path and its reference."""
-    if name_or_path.lower() in {constants.SMOLLM2_ALIAS, constants.SMOLLM2_MODEL_ID.lower()}:
+    if name_or_path.lower() in {SMOLLM2_ALIAS, SMOLLM2_MODEL_ID.lower()}:
         return str(converted_smollm2_folder()), smollm2_ref()
     path = Path(name_or_path).expanduser()
     if path.exists():
@@ -135,7 +138,7 @@ def load_base_model(name_or_path: str, *, dtype: torch.dtype = torch.float32):
 
 def _suggestion(name_or_path: str) -> str:
     """"Did you mean" for a mistyped base model: the bundled model's names, else a folder named like it."""
-    return (did_you_mean(name_or_path, [constants.SMOLLM2_ALIAS, constants.SMOLLM2_MODEL_ID], cutoff=0.5)
+    return (did_you_mean(name_or_path, [SMOLLM2_ALIAS, SMOLLM2_MODEL_ID], cutoff=0.5)
             or did_you_mean_path(name_or_path))
 
 

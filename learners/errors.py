@@ -1,10 +1,12 @@
-"""Every failure a user can cause has its own exception, with a message that says what to do next."""
+"""The ML library's own failures (corpora, base models), each with a message that says what to do next.
+
+The base errors (`LearnerHubError`, `LearnerFormatError`, `UsageError`) belong to the file format below
+(`registry.format.errors`), which the store raises too.
+"""
 
 from __future__ import annotations
 
-
-class LearnerHubError(Exception):
-    """Base class of all learnerhub errors."""
+from registry.format.errors import LearnerHubError
 
 
 class CorpusError(LearnerHubError, ValueError):
@@ -17,11 +19,3 @@ class BaseModelNotFoundError(LearnerHubError, FileNotFoundError):
 
 class BaseModelMismatchError(LearnerHubError, ValueError):
     """A learner is attached to a base model (tokenizer or embeddings) it was not built for."""
-
-
-class LearnerFormatError(LearnerHubError, ValueError):
-    """A learner folder is incomplete, corrupted, or in a format learnerhub will not load."""
-
-
-class UsageError(LearnerHubError, ValueError):
-    """A command-line value that cannot be used (the message says which values can)."""

@@ -1,7 +1,10 @@
 """Version, publish, find and pull learners: a local git store (the default) or a Hugging Face Hub.
 
+The store client sits below the ML library (`learners` imports it, never the reverse) and holds the learner
+file format both read (`registry.format`); learner kinds are registered into it from above (`import learners`).
+
 Example:
-    >>> import registry
+    >>> import learners, registry     # learners registers the shipped kinds (their cards, loading)
     >>> registry.publish("runs/igf-kjv", version="1.0.0")
     >>> learner, resolution = registry.pull("kjv", base_model="smollm2", model=model, tokenizer=tokenizer)
 """

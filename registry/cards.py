@@ -11,11 +11,10 @@ from pathlib import Path
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from cards import CARDS_DIR
-from learners.constants import LIBRARY_NAME
-from learners.evaluation_records import usable_records
-from learners.kinds import find_learner_kind, learner_kind
-from learners.metadata import EVAL_PLOT, LearnerMetadata
-
+from .format.constants import LIBRARY_NAME, EVAL_PLOT
+from .format.evaluation_records import usable_records
+from .format.kinds import find_learner_kind, learner_kind
+from .format.metadata import LearnerMetadata
 from .card_sections import cell, model_details, regime_limitations, training_data
 from .headline import headline
 from .usage import base_model_alias, usage_notes, usage_snippets
@@ -61,14 +60,14 @@ def eval_results(metadata: LearnerMetadata) -> list[EvalResult]:
 
 
 def valid_evaluations(metadata: LearnerMetadata) -> list[dict]:
-    """Evaluation records with the fields a card needs (`learners.evaluation_records`: a usable effect, and the
+    """Evaluation records with the fields a card needs (`registry.format.evaluation_records`: a usable effect, and the
     target and pool named); a malformed one is left out, not fatal."""
     return [raw for record, raw in usable_records(getattr(metadata, "evaluations", None)) if record.names()]
 
 
 def effect_rows(metadata: LearnerMetadata) -> list[dict]:
     """One row per evaluation for the card's effect table (strings, ready to print)."""
-    from learners.finetuning.evaluation.effect import describe_effect
+    from .format.effect_wording import describe_effect
 
     rows = []
     for record in reversed(valid_evaluations(metadata)):

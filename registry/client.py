@@ -1,7 +1,7 @@
 """The registry's Python API: publish, download, pull, list and describe learners.
 
 Example:
-    >>> import registry
+    >>> import learners, registry     # learners registers the shipped kinds (their cards, loading)
     >>> registry.publish("runs/igf-kjv", version="1.0.0")                 # -> PublishedLearner
     >>> learner, resolution = registry.pull("kjv", base_model="smollm2", model=model, tokenizer=tokenizer)
     >>> resolution.version, resolution.commit                            # what was resolved
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from learners.constants import DEFAULT_KIND
-from learners.identity import LearnerIdentity
-from learners.metadata import LEARNER_FILE, checked_learner
-
+from .format.constants import DEFAULT_KIND, LEARNER_FILE
+from .format.identity import LearnerIdentity
+from .format.loading import load_learner_folder
+from .format.metadata import checked_learner
 from .constants import DEFAULT_ORG, LOCK_FILE, MANIFEST_FILE
 from .errors import BrokenVersionError, IntegrityError, RegistryWarning, StoreError, WrongBaseModelError
 from .integrity import check_identity
@@ -51,7 +51,8 @@ def download(corpus: str, *, base_model: str | None = None, kind: str = DEFAULT_
     `lock`: a lock file to record the resolution in (or, with `locked=True`, to reproduce it from;
     `locked` alone uses ./learnerhub.lock). `repository`: this ORG/NAME rather than the one found for
     (corpus, base model, kind); its version must still be that learner. `base_model` is needed only by a kind
-    built for one base model: a kind that works with any resolves to its learner whatever `base_model` says.
+    built for one base model: a kind that works with any resolves to its learner whatever `base_model` says
+    (the kind must be registered to say so: `import learners` registers the shipped ones, without torch).
     """
     identity = LearnerIdentity.requested(kind, corpus, canonical_base_model(base_model) if base_model else None)
     opened = open_store(store, endpoint=endpoint, token=token, cache_dir=cache_dir)
@@ -148,15 +149,14 @@ def pull(corpus: str, *, base_model: str | None = None, kind: str = DEFAULT_KIND
          org: str | None = None, store: str | Path | None = None, endpoint: str | None = None, token: str | None = None,
          cache_dir: str | Path | None = None, model=None, tokenizer=None, lock: str | Path | None = None,
          locked: bool = False) -> PulledLearner:
-    """`download`, then load the learner, attached to `model` (checked against it) when one is given.
+    """`download`, then load the learner, attached to `model` (checked against it) when one is given, by the
+    class its kind registered (`import learners` registers the shipped kinds; the usage snippets import it).
 
     Raises BaseModelMismatchError (naming both models) if `model` is not the learner's base model.
     """
-    from learners.loading import load_learner
-
     resolution = download(corpus, base_model=base_model, kind=kind, version=version, org=org, store=store,
                           endpoint=endpoint, token=token, cache_dir=cache_dir, lock=lock, locked=locked)
-    return PulledLearner(load_learner(resolution.folder, model, tokenizer), resolution)
+    return PulledLearner(load_learner_folder(resolution.folder, model, tokenizer), resolution)
 
 
 def list_learners(*, corpus: str | None = None, base_model: str | None = None, kind: str | None = None,

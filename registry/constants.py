@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from learners import constants as learner_constants
+#: Where learnerhub keeps the local learner store, its cache and converted base models.
+LEARNERHUB_HOME = Path(os.environ.get("LEARNERHUB_HOME", Path.home() / ".cache" / "learnerhub")).expanduser()
 
 #: Organisation a learner is published under when none is given.
 DEFAULT_ORG = "local"
@@ -42,9 +43,9 @@ def default_store_path() -> Path:
     configured = os.environ.get(STORE_ENV)
     if configured and not configured.startswith(("http://", "https://")):
         return Path(configured).expanduser()
-    return learner_constants.LEARNERHUB_HOME / "store"
+    return LEARNERHUB_HOME / "store"
 
 
 def default_cache_dir() -> Path:
     """Where pulled versions of a local store are checked out: `LEARNERHUB_HOME/cache/learners`."""
-    return learner_constants.LEARNERHUB_HOME / "cache" / "learners"
+    return LEARNERHUB_HOME / "cache" / "learners"

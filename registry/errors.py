@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from learners.errors import LearnerHubError
+from .format.errors import LearnerHubError
 
 
 class RegistryError(LearnerHubError):

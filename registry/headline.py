@@ -3,7 +3,7 @@
 One rule picks it (the newest well-formed `learnerhub eval` record whose pool differs from its target, else
 the newest), and one order ranks by it, so the card, the pages, the leaderboard and `learnerhub info` /
 `list` never disagree. It reads learner.json as a plain dict, its records through the typed
-`learners.evaluation_records` (a field of the wrong type is skipped, never trusted: the server shows versions it
+`registry.format.evaluation_records` (a field of the wrong type is skipped, never trusted: the server shows versions it
 did not write).
 """
 
@@ -13,8 +13,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from learners.evaluation_records import EvaluationRecord, usable_records
-from learners.finetuning.evaluation.effect import VERDICTS, describe_effect, effect_verdict
+from .format.evaluation_records import EvaluationRecord, usable_records
+from .format.effect_wording import VERDICTS, describe_effect, effect_verdict
 
 
 def finite_number(value: Any) -> float | None:
@@ -44,7 +44,7 @@ class Headline:
     ci_high: float | None
     seeds: int | None
     p_value: float | None
-    verdict: str                    # one of learners.finetuning.evaluation.effect.VERDICTS
+    verdict: str                    # one of registry.format.effect_wording.VERDICTS
     line: str                       # describe_effect's full sentence
     vs_random: float | None = None  # the same ratio against random filtering at the learner's acceptance rate
     acceptance_rate: float | None = None

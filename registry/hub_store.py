@@ -23,9 +23,8 @@ from huggingface_hub import HfApi, constants, get_token, hf_hub_download, scan_c
 from huggingface_hub.errors import (CacheNotFound, EntryNotFoundError, LocalEntryNotFoundError, RepositoryNotFoundError,
                                     RevisionNotFoundError)
 
-from learners.constants import LIBRARY_NAME
-from learners.metadata import LEARNER_FILE, checked_learner, learnerhub_version
-
+from .format.constants import LIBRARY_NAME, LEARNER_FILE
+from .format.metadata import checked_learner, learnerhub_version
 from .constants import MAIN_BRANCH
 from .errors import BrokenVersionError, IntegrityError, LearnerNotFoundError, LifecycleError, StoreError
 from .hub_lifecycle_log import HubLifecycle

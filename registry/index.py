@@ -30,8 +30,8 @@ from typing import TypeVar
 
 from packaging.version import Version
 
-from learners.metadata import LEARNER_FILE, checked_learner
-
+from .format.constants import LEARNER_FILE
+from .format.metadata import checked_learner
 from .constants import MAIN_BRANCH, TAG_PREFIX
 from .errors import LifecycleError, StoreError
 from .git import git, read_refs, refs_signature

@@ -12,10 +12,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from learners.errors import LearnerFormatError
-from learners.identity import LearnerIdentity
-from learners.metadata import CONFIG_FILE, LEARNER_FILE, WEIGHTS_FILE, checked_learner, checked_learner_json
-
+from .format.errors import LearnerFormatError
+from .format.identity import LearnerIdentity
+from .format.constants import CONFIG_FILE, LEARNER_FILE, WEIGHTS_FILE
+from .format.metadata import checked_learner, checked_learner_json
 from .constants import MANIFEST_FILE, is_hosting_file
 from .errors import BrokenVersionError, IntegrityError
 from .manifest import Manifest

@@ -23,9 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from learners.metadata import LEARNER_FILE
-from learners.suggestions import did_you_mean
-
+from .format.constants import LEARNER_FILE
+from .suggestions import did_you_mean
 from .constants import MAIN_BRANCH, PAUSE_ENV, default_cache_dir
 from .errors import BrokenVersionError, LearnerNotFoundError, StoreError
 from .git import ZERO_SHA, GitCommandError, git, read_refs, write_tree

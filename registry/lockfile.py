@@ -12,9 +12,8 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from learners.constants import ANY_BASE_MODEL
-from learners.identity import LearnerIdentity
-
+from .format.constants import ANY_BASE_MODEL
+from .format.identity import LearnerIdentity
 from .errors import LockFileError
 
 LOCKFILE_VERSION = 1

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
-from learners.constants import SMOLLM2_ALIAS, SMOLLM2_MODEL_ID
-from learners.identity import LearnerIdentity
-
+from .format.constants import SMOLLM2_ALIAS, SMOLLM2_MODEL_ID
+from .format.identity import LearnerIdentity
 from .errors import InvalidVersionError, LearnerNotFoundError
 
 _NOT_NAME = re.compile(r"[^a-z0-9.]+")
 _ORG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
+_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*(@[^/@\s]+)?$")
 
 
 def slug(text: str) -> str:
@@ -70,3 +71,8 @@ class LearnerReference:
             raise LearnerNotFoundError(f"{text!r} is not a learner reference: write ORG/NAME or ORG/NAME@VERSION, "
                                        "for example local/igf-smollm2-135m-instruct-kjv@1.0.0.")
         return cls(repo_id, version or None)
+
+
+def is_reference(text: str) -> bool:
+    """Whether `text` names a published learner (`ORG/NAME` or `ORG/NAME@VERSION`) rather than a folder."""
+    return bool(_REFERENCE.match(text)) and not Path(text).exists()

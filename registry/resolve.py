@@ -9,12 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from learners.suggestions import did_you_mean
-
+from .suggestions import did_you_mean
 from .errors import AmbiguousLearnerError, LearnerNotFoundError, WrongBaseModelError
-from learners.identity import LearnerIdentity
-from learners.kinds import learner_kind, learner_kinds
-
+from .format.identity import LearnerIdentity
+from .format.kinds import learner_kind, learner_kinds
 from .naming import canonical_base_model
 from .store import Store
 from .versions import VersionSpec

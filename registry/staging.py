@@ -15,9 +15,9 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from learners.identity import LearnerIdentity
-from learners.metadata import CONFIG_FILE, LEARNER_FILE, WEIGHTS_FILE, LearnerMetadata
-
+from .format.identity import LearnerIdentity
+from .format.constants import CONFIG_FILE, LEARNER_FILE, WEIGHTS_FILE
+from .format.metadata import LearnerMetadata
 from .cards import render_card, write_card
 from .constants import ASSETS_DIR, is_hosting_file
 from .errors import RegistryError

@@ -5,7 +5,7 @@ A new tag must have a valid name (`check_tag_name`: a version tag in its one can
 reserved ref name or a branch's name); a version number must be new (`check_version_number`: neither tagged
 nor deleted, as numbers are never reused); and the commit must hold a complete, loadable learner version of
 this repository (`check_version_content`: the manifest and its files, learner.json by the one validator of
-`learners.metadata_schema`, the learner of the repository's other versions). `check_new_tag` runs all three
+`registry.format.metadata_schema`, the learner of the repository's other versions). `check_new_tag` runs all three
 on a tag about to be created in a store's repository (what the server's tag route asks).
 """
 
@@ -19,10 +19,10 @@ from typing import Any
 
 from packaging.version import Version
 
-from learners.errors import LearnerFormatError
-from learners.identity import LearnerIdentity
-from learners.metadata import LEARNER_FILE, LearnerMetadata, checked_learner
-
+from .format.errors import LearnerFormatError
+from .format.identity import LearnerIdentity
+from .format.constants import LEARNER_FILE
+from .format.metadata import LearnerMetadata, checked_learner
 from .constants import MAIN_BRANCH
 from .errors import (IntegrityError, InvalidChangeError, InvalidVersionError, RegistryError, RepositoryConflictError,
                      VersionDeletedError, VersionExistsError)
@@ -36,7 +36,7 @@ RESERVED_REF_NAMES = frozenset({"head", MAIN_BRANCH, LIFECYCLE_BRANCH})
 
 
 #: The errors the gate refuses with, each made from its message alone: a server answering with one names it
-#: (server.errors' X-Learnerhub-Error header), so an endpoint publisher raises the very error a local one would.
+#: (server.core.errors' X-Learnerhub-Error header), so an endpoint publisher raises the very error a local one would.
 GATE_ERRORS: dict[str, type[RegistryError]] = {kind.__name__: kind for kind in (
     InvalidVersionError, InvalidChangeError, VersionExistsError, VersionDeletedError, IntegrityError,
     RepositoryConflictError)}

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from learners.constants import ANY_BASE_MODEL
-from learners.evaluation_records import usable_records
-
+from .format.constants import ANY_BASE_MODEL
+from .format.evaluation_records import usable_records
 from .naming import canonical_base_model
 
 BUILT_ON = "built on it"

@@ -14,6 +14,8 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+import learners  # noqa: F401 (registers the shipped learner kinds, whose cards and facts the pages show)
+
 from .browse.api import catalog_router
 from .browse.api import router as browse_router
 from .browse.error_pages import install_error_pages

@@ -1,7 +1,13 @@
 """The familiar entry points: `learner.push_to_hub(...)` and `load_learner("org/name@1.2", model, tokenizer)`,
-into and out of the local store and a real server on 127.0.0.1."""
+into and out of the local store and a real server on 127.0.0.1, and from a bare checkout (no installed package)."""
 
 from __future__ import annotations
+
+import os
+import site
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from huggingface_hub import constants
@@ -11,7 +17,7 @@ from registry_helpers import isolated_learnerhub_home, make_learner_folder  # no
 import registry
 from learners import load_learner
 from learners.errors import BaseModelMismatchError
-from learners.store_lookup import is_reference
+from registry.naming import is_reference
 from server import create_app
 from server.testing import running_server
 
@@ -54,3 +60,37 @@ def test_a_folder_is_not_a_reference(tmp_path):
     (tmp_path / "org" / "name").mkdir(parents=True)
     assert is_reference("acme/igf@1.0") and is_reference("acme/igf")
     assert not is_reference(str(tmp_path / "org" / "name")) and not is_reference("runs/a/b")
+
+
+#: Run with `python -S` from a checkout: no .pth file (so no editable install) and no entry point is seen.
+BARE_CHECKOUT = """
+import importlib.metadata, sys
+from pathlib import Path
+importlib.metadata.entry_points = lambda **selection: importlib.metadata.EntryPoints(())
+checkout, learner_folder, model_folder, store = sys.argv[1:]
+from transformers import AutoModelForCausalLM
+import learners, registry
+from learners import load_learner
+assert all(Path(package.__file__).is_relative_to(checkout) for package in (learners, registry))
+model = AutoModelForCausalLM.from_pretrained(model_folder)
+published = load_learner(learner_folder, model).push_to_hub(version="1.0.0", store=store)
+loaded = load_learner(f"{published.repo_id}@1.0", model, store=store)
+print(published.repo_id, published.version, loaded.metadata.corpus.name, loaded.attached)
+"""
+
+
+def test_push_and_load_by_reference_from_a_bare_checkout(tmp_path, tokenizer):
+    """The library reaches the store by importing it (it sits below), not through installed metadata: the
+    checkout alone on sys.path (third-party packages beside it) publishes and loads by repository id."""
+    model = make_tiny_gpt2(tokenizer)
+    model.save_pretrained(tmp_path / "model")
+    folder = make_learner_folder(tmp_path / "built", model, tokenizer)
+    checkout = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(checkout), *site.getsitepackages()]),
+           "LEARNERHUB_HOME": str(tmp_path / "home")}
+    env.pop("LEARNERHUB_STORE", None)
+    ran = subprocess.run([sys.executable, "-S", "-c", BARE_CHECKOUT, str(checkout), str(folder),
+                          str(tmp_path / "model"), str(tmp_path / "store")],
+                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert ran.stdout.split() == [REPO, "1.0.0", "kjv", "True"]

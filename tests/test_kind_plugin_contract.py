@@ -19,12 +19,12 @@ from registry_helpers import isolated_learnerhub_home  # noqa: F401 (autouse fix
 
 from learnerhub.cli.main import main
 from learners.context_filter import ContextFilter
-from learners.errors import LearnerFormatError
+from registry.format.errors import LearnerFormatError
 from learners.fingerprint import embedding_fingerprint, tokenizer_fingerprint
-from learners.kinds import LearnerKind, learner_kind, learner_kinds, register_learner_kind, registered_kind
+from registry.format.kinds import LearnerKind, learner_kind, learner_kinds, register_learner_kind, registered_kind
 from learners.learner import Learner
-from learners.metadata import BaseModelInfo, CorpusInfo, LearnerMetadata
-from learners.metadata_sections import Section
+from registry.format.metadata_sections import BaseModelInfo, CorpusInfo, Section
+from registry.format.metadata import LearnerMetadata
 from registry.cards import card_warnings, render_card
 from server import create_app
 from server.testing import running_server

@@ -16,8 +16,9 @@ from registry_helpers import isolated_learnerhub_home  # noqa: F401 (autouse fix
 
 import learners
 import registry
-from learners.errors import BaseModelMismatchError, LearnerFormatError
-from learners.kinds import learner_kind, learner_kinds
+from learners.errors import BaseModelMismatchError
+from registry.format.errors import LearnerFormatError
+from registry.format.kinds import learner_kind, learner_kinds
 from learners.learner import Learner
 from learners.loading import load_learner
 from registry.cards import render_card

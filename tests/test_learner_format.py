@@ -10,9 +10,9 @@ import pytest
 from registry_helpers import isolated_learnerhub_home, make_learner_folder  # noqa: F401 (autouse fixture)
 
 import registry
-from learners.errors import LearnerFormatError
+from registry.format.errors import LearnerFormatError
 from learners.loading import load_learner
-from learners.metadata import FORMAT_VERSION, LearnerMetadata, checked_learner, checked_learner_json
+from registry.format.metadata import FORMAT_VERSION, LearnerMetadata, checked_learner, checked_learner_json
 from registry.cards import render_card
 
 

@@ -9,10 +9,10 @@ from registry_helpers import isolated_learnerhub_home, make_learner_folder  # no
 
 import registry
 from learnerhub.cli.main import main
-from learners.errors import UsageError
-from learners.identity import LearnerIdentity
-from learners.kinds import learner_kind
-from learners.metadata import LearnerMetadata
+from registry.format.errors import UsageError
+from registry.format.identity import LearnerIdentity
+from registry.format.kinds import learner_kind
+from registry.format.metadata import LearnerMetadata
 from registry.lockfile import find_locked
 from registry.naming import learner_repository_name
 

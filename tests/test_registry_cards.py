@@ -68,7 +68,7 @@ def test_card_warns_when_the_effect_is_not_significant_worse_than_random_or_the_
 
 
 def test_card_warns_when_a_learner_has_no_pool_apart_from_its_target(tmp_path, tiny_gpt2, tokenizer):
-    from learners.metadata import LearnerMetadata
+    from registry.format.metadata import LearnerMetadata
     from registry.cards import card_warnings
 
     alone = LearnerMetadata.load(make_learner_folder(tmp_path / "alone", tiny_gpt2, tokenizer))
@@ -79,7 +79,7 @@ def test_card_warns_when_a_learner_has_no_pool_apart_from_its_target(tmp_path, t
 
 
 def test_a_ci_below_one_at_three_seeds_is_not_called_significant():
-    from learners.finetuning.evaluation.effect import describe_effect
+    from registry.format.effect_wording import describe_effect
 
     few = {"median_ratio": 0.903, "ci_low": 0.902, "ci_high": 0.905, "p_value": 0.25, "seeds": 3}
     line = describe_effect(few)
@@ -89,7 +89,7 @@ def test_a_ci_below_one_at_three_seeds_is_not_called_significant():
 
 
 def test_the_effect_table_names_the_base_model_each_evaluation_fine_tuned(tmp_path, tiny_gpt2, tokenizer):
-    from learners.metadata import LearnerMetadata
+    from registry.format.metadata import LearnerMetadata
     from registry.cards import effect_rows
 
     source = make_learner_folder(tmp_path / "learner", tiny_gpt2, tokenizer, evaluations=[

@@ -16,7 +16,8 @@ import registry
 from learnerhub.cli.main import main
 from learners.base_models import BaseModelRef
 from learners.corpora.corpus import Corpus
-from learners.errors import BaseModelMismatchError, LearnerFormatError
+from learners.errors import BaseModelMismatchError
+from registry.format.errors import LearnerFormatError
 from learners.igf.build import BuildConfig
 from learners.igf.filter import InformationGainFilter
 from learners.igf.thresholds import TopFraction

@@ -11,7 +11,8 @@ from pathlib import Path
 import learners
 from learnerhub.cli.inputs import choice_of, pair_count, positive_int
 from learners import constants
-from learners.kinds import learner_kind, learner_kinds
+from registry.format.constants import DEFAULT_KIND, SMOLLM2_ALIAS
+from registry.format.kinds import learner_kind, learner_kinds
 
 SAMPLE_DIR = Path(learners.__file__).parent / "data"   # the bundled samples are `learners` package data
 SAMPLE_CORPUS = SAMPLE_DIR / "kjv-sample.jsonl.gz"
@@ -35,7 +36,7 @@ def add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target-name", help="Name of --target, that the learner is published under "
                                               "(default: the file name).")
     parser.add_argument("--text-field", default="text", help="JSON field or dataset column holding the text.")
-    parser.add_argument("--base-model", default=constants.SMOLLM2_ALIAS,
+    parser.add_argument("--base-model", default=SMOLLM2_ALIAS,
                         help="`smollm2` (the bundled SmolLM2-135M-Instruct), a local transformers model folder, "
                              "or a Hub id already in your Hugging Face cache.")
     parser.add_argument("--context-length", type=positive_int, default=constants.DEFAULT_CONTEXT_LENGTH,
@@ -72,9 +73,9 @@ def add_kind_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def add_kind_argument(parser: argparse.ArgumentParser) -> None:
-    """--kind, one of the learner kinds registered in `learners.kinds` (build and pull)."""
+    """--kind, one of the learner kinds registered in `registry.format.kinds` (build and pull)."""
     parser.add_argument("--kind", type=choice_of(learner_kinds()), choices=learner_kinds(),
-                        default=constants.DEFAULT_KIND, help=f"Learner kind (default {constants.DEFAULT_KIND}).")
+                        default=DEFAULT_KIND, help=f"Learner kind (default {DEFAULT_KIND}).")
 
 
 def add_threshold_argument(parser: argparse.ArgumentParser) -> None:

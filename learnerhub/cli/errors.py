@@ -7,7 +7,7 @@ wording is `registry.hub_errors`', shared with the Python entry points (`Learner
 
 from __future__ import annotations
 
-from learners.errors import LearnerHubError
+from registry.format.errors import LearnerHubError
 from registry.hub_errors import hub_error_message
 
 

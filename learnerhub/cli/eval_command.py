@@ -9,7 +9,7 @@ from pathlib import Path
 from learnerhub.cli.arguments import add_kind_arguments, add_threshold_argument
 from learnerhub.cli.inputs import positive_int
 from learners import constants
-from learners.errors import UsageError
+from registry.format.errors import UsageError
 
 
 def add_eval_command(commands, add_corpus_arguments, add_build_arguments) -> argparse.ArgumentParser:
@@ -42,12 +42,11 @@ def add_eval_command(commands, add_corpus_arguments, add_build_arguments) -> arg
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from learnerhub.cli.inputs import load_inputs
+    from learnerhub.cli.inputs import load_inputs, load_named_learner
     from learners.finetuning.evaluation.arms import EvaluationConfig, add_evaluation, evaluate_learner
     from learners.igf.thresholds import parse_threshold
-    from learners.kinds import learner_kind, learner_kinds
-    from learnerhub.cli.inputs import load_named_learner
-    from learners.metadata import EVAL_PLOT
+    from registry.format.kinds import learner_kind, learner_kinds
+    from registry.format.constants import EVAL_PLOT
 
     if args.seeds < 1 or args.steps < 1 or args.batch_size < 1:
         raise UsageError("--seeds, --steps and --batch-size must be at least 1.")
@@ -104,7 +103,7 @@ def _evaluate_auto(args, pool, target, model, tokenizer, ref, config) -> int:
 
 def draw_and_renew_card(folder: Path, metadata, record: dict) -> None:
     """The evaluation plot (the card's headline picture) and the card that shows the new record."""
-    from learners.metadata import EVAL_PLOT
+    from registry.format.constants import EVAL_PLOT
     from learners.plots import plot_evaluation
     from registry.naming import learner_repository_name
     from registry.staging import write_folder_card
@@ -117,7 +116,7 @@ def draw_and_renew_card(folder: Path, metadata, record: dict) -> None:
 
 def report(record: dict, args, *, where: str, plot: Path | None = None) -> int:
     """The record as JSON, or the lines a user reads: each effect with its CI, then the medians."""
-    from learners.finetuning.evaluation.effect import describe_effect
+    from registry.format.effect_wording import describe_effect
 
     if args.json:
         print(json.dumps(record, indent=2))

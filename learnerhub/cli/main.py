@@ -14,8 +14,8 @@ from learnerhub.cli.arguments import add_kind_arguments, add_threshold_argument
 from learnerhub.cli.inputs import positive_int
 from learnerhub.cli.output import GuardedOutput, discard_stdout
 from learners import constants
-from learners.errors import UsageError
-from learners.metadata import learnerhub_version
+from registry.format.errors import UsageError
+from registry.format.metadata import learnerhub_version
 from registry.errors import RegistryWarning
 
 _default_show_warning = warnings.showwarning
@@ -117,7 +117,7 @@ def _save_with_card(learner, out: str) -> Path:
 def run_build(args) -> int:
     """Build a learner of `--kind` with the kind's own builder, save it with its card and say what it is."""
     from learners.build_request import BuildRequest
-    from learners.kinds import learner_kind
+    from registry.format.kinds import learner_kind
 
     kind = learner_kind(args.kind)
     if kind.has("check_options"):
@@ -144,7 +144,7 @@ def run_finetune(args) -> int:
     from learners.finetuning.training.loop import FinetuneConfig
     from learners.igf.build import split_corpus, split_target_and_pool
     from learners.igf.thresholds import parse_threshold
-    from learners.kinds import learner_kind, learner_kinds
+    from registry.format.kinds import learner_kind, learner_kinds
     from learnerhub.cli.inputs import load_named_learner
 
     try:

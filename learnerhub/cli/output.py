@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
-from learners.errors import LearnerHubError
+from registry.format.errors import LearnerHubError
 
 
 class OutputError(LearnerHubError):

@@ -7,11 +7,10 @@ import json
 import sys
 
 from learnerhub.cli.arguments import add_kind_argument
-from learners.errors import UsageError
-from learners.constants import DEFAULT_KIND
-from learners.kinds import learner_kinds
+from registry.format.errors import UsageError
+from registry.format.constants import DEFAULT_KIND, LEARNER_FILE
+from registry.format.kinds import learner_kinds
 
-from learners.constants import LEARNER_FILE
 from registry.constants import DEFAULT_ORG, LOCK_FILE
 
 
@@ -136,8 +135,8 @@ def run_list(args) -> int:
 def _suggest_filters(args) -> None:
     """When nothing matches, "did you mean" on stderr for each filter spelled unlike anything in the store (or,
     for --kind, unlike every kind learnerhub knows); a filter with `*` is a pattern, taken as meant."""
-    from learners.constants import SMOLLM2_ALIAS
-    from learners.suggestions import did_you_mean
+    from registry.format.constants import SMOLLM2_ALIAS
+    from registry.suggestions import did_you_mean
     from registry.client import list_learners
 
     everything = list_learners(store=args.store, endpoint=args.endpoint)

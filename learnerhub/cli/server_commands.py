@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from learnerhub.cli.inputs import port_number
-from learners.errors import UsageError
+from registry.format.errors import UsageError
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:

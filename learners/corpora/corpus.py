@@ -13,8 +13,9 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from registry.suggestions import did_you_mean_path
+
 from ..errors import CorpusError
-from ..suggestions import did_you_mean_path
 
 TEXT_SUFFIXES = (".txt", ".md", ".rst", ".text")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".json.gz", ".ndjson")

@@ -14,7 +14,8 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from ..constants import LIBRARY_NAME
+from registry.format.constants import LIBRARY_NAME
+
 from ..hashing import hashed_ngrams, sparse_feature_matrix
 
 DEFAULT_BUCKETS = 2 ** 16

@@ -15,6 +15,9 @@ from accelerate import Accelerator
 from accelerate.utils import gather_object
 from torch import nn
 
+from registry.format.metadata_sections import CorpusInfo, ProbeInfo
+from registry.format.metadata import LearnerMetadata
+
 from ..base_models import BaseModelRef
 from ..constants import DEFAULT_CONTEXT_LENGTH, DEFAULT_OBJECTIVE_SIZE
 from ..corpora.contexts import ContextStream, CorpusSplit, TokenizedCorpus
@@ -22,7 +25,6 @@ from ..corpora.corpus import Corpus
 from ..distributed import make_accelerator
 from ..errors import CorpusError
 from ..fingerprint import embedding_fingerprint, tokenizer_fingerprint
-from ..metadata import CorpusInfo, LearnerMetadata, ProbeInfo
 from ..progress import stage
 from ..target_affinity import TargetAffinity
 from .head_training import HeadTrainingConfig, held_out_predictions, train_information_gain_head

@@ -7,9 +7,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..errors import LearnerFormatError, UsageError
+from registry.format.errors import LearnerFormatError, UsageError
+from registry.format.constants import BUILD_PLOT, CONFIG_FILE, WEIGHTS_FILE
+from registry.format.metadata import LearnerMetadata
+
 from ..learner import Learner, load_safetensors_into
-from ..metadata import BUILD_PLOT, CONFIG_FILE, WEIGHTS_FILE, LearnerMetadata
 from ..plots import plot_held_out_gains
 from ..target_affinity import AFFINITY_PREFIX, TargetAffinity
 from .bag_of_tokens_head import BagOfTokensHead

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from registry.format.errors import UsageError
+
 from ..constants import DEFAULT_THRESHOLD
-from ..errors import UsageError
 
 #: The arm a token- or text-level IGF learner filters in (finetune's table, evaluation records).
 ARM = "igf"
@@ -68,7 +69,8 @@ def example(model, tokenizer) -> Any:
     import torch
 
     from ..fingerprint import embedding_fingerprint, tokenizer_fingerprint
-    from ..metadata import BaseModelInfo, CorpusInfo, LearnerMetadata, ProbeInfo
+    from registry.format.metadata_sections import BaseModelInfo, CorpusInfo, ProbeInfo
+    from registry.format.metadata import LearnerMetadata
     from .conv_head import InformationGainHead
     from .learner import InformationGainLearner
 

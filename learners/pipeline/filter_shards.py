@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
+from registry.format.errors import UsageError
+
 from ..corpora.shard_reader import iter_shard
-from ..errors import UsageError
 from .score_shards import read_manifest, shard_outputs, shard_signature
 from .shard_writers import KeptWriter, check_writable
 

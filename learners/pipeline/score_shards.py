@@ -22,10 +22,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from registry.format.errors import UsageError
+from registry.format.metadata import learnerhub_version
+
 from ..corpora.shard_reader import iter_shard
-from ..errors import CorpusError, UsageError
+from ..errors import CorpusError
 from ..learner import Learner
-from ..metadata import learnerhub_version
 from .scoring_learner import learner_identity, load_scoring_learner
 
 SCORES_SUFFIX = ".scores.parquet"

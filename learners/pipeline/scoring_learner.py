@@ -12,18 +12,21 @@ import hashlib
 import json
 from pathlib import Path
 
-from ..errors import UsageError
-from ..kinds import learner_kind
+from registry.format.errors import UsageError
+from registry.format.kinds import learner_kind
+from registry.format.constants import CONFIG_FILE, LEARNER_FILE, WEIGHTS_FILE
+from registry.format.metadata import LearnerMetadata
+from registry.learner_store import fetch_folder
+from registry.naming import is_reference
+
 from ..learner import Learner
-from ..metadata import CONFIG_FILE, LEARNER_FILE, WEIGHTS_FILE, LearnerMetadata
-from ..store_lookup import is_reference, store_plugin
 
 
 def learner_folder(source: str | Path, *, store: str | Path | None = None, endpoint: str | None = None,
                    token: str | None = None) -> Path:
     """The local folder of `source`: a learner folder as it is, a published `ORG/NAME[@VERSION]` pulled first."""
     if is_reference(str(source)):
-        return store_plugin().fetch_reference(str(source), store=store, endpoint=endpoint, token=token, cache_dir=None)
+        return fetch_folder(str(source), store=store, endpoint=endpoint, token=token)
     folder = Path(source).expanduser()
     if not folder.is_dir():
         raise UsageError(f"Learner {str(source)!r} is neither a learner folder nor a published learner "

@@ -13,8 +13,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from registry.format.errors import UsageError
+
 from ..corpora.shard_reader import DATASET, JSONL, TEXT, TEXT_FOLDER, ShardBatch, open_text, shard_format
-from ..errors import UsageError
 
 WRITABLE_FORMATS = (JSONL, TEXT, TEXT_FOLDER)
 

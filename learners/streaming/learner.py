@@ -23,14 +23,17 @@ import safetensors.torch
 import torch
 from torch import nn
 
+from registry.format.errors import LearnerFormatError
+from registry.format.metadata_schema import validated
+from registry.format.constants import BUILD_PLOT, CONFIG_FILE, WEIGHTS_FILE
+from registry.format.metadata_sections import CorpusInfo, RunInfo
+from registry.format.metadata import LearnerMetadata
+
 from ..base_models import BaseModelRef
 from ..constants import DEFAULT_CONTEXT_LENGTH
 from ..corpora.examples import Examples
-from ..errors import LearnerFormatError
 from ..fingerprint import embedding_fingerprint, tokenizer_fingerprint
 from ..learner import Learner, load_safetensors_into
-from ..metadata_schema import validated
-from ..metadata import BUILD_PLOT, CONFIG_FILE, WEIGHTS_FILE, CorpusInfo, LearnerMetadata, RunInfo
 from ..plots import plot_streaming_build
 from .filter import LOSS_THRESHOLD, PREDICTOR, WARMUP, StreamingConfig, StreamingFilter
 from .meta_predictors import DEFAULT_PREDICTOR, MetaPredictor, make_predictor, predictor_from_config

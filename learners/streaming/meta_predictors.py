@@ -22,7 +22,8 @@ from typing import Protocol
 import torch
 from torch import nn
 
-from ..errors import LearnerFormatError
+from registry.format.errors import LearnerFormatError
+
 from ..hashing import hashed_ngrams
 
 

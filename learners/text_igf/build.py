@@ -17,8 +17,11 @@ import torch
 from accelerate import Accelerator
 from torch import nn
 
+from registry.format.constants import ANY_BASE_MODEL
+from registry.format.metadata_sections import BaseModelInfo, CorpusInfo, ProbeInfo
+from registry.format.metadata import LearnerMetadata
+
 from ..base_models import BaseModelRef
-from ..constants import ANY_BASE_MODEL
 from ..corpora.corpus import Corpus
 from ..distributed import make_accelerator
 from ..fingerprint import tokenizer_fingerprint
@@ -33,7 +36,6 @@ from ..igf.build import (
 )
 from ..igf.head_training import train_information_gain_head
 from ..progress import stage
-from ..metadata import BaseModelInfo, CorpusInfo, LearnerMetadata, ProbeInfo
 from .head import TextHeadConfig, fit_text_head
 from .learner import TEXT_IGF_KIND, TextInformationGainLearner
 

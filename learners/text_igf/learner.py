@@ -16,12 +16,13 @@ import safetensors.torch
 import torch
 from torch import nn
 
-from ..constants import ANY_BASE_MODEL
-from ..errors import LearnerFormatError
+from registry.format.constants import ANY_BASE_MODEL, BUILD_PLOT, CONFIG_FILE, WEIGHTS_FILE
+from registry.format.errors import LearnerFormatError
+from registry.format.metadata import LearnerMetadata
+
 from ..igf.learner import InformationGainLearner
 from ..learner import load_safetensors_into
 from ..target_affinity import AFFINITY_PREFIX
-from ..metadata import BUILD_PLOT, CONFIG_FILE, WEIGHTS_FILE, LearnerMetadata
 from ..plots import plot_held_out_gains
 from .head import TextRidgeHead
 

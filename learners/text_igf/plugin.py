@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import UsageError
+from registry.format.errors import UsageError
+
 from ..igf import plugin as igf_plugin
 
 
@@ -37,8 +38,8 @@ def example(model, tokenizer) -> Any:
 
     import torch
 
-    from ..constants import ANY_BASE_MODEL
-    from ..metadata import BaseModelInfo
+    from registry.format.constants import ANY_BASE_MODEL
+    from registry.format.metadata_sections import BaseModelInfo
     from .features import TextFeatures
     from .head import TextRidgeHead
     from .learner import TextInformationGainLearner

@@ -15,7 +15,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from learners.metadata import LEARNER_FILE, checked_learner_json
+from registry.format.constants import LEARNER_FILE
+from registry.format.metadata import checked_learner_json
 from registry.headline import Headline, headline
 from registry.repository_reader import RepositoryReader
 from registry.versions import tag_name

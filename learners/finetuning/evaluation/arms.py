@@ -18,11 +18,12 @@ from types import SimpleNamespace
 
 from torch import nn
 
+from registry.format.kinds import learner_kind
+from registry.format.metadata import learnerhub_version
+
 from ...constants import DEFAULT_THRESHOLD
 from ...corpora.corpus import Corpus
 from ...igf.build import BuildConfig, split_corpus, split_target_and_pool
-from ...kinds import learner_kind
-from ...metadata import learnerhub_version
 from ...progress import step_bar
 from .comparison import TrainOn, compare_filters
 from .effect import paired_effect

@@ -16,6 +16,8 @@ from accelerate import Accelerator
 from torch import nn
 from tqdm.auto import tqdm
 
+from registry.format.errors import LearnerHubError
+
 from ...constants import (
     DEFAULT_ADAM_EPS,
     DEFAULT_BATCH_SIZE,
@@ -29,7 +31,6 @@ from ...corpora.contexts import ContextStream
 from ...corpora.examples import Examples, OneEpoch, RandomContexts, as_source
 from ...corpora.tasks import CausalLMTask
 from ...distributed import make_accelerator
-from ...errors import LearnerHubError
 from ...progress import step_bar
 from .screening import FilterCounts, screen
 

@@ -1,7 +1,7 @@
 """`learner.json`: everything needed to trust, find and reproduce a learner, next to its weights.
 
-Format 2 (this one) holds typed sections (learners/metadata_sections.py, validated by
-learners/metadata_schema.py): `base_model`, `corpus`,
+Format 2 (this one) holds typed sections (registry/format/metadata_sections.py, validated by
+registry/format/metadata_schema.py): `base_model`, `corpus`,
 `pool` (when the contexts came from another corpus), `probe` (IGF: how gains were measured) and `run`
 (streaming: what its build run saw; format 1 kept this under `probe`). Format-1 files are migrated
 when read, so learners published before still load, list and render their cards. Keys this version
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .constants import BUILD_PLOT, CONFIG_FILE, EVAL_PLOT, LEARNER_FILE, WEIGHTS_FILE
+from .constants import LEARNER_FILE
 from .errors import LearnerFormatError
 from .identity import LearnerIdentity
 from .kinds import find_learner_kind
@@ -25,9 +25,7 @@ from .evaluation_records import EvaluationRecord
 from .metadata_schema import validated
 from .metadata_sections import BaseModelInfo, CorpusInfo, ProbeInfo, RunInfo, Section
 
-__all__ = ["BaseModelInfo", "CorpusInfo", "LearnerMetadata", "ProbeInfo", "RunInfo", "checked_learner",
-           "checked_learner_json", "FORMAT_VERSION", "LEARNER_FILE", "CONFIG_FILE", "WEIGHTS_FILE", "BUILD_PLOT",
-           "EVAL_PLOT"]
+__all__ = ["LearnerMetadata", "checked_learner", "checked_learner_json", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 2
 
@@ -67,7 +65,7 @@ class LearnerMetadata(Section):
     #: What fine-tuning with the learner measured (`learnerhub eval`), newest last;
     #: see learners/finetuning/evaluation/arms.py.
     evaluations: list[dict[str, Any]] = field(default_factory=list)
-    #: Each evaluation record is an object, read typed as learners.evaluation_records.EvaluationRecord.
+    #: Each evaluation record is an object, read typed as registry.format.evaluation_records.EvaluationRecord.
     schema_types: ClassVar[dict[str, Any]] = {"evaluations": list[EvaluationRecord]}
     learnerhub_version: str = field(default_factory=learnerhub_version)
     created_at: str = field(default_factory=_now)
@@ -89,7 +87,7 @@ class LearnerMetadata(Section):
 
     @property
     def identity(self) -> LearnerIdentity:
-        """Which learner this is: kind, corpus (and pool), base model or none (`learners.identity`)."""
+        """Which learner this is: kind, corpus (and pool), base model or none (`registry.format.identity`)."""
         return LearnerIdentity.of(self)
 
     def kind_section(self, *, source: str = LEARNER_FILE) -> Section | None:

@@ -1,10 +1,13 @@
 """The learner kinds learnerhub knows, each registered where it lives, with its behaviour.
 
-A kind's package registers it in its own `__init__.py` (like peft's `tuners/<method>/__init__.py`): its
-learner class, card and Hub facts, and the behaviour the rest of learnerhub asks for instead of branching on
-its name: the builder and its command-line flags, the filter factory, the typed learner.json section, card
-warnings, the usage snippet and a tiny example for tests (see `LearnerKind`). Behaviour is a callable or a
-"module:attr" import path, so asking about kinds never imports torch. Registering a name twice raises.
+The table is part of the file format (learner.json names its kind; the store's cards, listings and identities
+ask the kind's facts), so it sits below the ML library, which fills it: `import learners` registers the
+shipped kinds. A kind's package registers it in its own `__init__.py` (like peft's
+`tuners/<method>/__init__.py`): its learner class, card and Hub facts, and the behaviour the rest of
+learnerhub asks for instead of branching on its name: the builder and its command-line flags, the filter
+factory, the typed learner.json section, card warnings, the usage snippet and a tiny example for tests (see
+`LearnerKind`). Behaviour is a callable or a "module:attr" import path, so asking about kinds never imports
+torch. Registering a name twice raises.
 
 Example:
     >>> register_learner_kind(LearnerKind("mykind", "mypackage.learner:MyLearner", card_template="mykind.md",
@@ -24,10 +27,6 @@ from .errors import LearnerFormatError, UsageError
 
 #: A behaviour: a callable, or "module:attr" naming one (imported on first use).
 Hook = Callable[..., Any] | str | None
-
-#: The packages of the kinds learnerhub ships; importing one registers its kind (named as strings, so that
-#: this registry does not import the kinds that import it).
-BUILTIN_KIND_PACKAGES = ("learners.igf", "learners.streaming", "learners.text_igf")
 
 #: The snippet of a kind that registers none: pull it, attach it and filter with `learner.make_filter()`.
 GENERIC_USAGE = ("from learners import FilteredDataset, load_base_model\nimport registry\n\n{load}"
@@ -50,7 +49,7 @@ class LearnerKind:
     any_base_model: bool = False             # reads text, not token ids: one learner serves every base model
     description: str = ""                    # the card's words after the kind's name: " (information gain ...)"
     #: The typed learner.json section saying what the build saw ("probe", "run", or a new name), and its
-    #: `learners.metadata_sections.Section` class; format 1 kept this section under `probe`.
+    #: `registry.format.metadata_sections.Section` class; format 1 kept this section under `probe`.
     section: str | None = None
     section_type: Hook = None
     #: build(request: learners.build_request.BuildRequest) -> Learner, or None on a non-main process.
@@ -94,17 +93,6 @@ def _resolve(path: str) -> Any:
 
 
 _KINDS: dict[str, LearnerKind] = {}
-_loaded_builtins = False
-
-
-def _builtins() -> dict[str, LearnerKind]:
-    """The registry, with the shipped kinds' packages imported once (each registers itself)."""
-    global _loaded_builtins
-    if not _loaded_builtins:
-        _loaded_builtins = True
-        for package in BUILTIN_KIND_PACKAGES:
-            importlib.import_module(package)
-    return _KINDS
 
 
 def register_learner_kind(kind: LearnerKind) -> LearnerKind:
@@ -123,7 +111,6 @@ def unregister_learner_kind(name: str) -> None:
 @contextmanager
 def registered_kind(kind: LearnerKind) -> Iterator[LearnerKind]:
     """`kind` registered for the block, unregistered after it."""
-    _builtins()
     register_learner_kind(kind)
     try:
         yield kind
@@ -133,17 +120,17 @@ def registered_kind(kind: LearnerKind) -> Iterator[LearnerKind]:
 
 def learner_kind(name: str) -> LearnerKind:
     """The registered kind `name`; a learner of an unknown kind is a format error that says what is known."""
-    kinds = _builtins()
-    if name not in kinds:
+    if name not in _KINDS:
         raise LearnerFormatError(f"Unknown learner kind {name!r}; this learnerhub knows {learner_kinds()}. "
-                                 "Upgrade learnerhub, or install the package that registers it.")
-    return kinds[name]
+                                 "Upgrade learnerhub, or install and import the package that registers it "
+                                 "(`import learners` registers the shipped kinds).")
+    return _KINDS[name]
 
 
 def find_learner_kind(name: object) -> LearnerKind | None:
     """The registered kind `name`, or None (readers of untrusted files that say so themselves)."""
-    return _builtins().get(name) if isinstance(name, str) else None
+    return _KINDS.get(name) if isinstance(name, str) else None
 
 
 def learner_kinds() -> list[str]:
-    return sorted(_builtins())
+    return sorted(_KINDS)
