@@ -1,4 +1,4 @@
-"""Model-card templates (Jinja Markdown) rendered by `registry.cards`."""
+"""Model-card templates (Jinja Markdown) rendered by `registry.model_card.render`."""
 
 from pathlib import Path
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from .format.identity import LearnerIdentity
 from .format.constants import CONFIG_FILE, LEARNER_FILE, WEIGHTS_FILE
 from .format.metadata import LearnerMetadata
-from .cards import render_card, write_card
+from .model_card.render import render_card, write_card
 from .constants import ASSETS_DIR, is_hosting_file
 from .errors import RegistryError
 from .manifest import Manifest

@@ -25,7 +25,7 @@ from registry.format.kinds import LearnerKind, learner_kind, learner_kinds, regi
 from learners.learner import Learner
 from registry.format.metadata_sections import BaseModelInfo, CorpusInfo, Section
 from registry.format.metadata import LearnerMetadata
-from registry.cards import card_warnings, render_card
+from registry.model_card.render import card_warnings, render_card
 from server import create_app
 from server.testing import running_server
 

@@ -114,7 +114,7 @@ def test_a_registered_kind_is_loaded_and_carded_without_touching_the_loader(tmp_
     """A third kind is one register_learner_kind call: the loader and the card read the registry."""
     from learners.igf.conv_head import InformationGainHead
     from registry.format.kinds import _KINDS, LearnerKind, learner_kinds, register_learner_kind
-    from registry.cards import render_card
+    from registry.model_card.render import render_card
 
     class EchoLearner(InformationGainLearner):
         kind = "echo"

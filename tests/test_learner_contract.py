@@ -21,7 +21,7 @@ from registry.format.errors import LearnerFormatError
 from registry.format.kinds import learner_kind, learner_kinds
 from learners.learner import Learner
 from learners.loading import load_learner
-from registry.cards import render_card
+from registry.model_card.render import render_card
 from registry.naming import slug
 
 

@@ -13,7 +13,7 @@ import registry
 from registry.format.errors import LearnerFormatError
 from learners.loading import load_learner
 from registry.format.metadata import FORMAT_VERSION, LearnerMetadata, checked_learner, checked_learner_json
-from registry.cards import render_card
+from registry.model_card.render import render_card
 
 
 def format_1(fingerprints: dict, **changes) -> dict:

@@ -103,7 +103,7 @@ def _save_with_card(learner, out: str) -> Path:
     """Save the learner and give its folder the real model card (marked unpublished), not the generic one;
     what the card warns of (no separate pool, an unmeasured effect, a ranking no better than chance) is said
     on stderr too, where the builder sees it before publishing."""
-    from registry.cards import card_warnings
+    from registry.model_card.render import card_warnings
     from registry.naming import learner_repository_name
     from registry.staging import write_folder_card
 

@@ -154,7 +154,7 @@ def _suggest_filters(args) -> None:
 def _latest_headlines(learners, args) -> dict:
     """Each listed learner's headline effect at its latest version (None: unevaluated or unreadable): one
     learner.json read each, so `list` says which learners help without an `info` per learner."""
-    from registry.headline import headline
+    from registry.model_card.headline import headline
     from registry.store_choice import open_store
 
     if not learners:
@@ -184,7 +184,7 @@ def _as_dict(head) -> dict | None:
 def run_info(args) -> int:
     from registry.client import info
 
-    from registry.headline import headline
+    from registry.model_card.headline import headline
 
     described = info(args.reference, store=args.store, endpoint=args.endpoint)
     head = headline(described.learner)

@@ -13,8 +13,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .format.evaluation_records import EvaluationRecord, usable_records
-from .format.effect_wording import VERDICTS, describe_effect, effect_verdict
+from ..format.evaluation_records import EvaluationRecord, usable_records
+from ..format.effect_wording import VERDICTS, describe_effect, effect_verdict
 
 
 def finite_number(value: Any) -> float | None:

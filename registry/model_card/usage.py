@@ -8,8 +8,8 @@ come from, which the snippet alone cannot.
 
 from __future__ import annotations
 
-from .format.constants import SMOLLM2_ALIAS, SMOLLM2_MODEL_ID
-from .format.kinds import GENERIC_USAGE, find_learner_kind
+from ..format.constants import SMOLLM2_ALIAS, SMOLLM2_MODEL_ID
+from ..format.kinds import GENERIC_USAGE, find_learner_kind
 
 INSTALL = "pip install learnerhub   # or, in a learnerhub checkout: pip install ."
 

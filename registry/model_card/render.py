@@ -11,11 +11,11 @@ from pathlib import Path
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from cards import CARDS_DIR
-from .format.constants import LIBRARY_NAME, EVAL_PLOT
-from .format.evaluation_records import usable_records
-from .format.kinds import find_learner_kind, learner_kind
-from .format.metadata import LearnerMetadata
-from .card_sections import cell, model_details, regime_limitations, training_data
+from ..format.constants import LIBRARY_NAME, EVAL_PLOT
+from ..format.evaluation_records import usable_records
+from ..format.kinds import find_learner_kind, learner_kind
+from ..format.metadata import LearnerMetadata
+from .sections import cell, model_details, regime_limitations, training_data
 from .headline import headline
 from .usage import base_model_alias, usage_notes, usage_snippets
 
@@ -67,7 +67,7 @@ def valid_evaluations(metadata: LearnerMetadata) -> list[dict]:
 
 def effect_rows(metadata: LearnerMetadata) -> list[dict]:
     """One row per evaluation for the card's effect table (strings, ready to print)."""
-    from .format.effect_wording import describe_effect
+    from ..format.effect_wording import describe_effect
 
     rows = []
     for record in reversed(valid_evaluations(metadata)):

@@ -7,10 +7,10 @@ on the Hub), and a fact that is not recorded says so rather than being guessed.
 
 from __future__ import annotations
 
-from .format.effect_wording import effect_verdict
-from .format.kinds import find_learner_kind
-from .format.metadata import LearnerMetadata
-from .format.metadata_sections import CorpusInfo
+from ..format.effect_wording import effect_verdict
+from ..format.kinds import find_learner_kind
+from ..format.metadata import LearnerMetadata
+from ..format.metadata_sections import CorpusInfo
 
 #: What each IGF head is, in words (config.json's `head`).
 HEADS = {"bag_of_tokens": "`bag_of_tokens`: ridge regression over hashed uni- and bigrams of the context's tokens",
