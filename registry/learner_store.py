@@ -2,7 +2,7 @@
 `load_learner("org/name@1.2", ...)` fetches a verified one (the library imports this module, below it).
 
 Errors of the Hugging Face client leave as `HubRequestError` with one line that says what to try
-(`registry.hub_errors`, the command line's wording).
+(`registry.hub.errors`, the command line's wording).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from .client import download_reference, publish
 from .constants import DEFAULT_ORG
 from .errors import InvalidVersionError
 from .format.metadata import LearnerMetadata
-from .hub_errors import hub_errors_said_plainly
+from .hub.errors import hub_errors_said_plainly
 from .naming import learner_repository_name
 from .store import PublishedLearner
 

@@ -29,7 +29,7 @@ def open_store(store: str | Path | None = None, *, endpoint: str | None = None, 
     if endpoint is None and isinstance(store, str) and store.startswith(("http://", "https://")):
         endpoint, store = store, None
     if endpoint is not None:
-        from .hub_store import HubStore
+        from .hub.store import HubStore
 
         return HubStore(endpoint, token=token, cache_dir=cache_dir)
     from .local_store import LocalStore

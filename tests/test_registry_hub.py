@@ -11,7 +11,7 @@ from registry_helpers import isolated_learnerhub_home, make_learner_folder  # no
 
 import registry
 from registry.errors import LearnerNotFoundError, StoreError
-from registry.hub_store import HubStore
+from registry.hub.store import HubStore
 from registry.local_store import LocalStore
 
 

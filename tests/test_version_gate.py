@@ -16,7 +16,7 @@ from registry_helpers import isolated_learnerhub_home, make_learner_folder  # no
 
 import registry
 from registry.errors import IntegrityError, InvalidVersionError, VersionDeletedError
-from registry.hub_publish import gate_refusal
+from registry.hub.publish import gate_refusal
 from registry.version_gate import check_version_content, folder_files
 from server import create_app
 from server.testing import running_server

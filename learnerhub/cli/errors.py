@@ -2,13 +2,13 @@
 
 learnerhub's own errors say what to do already; errors of the Hub client (a wrong or missing token, a
 refusal by the server) are reworded with what the server said and what to try, never a traceback: the
-wording is `registry.hub_errors`', shared with the Python entry points (`Learner.push_to_hub`).
+wording is `registry.hub.errors`', shared with the Python entry points (`Learner.push_to_hub`).
 """
 
 from __future__ import annotations
 
 from registry.format.errors import LearnerHubError
-from registry.hub_errors import hub_error_message
+from registry.hub.errors import hub_error_message
 
 
 def user_message(error: BaseException) -> str | None:

@@ -13,9 +13,9 @@ from pathlib import Path
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, constants, hf_hub_download
 from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError, RevisionNotFoundError
 
-from .constants import is_hosting_file
-from .errors import LifecycleError, StoreError
-from .lifecycle import LIFECYCLE_BRANCH, LIFECYCLE_FILE, Lifecycle, LifecycleEvent
+from ..constants import is_hosting_file
+from ..errors import LifecycleError, StoreError
+from ..lifecycle import LIFECYCLE_BRANCH, LIFECYCLE_FILE, Lifecycle, LifecycleEvent
 
 MAX_ATTEMPTS = 20
 

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .errors import StoreError
+from ..errors import StoreError
 
 _HINTS = {401: "Send a valid token: set HF_TOKEN (or `hf auth login`) for this endpoint.",
           403: "Your token may not do this: use a write token (of this organisation) for writes.",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 
-from .errors import StoreError
+from ..errors import StoreError
 
 PROBE_TIMEOUT_SECONDS = 5.0
 

@@ -22,15 +22,15 @@ from pathlib import Path
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, snapshot_download
 from huggingface_hub.errors import HfHubHTTPError, HfUriError
 
-from .format.constants import LEARNER_FILE
-from .constants import MAIN_BRANCH, MANIFEST_FILE, is_hosting_file
-from .errors import RegistryError, StoreError, VersionExistsError
-from .lifecycle import LIFECYCLE_BRANCH, Lifecycle
-from .publish_protocol import newest, published_versions
-from .staging import StagedLearner
-from .version_gate import (GATE_ERRORS, check_tag_name, check_version_content, check_version_number, folder_files,
+from ..format.constants import LEARNER_FILE
+from ..constants import MAIN_BRANCH, MANIFEST_FILE, is_hosting_file
+from ..errors import RegistryError, StoreError, VersionExistsError
+from ..lifecycle import LIFECYCLE_BRANCH, Lifecycle
+from ..publish_protocol import newest, published_versions
+from ..staging import StagedLearner
+from ..version_gate import (GATE_ERRORS, check_tag_name, check_version_content, check_version_number, folder_files,
                            identity_of)
-from .versions import tag_name
+from ..versions import tag_name
 
 MAX_ATTEMPTS = 30
 #: A publish branch is named `learnerhub-publish-<unix time>-<id>`: the time says when a leftover is stale.

@@ -6,7 +6,7 @@ or `HF_ENDPOINT`; the token `token`, `HF_TOKEN` or the `hf auth login` one. With
 everything is answered from the Hub cache (`HF_HUB_CACHE`), which holds the versions pulled before.
 
 Publishing follows the same protocol as the local store (`registry.publish_protocol`) through the Hub
-API (`registry.hub_publish`): the version is committed on a short-lived branch and tagged, then main
+API (`registry.hub.publish`): the version is committed on a short-lived branch and tagged, then main
 advances to the newest version (a pre-release never moves it past a release). Servers without Xet storage
 need `HF_HUB_DISABLE_XET=1` for uploads.
 """
@@ -23,19 +23,19 @@ from huggingface_hub import HfApi, constants, get_token, hf_hub_download, scan_c
 from huggingface_hub.errors import (CacheNotFound, EntryNotFoundError, LocalEntryNotFoundError, RepositoryNotFoundError,
                                     RevisionNotFoundError)
 
-from .format.constants import LIBRARY_NAME, LEARNER_FILE
-from .format.metadata import checked_learner, learnerhub_version
-from .constants import MAIN_BRANCH
-from .errors import BrokenVersionError, IntegrityError, LearnerNotFoundError, LifecycleError, StoreError
-from .hub_lifecycle_log import HubLifecycle
-from .hub_publish import HubPublisher
-from .lifecycle import LIFECYCLE_BRANCH, Lifecycle, LifecycleEvent
-from .manifest import Manifest
-from .naming import canonical_base_model
+from ..format.constants import LIBRARY_NAME, LEARNER_FILE
+from ..format.metadata import checked_learner, learnerhub_version
+from ..constants import MAIN_BRANCH
+from ..errors import BrokenVersionError, IntegrityError, LearnerNotFoundError, LifecycleError, StoreError
+from ..lifecycle import LIFECYCLE_BRANCH, Lifecycle, LifecycleEvent
+from ..manifest import Manifest
+from ..naming import canonical_base_model
+from ..staging import stage_learner
+from ..store import LearnerSummary, PublishedLearner, summary_matches
+from ..versions import latest_version, tag_name, version_of_tag
+from .lifecycle_log import HubLifecycle
+from .publish import HubPublisher
 from .reachability import check_reachable
-from .staging import stage_learner
-from .store import LearnerSummary, PublishedLearner, summary_matches
-from .versions import latest_version, tag_name, version_of_tag
 
 
 def offline() -> bool:
