@@ -31,7 +31,7 @@ def is_hosting_file(path: str) -> bool:
     """Whether `path` (posix, relative to the repository) is a hosting file at any depth (see above)."""
     return path.rpartition("/")[2] in HOSTING_FILE_NAMES
 
-#: Test hook (see `registry.local_store.pause_point`): publish sleeps at this named point.
+#: Test hook (see `registry.local.store.pause_point`): publish sleeps at this named point.
 PAUSE_ENV = "LEARNERHUB_TEST_PAUSE_AT"
 
 MAIN_BRANCH = "main"

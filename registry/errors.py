@@ -65,8 +65,8 @@ class LifecycleError(RegistryError, ValueError):
 
 class RegistryWarning(UserWarning):
     """Something a pull chose to do that the user should know of (a yanked pin, a broken version skipped)."""
-# Errors of the repository-level API (`registry.repository_reader` / `registry.repository_writer`): they carry
-# structured fields, so a front end (the server) can answer in its own protocol without parsing messages.
+# Errors of the repository-level API (`registry.local.repository_reader` / `registry.local.repository_writer`):
+# they carry structured fields, so a front end (the server) can answer in its own protocol without parsing messages.
 class RepositoryNotFoundError(LearnerNotFoundError):
     """The store has no repository `repo_id` (no bare git folder at its place)."""
 

@@ -23,9 +23,9 @@ from packaging.version import Version
 
 from .constants import MAIN_BRANCH
 from .errors import StoreError
-from .git import ZERO_SHA, GitCommandError, git, read_refs
+from .local.git import ZERO_SHA, GitCommandError, git, read_refs
 from .lifecycle import Lifecycle
-from .local_lifecycle import LIFECYCLE_REF, read_lifecycle
+from .local.lifecycle_log import LIFECYCLE_REF, read_lifecycle
 from .versions import latest_of, version_of_tag
 
 MAIN_REF = f"refs/heads/{MAIN_BRANCH}"

@@ -32,6 +32,6 @@ def open_store(store: str | Path | None = None, *, endpoint: str | None = None, 
         from .hub.store import HubStore
 
         return HubStore(endpoint, token=token, cache_dir=cache_dir)
-    from .local_store import LocalStore
+    from .local.store import LocalStore
 
     return LocalStore(Path(store).expanduser() if store is not None else default_store_path(), cache_dir=cache_dir)

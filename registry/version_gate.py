@@ -106,7 +106,7 @@ def folder_files(folder: Path) -> dict[str, Callable[[], bytes]]:
 
 def check_new_tag(store: Any, repo_id: str, tag: str, commit: str) -> None:
     """Everything above, for `tag` about to be created at `commit` in `store`'s repository `repo_id` (a
-    `registry.local_store.LocalStore`): the server's tag route. A plain tag needs a valid name only."""
+    `registry.local.store.LocalStore`): the server's tag route. A plain tag needs a valid name only."""
     reader = store.reader
     version = check_tag_name(tag, branches=reader.refs(repo_id, "refs/heads/"))
     if version is None:

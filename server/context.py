@@ -1,7 +1,7 @@
 """The objects every route shares (the store, its catalog, the tokens), held on `app.state`.
 
 Routes reach the repositories only through the store's API: `ctx.store.reader` and `ctx.store.writer`
-(`registry.repository_reader` / `registry.repository_writer`); where things lie on disk is registry's.
+(`registry.local.repository_reader` / `registry.local.repository_writer`); where things lie on disk is registry's.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from fastapi import Request
 
-from registry.local_store import LocalStore
+from registry.local.store import LocalStore
 
 from .browse.catalog import Catalog
 from .browse.version_facts import FACTS_CACHE_FILE

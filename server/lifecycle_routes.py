@@ -21,8 +21,8 @@ from starlette.concurrency import run_in_threadpool
 
 from registry.errors import InvalidVersionError, LifecycleError, RegistryError, VersionNotFoundError
 from registry.lifecycle import LIFECYCLE_BRANCH, LIFECYCLE_FILE, Lifecycle, LifecycleEvent, now
-from registry.local_lifecycle import LIFECYCLE_REF, read_lifecycle
-from registry.repository_writer import CommitRequest
+from registry.local.lifecycle_log import LIFECYCLE_REF, read_lifecycle
+from registry.local.repository_writer import CommitRequest
 from registry.versions import parse_release, version_of_tag
 
 from .context import ServerContext, existing_repo, readable, writable

@@ -12,7 +12,7 @@ from registry_helpers import isolated_learnerhub_home, make_learner_folder  # no
 
 import registry
 import server.hub.commits
-from registry.git import git
+from registry.local.git import git
 from server import create_app
 from server.testing import running_server
 

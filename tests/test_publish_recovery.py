@@ -16,7 +16,7 @@ from test_registry_atomicity import REPO, start_publisher, wait_for
 
 import registry
 from registry.errors import StoreError
-from registry.git import git, read_refs
+from registry.local.git import git, read_refs
 
 
 @pytest.fixture()

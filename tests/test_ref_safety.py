@@ -19,7 +19,7 @@ from test_cli_inputs import one_error_line
 import registry
 from learnerhub.cli.main import main
 from registry.errors import InvalidChangeError
-from registry.local_store import LocalStore
+from registry.local.store import LocalStore
 from server import create_app
 from server.testing import running_server
 

@@ -1,7 +1,7 @@
 """Publishing is atomic and race-safe: killed publishers (SIGKILL) and racing publishers, as real processes.
 
 Each publisher is a `python -c` subprocess. The kill tests use the documented hook
-`LEARNERHUB_TEST_PAUSE_AT=<point>` (registry.local_store.pause_point), which makes publish announce the
+`LEARNERHUB_TEST_PAUSE_AT=<point>` (registry.local.store.pause_point), which makes publish announce the
 point on stderr and sleep there until it is killed. Processes run side by side to keep the suite fast.
 """
 
@@ -20,7 +20,7 @@ from registry_helpers import isolated_learnerhub_home, make_learner_folder  # no
 
 import registry
 from registry.constants import PAUSE_ENV
-from registry.git import read_refs
+from registry.local.git import read_refs
 
 REPO = "local/igf-gpt2-kjv"
 PUBLISHER = """

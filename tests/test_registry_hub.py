@@ -12,7 +12,7 @@ from registry_helpers import isolated_learnerhub_home, make_learner_folder  # no
 import registry
 from registry.errors import LearnerNotFoundError, StoreError
 from registry.hub.store import HubStore
-from registry.local_store import LocalStore
+from registry.local.store import LocalStore
 
 
 def test_the_endpoint_picks_the_hub_store(tmp_path, monkeypatch):

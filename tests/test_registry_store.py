@@ -17,7 +17,7 @@ from registry.errors import (
     RepositoryConflictError,
     VersionExistsError,
 )
-from registry.git import read_refs
+from registry.local.git import read_refs
 from registry.staging import NotALearnerFolderError
 
 REPO = "local/igf-gpt2-kjv"

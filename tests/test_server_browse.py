@@ -115,8 +115,8 @@ def test_the_api_is_documented(browse):
 
 
 def test_a_restarted_server_sorts_by_metric_without_reading_learners_again(browse, tmp_path, tokenizer):
-    from registry.local_store import LocalStore
-    from registry.repository_reader import RepositoryReader
+    from registry.local.store import LocalStore
+    from registry.local.repository_reader import RepositoryReader
     from server.browse.catalog import FACTS_CACHE_FILE, Catalog, ListQuery
 
     live = browse["client"].get("/api/learners", params={"sort": "perplexity_ratio"}).json()

@@ -28,7 +28,7 @@ from registry_helpers import (  # noqa: F401 (fixtures)
 )
 
 import registry
-from registry.git import git
+from registry.local.git import git
 
 TOKEN = "hub-test-token"
 KJV = "local/igf-gpt2-kjv"

@@ -18,7 +18,7 @@ from registry_helpers import isolated_learnerhub_home, make_learner_folder  # no
 from test_server_hub_parity import hf
 
 import registry
-from registry.git import git
+from registry.local.git import git
 from server import create_app
 from server.core.auth import TokenRegistry
 from server.testing import running_server

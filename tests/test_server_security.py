@@ -15,7 +15,7 @@ from model_helpers import make_tiny_gpt2
 from registry_helpers import isolated_learnerhub_home, make_learner_folder  # noqa: F401 (autouse fixture)
 
 import registry
-from registry.git import read_refs
+from registry.local.git import read_refs
 from server import create_app
 from server.core.auth import TokenRegistry
 from server.testing import running_server

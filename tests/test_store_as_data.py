@@ -17,7 +17,7 @@ from registry_helpers import isolated_learnerhub_home, make_learner_folder  # no
 
 import registry
 from registry.errors import BrokenVersionError
-from registry.local_store import LocalStore
+from registry.local.store import LocalStore
 from server import create_app
 from server.testing import running_server
 

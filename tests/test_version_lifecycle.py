@@ -11,7 +11,7 @@ from registry_helpers import isolated_learnerhub_home, make_learner_folder  # no
 
 import registry
 from learnerhub.cli.main import main
-from registry.git import git
+from registry.local.git import git
 from registry.lifecycle import Lifecycle, LifecycleEvent
 from registry.versions import VersionSpec
 

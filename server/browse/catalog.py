@@ -19,7 +19,7 @@ from packaging.version import Version
 
 from registry.format.effect_wording import VERDICTS
 from registry.constants import MANIFEST_FILE
-from registry.local_store import LocalStore
+from registry.local.store import LocalStore
 from registry.store import LearnerSummary, summary_matches
 from registry.works_with import works_with
 

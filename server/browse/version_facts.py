@@ -18,7 +18,7 @@ from pathlib import Path
 from registry.format.constants import LEARNER_FILE
 from registry.format.metadata import checked_learner_json
 from registry.model_card.headline import Headline, headline
-from registry.repository_reader import RepositoryReader
+from registry.local.repository_reader import RepositoryReader
 from registry.versions import tag_name
 
 from .metrics import numeric_metrics

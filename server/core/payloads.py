@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from fastapi import Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
-from registry.repository_writer import CommitRequest
+from registry.local.repository_writer import CommitRequest
 
 from .errors import HubError, unprocessable
 from .paths import check_file_path

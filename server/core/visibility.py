@@ -1,7 +1,7 @@
 """Private repositories: invisible and unreadable without a token of this server.
 
 A repository is private when the store says so (`RepositoryReader.is_private`: a marker file in its bare
-git folder, see `registry.store_layout`). Every route that names one repository (`/api/models/ORG/NAME...`,
+git folder, see `registry.local.layout`). Every route that names one repository (`/api/models/ORG/NAME...`,
 `/api/learners/ORG/NAME...`, `/learners/ORG/NAME`, `/ORG/NAME/...`) is guarded here, in one place, by
 `PrivateRepositories`: without a valid token it answers 404 RepoNotFound, as the Hub answers for a
 private repository it does not show you. Listings drop private repositories for such requests.
@@ -17,7 +17,7 @@ import re
 from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from registry.repository_reader import RepositoryReader
+from registry.local.repository_reader import RepositoryReader
 
 from .auth import EVERY_ORG, TokenRegistry, bearer_token
 from .errors import error_response

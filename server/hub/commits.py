@@ -1,7 +1,7 @@
 """Content writes through the Hub protocol: preupload, NDJSON commits and tags.
 
 Preupload answers "regular" for every file, so content comes inline as base64 in the commit (no LFS or
-Xet storage); the commit itself is applied by the store's writer (`registry.repository_writer`), whole
+Xet storage); the commit itself is applied by the store's writer (`registry.local.repository_writer`), whole
 or not at all.
 """
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from registry.errors import RepositoryNotFoundError
-from registry.repository_reader import TreeEntry
+from registry.local.repository_reader import TreeEntry
 
 from ..context import ServerContext, readable
 from ..core.errors import HubError, entry_not_found

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from registry.repository_reader import RepositoryReader
+from registry.local.repository_reader import RepositoryReader
 
 from ..context import ServerContext, readable
 from ..core.errors import unprocessable

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from registry.constants import CARD_FILE
-from registry.repository_reader import RepositoryReader
+from registry.local.repository_reader import RepositoryReader
 
 
 def split_front_matter(text: str) -> tuple[str | None, str]:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path, PurePosixPath
 
-from .constants import is_hosting_file
-from .errors import BrokenVersionError
+from ..constants import is_hosting_file
+from ..errors import BrokenVersionError
 from .git import git
 
 #: Modes of regular files; a symlink (120000) or a submodule (160000) is never part of a learner version.

@@ -30,15 +30,15 @@ from typing import TypeVar
 
 from packaging.version import Version
 
-from .format.constants import LEARNER_FILE
-from .format.metadata import checked_learner
-from .constants import MAIN_BRANCH, TAG_PREFIX
-from .errors import LifecycleError, StoreError
+from ..format.constants import LEARNER_FILE
+from ..format.metadata import checked_learner
+from ..constants import MAIN_BRANCH, TAG_PREFIX
+from ..errors import LifecycleError, StoreError
+from ..store import LearnerSummary, matches_pattern
+from ..versions import latest_version, version_of_tag
 from .git import git, read_refs, refs_signature
-from .local_lifecycle import read_lifecycle
-from .store import LearnerSummary, matches_pattern
-from .store_layout import MODELS_DIR, STATE_DIR
-from .versions import latest_version, version_of_tag
+from .lifecycle_log import read_lifecycle
+from .layout import MODELS_DIR, STATE_DIR
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);

@@ -1,4 +1,4 @@
-"""Where things are in a local store's folder, known here only (see `registry.local_store` for why this layout).
+"""Where things are in a local store's folder, known here only (see `registry.local.store` for why this layout).
 
     <store>/models/<org>/<name>/                     bare git repository of one learner
     <store>/models/<org>/<name>/learnerhub-private   marker: the server shows the repository only with a token

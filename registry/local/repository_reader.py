@@ -5,7 +5,7 @@ What a Hub-compatible front end (the server) needs, in registry terms: failures 
 
 Commits, trees and blobs are immutable, so everything keyed by a sha is cached in memory (trees by
 count, blobs by total size); only refs are read on every request, straight from the ref files
-(`registry.git.read_refs`, no subprocess). A warm download is then a few file reads and a dict lookup.
+(`registry.local.git.read_refs`, no subprocess). A warm download is then a few file reads and a dict lookup.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from pathlib import Path
 
 from typing import Any
 
-from .constants import MAIN_BRANCH
-from .errors import RepositoryNotFoundError, RevisionNotFoundError
+from ..constants import MAIN_BRANCH
+from ..errors import RepositoryNotFoundError, RevisionNotFoundError
 from .git import GitCommandError, git, read_refs
-from .store_layout import StoreLayout
+from .layout import StoreLayout
 
 COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
 #: A short commit id, as `git log --oneline` and the Hub's pages print them (7 hex digits or more).
@@ -68,7 +68,7 @@ class RepositoryReader:
         return self.layout.repository_ids(org)
 
     def is_private(self, repo_id: str) -> bool:
-        """Whether the repository carries the private marker (see `registry.store_layout`)."""
+        """Whether the repository carries the private marker (see `registry.local.layout`)."""
         return self.layout.private_marker(repo_id).is_file()
 
     def private_repositories(self) -> set[str]:

@@ -17,16 +17,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .constants import MAIN_BRANCH
-from .errors import (EntryNotFoundError, InvalidChangeError, PreconditionFailedError, ProtectedRefError,
+from ..constants import MAIN_BRANCH
+from ..errors import (EntryNotFoundError, InvalidChangeError, PreconditionFailedError, ProtectedRefError,
                      RepositoryNotFoundError, RevisionNotFoundError, StoreConflictError)
+from ..version_gate import check_unambiguous, check_version_number
+from ..versions import version_of_tag
 from .git import ZERO_SHA, GitCommandError, git, init_bare, read_refs, write_tree_entries
 from .index import LearnerIndex
-from .local_lifecycle import LIFECYCLE_REF, read_lifecycle
+from .lifecycle_log import LIFECYCLE_REF, read_lifecycle
 from .repository_reader import RepositoryReader
-from .store_layout import StoreLayout
-from .version_gate import check_unambiguous, check_version_number
-from .versions import version_of_tag
+from .layout import StoreLayout
 
 MAX_COMMIT_ATTEMPTS = 20
 

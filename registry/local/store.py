@@ -23,24 +23,24 @@ import tempfile
 import time
 from pathlib import Path
 
-from .format.constants import LEARNER_FILE
-from .suggestions import did_you_mean
-from .constants import MAIN_BRANCH, PAUSE_ENV, default_cache_dir
-from .errors import BrokenVersionError, LearnerNotFoundError, StoreError
+from ..format.constants import LEARNER_FILE
+from ..suggestions import did_you_mean
+from ..constants import MAIN_BRANCH, PAUSE_ENV, default_cache_dir
+from ..errors import BrokenVersionError, LearnerNotFoundError, StoreError
+from ..lifecycle import Lifecycle, LifecycleEvent
+from ..manifest import Manifest
+from ..publish_protocol import advance_main, backoff, clear_stale_locks, fresh_lock_hint
+from ..staging import StagedLearner, stage_learner
+from ..store import LearnerSummary, PublishedLearner
+from ..version_gate import check_tag_name, check_version_content, check_version_number, folder_files, identity_of
+from ..versions import latest_version, tag_name
 from .git import ZERO_SHA, GitCommandError, git, read_refs, write_tree
 from .git_export import export_commit
 from .index import STALE_PENDING_SECONDS, LearnerIndex
-from .lifecycle import Lifecycle, LifecycleEvent
-from .local_lifecycle import LIFECYCLE_REF, append_event, published_tags, read_lifecycle, remove_deleted_tags
-from .manifest import Manifest
-from .publish_protocol import advance_main, backoff, clear_stale_locks, fresh_lock_hint
+from .lifecycle_log import LIFECYCLE_REF, append_event, published_tags, read_lifecycle, remove_deleted_tags
 from .repository_reader import RepositoryReader
 from .repository_writer import RepositoryWriter, create_bare_repository
-from .staging import StagedLearner, stage_learner
-from .store import LearnerSummary, PublishedLearner
-from .store_layout import StoreLayout
-from .version_gate import check_tag_name, check_version_content, check_version_number, folder_files, identity_of
-from .versions import latest_version, tag_name
+from .layout import StoreLayout
 
 MAX_PUBLISH_ATTEMPTS = 50
 
@@ -212,7 +212,7 @@ class LocalStore:
     def list_learners(self, *, corpus: str | None = None, base_model: str | None = None, kind: str | None = None,
                       org: str | None = None, refresh: bool = False) -> list[LearnerSummary]:
         if base_model is not None:
-            from .naming import canonical_base_model
+            from ..naming import canonical_base_model
 
             base_model = canonical_base_model(base_model)
         return self.index.query(corpus=corpus, base_model=base_model, kind=kind, org=org, refresh=refresh)
@@ -231,7 +231,7 @@ class LocalStore:
 
     def fetch(self, repo_id: str, commit: str, manifest: Manifest, *,
               expected: dict[str, str] | None = None) -> Path:
-        """Read the version into the cache once (as data: `registry.git_export`), verify it on every call.
+        """Read the version into the cache once (as data: `registry.local.git_export`), verify it on every call.
 
         Whatever stops the read (an unsafe tree entry, a missing or altered object) makes the version broken
         (BrokenVersionError), which a pull by range or latest passes over with a warning naming it.

@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from ..lifecycle import LIFECYCLE_BRANCH, LIFECYCLE_FILE, Lifecycle, LifecycleEvent
+from ..versions import tag_name, version_of_tag
 from .git import ZERO_SHA, GitCommandError, git, read_refs, write_tree_entries
-from .lifecycle import LIFECYCLE_BRANCH, LIFECYCLE_FILE, Lifecycle, LifecycleEvent
-from .versions import tag_name, version_of_tag
 
 LIFECYCLE_REF = f"refs/heads/{LIFECYCLE_BRANCH}"
 MAX_APPEND_ATTEMPTS = 30

@@ -10,7 +10,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from .errors import StoreError
+from ..errors import StoreError
 
 ZERO_SHA = "0" * 40
 _IDENTITY = {"GIT_AUTHOR_NAME": "learnerhub", "GIT_AUTHOR_EMAIL": "learnerhub@localhost",
@@ -28,7 +28,7 @@ class GitCommandError(StoreError):
 #: A store repository is data, never code: no hooks, no replace objects (one commit id, one content), no
 #: fsmonitor, signature check (gpg.program) or other command a repository-local config could name. Filters
 #: and attributes are never applied either: files are written with `--no-filters` and read by blob id
-#: (`registry.git_export`), never through `git archive` or a checkout.
+#: (`registry.local.git_export`), never through `git archive` or a checkout.
 _SAFE_CONFIG = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "core.sshCommand=false",
                 "-c", "protocol.allow=never", "-c", "log.showSignature=false")
 
