@@ -25,7 +25,7 @@ from registry.local.git import read_refs
 REPO = "local/igf-gpt2-kjv"
 PUBLISHER = """
 import os, sys, time
-import registry
+import learners, registry   # learners registers the shipped kinds (the card of an igf learner needs its kind)
 source, version, store, go = sys.argv[1:]
 print("ready", file=sys.stderr, flush=True)
 while go != "-" and not os.path.exists(go):
