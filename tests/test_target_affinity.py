@@ -11,7 +11,7 @@ from learners.igf.build import BuildConfig, attach_target_affinity, learner_from
 from learners.igf.filter import InformationGainFilter
 from learners.igf.head_training import HeadTrainingConfig
 from learners.igf.learner import InformationGainLearner
-from learners.igf.thresholds import AffinityQuantile, TargetQuantile, parse_threshold
+from learners.igf.thresholds import AffinityQuantile, DefaultLevel, TargetQuantile, parse_threshold
 from registry.format.metadata_sections import CorpusInfo, ProbeInfo
 from learners.target_affinity import AFFINITY_PREFIX
 from test_target_threshold import REF, contexts_of
@@ -80,3 +80,16 @@ def test_affinity_threshold_is_spelled_on_the_command_line():
     assert parse_threshold("affinity:0.2") == AffinityQuantile(0.2)
     with pytest.raises(ValueError, match="affinity:QUANTILE"):
         parse_threshold("affinity:1.5")
+
+
+def test_the_default_uses_the_affinity_when_the_learner_has_one(near_domain_learner, pools):
+    near = pools["near"](300, 41)
+    default = DefaultLevel(0.1)
+    assert parse_threshold("default") == DefaultLevel() and parse_threshold("default:0.2") == DefaultLevel(0.2)
+    assert kept(near_domain_learner, default, near) == kept(near_domain_learner, AffinityQuantile(0.1), near) < 0.2
+    described = InformationGainFilter(near_domain_learner, default).describe()["threshold"]
+    assert described["kind"] == "default" and described["uses"] == "affinity"
+    assert described["value"] == pytest.approx(near_domain_learner.affinity_quantile(0.1))
+    near_domain_learner.affinity = None      # built without a pool: the default is the target level on gain alone
+    assert kept(near_domain_learner, default, near) == kept(near_domain_learner, TargetQuantile(0.1), near) > 0.5
+    assert InformationGainFilter(near_domain_learner, default).describe()["threshold"]["uses"] == "target"

@@ -12,7 +12,7 @@ from learners.finetuning.training.loop import FinetuneConfig, finetune
 from learners.igf.build import BuildConfig, learner_from_pairs
 from learners.igf.filter import InformationGainFilter
 from learners.igf.head_training import HeadTrainingConfig
-from learners.igf.thresholds import TargetQuantile, TopFraction, parse_threshold
+from learners.igf.thresholds import DefaultLevel, TargetQuantile, TopFraction, parse_threshold
 from registry.format.metadata_sections import CorpusInfo, ProbeInfo
 
 REF = BaseModelRef(model_id="tiny/gpt2", revision=None, name_or_path="tiny/gpt2")
@@ -58,7 +58,9 @@ def test_target_threshold_adapts_to_the_pool(mixed_learner, target_and_other):
     target, other = target_and_other
     clean_pool, junk = target(400, 11), other(400, 12)
     default = InformationGainFilter(mixed_learner).requested
-    assert default == TargetQuantile(DEFAULT_TARGET_QUANTILE)
+    assert default == DefaultLevel(DEFAULT_TARGET_QUANTILE)
+    assert not mixed_learner.has_affinity   # built without one: the default is the target level on gain
+    assert default.chosen(mixed_learner) == TargetQuantile(DEFAULT_TARGET_QUANTILE)
     assert kept(mixed_learner, default, clean_pool) > 0.8           # a clean pool keeps nearly everything
     assert kept(mixed_learner, default, junk) < 0.1                 # off-target text is dropped
     assert kept(mixed_learner, TopFraction(0.5), clean_pool) > 0.9  # the pool's top half is this pool's target half

@@ -106,7 +106,7 @@ def test_filtering_with_two_tokenizers_keeps_the_same_texts(built, byte_tokenize
         encodings.append(ids)
         learner = built.attach(make(tokenizer), tokenizer)
         kept.append([InformationGainFilter(learner, threshold).select_before_forward(ids, step=0)
-                     for threshold in (TopFraction(0.5), None)])   # None: the default, target:Q
+                     for threshold in (TopFraction(0.5), None)])   # None: the default (affinity:Q: built with a target)
     assert encodings[0].shape != encodings[1].shape   # the two tokenizers really cut the texts differently
     for first, second in zip(*kept):
         assert torch.equal(first, second)

@@ -81,8 +81,11 @@ def add_kind_argument(parser: argparse.ArgumentParser) -> None:
 def add_threshold_argument(parser: argparse.ArgumentParser) -> None:
     """--threshold, spelled as `learners.igf.thresholds.parse_threshold` reads it (finetune and eval)."""
     parser.add_argument("--threshold", default=constants.DEFAULT_THRESHOLD,
-                        help=f"target[:QUANTILE] (the default, target:{constants.DEFAULT_TARGET_QUANTILE}: keep a "
+                        help=f"default[:QUANTILE] (the default, {constants.DEFAULT_TARGET_QUANTILE}: affinity:Q for a "
+                             "learner built from a pool with --target, else target:Q), target[:QUANTILE] (keep a "
                              "context when the learner scores it at least like the lowest tenth of held-out target "
                              "text, so a clean pool keeps nearly everything and a junk-heavy one only what looks like "
-                             "the target), top:FRACTION (keep that fraction of the pool the learner scores highest), "
+                             "the target), affinity[:QUANTILE] (the same on predicted gain plus target-vs-pool "
+                             "affinity: drops near-domain text that gain alone rates like the target), "
+                             "top:FRACTION (keep that fraction of the pool the learner scores highest), "
                              "shifting[:START,END,STEP] (the paper: +1 sd, then -1 after step 10) or constant[:VALUE].")

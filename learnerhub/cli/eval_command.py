@@ -134,7 +134,8 @@ def report(record: dict, args, *, where: str, plot: Path | None = None) -> int:
     drawn = (record.get("compute") or {}).get("candidates_per_trained_context")
     threshold = record["protocol"].get("threshold") or {}
     if drawn:
-        lines.append(f"  threshold {threshold.get('kind', '?')} (cut {threshold.get('value', float('nan')):.2f}): kept "
+        kind = threshold.get("kind", "?") + (f" = {threshold['uses']}" if threshold.get("uses") else "")
+        lines.append(f"  threshold {kind} (cut {threshold.get('value', float('nan')):.2f}): kept "
                      f"{record['acceptance_rate']:.2f} of the candidates, {drawn:.2f} drawn per trained context")
     medians = {name: sorted(arm["final_perplexity"])[len(arm["final_perplexity"]) // 2]
                for name, arm in record["arms"].items()}

@@ -26,13 +26,17 @@ class InformationGainFilter(ContextFilter):
         self.learner = learner
         self.requested = threshold or parse_threshold(DEFAULT_THRESHOLD)
         self.threshold = self.requested.resolve(learner) if hasattr(self.requested, "resolve") else self.requested
-        self.score = getattr(learner, getattr(self.requested, "score", "score"))
+        self.score = getattr(learner, self.requested.score_name(learner) if hasattr(self.requested, "score_name")
+                             else "score")
 
     def select_before_forward(self, input_ids: torch.Tensor, step: int) -> torch.Tensor:
         return self.score(input_ids) >= self.threshold.at(step)
 
     def describe(self) -> dict:
-        return {"name": self.name, "threshold": {**self.requested.describe(), "value": self.threshold.at(0)}
-                if hasattr(self.requested, "resolve") else self.threshold.describe(),
+        threshold = {**self.requested.describe(), "value": self.threshold.at(0)} \
+            if hasattr(self.requested, "resolve") else self.threshold.describe()
+        if hasattr(self.requested, "chosen"):   # the default: which target level this learner got
+            threshold["uses"] = self.requested.chosen(self.learner).describe()["kind"]
+        return {"name": self.name, "threshold": threshold,
                 "learner": {"corpus": self.learner.metadata.corpus.name,
                             "probe": self.learner.metadata.probe.name if self.learner.metadata.probe else None}}

@@ -77,16 +77,21 @@ class InformationGainLearner(Learner):
         return ((self.score(input_ids) - metrics["gain_target_mean"]) / metrics["gain_target_std"]
                 + (odds - metrics["affinity_target_mean"]) / metrics["affinity_target_std"])
 
+    @property
+    def has_affinity(self) -> bool:
+        """Whether it carries a target affinity (built from a pool with --target, by a learnerhub that records one)."""
+        return self.affinity is not None and "affinity_target_quantiles" in self.metadata.metrics
+
     def affinity_quantile(self, q: float) -> float:
         """The affinity score below which a fraction `q` of held-out target contexts fell."""
         return interpolate_quantile(self._require_affinity()["affinity_target_quantiles"], q)
 
     def _require_affinity(self) -> dict:
         metrics = self.metadata.metrics
-        if self.affinity is None or "affinity_target_quantiles" not in metrics:
+        if not self.has_affinity:
             why = "before learnerhub recorded one" if self.metadata.pool else "without a separate pool"
-            raise UsageError(f"This learner has no target affinity (it was built {why}); use the default threshold "
-                             "(target), or rebuild it from a pool with --target.")
+            raise UsageError(f"This learner has no target affinity (it was built {why}); use `target` (or the "
+                             "default, which falls back to it), or rebuild it from a pool with --target.")
         return metrics
 
     def _write_affinity(self, staging: Path) -> None:

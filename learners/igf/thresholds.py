@@ -1,4 +1,5 @@
-"""Thresholds on an IGF learner's standardised scores: the target's own level (the default), a top fraction
+"""Thresholds on an IGF learner's standardised scores: the target's own level (the default: on gain plus target
+affinity when the learner has one, else on gain), a top fraction
 of the pool, constant, the paper's shifting schedule.
 
 `parse_threshold` reads the command line's `--threshold` spelling of each.
@@ -89,6 +90,10 @@ class _TargetLevel:
     def at(self, step: int) -> float:
         raise RuntimeError(f"A {type(self).__name__} threshold is resolved against a learner's calibration first.")
 
+    def score_name(self, learner) -> str:
+        """The learner method this threshold's cut applies to."""
+        return self.score
+
     def describe(self) -> dict:
         return {"kind": self.spelling, "quantile": self.quantile}
 
@@ -126,20 +131,44 @@ class AffinityQuantile(_TargetLevel):
         return ConstantThreshold(learner.affinity_quantile(self.quantile))
 
 
+@dataclass(frozen=True)
+class DefaultLevel(_TargetLevel):
+    """The default: `affinity:Q` for a learner that carries a target affinity (built from a pool with --target),
+    `target:Q` for one that does not (built on its target alone, or before affinities were recorded).
+
+    Measured as the one default for every regime (benchmarks/README.md): it keeps a clean pool nearly whole,
+    drops off-target text as `target` does, and tells near-domain text from the target where `target` cannot.
+    """
+
+    spelling: ClassVar[str] = "default"
+
+    def chosen(self, learner) -> TargetQuantile | AffinityQuantile:
+        """The threshold this learner gets."""
+        return AffinityQuantile(self.quantile) if learner.has_affinity else TargetQuantile(self.quantile)
+
+    def resolve(self, learner) -> ConstantThreshold:
+        return self.chosen(learner).resolve(learner)
+
+    def score_name(self, learner) -> str:
+        return self.chosen(learner).score
+
+
 #: Thresholds that are placed by a learner's calibration (`resolve(learner)`) before they are used.
-CalibratedThreshold = TopFraction | TargetQuantile | AffinityQuantile
+CalibratedThreshold = TopFraction | TargetQuantile | AffinityQuantile | DefaultLevel
 
 
 #: The forms of --threshold, as `parse_threshold` reads them.
-THRESHOLD_FORMS = ("target", "affinity", "top", "shifting", "constant")
+THRESHOLD_FORMS = ("default", "target", "affinity", "top", "shifting", "constant")
 
 
 def parse_threshold(text: str) -> Threshold | CalibratedThreshold:
-    """`target`, `target:QUANTILE`, `affinity`, `affinity:QUANTILE`, `top:FRACTION`, `shifting`,
+    """`default`, `default:QUANTILE`, `target`, `target:QUANTILE`, `affinity`, `affinity:QUANTILE`, `top:FRACTION`, `shifting`,
     `shifting:START,END,STEP`, `constant` or `constant:VALUE` (--threshold)."""
     kind, _, args = text.partition(":")
     try:
         values = [float(v) for v in args.split(",")] if args else []
+        if kind == "default" and len(values) <= 1 and all(0 <= v < 1 for v in values):
+            return DefaultLevel(values[0]) if values else DefaultLevel()
         if kind == "target" and len(values) <= 1 and all(0 <= v < 1 for v in values):
             return TargetQuantile(*values)
         if kind == "affinity" and len(values) <= 1 and all(0 <= v < 1 for v in values):
@@ -153,9 +182,10 @@ def parse_threshold(text: str) -> Threshold | CalibratedThreshold:
     except ValueError:
         pass
     hint = did_you_mean(kind, THRESHOLD_FORMS) if kind not in THRESHOLD_FORMS else ""
-    raise ValueError(f"Bad threshold {text!r}.{hint} Use `target` or `target:QUANTILE` (the default, target:"
-                     f"{DEFAULT_TARGET_QUANTILE}, keeps what scores at least like the target's lowest "
-                     f"{DEFAULT_TARGET_QUANTILE:.0%}), `affinity` or `affinity:QUANTILE` (the same on gain plus "
+    raise ValueError(f"Bad threshold {text!r}.{hint} Use `default` or `default:QUANTILE` (affinity:QUANTILE for a "
+                     f"learner built from a pool with --target, else target:QUANTILE; {DEFAULT_TARGET_QUANTILE} unless "
+                     "given), `target` or `target:QUANTILE` (keeps what the learner scores at least like the target's "
+                     f"lowest {DEFAULT_TARGET_QUANTILE:.0%}), `affinity` or `affinity:QUANTILE` (the same on gain plus "
                      "target-vs-pool affinity, for pools with near-domain text), `top:FRACTION` (e.g. top:0.5 "
                      "keeps the learner's top half), "
                      "`shifting`, `shifting:START,END,STEP` (e.g. shifting:1,-1,10), `constant` or `constant:VALUE` "

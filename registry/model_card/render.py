@@ -86,7 +86,7 @@ def effect_rows(metadata: LearnerMetadata) -> list[dict]:
 
 
 #: The clean-pool control of the regime benchmark (R0: pool = target), quoted where a learner has no pool:
-#: the default threshold (target:0.1) and the old top-half cut, each against standard fine-tuning.
+#: the default threshold on a learner without a pool (target:0.1) and the old top-half cut, against standard.
 CLEAN_POOL_RATIO = "1.002, 95% CI 0.995-1.011, 10 seeds"
 CLEAN_POOL_TOP_HALF_RATIO = "1.039, 95% CI 1.018-1.053"
 CLEAN_POOL_SOURCE = "benchmarks/results/regimes_R3_R0.json, R0"
@@ -107,7 +107,7 @@ def card_warnings(metadata: LearnerMetadata) -> list[str]:
     needs_evaluation = kind is not None and kind.needs_evaluation
     if needs_evaluation and not getattr(metadata, "pool", None) and not measured_on_a_pool:
         warnings.append("It was built on its target alone (no separate pool), so there is no off-target text for it "
-                        "to find: on a clean pool the default threshold (target:0.1) keeps about 90% and left "
+                        "to find: on a clean pool the default threshold (target:0.1 for it) keeps about 90% and left "
                         f"fine-tuning unchanged in learnerhub's benchmark (ratio {CLEAN_POOL_RATIO}), while a top-half "
                         f"cut made it worse ({CLEAN_POOL_TOP_HALF_RATIO}; {CLEAN_POOL_SOURCE}). It pays on a pool "
                         "that mixes the target with other text: build the learner with `--target`.")
