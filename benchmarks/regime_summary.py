@@ -123,7 +123,7 @@ def summarise(results: dict) -> dict:
     return summary
 
 
-def plot_regimes(results: dict, folder: Path) -> list[Path]:
+def plot_regimes(results: dict, folder: Path, prefix: str = "regimes") -> list[Path]:
     """One plot per regime: test perplexity against backward passes, arms as lines, CI bands."""
     paths = []
     titles = {"R0": "R0 clean: pool = kjv", "R1": "R1 mixed: kjv + pydocs pool, target kjv",
@@ -136,7 +136,7 @@ def plot_regimes(results: dict, folder: Path) -> list[Path]:
         protocol = results["protocol"]
         title = (f"{titles.get(regime, regime)}\n{results['base_model']}, batch {protocol['batch_size']}, "
                  f"median and 95% CI over paired seeds")
-        paths.append(plot_arm_curves(curves, Path(folder) / f"regimes_{regime}.png", title=title))
+        paths.append(plot_arm_curves(curves, Path(folder) / f"{prefix}_{regime}.png", title=title))
     return paths
 
 
