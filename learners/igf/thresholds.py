@@ -162,8 +162,8 @@ THRESHOLD_FORMS = ("default", "target", "affinity", "top", "shifting", "constant
 
 
 def parse_threshold(text: str) -> Threshold | CalibratedThreshold:
-    """`default`, `default:QUANTILE`, `target`, `target:QUANTILE`, `affinity`, `affinity:QUANTILE`, `top:FRACTION`, `shifting`,
-    `shifting:START,END,STEP`, `constant` or `constant:VALUE` (--threshold)."""
+    """`default`, `default:QUANTILE`, `target`, `target:QUANTILE`, `affinity`, `affinity:QUANTILE`,
+    `top:FRACTION`, `shifting`, `shifting:START,END,STEP`, `constant` or `constant:VALUE` (--threshold)."""
     kind, _, args = text.partition(":")
     try:
         values = [float(v) for v in args.split(",")] if args else []
