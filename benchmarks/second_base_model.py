@@ -2,11 +2,12 @@
 
 A small GPT-2-style causal LM with its own byte-level BPE tokenizer (`tokenizers`), pretrained from scratch
 on text that holds none of the target (Python docs + CMake docs: kjv's held-out chapters are the benchmark's
-objective and test sets, so the model must not have seen them) for a fixed number of steps on the CPU. The folder it writes loads like
-any base model (`--base-model benchmarks/.models/gpt2-small-scratch`); weights are safetensors and are not
-committed (the result file holds the command, seed, size, loss curve and time, so anyone can remake them).
+objective and test sets, so the model must not have seen them) for a fixed number of steps on the CPU. The
+folder it writes loads like any base model (`--base-model .runs/gpt2-scratch`); weights are safetensors and
+are not committed (the result file holds the command, seed, size, loss curve and time, so anyone can remake
+them).
 
-    python benchmarks/second_base_model.py --out .runs/gpt2-scratch --steps 3000 --seed 0
+    python benchmarks/second_base_model.py --out .runs/gpt2-scratch --steps 1200 --seed 0
 """
 
 from __future__ import annotations
