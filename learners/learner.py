@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
     from .document_scores import DocumentScores
 
+#: What `score_documents` can score with: the kind's plain score (predicted gain), or what its default threshold cuts.
+SCORES = ("gain", "default")
+
 
 class Learner:
     """A secondary learner of one registered kind, bound to the metadata that says what it was built for."""
@@ -88,15 +91,19 @@ class Learner:
         """
         return self.score_documents(texts).aggregate(aggregate)
 
-    def score_documents(self, texts: Sequence[str]) -> DocumentScores:
+    def score_documents(self, texts: Sequence[str], *, score: str = "gain") -> DocumentScores:
         """Per-document mean and max of context scores, contexts and tokens: the kind hook behind `score_texts`.
 
-        Token-level kinds get it from `_score_contexts`; a kind that scores raw text overrides this method
-        (or `score_texts`: its scores then count as one context per document).
+        `score="default"` scores with what the learner's default threshold reads (`default_cut` is its cut on
+        that score), so a data pipeline filters as fine-tuning does; `"gain"` is `score_texts`' score.
+        Token-level kinds get it from `_score_contexts` (`_default_score_contexts`); a kind that scores raw
+        text overrides this method (or `score_texts`: its scores then count as one context per document).
         """
         from .document_scores import DocumentScores, score_token_documents
         from registry.format.errors import UsageError
 
+        if score not in SCORES:
+            raise ValueError(f"Unknown score {score!r}; use one of {SCORES}.")
         if type(self).score_texts is not Learner.score_texts:   # a kind that scores whole texts overrode that
             return DocumentScores.per_document(self.score_texts(texts))
         if not self.can_score_text():
@@ -104,7 +111,13 @@ class Learner:
         if self._tokenizer is None:
             raise RuntimeError("Attach the learner to its base model and tokenizer first: "
                                "learner.attach(model, tokenizer).")
-        return score_token_documents(texts, self._tokenizer, self._score_contexts, self.context_length)
+        scorer = self._default_score_contexts if score == "default" else self._score_contexts
+        return score_token_documents(texts, self._tokenizer, scorer, self.context_length)
+
+    def default_cut(self) -> float | None:
+        """The cut of the learner's default threshold on `score_documents(..., score="default")`' scale, for
+        filtering scored documents as fine-tuning would; None for a kind without a calibrated default."""
+        return None
 
     @classmethod
     def can_score_text(cls) -> bool:
@@ -115,6 +128,10 @@ class Learner:
     def _score_contexts(self, input_ids: torch.Tensor) -> torch.Tensor:
         """(batch, time) token ids -> (batch,) scores, higher = keep (kinds with `scores_contexts`)."""
         raise NotImplementedError
+
+    def _default_score_contexts(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """The score the default threshold cuts (`default_cut`); the plain score unless a kind says otherwise."""
+        return self._score_contexts(input_ids)
 
     def save(self, folder: str | Path) -> Path:
         """Write the kind's files and learner.json into `folder` atomically (readers never see half of it)."""

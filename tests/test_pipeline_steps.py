@@ -69,3 +69,18 @@ def test_the_steps_need_no_loaded_learner_to_pickle(learner_and_folder):
     step.learner()
     copy = pickle.loads(pickle.dumps(step))
     assert copy._learner is None and copy.threshold == 1.0 and Path(copy.learner_source) == folder
+
+
+def test_the_filter_step_defaults_to_the_learners_default_threshold(learner_and_folder):
+    from datatrove.data import Document
+
+    from learners.pipeline.datatrove_steps import LearnerFilter
+
+    learner, folder = learner_and_folder
+    step = LearnerFilter(str(folder))
+    assert step.threshold == "default" and step.cut() == pytest.approx(learner.default_cut())
+    texts = mixed_documents(20, seed=5)
+    kept = step.filter_batch([Document(text=t, id=str(i)) for i, t in enumerate(texts)])
+    assert [k is True for k in kept] == list(learner.score_texts(texts) >= learner.default_cut())
+    with pytest.raises(ValueError, match="score='default'"):
+        LearnerFilter(str(folder), score="gain")

@@ -93,3 +93,41 @@ def test_the_default_uses_the_affinity_when_the_learner_has_one(near_domain_lear
     near_domain_learner.affinity = None      # built without a pool: the default is the target level on gain alone
     assert kept(near_domain_learner, default, near) == kept(near_domain_learner, TargetQuantile(0.1), near) > 0.5
     assert InformationGainFilter(near_domain_learner, default).describe()["threshold"]["uses"] == "target"
+
+
+def test_scoring_then_filtering_at_the_default_keeps_what_fine_tuning_keeps(near_domain_learner, tokenizer, pools,
+                                                                             tiny_model_folder, tmp_path):
+    """`learnerhub score` scores with the default's score (gain plus affinity) and records its cut, so
+    `filter --threshold default` keeps the documents the in-loop default keeps (issue 20: offline = online)."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from learners.pipeline.filter_shards import filter_shards
+    from learners.pipeline.score_shards import score_shards
+
+    near_domain_learner.metadata.base_model.name_or_path = str(tiny_model_folder)
+    folder = near_domain_learner.save(tmp_path / "learner")
+    contexts = torch.cat([pools["target"](30, 51), pools["near"](30, 52), pools["unrelated"](30, 53)])
+    texts = tokenizer.batch_decode(contexts.tolist(), skip_special_tokens=True, clean_up_tokenization_spaces=False)
+    shard = tmp_path / "pool.jsonl"
+    shard.write_text("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
+    ids = torch.tensor([tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts])
+    assert ids.shape == contexts.shape      # one context per document: its score is the context's
+
+    score_shards(folder, [shard], tmp_path / "scores", workers=1, progress=False)
+    manifest = json.loads((tmp_path / "scores" / "pool.jsonl.scores.json").read_text())
+    assert manifest["score"] == "default"
+    assert manifest["default_threshold"] == pytest.approx(near_domain_learner.affinity_quantile(0.1))
+    scores = pq.read_table(tmp_path / "scores" / "pool.jsonl.scores.parquet")["score"].to_numpy()
+    assert scores == pytest.approx(near_domain_learner.affinity_score(ids).numpy(), abs=1e-5)
+
+    cut, (result,) = filter_shards([shard], tmp_path / "scores", tmp_path / "kept", threshold="default")
+    kept_ids = [json.loads(line)["id"] for line in (tmp_path / "kept" / "pool.jsonl").read_text().splitlines()]
+    in_loop = InformationGainFilter(near_domain_learner, DefaultLevel()).select_before_forward(ids, 0)
+    assert kept_ids == [f"d{i}" for i in range(len(texts)) if in_loop[i]]
+    assert 0 < result.kept < 40       # the target's 30 and little else: near-domain text is dropped
+
+    score_shards(folder, [shard], tmp_path / "gain", workers=1, score="gain", progress=False)
+    with pytest.raises(UsageError, match="--score default"):
+        filter_shards([shard], tmp_path / "gain", tmp_path / "kept2", threshold="default")

@@ -208,7 +208,11 @@ def test_learnerhub_score_reads_a_text_learner_without_a_base_model(built, tmp_p
     shard = _write_jsonl(tmp_path / "shard.jsonl", TEXTS)
     assert main(["score", str(folder), "--corpus", str(shard), "--out", str(tmp_path / "scores")]) == 0
     scores = pq.read_table(tmp_path / "scores" / "shard.jsonl.scores.parquet").to_pydict()["score"]
-    assert scores == pytest.approx(built.score_texts(TEXTS).tolist())
+    assert scores == pytest.approx(built.score_documents(TEXTS, score="default").mean.tolist())   # the default's score
+    assert main(["score", str(folder), "--corpus", str(shard), "--out", str(tmp_path / "gain"), "--score", "gain"]) == 0
+    gains = pq.read_table(tmp_path / "gain" / "shard.jsonl.scores.parquet").to_pydict()["score"]
+    assert gains == pytest.approx(built.score_texts(TEXTS).tolist())
+    assert built.has_affinity and scores != pytest.approx(gains)   # built from a pool: the default adds its affinity
 
 
 

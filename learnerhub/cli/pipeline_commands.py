@@ -30,6 +30,10 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     score.add_argument("--batch-size", type=positive_int, default=512, help="Documents per batch (and row group).")
     score.add_argument("--store", help="Local store to pull a published learner from.")
     score.add_argument("--endpoint", help="Hub-compatible endpoint to pull a published learner from.")
+    score.add_argument("--score", choices=("default", "gain"), default="default",
+                       help="default: what the learner's default threshold cuts (gain plus target affinity for a "
+                            "learner built from a pool with --target), so `filter --threshold default` keeps what "
+                            "fine-tuning keeps; gain: the bare predicted gain (faster for token-level kinds).")
     score.add_argument("--json", action="store_true", help="Print the summary as JSON.")
     score.set_defaults(handler=run_score)
 
@@ -42,12 +46,24 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     keep.add_argument("--scores", required=True, help="The --out folder of `learnerhub score`.")
     keep.add_argument("--out", required=True, help="Folder to write the kept documents to.")
     cut = keep.add_mutually_exclusive_group(required=True)
-    cut.add_argument("--threshold", type=float, help="Keep documents scoring at least this.")
+    cut.add_argument("--threshold", type=threshold_value, metavar="NUMBER|default",
+                     help="Keep documents scoring at least this; `default`: the learner's default threshold, as "
+                          "fine-tuning uses it (recorded when scoring with --score default).")
     cut.add_argument("--top", type=float, help="Keep this fraction (0-1] of all documents, the highest scoring.")
     keep.add_argument("--column", default="score", help="Score column: score (mean, default), score_mean or score_max.")
     keep.add_argument("--text-field", default="text", help="JSON field or dataset column holding the text.")
     keep.add_argument("--json", action="store_true", help="Print the summary as JSON.")
     keep.set_defaults(handler=run_filter)
+
+
+def threshold_value(text: str) -> float | str:
+    """--threshold: a number, or `default`."""
+    if text == "default":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a number nor `default`") from None
 
 
 def run_score(args: argparse.Namespace) -> int:
@@ -56,7 +72,8 @@ def run_score(args: argparse.Namespace) -> int:
 
     folder = learner_folder(args.learner, store=args.store, endpoint=args.endpoint)
     results = score_shards(folder, args.corpus, args.out, base_model=args.base_model, workers=args.workers,
-                           text_field=args.text_field, batch_size=args.batch_size, progress=not args.json)
+                           text_field=args.text_field, batch_size=args.batch_size, score=args.score,
+                           progress=not args.json)
     summary = results_summary(results)
     if args.json:
         print(json.dumps(summary, indent=2))

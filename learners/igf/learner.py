@@ -77,6 +77,15 @@ class InformationGainLearner(Learner):
         return ((self.score(input_ids) - metrics["gain_target_mean"]) / metrics["gain_target_std"]
                 + (odds - metrics["affinity_target_mean"]) / metrics["affinity_target_std"])
 
+    def _default_score_contexts(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return self.affinity_score(input_ids) if self.has_affinity else self.score(input_ids)
+
+    def default_cut(self) -> float:
+        """The default threshold's cut (affinity:0.1 with a target affinity, else target:0.1), as fine-tuning uses."""
+        from .thresholds import DefaultLevel
+
+        return DefaultLevel().resolve(self).value
+
     @property
     def has_affinity(self) -> bool:
         """Whether it carries a target affinity (built from a pool with --target, by a learnerhub that records one)."""

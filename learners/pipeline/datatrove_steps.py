@@ -4,9 +4,11 @@
 Why: datatrove is how large corpora are filtered in practice (readers, writers, sharded tasks on a
 laptop or a cluster); a learner that plugs into it needs no pipeline of its own. Each step names the
 learner by folder or published id and loads it (with its base model) once per task, inside the task,
-so the step itself stays small to pickle for the executor. Scores are `Learner.score_texts` on
-`doc.text`, in batches, so they equal the library's (and `learnerhub score`'s) on the same documents.
-An empty document's score is None in the metadata, and the filter drops it.
+so the step itself stays small to pickle for the executor. Scores are `Learner.score_documents` on
+`doc.text`, in batches, with the same choice of score as `learnerhub score --score` (by default what the
+learner's default threshold cuts), so they equal the library's on the same documents, and
+`LearnerFilter`'s default threshold keeps what fine-tuning with the default keeps. An empty document's
+score is None in the metadata, and the filter drops it.
 
 Needs the optional extra: `pip install "learnerhub[datatrove]"`.
 
@@ -15,7 +17,7 @@ Example:
     >>> from datatrove.pipeline.readers import JsonlReader
     >>> from datatrove.pipeline.writers import JsonlWriter
     >>> LocalPipelineExecutor([JsonlReader("corpus/"), LearnerScorer("igf-smollm2-kjv"),
-    ...                        LearnerFilter("igf-smollm2-kjv", threshold=0.0), JsonlWriter("kept/")],
+    ...                        LearnerFilter("igf-smollm2-kjv"), JsonlWriter("kept/")],
     ...                       tasks=4, workers=2).run()
 """
 
@@ -28,7 +30,7 @@ from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.utils.batching import batched
 
-from ..learner import Learner
+from ..learner import SCORES, Learner
 
 SCORE_KEY = "learner_score"
 
@@ -36,8 +38,11 @@ SCORE_KEY = "learner_score"
 class _LearnerLoader:
     """The learner a step names, loaded on first use in the task that runs it (never pickled)."""
 
-    def _init_loader(self, learner: str, base_model: str | None, aggregate: str, key: str) -> None:
+    def _init_loader(self, learner: str, base_model: str | None, aggregate: str, key: str, score: str) -> None:
+        if score not in SCORES:
+            raise ValueError(f"score must be one of {SCORES}, not {score!r}.")
         self.learner_source, self.base_model, self.aggregate, self.key = str(learner), base_model, aggregate, key
+        self.score_name = score
         self._learner: Learner | None = None
 
     def __getstate__(self) -> dict:
@@ -52,7 +57,8 @@ class _LearnerLoader:
 
     def score(self, documents: list[Document]) -> list[float | None]:
         """Score `documents` and record each score in its metadata (None where there was nothing to score)."""
-        scores = self.learner().score_documents([doc.text for doc in documents]).aggregate(self.aggregate)
+        scores = self.learner().score_documents([doc.text for doc in documents],
+                                                score=self.score_name).aggregate(self.aggregate)
         recorded = [None if math.isnan(score) else float(score) for score in scores]
         for doc, score in zip(documents, recorded):
             doc.metadata[self.key] = score
@@ -66,9 +72,9 @@ class LearnerScorer(PipelineStep, _LearnerLoader):
     type = "📊 - STATS"
 
     def __init__(self, learner: str, *, base_model: str | None = None, key: str = SCORE_KEY,
-                 aggregate: str = "mean", batch_size: int = 256) -> None:
+                 aggregate: str = "mean", score: str = "default", batch_size: int = 256) -> None:
         PipelineStep.__init__(self)
-        self._init_loader(learner, base_model, aggregate, key)
+        self._init_loader(learner, base_model, aggregate, key, score)
         self.batch_size = batch_size
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
@@ -81,18 +87,32 @@ class LearnerScorer(PipelineStep, _LearnerLoader):
 
 
 class LearnerFilter(BaseFilter, _LearnerLoader):
-    """Keeps the documents the learner scores at least `threshold` (the score is kept in the metadata too)."""
+    """Keeps the documents the learner scores at least `threshold` (the score is kept in the metadata too);
+    `threshold="default"` is the learner's default cut (`Learner.default_cut`), on the default's score."""
 
     name = "🎓 learner filter"
 
-    def __init__(self, learner: str, threshold: float, *, base_model: str | None = None, key: str = SCORE_KEY,
-                 aggregate: str = "mean", batch_size: int = 256, exclusion_writer=None) -> None:
+    def __init__(self, learner: str, threshold: float | str = "default", *, base_model: str | None = None,
+                 key: str = SCORE_KEY, aggregate: str = "mean", score: str = "default", batch_size: int = 256,
+                 exclusion_writer=None) -> None:
         BaseFilter.__init__(self, exclusion_writer=exclusion_writer, batch_size=batch_size)
-        self._init_loader(learner, base_model, aggregate, key)
-        self.threshold = float(threshold)
+        if threshold == "default" and score != "default":
+            raise ValueError("threshold='default' is a cut on the default's score: leave score='default'.")
+        self._init_loader(learner, base_model, aggregate, key, score)
+        self.threshold = threshold if threshold == "default" else float(threshold)
+
+    def cut(self) -> float:
+        """The threshold as a number (the learner's default cut when `threshold="default"`)."""
+        if self.threshold != "default":
+            return self.threshold
+        cut = self.learner().default_cut()
+        if cut is None:
+            raise ValueError(f"A {self.learner().kind} learner has no default threshold: pass a number.")
+        return cut
 
     def filter_batch(self, batch: list[Document]) -> list[bool | tuple[bool, str]]:
-        return [(score is not None and score >= self.threshold) or (False, "below_threshold")
+        cut = self.cut()
+        return [(score is not None and score >= cut) or (False, "below_threshold")
                 for score in self.score(batch)]
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:

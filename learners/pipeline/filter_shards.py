@@ -4,7 +4,9 @@ Why: choosing how much to keep is cheap and often redone, scoring is not; so fil
 `score_shards` wrote and the shards themselves, in step (one batch of each at a time, matched by
 position and id), and writes the kept documents in each shard's format. `--top F` is one threshold over
 all shards: the score above which a fraction F of all scored documents lies (the score column alone is
-read for it, 8 bytes a document). A document without a score (empty: NaN) is never kept.
+read for it, 8 bytes a document). `--threshold default` is the learner's default threshold, recorded by
+`score_shards` in each shard's manifest, so filtering keeps what fine-tuning with the default keeps. A
+document without a score (empty: NaN) is never kept.
 """
 
 from __future__ import annotations
@@ -52,6 +54,24 @@ def scores_file(scores_dir: str | Path, shard: str | Path) -> Path:
     return path
 
 
+def recorded_default(scores_dir: str | Path, shards: Sequence[str | Path]) -> float:
+    """The default threshold the scores of `shards` were made for (one learner, `score="default"`)."""
+    cuts = set()
+    for shard in shards:
+        manifest = read_manifest(shard_outputs(scores_dir, shard)[1]) or {}
+        cut = manifest.get("default_threshold")
+        if manifest.get("score", "gain") != "default" or cut is None:
+            kind = manifest.get("learner_kind", "this")
+            raise UsageError(f"The scores of {Path(shard).name} in {scores_dir} carry no default threshold (scored "
+                             f"with --score gain, by an older learnerhub, or a {kind} learner has none): score with "
+                             "--score default, or pass --threshold NUMBER or --top FRACTION.")
+        cuts.add(float(cut))
+    if len(cuts) > 1:
+        raise UsageError(f"The shards in {scores_dir} were scored by learners with different default thresholds "
+                         f"({', '.join(f'{c:.4g}' for c in sorted(cuts))}); score them with one learner.")
+    return cuts.pop()
+
+
 def top_threshold(score_files: Sequence[Path], fraction: float, column: str = "score") -> float:
     """The score at or above which a fraction `fraction` of all documents in `score_files` lie."""
     if not 0 < fraction <= 1:
@@ -65,11 +85,12 @@ def top_threshold(score_files: Sequence[Path], fraction: float, column: str = "s
 
 
 def filter_shards(shards: Sequence[str | Path], scores_dir: str | Path, out: str | Path, *,
-                  threshold: float | None = None, top: float | None = None, column: str = "score",
+                  threshold: float | str | None = None, top: float | None = None, column: str = "score",
                   text_field: str = "text", batch_size: int = 4096) -> tuple[float, list[FilterResult]]:
     """Write the documents scoring at least `threshold` (or in the `top` fraction) of each shard to `out`.
 
-    Returns the threshold used and, per shard, how many documents were kept.
+    `threshold` is a number or "default" (the learner's default cut, from the scores' manifests). Returns the
+    threshold used and, per shard, how many documents were kept.
 
     Example:
         >>> filter_shards(["part-0.jsonl.gz"], "scores/", "kept/", top=0.5)
@@ -83,6 +104,8 @@ def filter_shards(shards: Sequence[str | Path], scores_dir: str | Path, out: str
     files = [scores_file(scores_dir, shard) for shard in shards]
     if top is not None:
         threshold = top_threshold(files, top, column)
+    elif threshold == "default":
+        threshold = recorded_default(scores_dir, shards)
     results = [_filter_shard(Path(shard), path, Path(out), threshold, column, text_field, batch_size)
                for shard, path in zip(shards, files)]
     return threshold, results

@@ -27,12 +27,13 @@ from registry.format.metadata import learnerhub_version
 
 from ..corpora.shard_reader import iter_shard
 from ..errors import CorpusError
-from ..learner import Learner
+from ..learner import SCORES, Learner
 from .scoring_learner import learner_identity, load_scoring_learner
 
 SCORES_SUFFIX = ".scores.parquet"
 MANIFEST_SUFFIX = ".scores.json"
-#: `score` is the document's score (the mean over its contexts, as `Learner.score_texts`); `index` is its
+#: `score` is the document's score (the mean over its contexts of the score chosen with `score_shards(score=...)`:
+#: by default what the learner's default threshold cuts, recorded as the manifest's `default_threshold`); `index` is its
 #: position in the shard, what `learnerhub filter` lines scores up with; `tokens` is null for a text-level kind.
 SCHEMA = pa.schema([("index", pa.int64()), ("id", pa.string()), ("score", pa.float64()), ("score_mean", pa.float64()),
                     ("score_max", pa.float64()), ("contexts", pa.int64()), ("tokens", pa.int64())])
@@ -48,6 +49,7 @@ class ScoreJob:
     learner_identity: str
     text_field: str = "text"
     batch_size: int = 512
+    score: str = "default"   # `Learner.score_documents`' score: "default" (what the default threshold cuts) or "gain"
 
 
 @dataclass
@@ -86,7 +88,8 @@ def is_finished(job: ScoreJob) -> bool:
     scores, manifest_path = shard_outputs(job.out, job.shard)
     manifest = read_manifest(manifest_path)
     return (manifest is not None and scores.exists() and manifest.get("learner_identity") == job.learner_identity
-            and manifest.get("text_field") == job.text_field and manifest.get("source") == shard_signature(job.shard))
+            and manifest.get("text_field") == job.text_field and manifest.get("source") == shard_signature(job.shard)
+            and manifest.get("score", "gain") == job.score)
 
 
 def score_shard(learner: Learner, job: ScoreJob, on_tokens: Callable[[int], None] = lambda tokens: None) -> ShardResult:
@@ -98,7 +101,7 @@ def score_shard(learner: Learner, job: ScoreJob, on_tokens: Callable[[int], None
     try:
         with pq.ParquetWriter(partial, SCHEMA, compression="zstd") as writer:
             for batch in iter_shard(job.shard, text_field=job.text_field, batch_size=job.batch_size):
-                scored = learner.score_documents(batch.texts)
+                scored = learner.score_documents(batch.texts, score=job.score)
                 tokens = scored.tokens if scored.tokens is not None else [None] * len(batch)   # a text-level kind
                 writer.write_table(pa.table({
                     "index": pa.array(batch.indices, pa.int64()), "id": pa.array(batch.ids, pa.string()),
@@ -117,7 +120,8 @@ def score_shard(learner: Learner, job: ScoreJob, on_tokens: Callable[[int], None
     manifest = {"shard": str(Path(job.shard).resolve()), "source": shard_signature(job.shard),
                 "scores": scores_path.name, "learner_identity": job.learner_identity,
                 "learner": str(job.learner_folder), "learner_kind": learner.kind,
-                "context_length": learner.context_length, "text_field": job.text_field,
+                "context_length": learner.context_length, "text_field": job.text_field, "score": job.score,
+                "default_threshold": learner.default_cut() if job.score == "default" else None,
                 "documents": result.documents, "tokens": result.tokens, "seconds": result.seconds,
                 "learnerhub_version": learnerhub_version()}
     staging = manifest_path.with_name(manifest_path.name + ".partial")
@@ -128,8 +132,12 @@ def score_shard(learner: Learner, job: ScoreJob, on_tokens: Callable[[int], None
 
 def score_shards(learner_folder: str | Path, shards: Sequence[str | Path], out: str | Path, *,
                  base_model: str | None = None, workers: int | None = None, text_field: str = "text",
-                 batch_size: int = 512, progress: bool = True) -> list[ShardResult]:
+                 batch_size: int = 512, score: str = "default", progress: bool = True) -> list[ShardResult]:
     """Score every shard not finished yet, a process per shard (`workers`, default all cores).
+
+    `score="default"` scores with what the learner's default threshold cuts (gain plus target affinity for a
+    learner that carries one) and records that cut, so `filter_shards(threshold="default")` keeps what
+    fine-tuning with the default would; `"gain"` is the bare predicted gain (cheaper for token-level kinds).
 
     Returns one result per shard, in the order given: skipped (finished before), scored, or failed.
 
@@ -148,7 +156,9 @@ def score_shards(learner_folder: str | Path, shards: Sequence[str | Path], out: 
                          "Give each input shard its own file name.")
     Path(out).mkdir(parents=True, exist_ok=True)
     identity = learner_identity(learner_folder)
-    jobs = [ScoreJob(str(s), str(out), str(learner_folder), identity, text_field, batch_size) for s in shards]
+    if score not in SCORES:
+        raise UsageError(f"--score must be one of {', '.join(SCORES)}, not {score!r}.")
+    jobs = [ScoreJob(str(s), str(out), str(learner_folder), identity, text_field, batch_size, score) for s in shards]
     results = {job.shard: ShardResult(job.shard, skipped=True) for job in jobs if is_finished(job)}
     pending = [job for job in jobs if job.shard not in results]
     if pending:

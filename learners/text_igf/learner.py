@@ -21,7 +21,8 @@ from registry.format.errors import LearnerFormatError
 from registry.format.metadata import LearnerMetadata
 
 from ..igf.learner import InformationGainLearner
-from ..learner import load_safetensors_into
+from ..document_scores import DocumentScores
+from ..learner import SCORES, load_safetensors_into
 from ..target_affinity import AFFINITY_PREFIX
 from ..plots import plot_held_out_gains
 from .head import TextRidgeHead
@@ -56,6 +57,19 @@ class TextInformationGainLearner(InformationGainLearner):
         mean = self.metadata.metrics.get("prediction_mean", 0.0)
         std = self.metadata.metrics.get("prediction_std", 1.0) or 1.0
         return (self.head.predict(list(texts)) - mean) / std
+
+    def score_documents(self, texts: Sequence[str], *, score: str = "gain") -> DocumentScores:
+        """Each document scored whole: its predicted gain, or (`score="default"`, with a target affinity) gain plus
+        affinity standardised on held-out target text, as `affinity_score` does for a context."""
+        texts = list(texts)
+        gain = self.score_texts(texts)
+        if score == "default" and self.has_affinity:
+            metrics, odds = self.metadata.metrics, self.affinity.log_odds(texts)
+            gain = ((gain - metrics["gain_target_mean"]) / metrics["gain_target_std"]
+                    + (odds - metrics["affinity_target_mean"]) / metrics["affinity_target_std"])
+        elif score not in SCORES:
+            raise ValueError(f"Unknown score {score!r}; use one of {SCORES}.")
+        return DocumentScores.per_document(gain)
 
     @torch.no_grad()
     def score(self, input_ids: torch.Tensor) -> torch.Tensor:
