@@ -63,9 +63,15 @@ PLAN = {"pool": ("smollm2", "cmake", "igf:smollm2:cmake", "igf:smollm2:pydocs"),
 
 
 def long_enough(corpus: Corpus, tokenizers: list, length: int) -> Corpus:
-    """The documents at least `length` tokens long under every tokenizer, so every split holds out the same ones."""
-    keep = tuple(d for d in corpus.documents
-                 if all(len(t(d, add_special_tokens=False)["input_ids"]) >= length for t in tokenizers))
+    """The documents at least `length` tokens long under the first tokenizer (SmolLM2's: the target, and so every
+    split, is the same whichever models a run loads); a kept document shorter under another one is an error."""
+    reference, *others = tokenizers
+    keep = tuple(d for d in corpus.documents if len(reference(d, add_special_tokens=False)["input_ids"]) >= length)
+    for tokenizer in others:
+        short = [d for d in keep if len(tokenizer(d, add_special_tokens=False)["input_ids"]) < length]
+        if short:
+            raise ValueError(f"{len(short)} target documents are shorter than {length} tokens under "
+                             f"{tokenizer.name_or_path}: the splits would differ between models.")
     return Corpus(corpus.name, keep, corpus.source)
 
 
@@ -132,7 +138,9 @@ def main() -> int:
         make_variant(Path(args.variant), args.variant_steps, off_target["pydocs"], seed=0)
     names = {"smollm2": "smollm2", "variant": args.variant, "small": args.small_model}
     models = {key: load_base_model(names[key]) for key in sorted(needed)}
-    target = long_enough(load_corpus(shared / "kjv.jsonl.gz"), [tok for _, tok, _ in models.values()],
+    smollm2_tokenizer = models["smollm2"][1] if "smollm2" in models else load_base_model("smollm2")[1]
+    target = long_enough(load_corpus(shared / "kjv.jsonl.gz"),
+                         [smollm2_tokenizer, *(tok for key, (_, tok, _) in models.items() if key != "smollm2")],
                          config.context_length)
 
     def learner(spec: str, key: str):

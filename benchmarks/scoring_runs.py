@@ -88,12 +88,13 @@ class TreeMemory:
                 "peak_rss_one_process_mb": round(self.peak_single / MB, 1)}
 
 
-def score_run(learner: Path, shards: list[Path], out: Path, workers: int) -> dict:
-    """One `learnerhub score --workers N` over `shards` into a fresh `out`: wall and scoring seconds, memory."""
+def score_run(learner: Path, shards: list[Path], out: Path, workers: int, score: str = "default") -> dict:
+    """One `learnerhub score --workers N --score S` over `shards` into a fresh `out`: wall and scoring seconds,
+    memory."""
     shutil.rmtree(out, ignore_errors=True)   # a finished shard would be skipped: every run scores everything
     prefix, cores = pinned(workers)
     command = [*prefix, *learnerhub_command(), "score", str(learner), "--corpus", *map(str, shards),
-               "--out", str(out), "--workers", str(workers), "--json"]
+               "--out", str(out), "--workers", str(workers), "--score", score, "--json"]
     started = time.perf_counter()
     process = subprocess.Popen(command, env={**os.environ, **ONE_THREAD}, stdout=subprocess.PIPE, text=True)
     memory = TreeMemory(process.pid)
@@ -102,7 +103,7 @@ def score_run(learner: Path, shards: list[Path], out: Path, workers: int) -> dic
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} exited {process.returncode}")
     manifests = [json.loads(p.read_text()) for p in sorted(out.glob("*.scores.json"))]
-    return {"workers": workers, "cores": cores, "shards": len(shards), "wall_seconds": round(wall, 3),
+    return {"workers": workers, "cores": cores, "score": score, "shards": len(shards), "wall_seconds": round(wall, 3),
             "shard_seconds": round(sum(m["seconds"] for m in manifests), 3),
             "documents": sum(m["documents"] for m in manifests), **memory.result(),
             "summary": json.loads(stdout)}
@@ -125,7 +126,7 @@ class TimedTokenizer:
         return getattr(self.tokenizer, name)
 
 
-def token_time_split(learner_folder: Path, shards: list[Path]) -> dict:
+def token_time_split(learner_folder: Path, shards: list[Path], score: str = "default") -> dict:
     """In one process and thread: seconds in the tokenizer's batch call and in the rest of `score_documents`
     (cutting contexts, the head, aggregating) over `shards`; the rest's share of the tokenizer's time."""
     from learners.corpora.shard_reader import iter_shard
@@ -139,7 +140,7 @@ def token_time_split(learner_folder: Path, shards: list[Path]) -> dict:
     for shard in shards:
         for batch in iter_shard(shard, batch_size=512):
             started = time.perf_counter()
-            scored = learner.score_documents(batch.texts)
+            scored = learner.score_documents(batch.texts, score=score)
             total += time.perf_counter() - started
             tokens += int(scored.tokens.sum())
     rest = total - timed.seconds
