@@ -14,13 +14,15 @@ from learners.plots import plot_arm_curves
 #: (~2 forwards); a scored-only context (high_loss) a forward. The learners' scoring is < 1% (igf.json).
 BACKWARD_COST = 3.0
 #: Paired comparisons reported beside each arm's ratio to standard and clean: the default threshold
-#: against random at its rate, the peers, the top-half cut and the fully decayed schedule.
+#: against random at its rate, the peers, the top-half cut and the fully decayed schedule; a transferred
+#: learner against the one made in place and the peers at its rate (bench_transfer.py).
 PAIRS = (("igf_target", "random_target"), ("igf_target", "dsir"), ("igf_target", "classifier"),
          ("igf_target", "igf"), ("igf_target_cosine", "standard_cosine"), ("igf_target", "standard_cosine"),
          ("igf_target_cosine", "igf_target"), ("standard_cosine", "standard"), ("igf_domain", "igf_target"),
          ("igf_domain", "dsir"), ("igf_domain", "classifier"), ("igf_domain", "clean"), ("igf_weighted", "clean"),
          ("igf_affinity", "igf_target"), ("igf_affinity", "clean"), ("igf_affinity", "random_affinity"),
-         ("igf_affinity", "dsir_affinity"), ("igf_affinity", "classifier_affinity"), ("igf_affinity", "igf_domain"))
+         ("igf_affinity", "dsir_affinity"), ("igf_affinity", "classifier_affinity"), ("igf_affinity", "igf_domain"),
+         ("transfer", "in_place"), ("transfer", "dsir"), ("transfer", "classifier"))
 
 
 def final(run: dict) -> float:

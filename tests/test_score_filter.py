@@ -322,3 +322,31 @@ def test_a_deeply_nested_line_fails_its_shard_in_one_line(tmp_path, learner_fold
     shard.write_text(shard.read_text() + "[" * 100_000 + "]" * 100_000 + "\n")
     code, _, err = run(capsys, "score", learner_folder, "--corpus", shard, "--out", tmp_path / "s", "--workers", 1)
     assert code == 2 and f"{shard}:2 is nested too deeply to read as JSON" in err and "Traceback" not in err
+
+
+def test_filter_at_the_default_threshold_reads_the_cut_scoring_recorded(tmp_path, learner, learner_folder, capsys):
+    shard = write_jsonl(tmp_path / "a.jsonl", mixed_documents(30, 1), prefix="a")
+    assert run(capsys, "score", learner_folder, "--corpus", shard, "--out", tmp_path / "scores")[0] == 0
+    code, out, _ = run(capsys, "filter", "--corpus", shard, "--scores", tmp_path / "scores", "--out", tmp_path / "kept",
+                       "--threshold", "default", "--json")
+    said = json.loads(out)
+    assert code == 0 and said["threshold"] == pytest.approx(learner.default_cut())
+    scores = learner.score_texts(mixed_documents(30, 1))
+    assert said["kept"] == int((scores >= learner.default_cut()).sum())   # all: a learner without target calibration
+    code, _, _ = run(capsys, "score", learner_folder, "--corpus", shard, "--out", tmp_path / "gain", "--score", "gain")
+    assert code == 0
+    code, _, err = run(capsys, "filter", "--corpus", shard, "--scores", tmp_path / "gain", "--out", tmp_path / "k2",
+                       "--threshold", "default")
+    assert code == 2 and "carry no default threshold" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["filter", "--corpus", "a.jsonl", "--scores", "s", "--out", "k", "--threshold", "dflt"],
+     "'dflt' is neither a number nor `default`"),
+    (["score", "learner", "--corpus", "a.jsonl", "--out", "s", "--score", "affinity"], "invalid choice: 'affinity'"),
+])
+def test_a_misspelt_threshold_or_score_is_a_usage_error(capsys, args, message):
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and message in err and "Traceback" not in err
