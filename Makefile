@@ -6,7 +6,7 @@ TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser run lint test bench bench-fuzz bench-hub-calls bench-igf bench-regimes bench-regimes-adaptive bench-regimes-ceilings bench-realistic bench-scarce bench-registry bench-scoring bench-server bench-streaming clean
+.PHONY: setup browser run lint test bench bench-fuzz bench-hub-calls bench-igf bench-regimes bench-regimes-adaptive bench-regimes-ceilings bench-realistic bench-scarce bench-offline-online bench-transfer bench-registry bench-scoring bench-server bench-streaming clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -88,6 +88,20 @@ bench-realistic: $(STAMP)
 		--out benchmarks/results/regimes_R5_seeds5-9.json --resume; wait
 
 # Issue 18's R4, a scarce target (64 pydocs contexts) and a pool of other pages, CMake docs and kjv (~6 runs a seed).
+# Issue 20 item 5: learnerhub score + filter --threshold default, then fine-tuning, against the learner in the
+# loop on R1 (10 paired seeds, ~30 min idle; builds the transfer benchmark's kjv+pydocs learner when missing).
+bench-offline-online: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[bench]"
+	$(BIN)/python benchmarks/bench_offline_online.py --shared $(CORPORA) --seeds 10 --resume
+
+# Issue 19: learners used on pools and base models they never saw (hours on one core; --resume continues).
+bench-transfer: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[bench]"
+	$(BIN)/python benchmarks/realistic_corpora.py --out .runs/r5 --pydocs $(CORPORA)/pydocs.jsonl.gz
+	[ -f .runs/gpt2-scratch/config.json ] || $(BIN)/python benchmarks/second_base_model.py --out .runs/gpt2-scratch \
+		--corpora $(CORPORA)/pydocs.jsonl.gz .runs/r5/cmake_docs.jsonl.gz --steps 1200 --seed 0
+	$(BIN)/python benchmarks/bench_transfer.py --shared $(CORPORA) --settings pool,variant,family,reverse --seeds 8 --resume
+
 bench-scarce: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[bench]"
 	$(BIN)/python benchmarks/realistic_corpora.py --out .runs/r5 --pydocs $(CORPORA)/pydocs.jsonl.gz
