@@ -4,7 +4,8 @@ Target: the King James Bible (objective and test sets: held-out chapters, the sa
 only documents long enough for all of them are used). Each setting fine-tunes one model on one pool (kjv
 plus as much off-target text) with: standard (the pool), clean (its kjv contexts), in_place (a learner
 built where it is used), transfer (a learner built elsewhere), dsir and classifier (model-agnostic peers at
-transfer's rate), each with the library's default threshold. Settings:
+transfer's rate), each with the library's default threshold; where the in-place learner is the text head
+labelled by SmolLM2 (reverse), also bag_of_tokens (the token head built on the same pool). Settings:
 
   pool     SmolLM2 on kjv + CMake docs; in_place: igf built on kjv + CMake docs; transfer: igf built on kjv +
            pydocs (it never saw CMake's reStructuredText);
@@ -54,7 +55,7 @@ from regime_summary import by_seed, final, plot_regimes, summarise  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 SETTINGS = ("pool", "variant", "family", "reverse")
-ARMS = ("standard", "clean", "in_place", "transfer", "dsir", "classifier")
+ARMS = ("standard", "clean", "in_place", "transfer", "dsir", "classifier", "bag_of_tokens")
 #: setting: (model that fine-tunes, off-target text of its pool, in-place learner, transferred learner)
 PLAN = {"pool": ("smollm2", "cmake", "igf:smollm2:cmake", "igf:smollm2:pydocs"),
         "variant": ("variant", "pydocs", "igf_text:variant:pydocs", "igf_text:smollm2:pydocs"),
@@ -175,6 +176,8 @@ def main() -> int:
                           other.sample(args.pool_target, torch.Generator().manual_seed(14)),
                           other_fraction=0.5, seed=22)
         learners = {"in_place": learner(in_place_spec, key), "transfer": learner(transfer_spec, key)}
+        if key == "smollm2" and in_place_spec.startswith("igf_text:"):   # reverse: the text head against the
+            learners["bag_of_tokens"] = learner(f"igf:smollm2:{off}", key)  # token head, same labels and pool
         texts = tokenizer.batch_decode(pool.contexts)
         target_texts = tokenizer.batch_decode(split.train.sample(1024, torch.Generator().manual_seed(17)))
         other_texts = tokenizer.batch_decode(other.sample(600, torch.Generator().manual_seed(18)))
@@ -189,7 +192,8 @@ def main() -> int:
             for arm in arms:
                 if seed in by_seed(runs.get(arm, [])):
                     continue
-                if arm in peers and seed not in by_seed(runs.get("transfer", [])):
+                if (arm in peers and seed not in by_seed(runs.get("transfer", []))) or \
+                        (arm == "bag_of_tokens" and arm not in learners):
                     continue
                 if args.budget_minutes and (time.perf_counter() - started) / 60 > args.budget_minutes:
                     return done(results, out, started)
