@@ -54,3 +54,16 @@ def test_features_from_before_the_hashing_field_keep_murmurhash3():
         TextFeatures.from_config({**old, "hashing": "md5"})
     with pytest.raises(ValueError, match="hashing"):
         TextFeatures.from_config({**old, "char_analyzer": "char_wb", "hashing": "polynomial"})
+
+
+def test_features_are_the_same_whichever_texts_share_a_chunk(monkeypatch):
+    """Long batches are hashed in chunks (speed); a text's row must not depend on its neighbours."""
+    from learners.text_igf import features as features_module
+    from learners.text_igf.features import TextFeatures
+
+    texts = [f"In the beginning {i} God created " * (1 + i % 7) + "def f(x): return x" * (i % 3) for i in range(40)]
+    features = TextFeatures()
+    whole = features.transform(texts)
+    monkeypatch.setattr(features_module, "CHUNK_CHARACTERS", 300)
+    chunked = features.transform(texts)
+    assert chunked.shape == whole.shape and abs(chunked - whole).max() < 1e-12

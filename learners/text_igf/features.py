@@ -27,6 +27,9 @@ DEFAULT_BUCKETS = 2 ** 18
 WORD_PATTERN = r"(?u)\b\w+\b"
 #: How n-grams become buckets: numpy polynomial hashes (the default) or scikit-learn's murmurhash3.
 HASHINGS = ("polynomial", "murmurhash3")
+#: Characters of text hashed in one pass: the numpy hashing's arrays (several per character) stay a few MB, in
+#: cache and off fresh mmap'ed pages; one pass over a 512-document batch of 1.9M characters ran 5x slower.
+CHUNK_CHARACTERS = 2 ** 18
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,16 @@ class TextFeatures:
         return features
 
     def transform(self, texts: list[str]) -> scipy.sparse.csr_matrix:
-        """(len(texts), width) sparse features: log1p counts, each block L2-normalised, rows of norm <= 1."""
+        """(len(texts), width) sparse features: log1p counts, each block L2-normalised, rows of norm <= 1.
+
+        Texts are hashed in chunks of about `CHUNK_CHARACTERS` (a text is never split): the rows do not depend
+        on which texts share a chunk."""
+        chunks = list(_chunks(list(texts), CHUNK_CHARACTERS))
+        if len(chunks) > 1:
+            return scipy.sparse.vstack([self._transform(chunk) for chunk in chunks], format="csr")
+        return self._transform(list(texts))
+
+    def _transform(self, texts: list[str]) -> scipy.sparse.csr_matrix:
         blocks = []
         for analyzer, ngrams in (("word", self.word_ngrams), (self.char_analyzer, self.char_ngrams)):
             counts = self._counts(texts, analyzer, ngrams)
@@ -82,6 +94,18 @@ class TextFeatures:
                                        lowercase=self.lowercase, token_pattern=WORD_PATTERN,
                                        alternate_sign=False, norm=None, dtype=np.float64)
         return vectorizer.transform(texts).tocsr()
+
+
+def _chunks(texts: list[str], characters: int):
+    """Consecutive runs of `texts` of about `characters` characters in all (at least one text each)."""
+    start, size = 0, 0
+    for index, text in enumerate(texts):
+        if index > start and size + len(text) > characters:
+            yield texts[start:index]
+            start, size = index, 0
+        size += len(text)
+    if start < len(texts):
+        yield texts[start:]
 
 
 def _pair(value: Any) -> tuple[int, int]:
