@@ -94,6 +94,7 @@ def main() -> int:
     parser.add_argument("--shared", default="../shared/corpora")
     parser.add_argument("--learner", default=".runs/transfer/learners/igf-smollm2-pydocs")
     parser.add_argument("--work", default=".runs/offline_online")
+    parser.add_argument("--arms", default=",".join(ARMS))
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=8)
@@ -146,7 +147,7 @@ def main() -> int:
                "pool": pool, "runs": earlier.get("runs", {})}
     initial = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
     for seed in range(args.seeds):
-        for arm in ARMS:
+        for arm in [a for a in ARMS if a in args.arms.split(",")]:
             if seed in by_seed(results["runs"].get(arm, [])):
                 continue
             if args.budget_minutes and (time.perf_counter() - started) / 60 > args.budget_minutes:
