@@ -96,6 +96,8 @@ def main() -> int:
     parser.add_argument("--work", default=".runs/offline_online")
     parser.add_argument("--arms", default=",".join(ARMS))
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0, help="Run seeds first-seed..seeds-1 (a second process "
+                                                                    "on another core, into another --out).")
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--eval-every", type=int, default=10)
@@ -146,7 +148,7 @@ def main() -> int:
                "protocol": {k: v for k, v in vars(args).items() if k not in ("resume", "out", "budget_minutes")},
                "pool": pool, "runs": earlier.get("runs", {})}
     initial = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.seeds):
         for arm in [a for a in ARMS if a in args.arms.split(",")]:
             if seed in by_seed(results["runs"].get(arm, [])):
                 continue
