@@ -117,7 +117,7 @@ bench-registry: $(STAMP)
 
 # Issue 20's scoring throughput: `learnerhub score` on a 1 GB corpus made from CORPORA (text-level and
 # token-level learners, 1 and 2 workers, the tokenizer and DSIR for reference, memory at 1x and 10x);
-# run it on an idle machine of 2+ cores (~3 h at the smoke run's rates).
+# run it on an idle machine of 2+ cores (~50 min: results/scoring.json took 32 min after a 10-min tokenizer pass).
 bench-scoring: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[bench]"
 	$(BIN)/python benchmarks/bench_scoring.py --kjv $(CORPORA)/kjv.jsonl.gz --pydocs $(CORPORA)/pydocs.jsonl.gz \
