@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -67,14 +68,19 @@ class InformationGainLearner(Learner):
     def affinity_score(self, input_ids: torch.Tensor) -> torch.Tensor:
         """Predicted gain plus target affinity, each standardised on held-out target text: the `affinity`
         threshold's score (keeps what is both informative and target-like). Needs a learner built with a pool."""
-        metrics = self._require_affinity()
+        self._require_affinity()
         if self._tokenizer is None:
             raise RuntimeError("Attach the learner to its base model and tokenizer first: "
                                "learner.attach(model, tokenizer).")
         texts = self._tokenizer.batch_decode(input_ids.cpu().tolist(), skip_special_tokens=True,
                                              clean_up_tokenization_spaces=False)
         odds = torch.from_numpy(self.affinity.log_odds(texts)).float()
-        return ((self.score(input_ids) - metrics["gain_target_mean"]) / metrics["gain_target_std"]
+        return self.gain_plus_affinity(self.score(input_ids), odds)
+
+    def gain_plus_affinity(self, gain: torch.Tensor | np.ndarray, odds: torch.Tensor | np.ndarray):
+        """Standardised gain plus standardised affinity log-odds (tensors or arrays): the `affinity` score."""
+        metrics = self._require_affinity()
+        return ((gain - metrics["gain_target_mean"]) / metrics["gain_target_std"]
                 + (odds - metrics["affinity_target_mean"]) / metrics["affinity_target_std"])
 
     def _default_score_contexts(self, input_ids: torch.Tensor) -> torch.Tensor:

@@ -64,9 +64,7 @@ class TextInformationGainLearner(InformationGainLearner):
         texts = list(texts)
         gain = self.score_texts(texts)
         if score == "default" and self.has_affinity:
-            metrics, odds = self.metadata.metrics, self.affinity.log_odds(texts)
-            gain = ((gain - metrics["gain_target_mean"]) / metrics["gain_target_std"]
-                    + (odds - metrics["affinity_target_mean"]) / metrics["affinity_target_std"])
+            gain = self.gain_plus_affinity(gain, self.affinity.log_odds(texts))
         elif score not in SCORES:
             raise ValueError(f"Unknown score {score!r}; use one of {SCORES}.")
         return DocumentScores.per_document(gain)
