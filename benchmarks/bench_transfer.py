@@ -139,9 +139,8 @@ def main() -> int:
         make_variant(Path(args.variant), args.variant_steps, off_target["pydocs"], seed=0)
     names = {"smollm2": "smollm2", "variant": args.variant, "small": args.small_model}
     models = {key: load_base_model(names[key]) for key in sorted(needed)}
-    smollm2_tokenizer = models["smollm2"][1] if "smollm2" in models else load_base_model("smollm2")[1]
-    target = long_enough(load_corpus(shared / "kjv.jsonl.gz"),
-                         [smollm2_tokenizer, *(tok for key, (_, tok, _) in models.items() if key != "smollm2")],
+    target = long_enough(load_corpus(shared / "kjv.jsonl.gz"),   # every setting loads SmolLM2 (PLAN)
+                         [models["smollm2"][1], *(tok for key, (_, tok, _) in models.items() if key != "smollm2")],
                          config.context_length)
 
     def learner(spec: str, key: str):

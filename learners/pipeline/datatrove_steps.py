@@ -46,7 +46,7 @@ class _LearnerLoader:
         self._learner: Learner | None = None
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_learner": None}
+        return {**self.__dict__, "_learner": None, "_cut": None}
 
     def learner(self) -> Learner:
         if self._learner is None:
@@ -100,15 +100,17 @@ class LearnerFilter(BaseFilter, _LearnerLoader):
             raise ValueError("threshold='default' is a cut on the default's score: leave score='default'.")
         self._init_loader(learner, base_model, aggregate, key, score)
         self.threshold = threshold if threshold == "default" else float(threshold)
+        self._cut: float | None = None
 
     def cut(self) -> float:
         """The threshold as a number (the learner's default cut when `threshold="default"`)."""
         if self.threshold != "default":
             return self.threshold
-        cut = self.learner().default_cut()
-        if cut is None:
-            raise ValueError(f"A {self.learner().kind} learner has no default threshold: pass a number.")
-        return cut
+        if self._cut is None:   # resolved once per task, not per batch
+            self._cut = self.learner().default_cut()
+            if self._cut is None:
+                raise ValueError(f"A {self.learner().kind} learner has no default threshold: pass a number.")
+        return self._cut
 
     def filter_batch(self, batch: list[Document]) -> list[bool | tuple[bool, str]]:
         cut = self.cut()
