@@ -113,6 +113,8 @@ def main() -> int:
     parser.add_argument("--settings", default=",".join(SETTINGS))
     parser.add_argument("--arms", default=",".join(ARMS))
     parser.add_argument("--seeds", type=int, default=8)
+    parser.add_argument("--first-seed", type=int, default=0, help="Run seeds first-seed..seeds-1 (a second process "
+                        "with its own --out; merge the runs afterwards)")
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--eval-every", type=int, default=10)
@@ -159,7 +161,8 @@ def main() -> int:
     earlier = json.loads(out.read_text()) if args.resume and out.exists() else {}
     command = " ".join([Path(sys.executable).name, *sys.argv])
     results = {"command": command, "date": dt.date.today().isoformat(), "machine": machine(), "plan": PLAN,
-               "protocol": {k: v for k, v in vars(args).items() if k not in ("resume", "out", "budget_minutes")},
+               "protocol": {k: v for k, v in vars(args).items()
+                            if k not in ("resume", "out", "budget_minutes", "first_seed")},
                "models": {key: ref.model_id for key, (_, _, ref) in models.items()},
                "base_model": "per setting (setups)",
                "commands": [*earlier.get("commands", []), command], "runs": earlier.get("runs", {}),
@@ -187,7 +190,7 @@ def main() -> int:
         runs = results["runs"].setdefault(setting, {})
         initial = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
         lr = args.small_lr if key == "small" else args.lr
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.seeds):
             for arm in arms:
                 if seed in by_seed(runs.get(arm, [])):
                     continue
