@@ -219,9 +219,10 @@ def read_config(folder: Path) -> dict:
     return config
 
 
-def load_safetensors_into(module: nn.Module, folder: Path, *, beside: str | None = None) -> None:
+def load_safetensors_into(module: nn.Module, folder: Path, *, beside: str | tuple[str, ...] | None = None) -> None:
     """Load weights from model.safetensors; never falls back to a pickle file. Tensors named `beside`...
-    (a component saved next to the module, such as a target affinity) are left to their own reader."""
+    (components saved next to the module, such as a target affinity; one prefix or several) are left to their
+    own reader."""
     path = folder / WEIGHTS_FILE
     if not path.exists():
         raise LearnerFormatError(f"{folder} has no {WEIGHTS_FILE}. learnerhub loads safetensors weights only and "

@@ -7,7 +7,7 @@ import pytest
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from learners.text_igf.features import WORD_PATTERN, TextFeatures
-from learners.text_igf.ngram_hashing import char_ngram_counts, word_ngram_counts
+from learners.text_hashing import char_ngram_counts, word_ngram_counts
 
 TEXTS = ["In the beginning God created the heaven and the earth.", "", "a", "  x \t\n y  ",
          "def parse(text: str) -> Über_straße 12", "Ünïcödé wörds, 中文字符 and __dunder__ names", "x" * 300]

@@ -87,8 +87,10 @@ def test_save_and_load_need_no_base_model(built, tmp_path):
     config = json.loads((folder / "config.json").read_text())
     assert config["head"] == "hashed_text_ridge" and config["char_ngrams"] == [3, 5] and config["buckets"] == 2 ** 18
     with safetensors.safe_open(str(folder / "model.safetensors"), "pt") as weights:
-        # the head, and the target affinity beside it (built from a pool with a target)
-        assert sorted(weights.keys()) == ["affinity.coef", "affinity.intercept", "coef", "intercept"]
+        # the head, and the target affinity and word-order model beside it (built from a pool with a target)
+        order = ("bigram_counts", "bigram_keys", "context_counts", "followers", "unigram_counts", "unigram_keys")
+        assert sorted(weights.keys()) == ["affinity.coef", "affinity.intercept", "coef", "intercept",
+                                          *(f"order.{name}" for name in order)]
     assert not [p for p in folder.rglob("*") if p.suffix in (".bin", ".pt", ".pkl", ".pickle")]
     loaded = load_learner(folder)
     assert isinstance(loaded, TextInformationGainLearner) and not loaded.attached

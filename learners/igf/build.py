@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 import torch
 from accelerate import Accelerator
 from accelerate.utils import gather_object
@@ -27,9 +28,10 @@ from ..errors import CorpusError
 from ..fingerprint import embedding_fingerprint, tokenizer_fingerprint
 from ..progress import stage
 from ..target_affinity import TargetAffinity
+from ..word_order import ORDER_FIT_TOKENS, ORDER_GATE_QUANTILE, WordOrderModel
 from .head_training import HeadTrainingConfig, held_out_predictions, train_information_gain_head
 from .information_gain import make_probe
-from .learner import IGF_KIND, InformationGainLearner
+from .learner import IGF_KIND, InformationGainLearner, combined_target_score
 
 
 @dataclass
@@ -164,21 +166,50 @@ def corpora_and_calibration(corpus: Corpus, target: Corpus | None, pool_tokens: 
 def attach_target_affinity(learner: InformationGainLearner, tokenizer, split: CorpusSplit, pool_contexts: torch.Tensor,
                            target_calibration: torch.Tensor, config: BuildConfig) -> None:
     """Fit the learner's target-vs-pool classifier (target training text against the probed pool contexts) and
-    record where gain and affinity place held-out target text (`target_calibration`, which it never saw):
-    their means and spreads there, and the quantiles of their standardised sum (the `affinity` threshold)."""
-    def texts(contexts: torch.Tensor) -> list[str]:
-        return tokenizer.batch_decode(contexts.tolist(), skip_special_tokens=True, clean_up_tokenization_spaces=False)
+    the target's word-order model, and record where they and the gain place held-out target text: their means
+    and spreads there, the word-order gate, and the quantiles of the combined score (the `affinity` threshold).
+
+    The classifier is calibrated on `target_calibration` (contexts it never saw); the word-order model, which
+    would rate its own training text too well, is fitted on four fifths of the target's training documents and
+    calibrated on windows of the other fifth."""
+    def texts(contexts: torch.Tensor | list[torch.Tensor]) -> list[str]:
+        return tokenizer.batch_decode([c.tolist() for c in contexts], skip_special_tokens=True,
+                                      clean_up_tokenization_spaces=False)
 
     target_examples = split.target_contexts.sample(config.calibration_contexts,
                                                    torch.Generator().manual_seed(config.seed + 4))
     learner.affinity = TargetAffinity.fit(texts(target_examples), texts(pool_contexts), seed=config.seed)
+    fitted, held_out = word_order_documents(split.target_contexts.documents, seed=config.seed + 5)
+    learner.word_order = WordOrderModel.fit(texts(fitted))
+    order_windows = ContextStream(held_out, split.target_contexts.context_length).sample(
+        config.calibration_contexts, torch.Generator().manual_seed(config.seed + 6))
+    order = learner.word_order.log_ratio(texts(order_windows))
+    calibration_texts = texts(target_calibration)
     gain = score_in_batches(learner, target_calibration)
-    odds = torch.from_numpy(learner.affinity.log_odds(texts(target_calibration))).float()
+    odds = torch.from_numpy(learner.affinity.log_odds(calibration_texts)).float()
     stats = {"gain_target_mean": float(gain.mean()), "gain_target_std": float(gain.std()) or 1.0,
-             "affinity_target_mean": float(odds.mean()), "affinity_target_std": float(odds.std()) or 1.0}
-    combined = ((gain - stats["gain_target_mean"]) / stats["gain_target_std"]
-                + (odds - stats["affinity_target_mean"]) / stats["affinity_target_std"])
-    learner.metadata.metrics.update(**stats, affinity_target_quantiles=quantile_list(combined))
+             "affinity_target_mean": float(odds.mean()), "affinity_target_std": float(odds.std()) or 1.0,
+             "order_gate": float(np.quantile(order, ORDER_GATE_QUANTILE)),
+             "order_target_std": float(order.std()) or 1.0}
+    combined = combined_target_score(stats, gain.numpy().astype(np.float64), odds.numpy().astype(np.float64),
+                                     learner.word_order.log_ratio(calibration_texts))
+    learner.metadata.metrics.update(**stats, affinity_target_quantiles=quantile_list(torch.from_numpy(combined)))
+
+
+def word_order_documents(documents: list[torch.Tensor], *, seed: int, max_tokens: int = ORDER_FIT_TOKENS
+                         ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """(documents to fit the word-order model on, documents to calibrate it on): at most `max_tokens` of the
+    target's documents in a seeded order, the last fifth of them held out (all of them both ways when there is
+    a single document)."""
+    order = torch.randperm(len(documents), generator=torch.Generator().manual_seed(seed)).tolist()
+    chosen, tokens = [], 0
+    for index in order:
+        if chosen and tokens + len(documents[index]) > max_tokens:
+            break
+        chosen.append(documents[index])
+        tokens += len(documents[index])
+    held = max(1, len(chosen) // 5)
+    return (chosen[:-held] or chosen), chosen[-held:]
 
 
 def record_build_time(learner, *, started: float, probe_seconds: float, accelerator: Accelerator) -> None:

@@ -15,6 +15,7 @@ from registry.format.metadata import LearnerMetadata
 from ..learner import Learner, load_safetensors_into
 from ..plots import plot_held_out_gains
 from ..target_affinity import AFFINITY_PREFIX, TargetAffinity
+from ..word_order import ORDER_PREFIX, WordOrderModel
 from .bag_of_tokens_head import BagOfTokensHead
 from .conv_head import InformationGainHead
 
@@ -40,6 +41,7 @@ class InformationGainLearner(Learner):
         self.head = head.eval()
         self.held_out: tuple[list[float], list[float]] | None = None   # (predicted, measured), set by the build
         self.affinity: TargetAffinity | None = None   # target-vs-pool classifier, for learners built with a pool
+        self.word_order: WordOrderModel | None = None  # the target's word bigrams, beside the affinity
         self._embeddings: nn.Module | None = None
 
     def _on_attach(self, model: nn.Module) -> None:
@@ -74,14 +76,13 @@ class InformationGainLearner(Learner):
                                "learner.attach(model, tokenizer).")
         texts = self._tokenizer.batch_decode(input_ids.cpu().tolist(), skip_special_tokens=True,
                                              clean_up_tokenization_spaces=False)
-        odds = torch.from_numpy(self.affinity.log_odds(texts)).float()
-        return self.gain_plus_affinity(self.score(input_ids), odds)
+        return torch.as_tensor(self.gain_plus_affinity(self.score(input_ids).numpy(), texts), dtype=torch.float32)
 
-    def gain_plus_affinity(self, gain: torch.Tensor | np.ndarray, odds: torch.Tensor | np.ndarray):
-        """Standardised gain plus standardised affinity log-odds (tensors or arrays): the `affinity` score."""
+    def gain_plus_affinity(self, gain: np.ndarray, texts: list[str]) -> np.ndarray:
+        """The `affinity` score of texts whose standardised gain is `gain`: see `combined_target_score`."""
         metrics = self._require_affinity()
-        return ((gain - metrics["gain_target_mean"]) / metrics["gain_target_std"]
-                + (odds - metrics["affinity_target_mean"]) / metrics["affinity_target_std"])
+        order = self.word_order.log_ratio(texts) if self.word_order is not None else None
+        return combined_target_score(metrics, np.asarray(gain, dtype=np.float64), self.affinity.log_odds(texts), order)
 
     def _default_score_contexts(self, input_ids: torch.Tensor) -> torch.Tensor:
         return self.affinity_score(input_ids) if self.has_affinity else self.score(input_ids)
@@ -116,7 +117,8 @@ class InformationGainLearner(Learner):
         import safetensors.torch
 
         path = staging / WEIGHTS_FILE
-        tensors = {**safetensors.torch.load_file(str(path)), **self.affinity.tensors()}
+        order = self.word_order.tensors() if self.word_order is not None else {}
+        tensors = {**safetensors.torch.load_file(str(path)), **self.affinity.tensors(), **order}
         safetensors.torch.save_file(tensors, str(path), metadata={"format": "pt"})
 
     def score_quantile(self, q: float) -> float:
@@ -145,15 +147,16 @@ class InformationGainLearner(Learner):
     @classmethod
     def _from_folder(cls, folder: Path, metadata: LearnerMetadata, config: dict) -> InformationGainLearner:
         head = head_from_config(config, folder)
-        load_safetensors_into(head, folder, beside=AFFINITY_PREFIX)
+        load_safetensors_into(head, folder, beside=(AFFINITY_PREFIX, ORDER_PREFIX))
         return cls(head, metadata).with_affinity_from(folder)
 
     def with_affinity_from(self, folder: Path) -> InformationGainLearner:
-        """Read the target affinity saved beside the head, if there is one; returns self."""
+        """Read the target affinity (and the target's word-order model) saved beside the head, if any; returns self."""
         import safetensors.torch
 
         tensors = safetensors.torch.load_file(str(folder / WEIGHTS_FILE))
         self.affinity = TargetAffinity.from_tensors({k: v for k, v in tensors.items() if k.startswith(AFFINITY_PREFIX)})
+        self.word_order = WordOrderModel.from_tensors({k: v for k, v in tensors.items() if k.startswith(ORDER_PREFIX)})
         return self
 
 
@@ -180,3 +183,15 @@ def interpolate_quantile(quantiles: list[float] | None, q: float) -> float:
     low = int(position)
     high = min(low + 1, len(quantiles) - 1)
     return float(quantiles[low] + (quantiles[high] - quantiles[low]) * (position - low))
+
+
+def combined_target_score(metrics: dict, gain: np.ndarray, odds: np.ndarray, order: np.ndarray | None) -> np.ndarray:
+    """Standardised gain plus standardised affinity log-odds, each on held-out target text; with a word-order
+    model, minus how far a text's word-order ratio falls below the target's `order_gate` (the ratio of its
+    lowest 2%), in the target's standard deviations: zero for text in the target's order, strongly negative
+    for its words in no order. The one formula of the `affinity` score, for contexts and for documents."""
+    total = ((gain - metrics["gain_target_mean"]) / metrics["gain_target_std"]
+             + (odds - metrics["affinity_target_mean"]) / metrics["affinity_target_std"])
+    if order is not None and "order_gate" in metrics:
+        total = total + np.minimum(0.0, (order - metrics["order_gate"]) / metrics["order_target_std"])
+    return total

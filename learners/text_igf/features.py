@@ -2,7 +2,7 @@
 
 Why text, not token ids: features of the text are the same whichever tokenizer cut the context, so one
 learner serves every base model. The hashing has nothing to fit (so nothing to pickle) and is stable across
-versions and machines: `polynomial` (learners.text_igf.ngram_hashing, numpy, the default since it is ~6x
+versions and machines: `polynomial` (learners.text_hashing, numpy, the default since it is ~6x
 faster on character n-grams) or `murmurhash3` (scikit-learn's `HashingVectorizer`, what learners built before
 it recorded; they load and score as they were built); counts are
 damped with log1p and each block (words, characters) is L2-normalised, so a long context does not score
@@ -20,7 +20,7 @@ import scipy.sparse
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize
 
-from .ngram_hashing import char_ngram_counts, word_ngram_counts
+from ..text_hashing import char_ngram_counts, word_ngram_counts
 
 DEFAULT_BUCKETS = 2 ** 18
 #: Words are runs of word characters (single letters included: `a`, `I`, `x` carry format).

@@ -24,6 +24,7 @@ from ..igf.learner import InformationGainLearner
 from ..document_scores import DocumentScores
 from ..learner import SCORES, load_safetensors_into
 from ..target_affinity import AFFINITY_PREFIX
+from ..word_order import ORDER_PREFIX
 from ..plots import plot_held_out_gains
 from .head import TextRidgeHead
 
@@ -64,7 +65,7 @@ class TextInformationGainLearner(InformationGainLearner):
         texts = list(texts)
         gain = self.score_texts(texts)
         if score == "default" and self.has_affinity:
-            gain = self.gain_plus_affinity(gain, self.affinity.log_odds(texts))
+            gain = self.gain_plus_affinity(gain, texts)
         elif score not in SCORES:
             raise ValueError(f"Unknown score {score!r}; use one of {SCORES}.")
         return DocumentScores.per_document(gain)
@@ -101,7 +102,7 @@ class TextInformationGainLearner(InformationGainLearner):
             head = TextRidgeHead.from_config(config)
         except (KeyError, TypeError, ValueError) as error:
             raise LearnerFormatError(f"{folder}/{CONFIG_FILE} does not describe a text-level head: {error}") from None
-        load_safetensors_into(head, folder, beside=AFFINITY_PREFIX)
+        load_safetensors_into(head, folder, beside=(AFFINITY_PREFIX, ORDER_PREFIX))
         if metadata.base_model.model_id != ANY_BASE_MODEL:
             raise LearnerFormatError(f"{folder}: a {TEXT_IGF_KIND!r} learner must name base model "
                                      f"{ANY_BASE_MODEL!r}, not {metadata.base_model.model_id!r}.")

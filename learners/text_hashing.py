@@ -93,17 +93,21 @@ def char_ngram_counts(texts: list[str], ngrams: tuple[int, int], buckets: int, *
     return _counts(rows, columns, len(texts), buckets)
 
 
-def word_ngram_counts(texts: list[str], ngrams: tuple[int, int], buckets: int, *,
-                      lowercase: bool = True) -> scipy.sparse.csr_matrix:
-    """Counts of every run of `ngrams` = (low, high) consecutive words of each text, hashed into `buckets`."""
+def word_hashes(texts: list[str], *, lowercase: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Every `\\w+` word of the texts in order, as a uint64 hash, and the index of the text it is in."""
     codes = _Codes([text.lower() if lowercase else text for text in texts])
     distinct, index = np.unique(codes.codes, return_inverse=True)
     is_word = np.fromiter((chr(int(c)).isalnum() or c == 95 for c in distinct), dtype=bool, count=len(distinct))
     word = np.concatenate([[False], is_word[index], [False]])
     edges = np.diff(word.astype(np.int8))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    words = codes.span_hashes(starts, ends - starts)
-    text_of = codes.text_of[starts]
+    return codes.span_hashes(starts, ends - starts), codes.text_of[starts]
+
+
+def word_ngram_counts(texts: list[str], ngrams: tuple[int, int], buckets: int, *,
+                      lowercase: bool = True) -> scipy.sparse.csr_matrix:
+    """Counts of every run of `ngrams` = (low, high) consecutive words of each text, hashed into `buckets`."""
+    words, text_of = word_hashes(texts, lowercase=lowercase)
     rows, columns = [], []
     combined = words.copy()
     for n in range(1, ngrams[1] + 1):
