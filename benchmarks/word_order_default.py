@@ -10,6 +10,10 @@ give. The summary is bench_regimes.py's (`regime_summary.summarise`).
         --new benchmarks/results/regimes_R3_word_order.json benchmarks/results/regimes_R0_R1_word_order.json \\
         --committed benchmarks/results/regimes_R3_R0.json benchmarks/results/regimes_R1.json \\
         --out benchmarks/results/word_order_default.json
+    python benchmarks/word_order_default.py --new benchmarks/results/regimes_R5_word_order.json \
+        --committed benchmarks/results/regimes_R5.json --out benchmarks/results/word_order_default_R5.json
+
+(R5 apart: the kjv regimes share one clean arm, which summarise would give every regime in the file.)
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from regime_summary import effect, final, summarise
 
 #: Pairs reported for the new default (igf_affinity) beside regime_summary's own.
 EXTRA_PAIRS = (("igf_affinity", "igf_affinity_before"), ("igf_affinity", "dsir"), ("igf_affinity", "classifier"))
-KEPT_FROM_COMMITTED = ("standard", "igf_target", "dsir", "classifier", "igf_affinity")
+#: Committed arms read beside the new default (R5 keeps its own clean arm and its peers at the old default's rate).
+KEPT_FROM_COMMITTED = ("standard", "clean", "igf_target", "dsir", "classifier", "igf_affinity", "dsir_affinity",
+                       "classifier_affinity", "random_affinity")
 
 
 def combined(new_files: list[Path], committed_files: list[Path]) -> dict:

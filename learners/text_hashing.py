@@ -93,12 +93,27 @@ def char_ngram_counts(texts: list[str], ngrams: tuple[int, int], buckets: int, *
     return _counts(rows, columns, len(texts), buckets)
 
 
+#: Whether each ASCII code point is a word character (`\\w`): most text is looked up here, not sorted.
+_ASCII_WORD = np.array([chr(c).isalnum() or c == 95 for c in range(128)])
+
+
+def _is_word_character(codes: np.ndarray) -> np.ndarray:
+    """`\\w` per code point: a table for ASCII, str.isalnum over the distinct others."""
+    ascii_ = codes < 128
+    is_word = np.zeros(len(codes), dtype=bool)
+    is_word[ascii_] = _ASCII_WORD[codes[ascii_].astype(np.int64)]
+    others = ~ascii_
+    if others.any():
+        distinct, index = np.unique(codes[others], return_inverse=True)
+        table = np.fromiter((chr(int(c)).isalnum() for c in distinct), dtype=bool, count=len(distinct))
+        is_word[others] = table[index]
+    return is_word
+
+
 def word_hashes(texts: list[str], *, lowercase: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Every `\\w+` word of the texts in order, as a uint64 hash, and the index of the text it is in."""
     codes = _Codes([text.lower() if lowercase else text for text in texts])
-    distinct, index = np.unique(codes.codes, return_inverse=True)
-    is_word = np.fromiter((chr(int(c)).isalnum() or c == 95 for c in distinct), dtype=bool, count=len(distinct))
-    word = np.concatenate([[False], is_word[index], [False]])
+    word = np.concatenate([[False], _is_word_character(codes.codes), [False]])
     edges = np.diff(word.astype(np.int8))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     return codes.span_hashes(starts, ends - starts), codes.text_of[starts]

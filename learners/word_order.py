@@ -44,13 +44,13 @@ def _counted(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return distinct, counts.astype(np.float64)
 
 
-def _lookup(table: np.ndarray, values: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """values[i] where table[i] == key, else 0, for every key (`table` sorted)."""
+def _find(table: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position, found) of every key in the sorted `table`: read values as np.where(found, values[position], 0)."""
     if len(table) == 0:
-        return np.zeros(len(keys))
+        return np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=bool)
     keys = keys.view(np.int64)
     at = np.minimum(np.searchsorted(table, keys), len(table) - 1)
-    return np.where(table[at] == keys, values[at], 0.0)
+    return at, table[at] == keys
 
 
 class WordOrderModel:
@@ -89,14 +89,16 @@ class WordOrderModel:
             return np.zeros(0)
         words, text_of = word_hashes(texts)
         first, second, pairs = _bigram_keys(words, text_of)
-        unigram = (_lookup(self.unigram_keys, self.unigram_counts, second) + 1.0) / \
-            (self.total + len(self.unigram_keys) + 1.0)
-        context = _lookup(self.unigram_keys, self.context_counts, first)
+        at, found = _find(self.unigram_keys, second)
+        unigram = (np.where(found, self.unigram_counts[at], 0.0) + 1.0) / (self.total + len(self.unigram_keys) + 1.0)
+        at, found = _find(self.unigram_keys, first)
+        context = np.where(found, self.context_counts[at], 0.0)
+        followers = np.where(found, self.followers[at], 0.0)
+        at, found = _find(self.bigram_keys, pairs)
+        pair = np.where(found, self.bigram_counts[at], 0.0)
         seen_context = context > 0
         safe = np.where(seen_context, context, 1.0)
-        pair = _lookup(self.bigram_keys, self.bigram_counts, pairs)
-        interpolated = (np.maximum(pair - DISCOUNT, 0.0) / safe
-                        + DISCOUNT * _lookup(self.unigram_keys, self.followers, first) / safe * unigram)
+        interpolated = np.maximum(pair - DISCOUNT, 0.0) / safe + DISCOUNT * followers / safe * unigram
         bigram = np.where(seen_context, interpolated, unigram)
         ratio = np.log(bigram) - np.log(unigram)
         owner = text_of[:-1][text_of[:-1] == text_of[1:]] if len(text_of) else np.zeros(0, np.int64)
