@@ -16,6 +16,7 @@ from learners.igf.learner import InformationGainLearner
 from learners.igf.thresholds import DefaultLevel
 from learners.word_order import ORDER_GATE_QUANTILE, ORDER_PREFIX, WordOrderModel
 from registry.format.metadata_sections import CorpusInfo, ProbeInfo
+from registry.staging import write_folder_card
 from test_target_threshold import REF, contexts_of
 
 KJV_SAMPLE = "learners/data/kjv-sample.jsonl.gz"
@@ -122,7 +123,10 @@ def test_the_default_drops_the_targets_words_in_no_order(ordered_target_learner,
     assert metrics["order_target_std"] > 0 and "order_gate" in metrics
     assert kept(ordered_target_learner, in_order) > 0.8
     assert kept(ordered_target_learner, salad) < 0.1
-    loaded = InformationGainLearner.load(ordered_target_learner.save(tmp_path / "learner"), tiny_gpt2, tokenizer)
+    folder = ordered_target_learner.save(tmp_path / "learner")
+    write_folder_card(folder, ordered_target_learner.metadata, repo_id="local/ordered", version=None)
+    assert "word bigram model" in (folder / "README.md").read_text()      # the card says what the default reads
+    loaded = InformationGainLearner.load(folder, tiny_gpt2, tokenizer)
     assert loaded.word_order is not None
     with_order = ordered_target_learner.affinity_score(salad)
     assert torch.allclose(loaded.affinity_score(salad), with_order, atol=1e-5)

@@ -49,9 +49,23 @@ def model_details(metadata: LearnerMetadata, *, head: str | None, parameters: in
     elif metadata.run is not None:
         rows.append(("labels", f"loss above the frozen threshold of `{model_id}`, learned in one fine-tuning pass "
                                f"over {metadata.run.examples or '?'} examples"))
+    default = default_score_description(metadata.metrics)
+    if default:
+        rows.append(("default threshold", default))
     rows.append(("licence", facts.get("license", "apache-2.0")))
     rows.append(("built with", f"learnerhub {metadata.learnerhub_version or '?'}, {metadata.created_at or '?'}"))
     return [(name, cell(value)) for name, value in rows]
+
+
+def default_score_description(metrics: dict) -> str | None:
+    """What the default threshold reads, from the build's calibration (None for kinds without one)."""
+    if "affinity_target_quantiles" in metrics:
+        return ("predicted gain + target affinity (a target-vs-pool classifier)"
+                + (" - shortfall below the target's word order (a word bigram model)" if "order_gate" in metrics
+                   else "") + ", each standardised on held-out target text, cut at a low quantile of that text's")
+    if "target_prediction_quantiles" in metrics:
+        return "predicted gain, cut at a low quantile of held-out target text's"
+    return None
 
 
 def training_data(metadata: LearnerMetadata) -> list[dict[str, str]]:
