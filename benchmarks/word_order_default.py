@@ -8,12 +8,12 @@ give. The summary is bench_regimes.py's (`regime_summary.summarise`).
 
     python benchmarks/word_order_default.py \\
         --new benchmarks/results/regimes_R3_word_order.json benchmarks/results/regimes_R0_R1_word_order.json \\
+        benchmarks/results/regimes_R5_word_order.json \\
         --committed benchmarks/results/regimes_R3_R0.json benchmarks/results/regimes_R1.json \\
-        --out benchmarks/results/word_order_default.json
-    python benchmarks/word_order_default.py --new benchmarks/results/regimes_R5_word_order.json \
-        --committed benchmarks/results/regimes_R5.json --out benchmarks/results/word_order_default_R5.json
+        benchmarks/results/regimes_R5.json --out benchmarks/results/word_order_default.json
 
-(R5 apart: the kjv regimes share one clean arm, which summarise would give every regime in the file.)
+Each committed file is summarised on its own: a file's `shared` clean arm is the clean target in the order of
+its first regime's pool, so R1's and R3's clean runs differ and are not interchangeable.
 """
 
 from __future__ import annotations
@@ -33,57 +33,66 @@ KEPT_FROM_COMMITTED = ("standard", "clean", "igf_target", "dsir", "classifier", 
                        "classifier_affinity", "random_affinity")
 
 
-def combined(new_files: list[Path], committed_files: list[Path]) -> dict:
-    """One results dict: committed arms (the old default renamed) plus the new default's runs."""
+def combined(new_files: list[Path], committed: Path) -> dict:
+    """One results dict: a committed file's arms (its old default renamed) plus the new default's runs of the
+    same regimes. One committed file at a time: each file's `shared` clean arm is the clean target in the order
+    of that file's first regime's pool, not interchangeable between files."""
+    data = json.loads(committed.read_text())
     runs: dict[str, dict[str, list]] = {}
-    commands = []
-    for path in committed_files:
-        data = json.loads(path.read_text())
-        commands += data.get("commands", [])
-        for regime, arms in data["runs"].items():
-            target = runs.setdefault(regime, {})
-            for arm, records in arms.items():
-                if regime == "shared" or arm in KEPT_FROM_COMMITTED:
-                    name = "igf_affinity_before" if arm == "igf_affinity" and regime != "shared" else arm
-                    target.setdefault(name, []).extend(records)
+    for regime, arms in data["runs"].items():
+        for arm, records in arms.items():
+            if regime == "shared" or arm in KEPT_FROM_COMMITTED:
+                name = "igf_affinity_before" if arm == "igf_affinity" and regime != "shared" else arm
+                runs.setdefault(regime, {})[name] = list(records)
+    commands = list(data.get("commands", []))
     for path in new_files:
-        data = json.loads(path.read_text())
-        commands += data.get("commands", [])
-        for regime, arms in data["runs"].items():
-            for arm, records in arms.items():
-                if arm == "igf_affinity":
-                    runs.setdefault(regime, {}).setdefault(arm, []).extend(records)
+        new = json.loads(path.read_text())
+        regimes = [regime for regime in new["runs"] if regime in runs and regime != "shared"]
+        if regimes:
+            commands += new.get("commands", [])
+        for regime in regimes:
+            runs[regime]["igf_affinity"] = list(new["runs"][regime].get("igf_affinity", []))
     return {"runs": runs, "commands": commands}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--new", nargs="+", type=Path, required=True)
-    parser.add_argument("--committed", nargs="+", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args()
-    results = combined(args.new, args.committed)
+def compare(results: dict) -> dict:
+    """regime_summary's summary, plus the new default against the old one and the peers at their own rate."""
     summary = summarise(results)
-
     for regime, section in summary.items():
         arms = {**results["runs"].get(regime, {}), "clean": results["runs"].get("shared", {}).get("clean", [])}
         for a, b in EXTRA_PAIRS:
             if arms.get(a) and arms.get(b):
                 section["pairs"][f"{a}/{b}"] = {"final": effect(arms[a], arms[b], final)}
-    seeds = {regime: len(arms.get("igf_affinity", [])) for regime, arms in results["runs"].items()
-             if regime != "shared"}
+    return summary
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--new", nargs="+", type=Path, required=True)
+    parser.add_argument("--committed", nargs="+", type=Path, required=True, help="Each summarised on its own.")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    by_file, seeds, commands = {}, {}, []
+    for committed in args.committed:
+        results = combined(args.new, committed)
+        by_file[committed.name] = compare(results)
+        commands += [c for c in results["commands"] if c not in commands]
+        seeds.update({regime: len(arms.get("igf_affinity", [])) for regime, arms in results["runs"].items()
+                      if regime != "shared"})
     out = {"command": " ".join([Path(sys.executable).name, *sys.argv]), "date": dt.date.today().isoformat(),
            "new_default_seeds": seeds, "sources": {"new": [str(p) for p in args.new],
                                                    "committed": [str(p) for p in args.committed]},
            "note": "igf_affinity = the default with the word-order model; igf_affinity_before = the default "
                    "before it; dsir and classifier ran at igf_target's rate, not the new default's.",
-           "summary": summary, "commands_of_the_runs": results["commands"]}
+           "summary_by_committed_file": by_file, "commands_of_the_runs": commands}
     args.out.write_text(json.dumps(out, indent=1) + "\n")
-    for regime, section in summary.items():
-        row = section["arms"].get("igf_affinity", {})
-        print(regime, {k: round(v["final"]["median_ratio"], 4) for k, v in section["pairs"].items()
-                       if k.startswith("igf_affinity/")},
-              "vs standard", row.get("vs_standard_final", {}).get("median_ratio"))
+    for name, summary in by_file.items():
+        for regime, section in summary.items():
+            row = section["arms"].get("igf_affinity", {})
+            print(name, regime, "seeds", row.get("seeds"),
+                  {k: round(v["final"]["median_ratio"], 4) for k, v in section["pairs"].items()
+                   if k.startswith("igf_affinity/")},
+                  "vs standard", row.get("vs_standard_final", {}).get("median_ratio"))
     return 0
 
 
