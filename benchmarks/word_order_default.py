@@ -28,6 +28,8 @@ from regime_summary import effect, final, summarise
 
 #: Pairs reported for the new default (igf_affinity) beside regime_summary's own.
 EXTRA_PAIRS = (("igf_affinity", "igf_affinity_before"), ("igf_affinity", "dsir"), ("igf_affinity", "classifier"))
+#: Arms read from the new files (a committed arm of the same name is replaced).
+NEW_ARMS = ("igf_affinity", "dsir_affinity", "classifier_affinity")
 #: Committed arms read beside the new default (R5 keeps its own clean arm and its peers at the old default's rate).
 KEPT_FROM_COMMITTED = ("standard", "clean", "igf_target", "dsir", "classifier", "igf_affinity", "dsir_affinity",
                        "classifier_affinity", "random_affinity")
@@ -50,8 +52,10 @@ def combined(new_files: list[Path], committed: Path) -> dict:
         regimes = [regime for regime in new["runs"] if regime in runs and regime != "shared"]
         if regimes:
             commands += new.get("commands", [])
-        for regime in regimes:
-            runs[regime]["igf_affinity"] = list(new["runs"][regime].get("igf_affinity", []))
+        for regime in regimes:   # the new default, and the peers at its rate where they were run with it
+            for arm in NEW_ARMS:
+                if new["runs"][regime].get(arm):
+                    runs[regime][arm] = list(new["runs"][regime][arm])
     return {"runs": runs, "commands": commands}
 
 
