@@ -2,6 +2,7 @@
 in its order passes; it survives save and load, and the default score drops word salad the affinity keeps."""
 
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,8 +20,9 @@ from registry.format.metadata_sections import CorpusInfo, ProbeInfo
 from registry.staging import write_folder_card
 from test_target_threshold import REF, contexts_of
 
-KJV_SAMPLE = "learners/data/kjv-sample.jsonl.gz"
-PYDOCS_SAMPLE = "learners/data/pydocs-sample.jsonl.gz"
+SAMPLES = Path(__file__).resolve().parents[1] / "learners" / "data"   # tests may run from another folder
+KJV_SAMPLE = SAMPLES / "kjv-sample.jsonl.gz"
+PYDOCS_SAMPLE = SAMPLES / "pydocs-sample.jsonl.gz"
 
 
 def shuffled_words(text: str, seed: int) -> str:
