@@ -4,7 +4,7 @@ Why: predicted gain and the target affinity read bags of words and tokens, so te
 words in no order (R3's token-shuffled passages, spam that stuffs a domain's words) passes both: the default
 kept 22.6% of R3's junk (benchmarks/README.md). A bigram model fitted on target text scores each word given
 the one before it; against the unigram model of the same text, a context in the target's word order gains
-(held-out kjv: +1.26 nats a word) and word salad loses (shuffled kjv: -1.31; Python docs: -0.87).
+and word salad loses (with it the default keeps 5.4% of R3's junk: benchmarks/results/word_order_default.json).
 `log_ratio` is that per-word mean. CCNet filters web text by an n-gram model's perplexity the same way;
 KenLM, its tool, needs a C++ build to train (`lmplz`) and nltk.lm counts in Python per n-gram, so this
 model is numpy: words hashed as `learners.text_hashing` does, absolutely discounted bigrams interpolated
@@ -70,10 +70,10 @@ class WordOrderModel:
         words, text_of = word_hashes(list(texts))
         unigram_keys, unigram_counts = _counted(words)
         first, _, pairs = _bigram_keys(words, text_of)
-        bigram_keys, bigram_counts = _counted(pairs)
+        bigram_keys, where, bigram_counts = np.unique(pairs.view(np.int64), return_index=True, return_counts=True)
+        bigram_counts = bigram_counts.astype(np.float64)
+        pair_first = first.view(np.int64)[where]     # the first word of each distinct pair
         # per first word: how many pairs start with it and how many distinct words follow it
-        pair_first = np.unique(np.stack([pairs.view(np.int64), first.view(np.int64)]), axis=1)[1] if len(pairs) \
-            else np.zeros(0, np.int64)
         context_counts = np.zeros(len(unigram_keys))
         followers = np.zeros(len(unigram_keys))
         if len(pairs):
