@@ -17,8 +17,9 @@ Arms, paired by seed (the same weights and seed; each arm draws from the regime'
   weighting: every context trained on, its loss weighted by softmax(--sharpness x predicted gain));
   igf_affinity (the same learner with `--threshold affinity`: predicted gain plus a target-vs-pool
   classifier's log-odds, fitted by the library as `learnerhub build --target` does, kept at the
-  target's --target-quantile of that sum); dsir_affinity and classifier_affinity (the peers at
-  igf_affinity's rate, the default's).
+  target's --target-quantile of that sum); dsir_affinity, classifier_affinity and random_affinity (the
+  peers and random at igf_affinity's rate, the default's); igf_affinity_cosine (the default under the
+  fully decayed learning rate, paired with standard_cosine).
 Every candidate of every pool is probed once (fast probe, two objective halves), which labels the
 learners' pairs, gives the oracle its table and the labels' split-half reliability (the ceiling of
 any learner's Spearman). Results are written after every run; --resume continues a cut run.
@@ -64,11 +65,11 @@ from regime_summary import by_seed, plot_regimes, summarise  # noqa: E402
 RESULTS = Path(__file__).parent / "results"
 ARMS = ("standard", "clean", "igf", "random", "oracle", "high_loss", "igf_target", "random_target", "standard_cosine",
         "igf_target_cosine", "dsir", "classifier", "igf_weighted", "igf_affinity", "dsir_affinity",
-        "classifier_affinity")
+        "classifier_affinity", "random_affinity", "igf_affinity_cosine")
 #: Arms whose keep rate is igf_target's in the same seed (so they run after it).
 AT_TARGET_RATE = ("random_target", "dsir", "classifier")
-#: The peers again at igf_affinity's (the default's) rate in the same seed.
-AT_AFFINITY_RATE = ("dsir_affinity", "classifier_affinity")
+#: The peers and random again at igf_affinity's (the default's) rate in the same seed.
+AT_AFFINITY_RATE = ("dsir_affinity", "classifier_affinity", "random_affinity")
 #: Target quantiles whose selection (kept share per source) is tabled for the learner and the oracle.
 SELECTION_QUANTILES = (0.02, 0.05, 0.1, 0.2)
 
@@ -230,7 +231,7 @@ def main() -> int:
                 learners[regime] = (learner, ft, gains)
         info["oracle_target_quantile_selection"] = {
             str(q): selection(gains, float(torch.quantile(target_gains, q)), ft.is_target) for q in SELECTION_QUANTILES}
-        if {"dsir", "classifier", *AT_AFFINITY_RATE} & set(arms):
+        if {"dsir", "classifier", "dsir_affinity", "classifier_affinity"} & set(arms):
             texts = tokenizer.batch_decode(ft.contexts)
             target_texts = tokenizer.batch_decode(target_held_out)
             peers[regime] = {"dsir": dsir_scores(texts, target_texts),
@@ -257,7 +258,8 @@ def main() -> int:
                     continue  # its rate comes from igf_target's run with the same seed
                 if arm in AT_AFFINITY_RATE and seed not in by_seed(runs.get("igf_affinity", [])):
                     continue  # its rate comes from igf_affinity's run with the same seed
-                if regime == "R0" and arm in ("standard_cosine", "dsir", "classifier", *AT_AFFINITY_RATE):
+                if regime == "R0" and arm in ("standard_cosine", "igf_affinity_cosine", "dsir", "classifier",
+                                              *AT_AFFINITY_RATE):
                     continue  # no off-target text to find (and R0's decayed baseline would be clean's)
                 if args.budget_minutes and (time.perf_counter() - started) / 60 > args.budget_minutes:
                     return finish(results, out, started)
@@ -279,6 +281,9 @@ def main() -> int:
                     "igf_weighted": lambda learner=learner: GainWeighting(learner, args.sharpness),
                     "igf_affinity": lambda learner=learner: InformationGainFilter(
                         learner, AffinityQuantile(args.target_quantile)),
+                    "igf_affinity_cosine": lambda learner=learner: InformationGainFilter(
+                        learner, AffinityQuantile(args.target_quantile)),
+                    "random_affinity": lambda runs=runs, seed=seed: RandomFilter(affinity_rate(runs, seed), seed=seed),
                     "random_target": lambda runs=runs, seed=seed: RandomFilter(target_rate(runs, seed), seed=seed),
                     "dsir": lambda ft=ft, regime=regime, runs=runs, seed=seed: OracleFilter(
                         ft.contexts, peers[regime]["dsir"], keep=target_rate(runs, seed)),

@@ -22,6 +22,7 @@ PAIRS = (("igf_target", "random_target"), ("igf_target", "dsir"), ("igf_target",
          ("igf_domain", "dsir"), ("igf_domain", "classifier"), ("igf_domain", "clean"), ("igf_weighted", "clean"),
          ("igf_affinity", "igf_target"), ("igf_affinity", "clean"), ("igf_affinity", "random_affinity"),
          ("igf_affinity", "dsir_affinity"), ("igf_affinity", "classifier_affinity"), ("igf_affinity", "igf_domain"),
+         ("igf_affinity_cosine", "standard_cosine"), ("igf_affinity_cosine", "igf_affinity"),
          ("transfer", "in_place"), ("transfer", "dsir"), ("transfer", "classifier"), ("in_place", "bag_of_tokens"))
 
 
