@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -84,16 +85,32 @@ def contexts_from(stream: ContextStream, count: int, seed: int) -> torch.Tensor:
 
 
 def probe_all(model, objective: torch.Tensor, named: dict[str, torch.Tensor], cache: Path) -> dict:
-    """(n, 2) fast-probe gains against the two objective halves for every named set, cached on disk."""
+    """(n, 2) fast-probe gains against the two objective halves for every named set, cached on disk.
+
+    A cached set is reused only if it was probed on the same contexts and objective (a fingerprint of both;
+    caches written before fingerprints are checked by length), so a cache left by other settings is re-probed,
+    never silently paired with the wrong contexts."""
     labels = torch.load(cache) if cache.exists() else {}
-    todo = {name: contexts for name, contexts in named.items() if name not in labels}
+    fingerprints = labels.get("_fingerprints", {})
+
+    def fingerprint(contexts: torch.Tensor) -> str:
+        return hashlib.sha256(contexts.numpy().tobytes() + objective.numpy().tobytes()).hexdigest()
+
+    def cached(name: str, contexts: torch.Tensor) -> bool:
+        if name not in labels or len(labels[name]) != len(contexts):
+            return False
+        return fingerprints.get(name, fingerprint(contexts)) == fingerprint(contexts)
+
+    todo = {name: contexts for name, contexts in named.items() if not cached(name, contexts)}
     if todo:
         probe = FastInformationGainProbe(model, objective, objective_parts=2)
         for name, contexts in todo.items():
             labels[name] = probe.score_parts(contexts, progress=True)
+            labels["_fingerprints"] = {**fingerprints, name: fingerprint(contexts)}
+            fingerprints = labels["_fingerprints"]
             cache.parent.mkdir(parents=True, exist_ok=True)
             torch.save(labels, cache)
-    return labels
+    return {name: labels[name] for name in named}
 
 
 def reliability(halves: torch.Tensor) -> dict:
