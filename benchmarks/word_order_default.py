@@ -29,10 +29,10 @@ from regime_summary import effect, final, summarise
 #: Pairs reported for the new default (igf_affinity) beside regime_summary's own.
 EXTRA_PAIRS = (("igf_affinity", "igf_affinity_before"), ("igf_affinity", "dsir"), ("igf_affinity", "classifier"))
 #: Arms read from the new files (a committed arm of the same name is replaced).
-NEW_ARMS = ("igf_affinity", "dsir_affinity", "classifier_affinity")
+NEW_ARMS = ("igf_affinity", "dsir_affinity", "classifier_affinity", "random_affinity")
 #: Committed arms read beside the new default (R5 keeps its own clean arm and its peers at the old default's rate).
 KEPT_FROM_COMMITTED = ("standard", "clean", "igf_target", "dsir", "classifier", "igf_affinity", "dsir_affinity",
-                       "classifier_affinity", "random_affinity")
+                       "classifier_affinity", "random_affinity", "standard_cosine", "igf_affinity_cosine")
 
 
 def combined(new_files: list[Path], committed: Path) -> dict:
