@@ -28,6 +28,8 @@ from registry.format.identity import LearnerIdentity
 from registry.format.constants import CONFIG_FILE, WEIGHTS_FILE
 from registry.format.metadata import LearnerMetadata
 from registry.learner_store import push_folder
+from registry.naming import learner_repository_name
+from registry.staging import write_folder_card
 
 from .errors import BaseModelMismatchError
 from .fingerprint import embedding_fingerprint, embeddings_match, tokenizer_fingerprint
@@ -139,8 +141,11 @@ class Learner:
         return self.folder
 
     def _write_learner(self, staging: Path) -> None:
+        """The kind's files, learner.json and the real model card, marked unpublished (a head's Hub mixin would
+        otherwise leave its generic README.md, which says nothing about the learner)."""
         self._write_files(staging)
         self.metadata.save(staging)
+        write_folder_card(staging, self.metadata, repo_id=learner_repository_name(self.metadata), version=None)
 
     def push_to_hub(self, repo_id: str | None = None, *, version: str, store: str | Path | None = None,
                     endpoint: str | None = None, token: str | None = None):

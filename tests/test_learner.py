@@ -57,6 +57,8 @@ def test_save_load_round_trip_is_exact(tmp_path, tiny_gpt2, tokenizer):
     learner.save(tmp_path / "learner")
     assert sorted(p.name for p in (tmp_path / "learner").iterdir()) == [
         "README.md", "config.json", "learner.json", "model.safetensors"]
+    card = (tmp_path / "learner" / "README.md").read_text()   # the learner's own card, not the Hub mixin's
+    assert "not yet published" in card and "PytorchModelHubMixin" not in card
     loaded = load_learner(tmp_path / "learner", tiny_gpt2, tokenizer)
     ids = torch.randint(0, len(tokenizer), (6, 20))
     assert torch.equal(learner.score(ids), loaded.score(ids))

@@ -53,7 +53,8 @@ def test_building_keeps_the_threshold_and_restores_the_model(tiny_gpt2, tokenize
 
 def test_save_load_round_trip_is_exact(tmp_path, built, tiny_gpt2, tokenizer):
     folder = built.save(tmp_path / "learner")
-    assert sorted(p.name for p in folder.iterdir()) == ["assets", "config.json", "learner.json", "model.safetensors"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "README.md", "assets", "config.json", "learner.json", "model.safetensors"]
     assert (folder / "assets" / "build_plot.png").read_bytes()[:4] == b"\x89PNG"   # the build's loss and threshold
     loaded = load_learner(folder, tiny_gpt2, tokenizer)
     assert isinstance(loaded, StreamingLearner)

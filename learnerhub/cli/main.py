@@ -100,15 +100,12 @@ def _build_config(args):
 
 
 def _save_with_card(learner, out: str) -> Path:
-    """Save the learner and give its folder the real model card (marked unpublished), not the generic one;
-    what the card warns of (no separate pool, an unmeasured effect, a ranking no better than chance) is said
-    on stderr too, where the builder sees it before publishing."""
+    """Save the learner (its folder gets the real model card, marked unpublished); what the card warns of (no
+    separate pool, an unmeasured effect, a ranking no better than chance) is said on stderr too, where the
+    builder sees it before publishing."""
     from registry.model_card.render import card_warnings
-    from registry.naming import learner_repository_name
-    from registry.staging import write_folder_card
 
     folder = learner.save(out)
-    write_folder_card(folder, learner.metadata, repo_id=learner_repository_name(learner.metadata), version=None)
     for warning in card_warnings(learner.metadata):
         print(f"learnerhub: warning: {warning}", file=sys.stderr)
     return folder
