@@ -99,15 +99,15 @@ def probe_all(model, objective: torch.Tensor, named: dict[str, torch.Tensor], ca
     def cached(name: str, contexts: torch.Tensor) -> bool:
         if name not in labels or len(labels[name]) != len(contexts):
             return False
-        return fingerprints.get(name, fingerprint(contexts)) == fingerprint(contexts)
+        return name not in fingerprints or fingerprints[name] == fingerprint(contexts)
 
     todo = {name: contexts for name, contexts in named.items() if not cached(name, contexts)}
     if todo:
         probe = FastInformationGainProbe(model, objective, objective_parts=2)
         for name, contexts in todo.items():
             labels[name] = probe.score_parts(contexts, progress=True)
-            labels["_fingerprints"] = {**fingerprints, name: fingerprint(contexts)}
-            fingerprints = labels["_fingerprints"]
+            fingerprints[name] = fingerprint(contexts)
+            labels["_fingerprints"] = fingerprints
             cache.parent.mkdir(parents=True, exist_ok=True)
             torch.save(labels, cache)
     return {name: labels[name] for name in named}
