@@ -57,6 +57,24 @@ def test_pull_by_repository_and_by_short_commit(store, capsys, monkeypatch):
     assert "No published version" in capsys.readouterr().err
 
 
+def test_pull_org_name_with_a_base_model_is_a_dataset_id_first_then_a_repository(store, tmp_path, tokenizer,
+                                                                                   capsys):
+    """`pull ORG/NAME --base-model X`: a learner whose corpus is that dataset id wins; without one, the repository
+    ORG/NAME, checked against X; neither: the corpus error, which lists what the store has."""
+    by_repository = pull_json(capsys, REPO, "--base-model", "tiny/gpt2", "--store", str(store))
+    assert (by_repository["repo_id"], by_repository["version"]) == (REPO, "1.1.0")
+    assert main(["pull", REPO, "--base-model", "smollm2", "--store", str(store), "--no-lock"]) == 2
+    assert "not for" in capsys.readouterr().err   # the repository exists: say its base model is another
+    assert main(["pull", "nobody/nothing", "--base-model", "tiny/gpt2", "--store", str(store), "--no-lock"]) == 2
+    assert "no learner for corpus 'nobody/nothing'" in capsys.readouterr().err
+
+    model = make_tiny_gpt2(tokenizer)
+    registry.publish(make_learner_folder(tmp_path / "fineweb", model, tokenizer, corpus="fineweb",
+                                         dataset_id="HuggingFaceFW/fineweb"), version="1.0.0", store=store)
+    by_dataset = pull_json(capsys, "HuggingFaceFW/fineweb", "--base-model", "tiny/gpt2", "--store", str(store))
+    assert by_dataset["repo_id"] == "local/igf-gpt2-fineweb", by_dataset["repo_id"]
+
+
 def test_short_commits_in_version_specs():
     published = {"1.0.0": "abcdef1234567890" + "0" * 24, "1.1.0": "abcdef9999999999" + "0" * 24}
     assert VersionSpec.parse("abcdef12345678").pick(published) == ("1.0.0", published["1.0.0"])

@@ -78,16 +78,31 @@ def run_publish(args) -> int:
 
 def run_pull(args) -> int:
     from registry.client import download, download_reference
+    from registry.errors import LearnerNotFoundError, WrongBaseModelError
 
     lock = None if args.no_lock else args.lock
-    # ORG/NAME@VERSION is a repository, never a corpus name; ORG/NAME too without --base-model (with it, a dataset
-    # id). By corpus, --base-model is needed only when the kind is built for one (LearnerIdentity.requested).
+    # ORG/NAME@VERSION is a repository, never a corpus name; ORG/NAME too without --base-model. With it, ORG/NAME is
+    # first a dataset id (HuggingFaceFW/fineweb), then, when no learner has that corpus, a repository checked against
+    # the base model. By corpus, --base-model is needed only when the kind is built for one (LearnerIdentity.requested).
     if "@" in args.corpus or ("/" in args.corpus and args.base_model is None):
         resolution = download_reference(_reference(args), base_model=args.base_model, store=args.store,
                                         endpoint=args.endpoint, lock=lock)
     else:
-        resolution = download(args.corpus, base_model=args.base_model, kind=args.kind, version=args.version,
-                              org=args.org, store=args.store, endpoint=args.endpoint, lock=lock, locked=args.locked)
+        try:
+            resolution = download(args.corpus, base_model=args.base_model, kind=args.kind, version=args.version,
+                                  org=args.org, store=args.store, endpoint=args.endpoint, lock=lock,
+                                  locked=args.locked)
+        except LearnerNotFoundError as by_corpus:
+            if ("/" not in args.corpus or isinstance(by_corpus, WrongBaseModelError) or args.locked or args.org
+                    or args.kind != DEFAULT_KIND):
+                raise
+            try:
+                resolution = download_reference(_reference(args), base_model=args.base_model, store=args.store,
+                                                endpoint=args.endpoint, lock=lock)
+            except WrongBaseModelError:
+                raise
+            except LearnerNotFoundError:   # no such repository either: the corpus error says what the store has
+                raise by_corpus from None
     if args.json:
         print(json.dumps(resolution.to_dict(), indent=2))
     else:
