@@ -35,7 +35,7 @@ from registry_helpers import make_learner_folder  # noqa: E402
 
 import registry  # noqa: E402
 from learners import load_learner  # noqa: E402
-from registry.format.errors import LearnerHubError  # noqa: E402
+from cards.format.errors import LearnerHubError  # noqa: E402
 from server import create_app  # noqa: E402
 from server.core.auth import TokenRegistry  # noqa: E402
 from server.testing import running_server  # noqa: E402

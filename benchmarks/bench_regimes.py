@@ -57,7 +57,7 @@ from learners.igf.head_training import HeadTrainingConfig
 from learners.igf.information_gain import FastInformationGainProbe
 from learners.igf.thresholds import AffinityQuantile, TargetQuantile, TopFraction
 from learners.igf.weighting import DEFAULT_SHARPNESS, GainWeighting
-from registry.format.metadata_sections import CorpusInfo, ProbeInfo
+from cards.format.metadata_sections import CorpusInfo, ProbeInfo
 
 sys.path.insert(0, str(Path(__file__).parent))
 from peer_selectors import classifier_scores, dsir_scores  # noqa: E402

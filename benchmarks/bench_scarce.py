@@ -38,7 +38,7 @@ from learners.igf.build import BuildConfig, attach_target_affinity, learner_from
 from learners.igf.filter import InformationGainFilter
 from learners.igf.head_training import HeadTrainingConfig
 from learners.igf.thresholds import AffinityQuantile, TargetQuantile
-from registry.format.metadata_sections import CorpusInfo, ProbeInfo
+from cards.format.metadata_sections import CorpusInfo, ProbeInfo
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_realistic import by_source, sample  # noqa: E402

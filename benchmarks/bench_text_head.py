@@ -36,7 +36,7 @@ from learners.corpora.corpus import join_corpora, load_corpus
 from learners.igf.build import BuildConfig, collect_pairs, split_target_and_pool
 from learners.igf.head_training import HeadTrainingConfig, train_information_gain_head
 from learners.igf.thresholds import parse_threshold
-from registry.format.metadata_sections import CorpusInfo, ProbeInfo
+from cards.format.metadata_sections import CorpusInfo, ProbeInfo
 from learners.text_igf.build import decode_contexts, text_learner_from_pairs
 from learners.text_igf.head import TextHeadConfig, fit_text_head
 

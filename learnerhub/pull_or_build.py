@@ -12,7 +12,7 @@ from pathlib import Path
 from collections.abc import Callable
 
 from learners.build_request import BuildRequest
-from registry.format.constants import DEFAULT_KIND
+from cards.format.constants import DEFAULT_KIND
 from registry.client import publish, pull
 from registry.constants import DEFAULT_ORG
 from registry.errors import LearnerNotFoundError, VersionExistsError
@@ -49,7 +49,7 @@ def pull_or_build(corpus, model, tokenizer, ref, config=None, *, target=None, st
 
 
 def _build_and_publish(kind: str, request: BuildRequest, *, store, endpoint, org, before_publish) -> None:
-    from registry.format.kinds import learner_kind
+    from cards.format.kinds import learner_kind
 
     learner = learner_kind(kind).behaviour("builder")(request)
     if learner is None:   # a process other than the main one of a sharded build: the main one publishes

@@ -7,7 +7,7 @@ Example:
 
 Names are imported on first use, so `import learners` stays cheap and does not pull in torch. Importing it
 registers the shipped learner kinds (`igf`, `streaming`, `igf_text`) in the kinds table of the file format
-below it (`registry.format.kinds`), which the store's cards and listings read; a kind's hooks import torch
+below it (`cards.format.kinds`), which the store's cards and listings read; a kind's hooks import torch
 only when called.
 """
 
@@ -22,7 +22,7 @@ _EXPORTS = {
     "BuildConfig": "igf.build", "build_information_gain_learner": "igf.build",
     "Corpus": "corpora.corpus", "load_corpus": "corpora.corpus",
     "BaseModelMismatchError": "errors", "BaseModelNotFoundError": "errors", "CorpusError": "errors",
-    "LearnerFormatError": "registry.format.errors", "LearnerHubError": "registry.format.errors",
+    "LearnerFormatError": "cards.format.errors", "LearnerHubError": "cards.format.errors",
     "ConstantThreshold": "igf.thresholds", "ContextFilter": "context_filter", "InformationGainFilter": "igf.filter",
     "ShiftingThreshold": "igf.thresholds", "TopFraction": "igf.thresholds", "Learner": "learner",
     "EvaluationConfig": "finetuning.evaluation.arms", "evaluate_learner": "finetuning.evaluation.arms",
@@ -41,9 +41,9 @@ _EXPORTS = {
     "StreamingBuildConfig": "streaming.learner", "StreamingLearner": "streaming.learner",
     "build_streaming_learner": "streaming.learner",
     "TextInformationGainLearner": "text_igf.learner", "build_text_learner": "text_igf.build",
-    "LearnerMetadata": "registry.format.metadata", "BaseModelInfo": "registry.format.metadata_sections",
-    "CorpusInfo": "registry.format.metadata_sections", "ProbeInfo": "registry.format.metadata_sections",
-    "RunInfo": "registry.format.metadata_sections", "DocumentScores": "document_scores",
+    "LearnerMetadata": "cards.format.metadata", "BaseModelInfo": "cards.format.metadata_sections",
+    "CorpusInfo": "cards.format.metadata_sections", "ProbeInfo": "cards.format.metadata_sections",
+    "RunInfo": "cards.format.metadata_sections", "DocumentScores": "document_scores",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -52,7 +52,7 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str):
     if name not in _EXPORTS:
         raise AttributeError(f"module 'learners' has no attribute {name!r}")
-    module = _EXPORTS[name]   # a module of this package, or of the file format below it (`registry.format.*`)
-    value = getattr(importlib.import_module(module if module.startswith("registry.") else f".{module}", __name__), name)
+    module = _EXPORTS[name]   # a module of this package, or of the file format below it (`cards.format.*`)
+    value = getattr(importlib.import_module(module if module.startswith("cards.") else f".{module}", __name__), name)
     globals()[name] = value
     return value

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Iterable
 
-from registry.suggestions import did_you_mean
+from cards.suggestions import did_you_mean
 
 
 def positive_int(text: str) -> int:

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import torch
 
-from registry import constants as store_constants
-from registry.format.constants import SMOLLM2_ALIAS, SMOLLM2_MODEL_ID
-from registry.format.metadata_sections import BaseModelInfo
-from registry.suggestions import did_you_mean, did_you_mean_path
+from cards.format import constants as format_constants
+from cards.format.constants import SMOLLM2_ALIAS, SMOLLM2_MODEL_ID
+from cards.format.metadata_sections import BaseModelInfo
+from cards.suggestions import did_you_mean, did_you_mean_path
 
 from . import constants
 from .errors import BaseModelNotFoundError
@@ -67,7 +67,7 @@ def smollm2_ref() -> BaseModelRef:
 def converted_smollm2_folder(home: Path | None = None) -> Path:
     """A plain safetensors copy of the bundled SmolLM2, made on first use (atomic rename)."""
     ref = smollm2_ref()
-    folder = (home or store_constants.LEARNERHUB_HOME) / "models" / ref.revision.replace("==", "-").replace(":", "-")
+    folder = (home or format_constants.LEARNERHUB_HOME) / "models" / ref.revision.replace("==", "-").replace(":", "-")
     if (folder / "config.json").exists():
         return folder
     from transformers import AutoModelForCausalLM, AutoTokenizer

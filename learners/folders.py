@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from registry.format.errors import LearnerFormatError
+from cards.format.errors import LearnerFormatError
 
 #: Where a learner folder keeps its plots and other files for the card (published with the learner).
 ASSETS_FOLDER = "assets"

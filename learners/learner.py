@@ -4,7 +4,7 @@ saving and safetensors-only loading.
 Like a PEFT adapter, a learner folder holds only the learner's own small model; the base model
 (tokenizer and input embeddings) is passed in by the user, and attaching checks it is the one the
 learner was built for. A kind subclasses `Learner`, sets `kind`, and fills in the template methods
-`_write_files` (its config and weights) and `_from_folder` (the reverse); see `registry.format.kinds` for
+`_write_files` (its config and weights) and `_from_folder` (the reverse); see `cards.format.kinds` for
 registering it. A kind that can score text sets `scores_contexts` and fills in `_score_contexts` (token
 ids in, one score per context out; higher = keep), and `score_texts` works for it; a kind that reads raw
 text overrides `score_documents` instead.
@@ -22,18 +22,18 @@ import numpy as np
 import safetensors.torch
 from torch import nn
 
-from registry.format.errors import LearnerFormatError
-from registry.format.kinds import learner_kind, learner_kinds
-from registry.format.identity import LearnerIdentity
-from registry.format.constants import CONFIG_FILE, WEIGHTS_FILE
-from registry.format.metadata import LearnerMetadata
-from registry.learner_store import push_folder
-from registry.naming import learner_repository_name
-from registry.staging import write_folder_card
+from cards.format.errors import LearnerFormatError
+from cards.format.kinds import learner_kind, learner_kinds
+from cards.format.identity import LearnerIdentity
+from cards.format.constants import CONFIG_FILE, WEIGHTS_FILE
+from cards.format.metadata import LearnerMetadata
+from cards.format.naming import learner_repository_name
+from cards.model_card.folder_card import write_folder_card
 
 from .errors import BaseModelMismatchError
 from .fingerprint import embedding_fingerprint, embeddings_match, tokenizer_fingerprint
 from .folders import copy_assets, write_folder_atomically
+from .store_access import learner_store
 
 if TYPE_CHECKING:
     import torch
@@ -102,7 +102,7 @@ class Learner:
         text overrides this method (or `score_texts`: its scores then count as one context per document).
         """
         from .document_scores import DocumentScores, score_token_documents
-        from registry.format.errors import UsageError
+        from cards.format.errors import UsageError
 
         if score not in SCORES:
             raise ValueError(f"Unknown score {score!r}; use one of {SCORES}.")
@@ -160,7 +160,8 @@ class Learner:
             folder = write_folder_atomically(Path(work) / "learner", self._write_learner)
             if self.folder is not None:
                 copy_assets(self.folder, folder)
-            return push_folder(folder, version=version, repo_id=repo_id, store=store, endpoint=endpoint, token=token)
+            return learner_store().push_folder(folder, version=version, repo_id=repo_id, store=store,
+                                               endpoint=endpoint, token=token)
 
     @classmethod
     def load(cls, folder: str | Path, model: nn.Module | None = None, tokenizer=None):

@@ -1,6 +1,6 @@
-"""Load any learner by the kind recorded in its learner.json (see `registry.format.kinds`): a folder, or a
-published learner by its repository id, fetched and verified by the store client below this library
-(`registry.learner_store`), as transformers downloads through huggingface_hub."""
+"""Load any learner by the kind recorded in its learner.json (see `cards.format.kinds`): a folder, or a
+published learner by its repository id, fetched and verified by the installed learner store
+(`store_access`: learnerhub's `registry`), as transformers downloads through huggingface_hub."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 
 from torch import nn
 
-from registry.format.errors import LearnerFormatError
-from registry.format.loading import load_learner_folder
-from registry.learner_store import fetch_folder
-from registry.naming import is_reference
-from registry.suggestions import did_you_mean_path
+from cards.format.errors import LearnerFormatError
+from cards.format.loading import load_learner_folder
+from .store_access import learner_store
+from cards.format.naming import is_reference
+from cards.suggestions import did_you_mean_path
 
 
 def load_learner(source: str | Path, model: nn.Module | None = None, tokenizer=None, *,
@@ -29,7 +29,8 @@ def load_learner(source: str | Path, model: nn.Module | None = None, tokenizer=N
     """
     folder = Path(source)
     if is_reference(str(source)):
-        folder = fetch_folder(str(source), store=store, endpoint=endpoint, token=token, cache_dir=cache_dir)
+        folder = learner_store().fetch_folder(str(source), store=store, endpoint=endpoint, token=token,
+                                              cache_dir=cache_dir)
     elif not folder.exists():
         raise LearnerFormatError(f"There is no learner folder {str(source)!r}.{did_you_mean_path(folder)} Pass a "
                                  "learner folder, or a published learner as ORG/NAME[@VERSION].")

@@ -1,14 +1,16 @@
 """Version, publish, find and pull learners: a local git store (the default) or a Hugging Face Hub.
 
-The store client sits below the ML library (`learners` imports it, never the reverse) and holds the learner
-file format both read (`registry.format`); learner kinds are registered into it from above (`import learners`).
+The store sits above the ML library: it imports `learners` (which registers the shipped kinds) and offers
+itself to it as the store that `Learner.push_to_hub` and `load_learner("ORG/NAME@1.0")` reach
+(`learners/store_access.py`); both read the learner file format below them (`cards.format`).
 
 Example:
-    >>> import learners, registry     # learners registers the shipped kinds (their cards, loading)
+    >>> import registry
     >>> registry.publish("runs/igf-kjv", version="1.0.0")
     >>> learner, resolution = registry.pull("kjv", base_model="smollm2", model=model, tokenizer=tokenizer)
 """
 
+from . import learner_store  # noqa: F401 (offers itself to the library as its learner store)
 from .client import LearnerInfo, PulledLearner, download, info, list_learners, publish, pull
 from .errors import (AmbiguousLearnerError, IntegrityError, InvalidVersionError, LearnerNotFoundError, LifecycleError,
                      LockFileError, RegistryError, RegistryWarning, RepositoryConflictError, StoreError,

@@ -16,16 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .format.constants import DEFAULT_KIND, LEARNER_FILE
-from .format.identity import LearnerIdentity
-from .format.loading import load_learner_folder
-from .format.metadata import checked_learner
+from cards.format.constants import DEFAULT_KIND, LEARNER_FILE
+from cards.format.identity import LearnerIdentity
+from cards.format.loading import load_learner_folder
+from cards.format.metadata import checked_learner
 from .constants import DEFAULT_ORG, LOCK_FILE, MANIFEST_FILE
 from .errors import BrokenVersionError, IntegrityError, RegistryWarning, StoreError, WrongBaseModelError
 from .integrity import check_identity
 from .lockfile import LockedLearner, find_locked, record_lock
 from .manifest import Manifest
-from .naming import LearnerReference, canonical_base_model
+from cards.format.naming import canonical_base_model
+from .naming import LearnerReference
 from .lifecycle import Lifecycle
 from .resolve import Resolution, find_repository, pick_version
 from .store import LearnerSummary, PublishedLearner

@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-#: Where learnerhub keeps the local learner store, its cache and converted base models.
-LEARNERHUB_HOME = Path(os.environ.get("LEARNERHUB_HOME", Path.home() / ".cache" / "learnerhub")).expanduser()
+from cards.format.constants import LEARNERHUB_HOME  # noqa: F401 (the store's home; tests repoint it here)
 
 #: Organisation a learner is published under when none is given.
 DEFAULT_ORG = "local"
@@ -17,7 +16,6 @@ STORE_ENV = "LEARNERHUB_STORE"
 #: Written into every published repository: the sha256 and size of each other file.
 MANIFEST_FILE = "learnerhub.manifest.json"
 CARD_FILE = "README.md"
-ASSETS_DIR = "assets"
 
 LOCK_FILE = "learnerhub.lock"
 

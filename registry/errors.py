@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .format.errors import LearnerHubError
+from cards.format.errors import LearnerHubError
 
 
 class RegistryError(LearnerHubError):

@@ -12,14 +12,14 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from .format.errors import LearnerFormatError
-from .format.identity import LearnerIdentity
-from .format.constants import CONFIG_FILE, LEARNER_FILE, WEIGHTS_FILE
-from .format.metadata import checked_learner, checked_learner_json
+from cards.format.errors import LearnerFormatError
+from cards.format.identity import LearnerIdentity
+from cards.format.constants import CONFIG_FILE, LEARNER_FILE, WEIGHTS_FILE
+from cards.format.metadata import checked_learner, checked_learner_json
 from .constants import MANIFEST_FILE, is_hosting_file
 from .errors import BrokenVersionError, IntegrityError
 from .manifest import Manifest
-from .naming import canonical_base_model
+from cards.format.naming import canonical_base_model
 
 REQUIRED_FILES = (LEARNER_FILE, CONFIG_FILE, WEIGHTS_FILE)
 

@@ -1,5 +1,7 @@
 """The store as the ML library reaches it: `Learner.push_to_hub` publishes a saved folder, and
-`load_learner("org/name@1.2", ...)` fetches a verified one (the library imports this module, below it).
+`load_learner("org/name@1.2", ...)` fetches a verified one. The library does not import the store above it:
+this module registers itself when imported (`import registry` does) and is offered as the entry point
+`learnerhub.learner_stores: registry` (pyproject.toml), which `learners/store_access.py` finds.
 
 Errors of the Hugging Face client leave as `HubRequestError` with one line that says what to try
 (`registry.hub.errors`, the command line's wording).
@@ -7,14 +9,17 @@ Errors of the Hugging Face client leave as `HubRequestError` with one line that 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+
+from learners.store_access import register_learner_store
 
 from .client import download_reference, publish
 from .constants import DEFAULT_ORG
 from .errors import InvalidVersionError
-from .format.metadata import LearnerMetadata
+from cards.format.metadata import LearnerMetadata
 from .hub.errors import hub_errors_said_plainly
-from .naming import learner_repository_name
+from cards.format.naming import learner_repository_name
 from .store import PublishedLearner
 
 
@@ -36,3 +41,6 @@ def fetch_folder(reference: str, *, store: str | Path | None = None, endpoint: s
     """A verified local folder holding the published learner `ORG/NAME[@VERSION]`."""
     with hub_errors_said_plainly():
         return download_reference(reference, store=store, endpoint=endpoint, token=token, cache_dir=cache_dir).folder
+
+
+register_learner_store(sys.modules[__name__])

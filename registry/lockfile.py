@@ -12,8 +12,8 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .format.constants import ANY_BASE_MODEL
-from .format.identity import LearnerIdentity
+from cards.format.constants import ANY_BASE_MODEL
+from cards.format.identity import LearnerIdentity
 from .errors import LockFileError
 
 LOCKFILE_VERSION = 1

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .suggestions import did_you_mean
+from cards.suggestions import did_you_mean
 from .errors import AmbiguousLearnerError, LearnerNotFoundError, WrongBaseModelError
-from .format.identity import LearnerIdentity
-from .format.kinds import learner_kind, learner_kinds
-from .naming import canonical_base_model
+from cards.format.identity import LearnerIdentity
+from cards.format.kinds import learner_kind, learner_kinds
+from cards.format.naming import canonical_base_model
 from .store import Store
 from .versions import VersionSpec
 

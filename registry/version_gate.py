@@ -5,7 +5,7 @@ A new tag must have a valid name (`check_tag_name`: a version tag in its one can
 reserved ref name or a branch's name); a version number must be new (`check_version_number`: neither tagged
 nor deleted, as numbers are never reused); and the commit must hold a complete, loadable learner version of
 this repository (`check_version_content`: the manifest and its files, learner.json by the one validator of
-`registry.format.metadata_schema`, the learner of the repository's other versions). `check_new_tag` runs all three
+`cards.format.metadata_schema`, the learner of the repository's other versions). `check_new_tag` runs all three
 on a tag about to be created in a store's repository (what the server's tag route asks).
 """
 
@@ -19,10 +19,10 @@ from typing import Any
 
 from packaging.version import Version
 
-from .format.errors import LearnerFormatError
-from .format.identity import LearnerIdentity
-from .format.constants import LEARNER_FILE
-from .format.metadata import LearnerMetadata, checked_learner
+from cards.format.errors import LearnerFormatError
+from cards.format.identity import LearnerIdentity
+from cards.format.constants import LEARNER_FILE
+from cards.format.metadata import LearnerMetadata, checked_learner
 from .constants import MAIN_BRANCH
 from .errors import (IntegrityError, InvalidChangeError, InvalidVersionError, RegistryError, RepositoryConflictError,
                      VersionDeletedError, VersionExistsError)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .format.constants import ANY_BASE_MODEL
-from .format.evaluation_records import usable_records
-from .naming import canonical_base_model
+from cards.format.constants import ANY_BASE_MODEL
+from cards.format.evaluation_records import usable_records
+from cards.format.naming import canonical_base_model
 
 BUILT_ON = "built on it"
 MEASURED_ON = "measured on it"

@@ -52,8 +52,8 @@ def make_tiny_llama(tokenizer, seed: int = 0):
 def metadata_for(model, tokenizer, *, model_id: str = "tiny/gpt2", corpus: str = "tiny", **extra):
     """learner.json contents for a learner built on `model` (fingerprints computed, not faked)."""
     from learners.fingerprint import embedding_fingerprint, tokenizer_fingerprint
-    from registry.format.metadata_sections import BaseModelInfo, CorpusInfo
-    from registry.format.metadata import LearnerMetadata
+    from cards.format.metadata_sections import BaseModelInfo, CorpusInfo
+    from cards.format.metadata import LearnerMetadata
 
     return LearnerMetadata(kind="igf", base_model=BaseModelInfo(model_id=model_id),
                            tokenizer_fingerprint=tokenizer_fingerprint(tokenizer),

@@ -12,8 +12,8 @@ import torch
 from learners.fingerprint import embedding_fingerprint, tokenizer_fingerprint
 from learners.igf.conv_head import InformationGainHead
 from learners.igf.learner import InformationGainLearner
-from registry.format.metadata_sections import BaseModelInfo, CorpusInfo, ProbeInfo
-from registry.format.metadata import LearnerMetadata
+from cards.format.metadata_sections import BaseModelInfo, CorpusInfo, ProbeInfo
+from cards.format.metadata import LearnerMetadata
 
 
 def make_learner_folder(folder: Path, model, tokenizer, *, corpus: str = "kjv", model_id: str = "tiny/gpt2",
@@ -57,9 +57,11 @@ def evaluation_record(ratio: float, ci: tuple[float, float] | None, *, target: s
 @pytest.fixture(autouse=True)
 def isolated_learnerhub_home(tmp_path, monkeypatch):
     """Keep the default store and cache of every registry test inside its temporary folder."""
+    import cards.format.constants
     import registry.constants
 
     monkeypatch.setattr(registry.constants, "LEARNERHUB_HOME", tmp_path / "home")
+    monkeypatch.setattr(cards.format.constants, "LEARNERHUB_HOME", tmp_path / "home")
     monkeypatch.delenv("LEARNERHUB_STORE", raising=False)
     return tmp_path / "home"
 

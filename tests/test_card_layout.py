@@ -11,7 +11,7 @@ from huggingface_hub import ModelCard
 from registry_helpers import evaluation_record, isolated_learnerhub_home, make_learner_folder  # noqa: F401
 
 from registry import publish
-from registry.model_card.render import render_card
+from cards.model_card.render import render_card
 from server.browse.pages import render_card as render_card_html
 
 

@@ -13,10 +13,10 @@ from registry_helpers import isolated_learnerhub_home, make_learner_folder  # no
 
 import registry
 from learnerhub.cli.main import main
-from registry.format.errors import LearnerFormatError
+from cards.format.errors import LearnerFormatError
 from learners.igf.thresholds import parse_threshold
 from learners.loading import load_learner
-from registry.suggestions import did_you_mean, did_you_mean_path
+from cards.suggestions import did_you_mean, did_you_mean_path
 from registry.errors import LearnerNotFoundError
 
 TINY = ["--context-length", "16", "--objective-size", "4", "--test-size", "4"]

@@ -1,5 +1,6 @@
 """The familiar entry points: `learner.push_to_hub(...)` and `load_learner("org/name@1.2", model, tokenizer)`,
-into and out of the local store and a real server on 127.0.0.1, and from a bare checkout (no installed package)."""
+into and out of the local store and a real server on 127.0.0.1, from a bare checkout (no installed package), and
+through the installed entry point alone."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from registry_helpers import isolated_learnerhub_home, make_learner_folder  # no
 import registry
 from learners import load_learner
 from learners.errors import BaseModelMismatchError
-from registry.naming import is_reference
+from cards.format.naming import is_reference
 from server import create_app
 from server.testing import running_server
 
@@ -80,8 +81,8 @@ print(published.repo_id, published.version, loaded.metadata.corpus.name, loaded.
 
 
 def test_push_and_load_by_reference_from_a_bare_checkout(tmp_path, tokenizer):
-    """The library reaches the store by importing it (it sits below), not through installed metadata: the
-    checkout alone on sys.path (third-party packages beside it) publishes and loads by repository id."""
+    """`import registry` registers the store with the library, so the checkout alone on sys.path (third-party
+    packages beside it, no installed metadata, no entry point) publishes and loads by repository id."""
     model = make_tiny_gpt2(tokenizer)
     model.save_pretrained(tmp_path / "model")
     folder = make_learner_folder(tmp_path / "built", model, tokenizer)
@@ -94,3 +95,25 @@ def test_push_and_load_by_reference_from_a_bare_checkout(tmp_path, tokenizer):
                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert ran.returncode == 0, ran.stderr[-3000:]
     assert ran.stdout.split() == [REPO, "1.0.0", "kjv", "True"]
+
+
+#: The installed entry point alone: the script imports only the library, which finds the store it pulls through.
+LIBRARY_ONLY = """
+import sys
+from learners import load_learner
+assert "registry" not in sys.modules
+learner = load_learner(sys.argv[1], store=sys.argv[2])
+print(learner.metadata.corpus.name, "registry.learner_store" in sys.modules)
+"""
+
+
+def test_the_library_alone_finds_the_installed_store(learner, tmp_path):
+    """`from learners import load_learner` pulls `ORG/NAME@VERSION` without the user importing the store: the
+    library finds it through the entry point learnerhub installs (group `learnerhub.learner_stores`)."""
+    built, _ = learner
+    built.push_to_hub(version="1.0.0", store=tmp_path / "store")
+    ran = subprocess.run([sys.executable, "-c", LIBRARY_ONLY, f"{REPO}@1.0.0", str(tmp_path / "store")],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                         env={**os.environ, "LEARNERHUB_HOME": str(tmp_path / "home")})
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert ran.stdout.split() == ["kjv", "True"]

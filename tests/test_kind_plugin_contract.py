@@ -19,13 +19,13 @@ from registry_helpers import isolated_learnerhub_home  # noqa: F401 (autouse fix
 
 from learnerhub.cli.main import main
 from learners.context_filter import ContextFilter
-from registry.format.errors import LearnerFormatError
+from cards.format.errors import LearnerFormatError
 from learners.fingerprint import embedding_fingerprint, tokenizer_fingerprint
-from registry.format.kinds import LearnerKind, learner_kind, learner_kinds, register_learner_kind, registered_kind
+from cards.format.kinds import LearnerKind, learner_kind, learner_kinds, register_learner_kind, registered_kind
 from learners.learner import Learner
-from registry.format.metadata_sections import BaseModelInfo, CorpusInfo, Section
-from registry.format.metadata import LearnerMetadata
-from registry.model_card.render import card_warnings, render_card
+from cards.format.metadata_sections import BaseModelInfo, CorpusInfo, Section
+from cards.format.metadata import LearnerMetadata
+from cards.model_card.render import card_warnings, render_card
 from server import create_app
 from server.testing import running_server
 

@@ -1,5 +1,5 @@
-"""The packages stay layered, cards < registry < learners < server < the application: no upward import (the
-store client below the ML library, as huggingface_hub below transformers), none hidden behind a name either."""
+"""The packages stay layered, cards < learners < registry < server < the application: no upward import (the
+library reaches the store above it only through the store's registration), none hidden behind a name either."""
 
 from __future__ import annotations
 
@@ -17,14 +17,15 @@ def test_no_upward_import_and_no_cycle():
     assert checked.stdout.startswith("layered: no upward import, no cycle")
 
 
-def test_the_store_imports_nothing_of_the_library_above_it(tmp_path):
-    """Not even at run time: reading, listing and resolving by kind load no module of `learners` (nor torch)."""
+def test_the_store_loads_no_torch_and_offers_itself_to_the_library(tmp_path):
+    """Reading, listing and resolving by kind load no torch: `import registry` takes only the library's light top
+    (the kinds' registrations and the store seam), and registers itself as the library's learner store."""
     code = ("import sys, registry\n"
-            "from registry.format.kinds import learner_kinds\n"
-            "from registry.format.metadata import checked_learner\n"
+            "from cards.format.kinds import learner_kinds\n"
+            "from learners.store_access import learner_store\n"
             "registry.list_learners(store=sys.argv[1])\n"
-            "print(learner_kinds(), sorted({m.split('.')[0] for m in sys.modules} & {'learners', 'torch'}))\n")
+            "print(','.join(learner_kinds()), 'torch' in sys.modules, learner_store() is registry.learner_store)\n")
     ran = subprocess.run([sys.executable, "-c", code, str(tmp_path / "store")], capture_output=True, text=True,
                          cwd=ROOT, timeout=120)
     assert ran.returncode == 0, ran.stderr[-3000:]
-    assert ran.stdout.split() == ["[]", "[]"]
+    assert ran.stdout.split() == ["igf,igf_text,streaming", "False", "True"]

@@ -8,7 +8,7 @@ import torch
 from model_helpers import make_tiny_gpt2, make_tiny_llama, metadata_for, train_tokenizer
 
 from learners.errors import BaseModelMismatchError
-from registry.format.errors import LearnerFormatError
+from cards.format.errors import LearnerFormatError
 from learners.igf.head_training import HeadTrainingConfig, train_information_gain_head
 from learners.igf.learner import InformationGainLearner
 from learners.loading import load_learner
@@ -115,8 +115,8 @@ def test_corrupted_or_pickled_learners_are_refused(saved_learner, tiny_gpt2, tok
 def test_a_registered_kind_is_loaded_and_carded_without_touching_the_loader(tmp_path, tiny_gpt2, tokenizer):
     """A third kind is one register_learner_kind call: the loader and the card read the registry."""
     from learners.igf.conv_head import InformationGainHead
-    from registry.format.kinds import _KINDS, LearnerKind, learner_kinds, register_learner_kind
-    from registry.model_card.render import render_card
+    from cards.format.kinds import _KINDS, LearnerKind, learner_kinds, register_learner_kind
+    from cards.model_card.render import render_card
 
     class EchoLearner(InformationGainLearner):
         kind = "echo"

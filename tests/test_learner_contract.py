@@ -17,12 +17,12 @@ from registry_helpers import isolated_learnerhub_home  # noqa: F401 (autouse fix
 import learners
 import registry
 from learners.errors import BaseModelMismatchError
-from registry.format.errors import LearnerFormatError
-from registry.format.kinds import learner_kind, learner_kinds
+from cards.format.errors import LearnerFormatError
+from cards.format.kinds import learner_kind, learner_kinds
 from learners.learner import Learner
 from learners.loading import load_learner
-from registry.model_card.render import render_card
-from registry.naming import slug
+from cards.model_card.render import render_card
+from cards.format.naming import slug
 
 
 def scores(learner) -> np.ndarray:

@@ -10,10 +10,10 @@ import pytest
 from registry_helpers import isolated_learnerhub_home, make_learner_folder  # noqa: F401 (autouse fixture)
 
 import registry
-from registry.format.errors import LearnerFormatError
+from cards.format.errors import LearnerFormatError
 from learners.loading import load_learner
-from registry.format.metadata import FORMAT_VERSION, LearnerMetadata, checked_learner, checked_learner_json
-from registry.model_card.render import render_card
+from cards.format.metadata import FORMAT_VERSION, LearnerMetadata, checked_learner, checked_learner_json
+from cards.model_card.render import render_card
 
 
 def format_1(fingerprints: dict, **changes) -> dict:

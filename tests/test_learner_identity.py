@@ -9,12 +9,12 @@ from registry_helpers import isolated_learnerhub_home, make_learner_folder  # no
 
 import registry
 from learnerhub.cli.main import main
-from registry.format.errors import UsageError
-from registry.format.identity import LearnerIdentity
-from registry.format.kinds import learner_kind
-from registry.format.metadata import LearnerMetadata
+from cards.format.errors import UsageError
+from cards.format.identity import LearnerIdentity
+from cards.format.kinds import learner_kind
+from cards.format.metadata import LearnerMetadata
 from registry.lockfile import find_locked
-from registry.naming import learner_repository_name
+from cards.format.naming import learner_repository_name
 
 
 def test_a_kind_for_any_base_model_needs_none_and_ignores_one():

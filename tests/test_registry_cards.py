@@ -68,8 +68,8 @@ def test_card_warns_when_the_effect_is_not_significant_worse_than_random_or_the_
 
 
 def test_card_warns_when_a_learner_has_no_pool_apart_from_its_target(tmp_path, tiny_gpt2, tokenizer):
-    from registry.format.metadata import LearnerMetadata
-    from registry.model_card.render import card_warnings
+    from cards.format.metadata import LearnerMetadata
+    from cards.model_card.render import card_warnings
 
     alone = LearnerMetadata.load(make_learner_folder(tmp_path / "alone", tiny_gpt2, tokenizer))
     assert any("built on its target alone" in w for w in card_warnings(alone))
@@ -79,7 +79,7 @@ def test_card_warns_when_a_learner_has_no_pool_apart_from_its_target(tmp_path, t
 
 
 def test_a_ci_below_one_at_three_seeds_is_not_called_significant():
-    from registry.format.effect_wording import describe_effect
+    from cards.format.effect_wording import describe_effect
 
     few = {"median_ratio": 0.903, "ci_low": 0.902, "ci_high": 0.905, "p_value": 0.25, "seeds": 3}
     line = describe_effect(few)
@@ -89,8 +89,8 @@ def test_a_ci_below_one_at_three_seeds_is_not_called_significant():
 
 
 def test_the_effect_table_names_the_base_model_each_evaluation_fine_tuned(tmp_path, tiny_gpt2, tokenizer):
-    from registry.format.metadata import LearnerMetadata
-    from registry.model_card.render import effect_rows
+    from cards.format.metadata import LearnerMetadata
+    from cards.model_card.render import effect_rows
 
     source = make_learner_folder(tmp_path / "learner", tiny_gpt2, tokenizer, evaluations=[
         {**evaluation_record(0.91, (0.88, 0.94)), "base_model": {"model_id": "tiny/gpt2"}},

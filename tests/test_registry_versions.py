@@ -5,12 +5,8 @@ from __future__ import annotations
 import pytest
 
 from registry.errors import InvalidVersionError, VersionNotFoundError
-from registry.naming import (
-    LearnerReference,
-    canonical_base_model,
-    repository_name,
-    same_base_model,
-)
+from cards.format.naming import canonical_base_model, repository_name, same_base_model
+from registry.naming import LearnerReference
 from registry.versions import VersionSpec, parse_release
 
 PUBLISHED = {"0.9.0": "a" * 40, "1.0.0": "b" * 40, "1.2.0": "c" * 40, "1.2.5": "d" * 40, "2.0.0rc1": "e" * 40,

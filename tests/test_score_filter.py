@@ -90,7 +90,7 @@ def test_a_text_level_kind_overrides_one_hook(tiny_gpt2, tokenizer):
     from model_helpers import metadata_for
 
     from learners.document_scores import DocumentScores
-    from registry.format.errors import UsageError
+    from cards.format.errors import UsageError
     from learners.learner import Learner
 
     class LengthLearner(Learner):   # what a kind that reads raw text (no base model) overrides

@@ -27,7 +27,7 @@ from registry_helpers import (  # noqa: F401 (fixtures)
 
 import registry
 from learners import load_learner
-from registry.format.errors import LearnerFormatError, LearnerHubError
+from cards.format.errors import LearnerFormatError, LearnerHubError
 from registry.local.git import git
 from server import create_app
 from server.testing import running_server

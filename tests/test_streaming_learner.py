@@ -14,7 +14,7 @@ from learners.corpora.contexts import TokenizedCorpus
 from learners.corpora.corpus import load_corpus
 from learners.corpora.examples import Examples
 from learners.errors import BaseModelMismatchError
-from registry.format.errors import LearnerFormatError
+from cards.format.errors import LearnerFormatError
 from learners.finetuning.training.loop import FinetuneConfig, finetune
 from learners.loading import load_learner
 from learners.streaming.filter import LOSS_THRESHOLD, PREDICTOR, StreamingConfig

@@ -6,13 +6,13 @@ import pytest
 import torch
 
 from learners.corpora.contexts import ContextStream, CorpusSplit
-from registry.format.errors import UsageError
+from cards.format.errors import UsageError
 from learners.igf.build import BuildConfig, attach_target_affinity, learner_from_pairs
 from learners.igf.filter import InformationGainFilter
 from learners.igf.head_training import HeadTrainingConfig
 from learners.igf.learner import InformationGainLearner
 from learners.igf.thresholds import AffinityQuantile, DefaultLevel, TargetQuantile, parse_threshold
-from registry.format.metadata_sections import CorpusInfo, ProbeInfo
+from cards.format.metadata_sections import CorpusInfo, ProbeInfo
 from learners.target_affinity import AFFINITY_PREFIX
 from test_target_threshold import REF, contexts_of
 

@@ -7,13 +7,13 @@ import torch
 from learners.base_models import BaseModelRef
 from learners.constants import DEFAULT_TARGET_QUANTILE
 from learners.corpora.contexts import ContextStream
-from registry.format.errors import LearnerHubError
+from cards.format.errors import LearnerHubError
 from learners.finetuning.training.loop import FinetuneConfig, finetune
 from learners.igf.build import BuildConfig, learner_from_pairs
 from learners.igf.filter import InformationGainFilter
 from learners.igf.head_training import HeadTrainingConfig
 from learners.igf.thresholds import DefaultLevel, TargetQuantile, TopFraction, parse_threshold
-from registry.format.metadata_sections import CorpusInfo, ProbeInfo
+from cards.format.metadata_sections import CorpusInfo, ProbeInfo
 
 REF = BaseModelRef(model_id="tiny/gpt2", revision=None, name_or_path="tiny/gpt2")
 

@@ -17,7 +17,7 @@ from learnerhub.cli.main import main
 from learners.base_models import BaseModelRef
 from learners.corpora.corpus import Corpus
 from learners.errors import BaseModelMismatchError
-from registry.format.errors import LearnerFormatError
+from cards.format.errors import LearnerFormatError
 from learners.igf.build import BuildConfig
 from learners.igf.filter import InformationGainFilter
 from learners.igf.thresholds import TopFraction

@@ -16,8 +16,8 @@ from learners.igf.head_training import HeadTrainingConfig
 from learners.igf.learner import InformationGainLearner
 from learners.igf.thresholds import DefaultLevel
 from learners.word_order import ORDER_GATE_QUANTILE, ORDER_PREFIX, WordOrderModel
-from registry.format.metadata_sections import CorpusInfo, ProbeInfo
-from registry.staging import write_folder_card
+from cards.format.metadata_sections import CorpusInfo, ProbeInfo
+from cards.model_card.folder_card import write_folder_card
 from test_target_threshold import REF, contexts_of
 
 SAMPLES = Path(__file__).resolve().parents[1] / "learners" / "data"   # tests may run from another folder

@@ -11,8 +11,8 @@ from pathlib import Path
 import learners
 from learnerhub.cli.inputs import choice_of, pair_count, positive_int
 from learners import constants
-from registry.format.constants import DEFAULT_KIND, SMOLLM2_ALIAS
-from registry.format.kinds import learner_kind, learner_kinds
+from cards.format.constants import DEFAULT_KIND, SMOLLM2_ALIAS
+from cards.format.kinds import learner_kind, learner_kinds
 
 SAMPLE_DIR = Path(learners.__file__).parent / "data"   # the bundled samples are `learners` package data
 SAMPLE_CORPUS = SAMPLE_DIR / "kjv-sample.jsonl.gz"
@@ -73,7 +73,7 @@ def add_kind_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def add_kind_argument(parser: argparse.ArgumentParser) -> None:
-    """--kind, one of the learner kinds registered in `registry.format.kinds` (build and pull)."""
+    """--kind, one of the learner kinds registered in `cards.format.kinds` (build and pull)."""
     parser.add_argument("--kind", type=choice_of(learner_kinds()), choices=learner_kinds(),
                         default=DEFAULT_KIND, help=f"Learner kind (default {DEFAULT_KIND}).")
 

@@ -7,7 +7,7 @@ wording is `registry.hub.errors`', shared with the Python entry points (`Learner
 
 from __future__ import annotations
 
-from registry.format.errors import LearnerHubError
+from cards.format.errors import LearnerHubError
 from registry.hub.errors import hub_error_message
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from learnerhub.cli.arguments import add_kind_arguments, add_threshold_argument
 from learnerhub.cli.inputs import positive_int
 from learners import constants
-from registry.format.errors import UsageError
+from cards.format.errors import UsageError
 
 
 def add_eval_command(commands, add_corpus_arguments, add_build_arguments) -> argparse.ArgumentParser:
@@ -45,8 +45,8 @@ def run_eval(args: argparse.Namespace) -> int:
     from learnerhub.cli.inputs import load_inputs, load_named_learner
     from learners.finetuning.evaluation.arms import EvaluationConfig, add_evaluation, evaluate_learner
     from learners.igf.thresholds import parse_threshold
-    from registry.format.kinds import learner_kind, learner_kinds
-    from registry.format.constants import EVAL_PLOT
+    from cards.format.kinds import learner_kind, learner_kinds
+    from cards.format.constants import EVAL_PLOT
 
     if args.seeds < 1 or args.steps < 1 or args.batch_size < 1:
         raise UsageError("--seeds, --steps and --batch-size must be at least 1.")
@@ -103,10 +103,10 @@ def _evaluate_auto(args, pool, target, model, tokenizer, ref, config) -> int:
 
 def draw_and_renew_card(folder: Path, metadata, record: dict) -> None:
     """The evaluation plot (the card's headline picture) and the card that shows the new record."""
-    from registry.format.constants import EVAL_PLOT
+    from cards.format.constants import EVAL_PLOT
     from learners.plots import plot_evaluation
-    from registry.naming import learner_repository_name
-    from registry.staging import write_folder_card
+    from cards.format.naming import learner_repository_name
+    from cards.model_card.folder_card import write_folder_card
 
     regime = record["regime"]
     plot_evaluation(record, folder / EVAL_PLOT, title=f"target {regime['target']['name']}, pool "
@@ -116,7 +116,7 @@ def draw_and_renew_card(folder: Path, metadata, record: dict) -> None:
 
 def report(record: dict, args, *, where: str, plot: Path | None = None) -> int:
     """The record as JSON, or the lines a user reads: each effect with its CI, then the medians."""
-    from registry.format.effect_wording import describe_effect
+    from cards.format.effect_wording import describe_effect
 
     if args.json:
         print(json.dumps(record, indent=2))

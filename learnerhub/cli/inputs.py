@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from learners.argument_types import choice_of, positive_int
-from registry.suggestions import did_you_mean
+from cards.suggestions import did_you_mean
 
 __all__ = ["choice_of", "positive_int"]   # defined beside the kinds' own flags, used here too
 
@@ -35,12 +35,12 @@ def load_named_learner(source: str, model, tokenizer, *, keywords: tuple[str, ..
     """`load_learner` for a learner argument that may also be one of `keywords`: a mistyped keyword (`atuo`)
     is named as one rather than reported as a missing folder."""
     from learners.loading import load_learner
-    from registry.naming import is_reference
+    from cards.format.naming import is_reference
 
     if not Path(source).exists() and not is_reference(source):
         hint = did_you_mean(source, keywords)
         if hint:
-            from registry.format.errors import UsageError
+            from cards.format.errors import UsageError
 
             raise UsageError(f"There is no learner folder {source!r}.{hint}")
     return load_learner(source, model, tokenizer)

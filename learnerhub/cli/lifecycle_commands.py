@@ -68,7 +68,7 @@ def run_delete(args) -> int:
 
 
 def run_alias(args) -> int:
-    from registry.format.errors import UsageError
+    from cards.format.errors import UsageError
     from registry.lifecycle_actions import lifecycle, remove_alias, set_alias
 
     where = {"store": args.store, "endpoint": args.endpoint}

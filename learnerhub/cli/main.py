@@ -14,8 +14,8 @@ from learnerhub.cli.arguments import add_kind_arguments, add_threshold_argument
 from learnerhub.cli.inputs import positive_int
 from learnerhub.cli.output import GuardedOutput, discard_stdout
 from learners import constants
-from registry.format.errors import UsageError
-from registry.format.metadata import learnerhub_version
+from cards.format.errors import UsageError
+from cards.format.metadata import learnerhub_version
 from registry.errors import RegistryWarning
 
 _default_show_warning = warnings.showwarning
@@ -103,7 +103,7 @@ def _save_with_card(learner, out: str) -> Path:
     """Save the learner (its folder gets the real model card, marked unpublished); what the card warns of (no
     separate pool, an unmeasured effect, a ranking no better than chance) is said on stderr too, where the
     builder sees it before publishing."""
-    from registry.model_card.render import card_warnings
+    from cards.model_card.render import card_warnings
 
     folder = learner.save(out)
     for warning in card_warnings(learner.metadata):
@@ -114,7 +114,7 @@ def _save_with_card(learner, out: str) -> Path:
 def run_build(args) -> int:
     """Build a learner of `--kind` with the kind's own builder, save it with its card and say what it is."""
     from learners.build_request import BuildRequest
-    from registry.format.kinds import learner_kind
+    from cards.format.kinds import learner_kind
 
     kind = learner_kind(args.kind)
     if kind.has("check_options"):
@@ -141,7 +141,7 @@ def run_finetune(args) -> int:
     from learners.finetuning.training.loop import FinetuneConfig
     from learners.igf.build import split_corpus, split_target_and_pool
     from learners.igf.thresholds import parse_threshold
-    from registry.format.kinds import learner_kind, learner_kinds
+    from cards.format.kinds import learner_kind, learner_kinds
     from learnerhub.cli.inputs import load_named_learner
 
     try:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
-from registry.format.errors import LearnerHubError
+from cards.format.errors import LearnerHubError
 
 
 class OutputError(LearnerHubError):

@@ -7,9 +7,9 @@ import json
 import sys
 
 from learnerhub.cli.arguments import add_kind_argument
-from registry.format.errors import UsageError
-from registry.format.constants import DEFAULT_KIND, LEARNER_FILE
-from registry.format.kinds import learner_kinds
+from cards.format.errors import UsageError
+from cards.format.constants import DEFAULT_KIND, LEARNER_FILE
+from cards.format.kinds import learner_kinds
 
 from registry.constants import DEFAULT_ORG, LOCK_FILE
 
@@ -150,8 +150,8 @@ def run_list(args) -> int:
 def _suggest_filters(args) -> None:
     """When nothing matches, "did you mean" on stderr for each filter spelled unlike anything in the store (or,
     for --kind, unlike every kind learnerhub knows); a filter with `*` is a pattern, taken as meant."""
-    from registry.format.constants import SMOLLM2_ALIAS
-    from registry.suggestions import did_you_mean
+    from cards.format.constants import SMOLLM2_ALIAS
+    from cards.suggestions import did_you_mean
     from registry.client import list_learners
 
     everything = list_learners(store=args.store, endpoint=args.endpoint)
@@ -169,7 +169,7 @@ def _suggest_filters(args) -> None:
 def _latest_headlines(learners, args) -> dict:
     """Each listed learner's headline effect at its latest version (None: unevaluated or unreadable): one
     learner.json read each, so `list` says which learners help without an `info` per learner."""
-    from registry.model_card.headline import headline
+    from cards.model_card.headline import headline
     from registry.store_choice import open_store
 
     if not learners:
@@ -199,7 +199,7 @@ def _as_dict(head) -> dict | None:
 def run_info(args) -> int:
     from registry.client import info
 
-    from registry.model_card.headline import headline
+    from cards.model_card.headline import headline
 
     described = info(args.reference, store=args.store, endpoint=args.endpoint)
     head = headline(described.learner)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from learnerhub.cli.inputs import port_number
-from registry.format.errors import UsageError
+from cards.format.errors import UsageError
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:

@@ -13,7 +13,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from registry.suggestions import did_you_mean_path
+from cards.suggestions import did_you_mean_path
 
 from ..errors import CorpusError
 

@@ -2,8 +2,8 @@
 predict it (`conv_head`, `bag_of_tokens_head`) and their training, the build, the thresholds, the filter
 and the learner. The kind `igf` is registered here, with its behaviour (`plugin`)."""
 
-from registry.format.kinds import LearnerKind, register_learner_kind
-from registry.format.metadata_sections import ProbeInfo
+from cards.format.kinds import LearnerKind, register_learner_kind
+from cards.format.metadata_sections import ProbeInfo
 
 from . import plugin
 

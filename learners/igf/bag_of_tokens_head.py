@@ -14,7 +14,7 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from registry.format.constants import LIBRARY_NAME
+from cards.format.constants import LIBRARY_NAME
 
 from ..hashing import hashed_ngrams, sparse_feature_matrix
 

@@ -16,8 +16,8 @@ from accelerate import Accelerator
 from accelerate.utils import gather_object
 from torch import nn
 
-from registry.format.metadata_sections import CorpusInfo, ProbeInfo
-from registry.format.metadata import LearnerMetadata
+from cards.format.metadata_sections import CorpusInfo, ProbeInfo
+from cards.format.metadata import LearnerMetadata
 
 from ..base_models import BaseModelRef
 from ..constants import DEFAULT_CONTEXT_LENGTH, DEFAULT_OBJECTIVE_SIZE

@@ -6,7 +6,7 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from registry.format.constants import LIBRARY_NAME
+from cards.format.constants import LIBRARY_NAME
 
 
 class InformationGainHead(nn.Module, PyTorchModelHubMixin, library_name=LIBRARY_NAME,

@@ -8,9 +8,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from registry.format.errors import LearnerFormatError, UsageError
-from registry.format.constants import BUILD_PLOT, CONFIG_FILE, WEIGHTS_FILE
-from registry.format.metadata import LearnerMetadata
+from cards.format.errors import LearnerFormatError, UsageError
+from cards.format.constants import BUILD_PLOT, CONFIG_FILE, WEIGHTS_FILE
+from cards.format.metadata import LearnerMetadata
 
 from ..learner import Learner, load_safetensors_into
 from ..plots import plot_held_out_gains

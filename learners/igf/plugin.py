@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.format.errors import UsageError
+from cards.format.errors import UsageError
 
 from ..constants import DEFAULT_THRESHOLD
 
@@ -69,8 +69,8 @@ def example(model, tokenizer) -> Any:
     import torch
 
     from ..fingerprint import embedding_fingerprint, tokenizer_fingerprint
-    from registry.format.metadata_sections import BaseModelInfo, CorpusInfo, ProbeInfo
-    from registry.format.metadata import LearnerMetadata
+    from cards.format.metadata_sections import BaseModelInfo, CorpusInfo, ProbeInfo
+    from cards.format.metadata import LearnerMetadata
     from .conv_head import InformationGainHead
     from .learner import InformationGainLearner
 

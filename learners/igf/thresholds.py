@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
-from registry.suggestions import did_you_mean
+from cards.suggestions import did_you_mean
 
 from ..constants import DEFAULT_SHIFT_END, DEFAULT_SHIFT_START, DEFAULT_SHIFT_STEP, DEFAULT_TARGET_QUANTILE
 

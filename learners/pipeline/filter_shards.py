@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from registry.format.errors import UsageError
+from cards.format.errors import UsageError
 
 from ..corpora.shard_reader import iter_shard
 from .score_shards import read_manifest, shard_outputs, shard_signature

@@ -22,8 +22,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from registry.format.errors import UsageError
-from registry.format.metadata import learnerhub_version
+from cards.format.errors import UsageError
+from cards.format.metadata import learnerhub_version
 
 from ..corpora.shard_reader import iter_shard
 from ..errors import CorpusError

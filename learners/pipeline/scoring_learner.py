@@ -12,12 +12,12 @@ import hashlib
 import json
 from pathlib import Path
 
-from registry.format.errors import UsageError
-from registry.format.kinds import learner_kind
-from registry.format.constants import CONFIG_FILE, LEARNER_FILE, WEIGHTS_FILE
-from registry.format.metadata import LearnerMetadata
-from registry.learner_store import fetch_folder
-from registry.naming import is_reference
+from cards.format.errors import UsageError
+from cards.format.kinds import learner_kind
+from cards.format.constants import CONFIG_FILE, LEARNER_FILE, WEIGHTS_FILE
+from cards.format.metadata import LearnerMetadata
+from ..store_access import learner_store
+from cards.format.naming import is_reference
 
 from ..learner import Learner
 
@@ -26,7 +26,7 @@ def learner_folder(source: str | Path, *, store: str | Path | None = None, endpo
                    token: str | None = None) -> Path:
     """The local folder of `source`: a learner folder as it is, a published `ORG/NAME[@VERSION]` pulled first."""
     if is_reference(str(source)):
-        return fetch_folder(str(source), store=store, endpoint=endpoint, token=token)
+        return learner_store().fetch_folder(str(source), store=store, endpoint=endpoint, token=token)
     folder = Path(source).expanduser()
     if not folder.is_dir():
         raise UsageError(f"Learner {str(source)!r} is neither a learner folder nor a published learner "

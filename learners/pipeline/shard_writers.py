@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from registry.format.errors import UsageError
+from cards.format.errors import UsageError
 
 from ..corpora.shard_reader import DATASET, JSONL, TEXT, TEXT_FOLDER, ShardBatch, open_text, shard_format
 

@@ -1,8 +1,8 @@
 """Multistage streaming filtering: the three-stage filter, the meta predictors and the saved learner. The kind
 `streaming` is registered here, with its behaviour (`plugin`)."""
 
-from registry.format.kinds import LearnerKind, register_learner_kind
-from registry.format.metadata_sections import RunInfo
+from cards.format.kinds import LearnerKind, register_learner_kind
+from cards.format.metadata_sections import RunInfo
 
 from . import plugin
 

@@ -23,11 +23,11 @@ import safetensors.torch
 import torch
 from torch import nn
 
-from registry.format.errors import LearnerFormatError
-from registry.format.metadata_schema import validated
-from registry.format.constants import BUILD_PLOT, CONFIG_FILE, WEIGHTS_FILE
-from registry.format.metadata_sections import CorpusInfo, RunInfo
-from registry.format.metadata import LearnerMetadata
+from cards.format.errors import LearnerFormatError
+from cards.format.metadata_schema import validated
+from cards.format.constants import BUILD_PLOT, CONFIG_FILE, WEIGHTS_FILE
+from cards.format.metadata_sections import CorpusInfo, RunInfo
+from cards.format.metadata import LearnerMetadata
 
 from ..base_models import BaseModelRef
 from ..constants import DEFAULT_CONTEXT_LENGTH

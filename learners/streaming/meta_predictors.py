@@ -22,7 +22,7 @@ from typing import Protocol
 import torch
 from torch import nn
 
-from registry.format.errors import LearnerFormatError
+from cards.format.errors import LearnerFormatError
 
 from ..hashing import hashed_ngrams
 

@@ -4,8 +4,8 @@ head over them (`head`), the build from a labelling model's measured gains (`bui
 (`learner`). The kind `igf_text` is registered here, with its behaviour (`plugin`); nothing heavy is imported
 until a learner of this kind is loaded or built."""
 
-from registry.format.kinds import LearnerKind, register_learner_kind
-from registry.format.metadata_sections import ProbeInfo
+from cards.format.kinds import LearnerKind, register_learner_kind
+from cards.format.metadata_sections import ProbeInfo
 
 from ..igf import plugin as igf_plugin
 from . import plugin

@@ -17,9 +17,9 @@ import torch
 from accelerate import Accelerator
 from torch import nn
 
-from registry.format.constants import ANY_BASE_MODEL
-from registry.format.metadata_sections import BaseModelInfo, CorpusInfo, ProbeInfo
-from registry.format.metadata import LearnerMetadata
+from cards.format.constants import ANY_BASE_MODEL
+from cards.format.metadata_sections import BaseModelInfo, CorpusInfo, ProbeInfo
+from cards.format.metadata import LearnerMetadata
 
 from ..base_models import BaseModelRef
 from ..corpora.corpus import Corpus

@@ -16,9 +16,9 @@ import safetensors.torch
 import torch
 from torch import nn
 
-from registry.format.constants import ANY_BASE_MODEL, BUILD_PLOT, CONFIG_FILE, WEIGHTS_FILE
-from registry.format.errors import LearnerFormatError
-from registry.format.metadata import LearnerMetadata
+from cards.format.constants import ANY_BASE_MODEL, BUILD_PLOT, CONFIG_FILE, WEIGHTS_FILE
+from cards.format.errors import LearnerFormatError
+from cards.format.metadata import LearnerMetadata
 
 from ..igf.learner import InformationGainLearner
 from ..document_scores import DocumentScores

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.format.errors import UsageError
+from cards.format.errors import UsageError
 
 from ..igf import plugin as igf_plugin
 
@@ -38,8 +38,8 @@ def example(model, tokenizer) -> Any:
 
     import torch
 
-    from registry.format.constants import ANY_BASE_MODEL
-    from registry.format.metadata_sections import BaseModelInfo
+    from cards.format.constants import ANY_BASE_MODEL
+    from cards.format.metadata_sections import BaseModelInfo
     from .features import TextFeatures
     from .head import TextRidgeHead
     from .learner import TextInformationGainLearner

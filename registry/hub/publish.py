@@ -22,7 +22,7 @@ from pathlib import Path
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, snapshot_download
 from huggingface_hub.errors import HfHubHTTPError, HfUriError
 
-from ..format.constants import LEARNER_FILE
+from cards.format.constants import LEARNER_FILE
 from ..constants import MAIN_BRANCH, MANIFEST_FILE, is_hosting_file
 from ..errors import RegistryError, StoreError, VersionExistsError
 from ..lifecycle import LIFECYCLE_BRANCH, Lifecycle

@@ -23,13 +23,13 @@ from huggingface_hub import HfApi, constants, get_token, hf_hub_download, scan_c
 from huggingface_hub.errors import (CacheNotFound, EntryNotFoundError, LocalEntryNotFoundError, RepositoryNotFoundError,
                                     RevisionNotFoundError)
 
-from ..format.constants import LIBRARY_NAME, LEARNER_FILE
-from ..format.metadata import checked_learner, learnerhub_version
+from cards.format.constants import LIBRARY_NAME, LEARNER_FILE
+from cards.format.metadata import checked_learner, learnerhub_version
 from ..constants import MAIN_BRANCH
 from ..errors import BrokenVersionError, IntegrityError, LearnerNotFoundError, LifecycleError, StoreError
 from ..lifecycle import LIFECYCLE_BRANCH, Lifecycle, LifecycleEvent
 from ..manifest import Manifest
-from ..naming import canonical_base_model
+from cards.format.naming import canonical_base_model
 from ..staging import stage_learner
 from ..store import LearnerSummary, PublishedLearner, summary_matches
 from ..versions import latest_version, tag_name, version_of_tag

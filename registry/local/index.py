@@ -30,8 +30,8 @@ from typing import TypeVar
 
 from packaging.version import Version
 
-from ..format.constants import LEARNER_FILE
-from ..format.metadata import checked_learner
+from cards.format.constants import LEARNER_FILE
+from cards.format.metadata import checked_learner
 from ..constants import MAIN_BRANCH, TAG_PREFIX
 from ..errors import LifecycleError, StoreError
 from ..store import LearnerSummary, matches_pattern

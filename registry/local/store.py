@@ -23,8 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..format.constants import LEARNER_FILE
-from ..suggestions import did_you_mean
+from cards.format.constants import LEARNER_FILE
+from cards.suggestions import did_you_mean
 from ..constants import MAIN_BRANCH, PAUSE_ENV, default_cache_dir
 from ..errors import BrokenVersionError, LearnerNotFoundError, StoreError
 from ..lifecycle import Lifecycle, LifecycleEvent
@@ -212,7 +212,7 @@ class LocalStore:
     def list_learners(self, *, corpus: str | None = None, base_model: str | None = None, kind: str | None = None,
                       org: str | None = None, refresh: bool = False) -> list[LearnerSummary]:
         if base_model is not None:
-            from ..naming import canonical_base_model
+            from cards.format.naming import canonical_base_model
 
             base_model = canonical_base_model(base_model)
         return self.index.query(corpus=corpus, base_model=base_model, kind=kind, org=org, refresh=refresh)

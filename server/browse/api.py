@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from registry.constants import CARD_FILE
-from registry.naming import canonical_base_model
+from cards.format.naming import canonical_base_model
 
 from ..context import ServerContext, readable
 from ..core.errors import HubError, repo_not_found

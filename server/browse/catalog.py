@@ -17,7 +17,7 @@ from typing import Any
 
 from packaging.version import Version
 
-from registry.format.effect_wording import VERDICTS
+from cards.format.effect_wording import VERDICTS
 from registry.constants import MANIFEST_FILE
 from registry.local.store import LocalStore
 from registry.store import LearnerSummary, summary_matches

@@ -9,9 +9,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from registry.model_card.render import card_warnings
-from registry.model_card.headline import headline
-from registry.model_card.usage import usage_snippets
+from cards.model_card.render import card_warnings
+from cards.model_card.headline import headline
+from cards.model_card.usage import usage_snippets
 
 
 def _dict(value: Any) -> dict:
@@ -32,7 +32,7 @@ def usage(summary, facts) -> dict[str, str]:
 
 
 def effect_summary(facts) -> dict[str, Any]:
-    """The headline effect (`registry.model_card.headline`: the one the list and the leaderboard rank by) and
+    """The headline effect (`cards.model_card.headline`: the one the list and the leaderboard rank by) and
     warnings."""
     learner = facts.learner if isinstance(facts.learner, dict) else {}
     try:

@@ -4,7 +4,7 @@ which way each is better."""
 
 from __future__ import annotations
 
-from registry.model_card.headline import finite_number, headline_record
+from cards.model_card.headline import finite_number, headline_record
 
 RATIO_METRIC = "perplexity_ratio"
 #: Which way is better, said explicitly per metric: a name's substring says nothing (`calibration_contexts`

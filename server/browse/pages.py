@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 from markdown_it import MarkdownIt
 
 from registry.constants import CARD_FILE
-from registry.naming import canonical_base_model
+from cards.format.naming import canonical_base_model
 
 from ..context import ServerContext, readable
 from ..core.errors import HubError, repo_not_found

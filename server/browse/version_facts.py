@@ -15,9 +15,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from registry.format.constants import LEARNER_FILE
-from registry.format.metadata import checked_learner_json
-from registry.model_card.headline import Headline, headline
+from cards.format.constants import LEARNER_FILE
+from cards.format.metadata import checked_learner_json
+from cards.model_card.headline import Headline, headline
 from registry.local.repository_reader import RepositoryReader
 from registry.versions import tag_name
 

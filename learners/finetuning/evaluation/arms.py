@@ -18,8 +18,8 @@ from types import SimpleNamespace
 
 from torch import nn
 
-from registry.format.kinds import learner_kind
-from registry.format.metadata import learnerhub_version
+from cards.format.kinds import learner_kind
+from cards.format.metadata import learnerhub_version
 
 from ...constants import DEFAULT_THRESHOLD
 from ...corpora.corpus import Corpus

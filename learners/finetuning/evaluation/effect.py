@@ -5,7 +5,7 @@ per-seed ratio arm / baseline (below 1 = lower perplexity), summarised by its me
 bootstrap 95% confidence interval of that median (scipy.stats.bootstrap) and the two-sided
 Wilcoxon signed-rank test of the log ratios against 0. Missing values are None (JSON has no NaN).
 How a summary is put in words (`describe_effect`, `effect_verdict`) is the file format's:
-`registry.format.effect_wording`, which the cards and pages read too.
+`cards.format.effect_wording`, which the cards and pages read too.
 """
 
 from __future__ import annotations

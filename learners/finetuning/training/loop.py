@@ -16,7 +16,7 @@ from accelerate import Accelerator
 from torch import nn
 from tqdm.auto import tqdm
 
-from registry.format.errors import LearnerHubError
+from cards.format.errors import LearnerHubError
 
 from ...constants import (
     DEFAULT_ADAM_EPS,

@@ -3,7 +3,7 @@
 One rule picks it (the newest well-formed `learnerhub eval` record whose pool differs from its target, else
 the newest), and one order ranks by it, so the card, the pages, the leaderboard and `learnerhub info` /
 `list` never disagree. It reads learner.json as a plain dict, its records through the typed
-`registry.format.evaluation_records` (a field of the wrong type is skipped, never trusted: the server shows versions it
+`cards.format.evaluation_records` (a field of the wrong type is skipped, never trusted: the server shows versions it
 did not write).
 """
 
@@ -44,7 +44,7 @@ class Headline:
     ci_high: float | None
     seeds: int | None
     p_value: float | None
-    verdict: str                    # one of registry.format.effect_wording.VERDICTS
+    verdict: str                    # one of cards.format.effect_wording.VERDICTS
     line: str                       # describe_effect's full sentence
     vs_random: float | None = None  # the same ratio against random filtering at the learner's acceptance rate
     acceptance_rate: float | None = None

@@ -1,5 +1,5 @@
 """The typed sections of `learner.json` (base model, corpus, probe, run), each checked when read
-(by registry.format.metadata_schema, which validates a section against its own fields).
+(by cards.format.metadata_schema, which validates a section against its own fields).
 
 A section knows its own fields and keeps every other key in `extra`, written back unchanged: a file
 written by a newer learnerhub, with fields this one does not know, loses nothing when it is read and
@@ -33,7 +33,7 @@ class Section:
     """A JSON object with typed known fields; unknown keys stay in `extra` (forward compatibility)."""
 
     extra: dict[str, Any] = field(default_factory=dict)
-    #: Field name -> the type registry.format.metadata_schema validates it as, where that is richer than its hint.
+    #: Field name -> the type cards.format.metadata_schema validates it as, where that is richer than its hint.
     schema_types: ClassVar[dict[str, Any]] = {}
 
     @classmethod
@@ -58,7 +58,7 @@ class Section:
 
     @classmethod
     def from_dict(cls: type[SectionT], data: dict[str, Any]) -> SectionT:
-        """The section of `data`, checked by registry.format.metadata_schema (nested sections built too)."""
+        """The section of `data`, checked by cards.format.metadata_schema (nested sections built too)."""
         known, values = cls.known_fields(), {}
         for name, hint in known.items():
             if name in data and not cls._absent(name, data[name]):

@@ -1,9 +1,9 @@
 """The one validator of learner.json: pydantic models made from the typed sections' own fields.
 
-Each `Section` dataclass (registry/format/metadata_sections.py) names its fields once; `schema_of` turns it into a
+Each `Section` dataclass (cards/format/metadata_sections.py) names its fields once; `schema_of` turns it into a
 strict pydantic model (no coercion: a bool is not a number, "100" is not an integer; unknown keys allowed),
 with the types a section adds for validation only (`Section.schema_types`: learner.json's `evaluations` are
-`registry.format.evaluation_records.EvaluationRecord`s). `validated` checks parsed JSON against it and says every
+`cards.format.evaluation_records.EvaluationRecord`s). `validated` checks parsed JSON against it and says every
 problem on one line, in JSON's words: "learner.json is malformed: field corpus.name must be a string, not a
 number." The dataclass is then built from the checked data, so the file stays exactly as written.
 """

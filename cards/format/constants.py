@@ -1,8 +1,14 @@
 """The names the learner file format fixes, shared by the store and the ML library: the files of a learner
 folder (and of every published version), the library tag, the default kind and the base-model names a
-learner may record."""
+learner may record, and the home folder both keep their files in."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Where learnerhub keeps its files: the local learner store, its cache and converted base models.
+LEARNERHUB_HOME = Path(os.environ.get("LEARNERHUB_HOME", Path.home() / ".cache" / "learnerhub")).expanduser()
 
 LIBRARY_NAME = "learnerhub"
 
@@ -20,6 +26,8 @@ WEIGHTS_FILE = "model.safetensors"
 BUILD_PLOT = "assets/build_plot.png"
 #: Fine-tuning with vs without the learner (the newest headline evaluation): the card's first picture.
 EVAL_PLOT = "assets/eval_plot.png"
+#: The folder of a learner's plots and other pictures, published with it.
+ASSETS_DIR = "assets"
 
 # The kind `build`, `pull` and `--learner auto` use when none is named (registered in learners/igf/__init__.py).
 DEFAULT_KIND = "igf"

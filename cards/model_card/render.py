@@ -60,7 +60,7 @@ def eval_results(metadata: LearnerMetadata) -> list[EvalResult]:
 
 
 def valid_evaluations(metadata: LearnerMetadata) -> list[dict]:
-    """Evaluation records with the fields a card needs (`registry.format.evaluation_records`: a usable effect, and the
+    """Evaluation records with the fields a card needs (`cards.format.evaluation_records`: a usable effect, and the
     target and pool named); a malformed one is left out, not fatal."""
     return [raw for record, raw in usable_records(getattr(metadata, "evaluations", None)) if record.names()]
 

@@ -1,7 +1,7 @@
 """`learner.json`: everything needed to trust, find and reproduce a learner, next to its weights.
 
-Format 2 (this one) holds typed sections (registry/format/metadata_sections.py, validated by
-registry/format/metadata_schema.py): `base_model`, `corpus`,
+Format 2 (this one) holds typed sections (cards/format/metadata_sections.py, validated by
+cards/format/metadata_schema.py): `base_model`, `corpus`,
 `pool` (when the contexts came from another corpus), `probe` (IGF: how gains were measured) and `run`
 (streaming: what its build run saw; format 1 kept this under `probe`). Format-1 files are migrated
 when read, so learners published before still load, list and render their cards. Keys this version
@@ -65,7 +65,7 @@ class LearnerMetadata(Section):
     #: What fine-tuning with the learner measured (`learnerhub eval`), newest last;
     #: see learners/finetuning/evaluation/arms.py.
     evaluations: list[dict[str, Any]] = field(default_factory=list)
-    #: Each evaluation record is an object, read typed as registry.format.evaluation_records.EvaluationRecord.
+    #: Each evaluation record is an object, read typed as cards.format.evaluation_records.EvaluationRecord.
     schema_types: ClassVar[dict[str, Any]] = {"evaluations": list[EvaluationRecord]}
     learnerhub_version: str = field(default_factory=learnerhub_version)
     created_at: str = field(default_factory=_now)
@@ -87,7 +87,7 @@ class LearnerMetadata(Section):
 
     @property
     def identity(self) -> LearnerIdentity:
-        """Which learner this is: kind, corpus (and pool), base model or none (`registry.format.identity`)."""
+        """Which learner this is: kind, corpus (and pool), base model or none (`cards.format.identity`)."""
         return LearnerIdentity.of(self)
 
     def kind_section(self, *, source: str = LEARNER_FILE) -> Section | None:

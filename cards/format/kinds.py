@@ -49,7 +49,7 @@ class LearnerKind:
     any_base_model: bool = False             # reads text, not token ids: one learner serves every base model
     description: str = ""                    # the card's words after the kind's name: " (information gain ...)"
     #: The typed learner.json section saying what the build saw ("probe", "run", or a new name), and its
-    #: `registry.format.metadata_sections.Section` class; format 1 kept this section under `probe`.
+    #: `cards.format.metadata_sections.Section` class; format 1 kept this section under `probe`.
     section: str | None = None
     section_type: Hook = None
     #: build(request: learners.build_request.BuildRequest) -> Learner, or None on a non-main process.

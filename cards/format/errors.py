@@ -17,3 +17,7 @@ class LearnerFormatError(LearnerHubError, ValueError):
 
 class UsageError(LearnerHubError, ValueError):
     """A command-line value that cannot be used (the message says which values can)."""
+
+
+class NotSafetensorsError(LearnerFormatError):
+    """model.safetensors is something else (a pickle, a torch.save zip): refused, never unpickled."""
