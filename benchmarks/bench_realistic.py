@@ -13,7 +13,9 @@ least the target's --target-quantile; computed here), igf_affinity (the same con
 own `--threshold affinity`, fitted by the library), random_target, dsir and classifier (at igf_target's rate),
 random_affinity, dsir_affinity and classifier_affinity (the same at igf_affinity's rate).
 Selection tables say what each scorer keeps per source and sub-domain (learner, oracle = the measured
-gain, classifier, combined), so a shortfall is placed in the labels or in the learner.
+gain, classifier, combined), so a shortfall is placed in the labels or in the learner; `document_selection`
+says what the default keeps of whole documents scored as `learnerhub score` scores them (the mean of their
+contexts' default scores), against what it keeps of single contexts (`--arms none` computes only the tables).
 
     python benchmarks/realistic_corpora.py --out .runs/r5
     python benchmarks/bench_realistic.py --corpora .runs/r5 --seeds 10 --resume
@@ -28,6 +30,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from scipy.stats import spearmanr
 
@@ -41,7 +44,7 @@ from learners.igf.build import BuildConfig, attach_target_affinity, learner_from
 from learners.igf.filter import InformationGainFilter
 from learners.igf.head_training import HeadTrainingConfig
 from learners.igf.thresholds import AffinityQuantile, TargetQuantile
-from registry.format.metadata_sections import CorpusInfo, ProbeInfo
+from cards.format.metadata_sections import CorpusInfo, ProbeInfo
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_regimes import finish, machine, probe_all, reliability, run_arm, write  # noqa: E402
@@ -71,6 +74,21 @@ def by_source(scores: torch.Tensor, cut: float, sources: torch.Tensor, names: tu
         row[f"kept_of_{name}"] = float(kept[mine].float().mean()) if mine.any() else None
         row[f"share_of_kept_{name}"] = float(mine[kept].float().mean()) if kept.any() else None
     return row
+
+
+def document_scores(learner, tokenizer, documents: list[torch.Tensor]) -> tuple[np.ndarray, np.ndarray]:
+    """(default score, tokens) per whole document, scored as the pipeline scores one (`learnerhub score`: the
+    mean of its contexts' default scores)."""
+    texts = tokenizer.batch_decode([d.tolist() for d in documents], skip_special_tokens=True)
+    return (learner.score_documents(texts, score="default").mean,
+            np.array([len(d) for d in documents], dtype=np.float64))
+
+
+def documents_kept(scores: np.ndarray, tokens: np.ndarray, cut: float) -> dict:
+    """Shares of documents and of their tokens at or above `cut`."""
+    keep = scores >= cut
+    return {"documents": len(scores), "kept_documents": round(float(keep.mean()), 3),
+            "kept_tokens": round(float(tokens[keep].sum() / tokens.sum()), 3)}
 
 
 def standardise_on(scores: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
@@ -105,6 +123,8 @@ def main() -> int:
     parser.add_argument("--target-quantile", type=float, default=DEFAULT_TARGET_QUANTILE)
     parser.add_argument("--out", default=str(RESULTS / "regimes_R5.json"))
     parser.add_argument("--cache", default=".runs/r5_labels.pt")
+    parser.add_argument("--documents-per-source", type=int, default=200,
+                        help="Whole documents per source for the document-level selection table.")
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--budget-minutes", type=float, default=None)
     args = parser.parse_args()
@@ -203,7 +223,23 @@ def main() -> int:
                                     ft_sources),
             "combined": by_source(combined, float(torch.quantile(combined_held_out, q)), ft_sources),
             "library_affinity": by_source(scores["library_affinity"], learner.affinity_quantile(q), ft_sources)}
-    results["R5"] = {"labels": reliability(labels["build"]),
+    per_source = {"target_majority": major.train.documents, "target_minority": minor.train.documents,
+                  "near_domain": near.documents, "unrelated": unrelated.documents}
+    drawn = {name: [docs[int(i)] for i in torch.randperm(len(docs), generator=torch.Generator().manual_seed(51))[
+        :args.documents_per_source]] for name, docs in per_source.items()}
+    scored = {name: document_scores(learner, tokenizer, docs) for name, docs in drawn.items()}
+    # The context cut is the target's 10% quantile over single contexts; a document's mean varies less, so the
+    # same cut is looser for documents. The document cut: the same quantile of target documents' means.
+    target_means = np.concatenate([scored["target_majority"][0], scored["target_minority"][0]])
+    document_cut = float(np.nanquantile(target_means, args.target_quantile))
+    document_selection = {"cut": learner.default_cut(), "document_cut": round(document_cut, 5),
+                          "contexts": selection[str(args.target_quantile)]["library_affinity"]
+                          if str(args.target_quantile) in selection else None,
+                          "documents": {name: documents_kept(*pair, learner.default_cut())
+                                        for name, pair in scored.items()},
+                          "documents_at_document_cut": {name: documents_kept(*pair, document_cut)
+                                                        for name, pair in scored.items()}}
+    results["R5"] = {"labels": reliability(labels["build"]), "document_selection": document_selection,
                      "learner": {**{k: learner.metadata.metrics[k] for k in ("test_spearman", "validation_spearman")},
                                  "spearman_on_pool": float(spearmanr(scores["learner"].numpy(), gains.numpy())[0])},
                      "oracle_top_half": by_source(gains, float(torch.quantile(gains, 0.5)), ft_sources),
