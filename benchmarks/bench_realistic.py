@@ -15,7 +15,9 @@ random_affinity, dsir_affinity and classifier_affinity (the same at igf_affinity
 Selection tables say what each scorer keeps per source and sub-domain (learner, oracle = the measured
 gain, classifier, combined), so a shortfall is placed in the labels or in the learner; `document_selection`
 says what the default keeps of whole documents scored as `learnerhub score` scores them (the mean of their
-contexts' default scores), against what it keeps of single contexts (`--arms none` computes only the tables).
+contexts' default scores), against what it keeps of single contexts, at the contexts' cut, at the drawn target
+documents' own quantile and at the library's document cut (`--threshold documents`, calibrated at build on
+held-out target documents); `--arms none` computes only the tables.
 
     python benchmarks/realistic_corpora.py --out .runs/r5
     python benchmarks/bench_realistic.py --corpora .runs/r5 --seeds 10 --resume
@@ -239,6 +241,10 @@ def main() -> int:
                                         for name, pair in scored.items()},
                           "documents_at_document_cut": {name: documents_kept(*pair, document_cut)
                                                         for name, pair in scored.items()}}
+    library_cut = learner.default_document_cut()   # the build's calibration on held-out target documents
+    if library_cut is not None:
+        document_selection.update(library_document_cut=round(library_cut, 5), documents_at_library_document_cut={
+            name: documents_kept(*pair, library_cut) for name, pair in scored.items()})
     results["R5"] = {"labels": reliability(labels["build"]), "document_selection": document_selection,
                      "learner": {**{k: learner.metadata.metrics[k] for k in ("test_spearman", "validation_spearman")},
                                  "spearman_on_pool": float(spearmanr(scores["learner"].numpy(), gains.numpy())[0])},

@@ -121,6 +121,11 @@ class Learner:
         filtering scored documents as fine-tuning would; None for a kind without a calibrated default."""
         return None
 
+    def default_document_cut(self) -> float | None:
+        """The default's cut for whole documents on the same scale, calibrated on whole target documents (a mean
+        over contexts varies less than one context's score); None for a kind or learner without one."""
+        return None
+
     @classmethod
     def can_score_text(cls) -> bool:
         """Whether `score_texts` works for this kind (it scores contexts, or overrides a text hook)."""

@@ -342,7 +342,7 @@ def test_filter_at_the_default_threshold_reads_the_cut_scoring_recorded(tmp_path
 
 @pytest.mark.parametrize("args, message", [
     (["filter", "--corpus", "a.jsonl", "--scores", "s", "--out", "k", "--threshold", "dflt"],
-     "'dflt' is neither a number nor `default`"),
+     "'dflt' is neither a number nor `default` or `documents`"),
     (["score", "learner", "--corpus", "a.jsonl", "--out", "s", "--score", "affinity"], "invalid choice: 'affinity'"),
 ])
 def test_a_misspelt_threshold_or_score_is_a_usage_error(capsys, args, message):

@@ -46,9 +46,11 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     keep.add_argument("--scores", required=True, help="The --out folder of `learnerhub score`.")
     keep.add_argument("--out", required=True, help="Folder to write the kept documents to.")
     cut = keep.add_mutually_exclusive_group(required=True)
-    cut.add_argument("--threshold", type=threshold_value, metavar="NUMBER|default",
+    cut.add_argument("--threshold", type=threshold_value, metavar="NUMBER|default|documents",
                      help="Keep documents scoring at least this; `default`: the learner's default threshold, as "
-                          "fine-tuning uses it (recorded when scoring with --score default).")
+                          "fine-tuning uses it on contexts (recorded when scoring with --score default); "
+                          "`documents`: the same quantile of whole target documents' scores, stricter on "
+                          "near-domain pages (a learner built with --target by learnerhub 2026-12-04 or later).")
     cut.add_argument("--top", type=float, help="Keep this fraction (0-1] of all documents, the highest scoring.")
     keep.add_argument("--column", default="score", help="Score column: score (mean, default), score_mean or score_max.")
     keep.add_argument("--text-field", default="text", help="JSON field or dataset column holding the text.")
@@ -57,13 +59,13 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def threshold_value(text: str) -> float | str:
-    """--threshold: a number, or `default`."""
-    if text == "default":
+    """--threshold: a number, `default` or `documents`."""
+    if text in ("default", "documents"):
         return text
     try:
         return float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is neither a number nor `default`") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a number nor `default` or `documents`") from None
 
 
 def run_score(args: argparse.Namespace) -> int:

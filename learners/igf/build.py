@@ -29,6 +29,7 @@ from ..fingerprint import embedding_fingerprint, tokenizer_fingerprint
 from ..progress import stage
 from ..target_affinity import TargetAffinity
 from ..word_order import ORDER_FIT_TOKENS, ORDER_GATE_QUANTILE, WordOrderModel
+from .document_cut import calibrate_document_cut
 from .head_training import HeadTrainingConfig, held_out_predictions, train_information_gain_head
 from .information_gain import make_probe
 from .learner import IGF_KIND, InformationGainLearner, combined_target_score
@@ -171,7 +172,8 @@ def attach_target_affinity(learner: InformationGainLearner, tokenizer, split: Co
 
     The classifier is calibrated on `target_calibration` (contexts it never saw); the word-order model, which
     would rate its own training text too well, is fitted on four fifths of the target's training documents and
-    calibrated on windows of the other fifth."""
+    calibrated on windows of the other fifth, whose whole documents also calibrate the default's cut for documents
+    (`document_cut.py`)."""
     def texts(contexts: torch.Tensor | list[torch.Tensor]) -> list[str]:
         return tokenizer.batch_decode([c.tolist() for c in contexts], skip_special_tokens=True,
                                       clean_up_tokenization_spaces=False)
@@ -194,6 +196,7 @@ def attach_target_affinity(learner: InformationGainLearner, tokenizer, split: Co
     combined = combined_target_score(stats, gain.numpy().astype(np.float64), odds.numpy().astype(np.float64),
                                      learner.word_order.log_ratio(calibration_texts))
     learner.metadata.metrics.update(**stats, affinity_target_quantiles=quantile_list(torch.from_numpy(combined)))
+    calibrate_document_cut(learner, texts(held_out))
 
 
 def word_order_documents(documents: list[torch.Tensor], *, seed: int, max_tokens: int = ORDER_FIT_TOKENS

@@ -12,6 +12,7 @@ from cards.format.errors import LearnerFormatError, UsageError
 from cards.format.constants import BUILD_PLOT, CONFIG_FILE, WEIGHTS_FILE
 from cards.format.metadata import LearnerMetadata
 
+from ..constants import DEFAULT_TARGET_QUANTILE
 from ..learner import Learner, load_safetensors_into
 from ..plots import plot_held_out_gains
 from ..target_affinity import AFFINITY_PREFIX, TargetAffinity
@@ -20,6 +21,8 @@ from .bag_of_tokens_head import BagOfTokensHead
 from .conv_head import InformationGainHead
 
 IGF_KIND = "igf"
+#: learner.json metrics: the 0th..100th percentiles of held-out target documents' mean default scores.
+DOCUMENT_QUANTILES = "affinity_target_document_quantiles"
 #: The heads an IGF learner can have, by the `head` field of its config.json (absent: conv, the first one).
 IGF_HEADS = {cls.head_type: cls for cls in (InformationGainHead, BagOfTokensHead)}
 
@@ -92,6 +95,12 @@ class InformationGainLearner(Learner):
         from .thresholds import DefaultLevel
 
         return DefaultLevel().resolve(self).value
+
+    def default_document_cut(self) -> float | None:
+        """The default's cut for whole documents scored by the mean of their contexts' default scores: the same
+        quantile of held-out target documents' means (`document_cut.py`); None when the learner records none."""
+        quantiles = self.metadata.metrics.get(DOCUMENT_QUANTILES)
+        return interpolate_quantile(quantiles, DEFAULT_TARGET_QUANTILE) if quantiles and self.has_affinity else None
 
     @property
     def has_affinity(self) -> bool:

@@ -31,6 +31,7 @@ from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.utils.batching import batched
 
 from ..learner import SCORES, Learner
+from .filter_shards import RECORDED_CUTS
 
 SCORE_KEY = "learner_score"
 
@@ -88,7 +89,8 @@ class LearnerScorer(PipelineStep, _LearnerLoader):
 
 class LearnerFilter(BaseFilter, _LearnerLoader):
     """Keeps the documents the learner scores at least `threshold` (the score is kept in the metadata too);
-    `threshold="default"` is the learner's default cut (`Learner.default_cut`), on the default's score."""
+    `threshold="default"` is the learner's default cut (`Learner.default_cut`), on the default's score;
+    `threshold="documents"` the same quantile of whole target documents (`Learner.default_document_cut`)."""
 
     name = "🎓 learner filter"
 
@@ -96,20 +98,23 @@ class LearnerFilter(BaseFilter, _LearnerLoader):
                  key: str = SCORE_KEY, aggregate: str = "mean", score: str = "default", batch_size: int = 256,
                  exclusion_writer=None) -> None:
         BaseFilter.__init__(self, exclusion_writer=exclusion_writer, batch_size=batch_size)
-        if threshold == "default" and score != "default":
-            raise ValueError("threshold='default' is a cut on the default's score: leave score='default'.")
+        if threshold in RECORDED_CUTS and score != "default":
+            raise ValueError(f"threshold={threshold!r} is a cut on the default's score: leave score='default'.")
         self._init_loader(learner, base_model, aggregate, key, score)
-        self.threshold = threshold if threshold == "default" else float(threshold)
+        self.threshold = threshold if threshold in RECORDED_CUTS else float(threshold)
         self._cut: float | None = None
 
     def cut(self) -> float:
-        """The threshold as a number (the learner's default cut when `threshold="default"`)."""
-        if self.threshold != "default":
+        """The threshold as a number (the learner's default cut when `threshold="default"`, its cut for documents
+        when `"documents"`)."""
+        if self.threshold not in RECORDED_CUTS:
             return self.threshold
         if self._cut is None:   # resolved once per task, not per batch
-            self._cut = self.learner().default_cut()
+            learner = self.learner()
+            self._cut = learner.default_cut() if self.threshold == "default" else learner.default_document_cut()
             if self._cut is None:
-                raise ValueError(f"A {self.learner().kind} learner has no default threshold: pass a number.")
+                raise ValueError(f"This {learner.kind} learner has no {RECORDED_CUTS[self.threshold][1]}: pass a "
+                                 "number" + ("" if self.threshold == "default" else " or 'default'") + ".")
         return self._cut
 
     def filter_batch(self, batch: list[Document]) -> list[bool | tuple[bool, str]]:

@@ -54,20 +54,29 @@ def scores_file(scores_dir: str | Path, shard: str | Path) -> Path:
     return path
 
 
-def recorded_default(scores_dir: str | Path, shards: Sequence[str | Path]) -> float:
-    """The default threshold the scores of `shards` were made for (one learner, `score="default"`)."""
+#: `--threshold` words -> (manifest key, what the cut is): the contexts' cut, or the one calibrated on documents.
+RECORDED_CUTS = {"default": ("default_threshold", "default threshold"),
+                 "documents": ("document_threshold", "document threshold")}
+
+
+def recorded_default(scores_dir: str | Path, shards: Sequence[str | Path], name: str = "default") -> float:
+    """The cut `name` ("default" or "documents") the scores of `shards` were made for (one learner,
+    `score="default"`): the default's cut for contexts, or the same quantile of whole target documents."""
+    key, what = RECORDED_CUTS[name]
     cuts = set()
     for shard in shards:
         manifest = read_manifest(shard_outputs(scores_dir, shard)[1]) or {}
-        cut = manifest.get("default_threshold")
+        cut = manifest.get(key)
         if manifest.get("score", "gain") != "default" or cut is None:
             kind = manifest.get("learner_kind", "this")
-            raise UsageError(f"The scores of {Path(shard).name} in {scores_dir} carry no default threshold (scored "
-                             f"with --score gain, by an older learnerhub, or a {kind} learner has none): score with "
-                             "--score default, or pass --threshold NUMBER or --top FRACTION.")
+            fix = ("score with --score default" if name == "default" else
+                   "score with --score default a learner built by this learnerhub from a pool with --target")
+            raise UsageError(f"The scores of {Path(shard).name} in {scores_dir} carry no {what} (scored "
+                             f"with --score gain, by an older learnerhub, or a {kind} learner has none): {fix}, "
+                             "or pass --threshold NUMBER or --top FRACTION.")
         cuts.add(float(cut))
     if len(cuts) > 1:
-        raise UsageError(f"The shards in {scores_dir} were scored by learners with different default thresholds "
+        raise UsageError(f"The shards in {scores_dir} were scored by learners with different {what}s "
                          f"({', '.join(f'{c:.4g}' for c in sorted(cuts))}); score them with one learner.")
     return cuts.pop()
 
@@ -89,7 +98,8 @@ def filter_shards(shards: Sequence[str | Path], scores_dir: str | Path, out: str
                   text_field: str = "text", batch_size: int = 4096) -> tuple[float, list[FilterResult]]:
     """Write the documents scoring at least `threshold` (or in the `top` fraction) of each shard to `out`.
 
-    `threshold` is a number or "default" (the learner's default cut, from the scores' manifests). Returns the
+    `threshold` is a number, "default" (the learner's default cut, from the scores' manifests) or "documents"
+    (the default's cut calibrated on whole target documents, stricter on near-domain pages). Returns the
     threshold used and, per shard, how many documents were kept.
 
     Example:
@@ -104,8 +114,8 @@ def filter_shards(shards: Sequence[str | Path], scores_dir: str | Path, out: str
     files = [scores_file(scores_dir, shard) for shard in shards]
     if top is not None:
         threshold = top_threshold(files, top, column)
-    elif threshold == "default":
-        threshold = recorded_default(scores_dir, shards)
+    elif threshold in RECORDED_CUTS:
+        threshold = recorded_default(scores_dir, shards, str(threshold))
     results = [_filter_shard(Path(shard), path, Path(out), threshold, column, text_field, batch_size)
                for shard, path in zip(shards, files)]
     return threshold, results

@@ -122,6 +122,7 @@ def score_shard(learner: Learner, job: ScoreJob, on_tokens: Callable[[int], None
                 "learner": str(job.learner_folder), "learner_kind": learner.kind,
                 "context_length": learner.context_length, "text_field": job.text_field, "score": job.score,
                 "default_threshold": learner.default_cut() if job.score == "default" else None,
+                "document_threshold": learner.default_document_cut() if job.score == "default" else None,
                 "documents": result.documents, "tokens": result.tokens, "seconds": result.seconds,
                 "learnerhub_version": learnerhub_version()}
     staging = manifest_path.with_name(manifest_path.name + ".partial")
