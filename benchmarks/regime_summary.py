@@ -15,7 +15,8 @@ from learners.plots import plot_arm_curves
 BACKWARD_COST = 3.0
 #: Paired comparisons reported beside each arm's ratio to standard and clean: the default threshold
 #: against random at its rate, the peers, the top-half cut and the fully decayed schedule; a transferred
-#: learner against the one made in place and the peers at its rate (bench_transfer.py).
+#: learner against the one made in place and the peers at its rate (bench_transfer.py); whole documents kept by
+#: the default's document cut against the peers at its token rate (bench_realistic_documents.py).
 PAIRS = (("igf_target", "random_target"), ("igf_target", "dsir"), ("igf_target", "classifier"),
          ("igf_target", "igf"), ("igf_target_cosine", "standard_cosine"), ("igf_target", "standard_cosine"),
          ("igf_target_cosine", "igf_target"), ("standard_cosine", "standard"), ("igf_domain", "igf_target"),
@@ -23,7 +24,9 @@ PAIRS = (("igf_target", "random_target"), ("igf_target", "dsir"), ("igf_target",
          ("igf_affinity", "igf_target"), ("igf_affinity", "clean"), ("igf_affinity", "random_affinity"),
          ("igf_affinity", "dsir_affinity"), ("igf_affinity", "classifier_affinity"), ("igf_affinity", "igf_domain"),
          ("igf_affinity_cosine", "standard_cosine"), ("igf_affinity_cosine", "igf_affinity"),
-         ("transfer", "in_place"), ("transfer", "dsir"), ("transfer", "classifier"), ("in_place", "bag_of_tokens"))
+         ("transfer", "in_place"), ("transfer", "dsir"), ("transfer", "classifier"), ("in_place", "bag_of_tokens"),
+         ("igf_documents", "dsir_documents"), ("igf_documents", "classifier_documents"),
+         ("igf_documents", "random_documents"), ("igf_documents", "igf_contexts"), ("igf_documents", "clean"))
 
 
 def final(run: dict) -> float:
