@@ -102,6 +102,23 @@ def logit(p: torch.Tensor) -> torch.Tensor:
     return torch.log(p) - torch.log1p(-p)
 
 
+def r5_sources(tokenizer, corpora: Path, shared: Path, *, objective_size: int, test_size: int,
+               minority_share: float, length: int) -> tuple[CorpusSplit, CorpusSplit, torch.Tensor, torch.Tensor,
+                                                             list[torch.Tensor], list[torch.Tensor]]:
+    """R5's parts, tokenized: the target's majority and minority splits, its objective and test sets (both
+    sub-domains in `minority_share` proportion), and the near-domain and unrelated documents."""
+    def tokenized(path: Path) -> TokenizedCorpus:
+        return TokenizedCorpus.from_corpus(load_corpus(path), tokenizer, context_length=length)
+
+    n_minor = round(objective_size * minority_share)
+    major = tokenized(shared / "pydocs.jsonl.gz").split(objective_size=objective_size - n_minor,
+                                                        test_size=test_size - n_minor, seed=0)
+    minor = tokenized(corpora / "stdlib_code.jsonl.gz").split(objective_size=n_minor, test_size=n_minor, seed=0)
+    objective, test = torch.cat([major.objective, minor.objective]), torch.cat([major.test, minor.test])
+    return (major, minor, objective, test, tokenized(corpora / "cmake_docs.jsonl.gz").documents,
+            tokenized(shared / "kjv.jsonl.gz").documents)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpora", default=".runs/r5", help="Folder realistic_corpora.py wrote.")
@@ -149,16 +166,10 @@ def main() -> int:
                          head=HeadTrainingConfig(head="bag_of_tokens"))
     length = config.context_length
 
-    def tokenized(path: Path) -> TokenizedCorpus:
-        return TokenizedCorpus.from_corpus(load_corpus(path), tokenizer, context_length=length)
-
-    n_minor = round(args.objective_size * args.minority_share)
-    major = tokenized(shared / "pydocs.jsonl.gz").split(objective_size=args.objective_size - n_minor,
-                                                        test_size=args.test_size - n_minor, seed=0)
-    minor = tokenized(corpora / "stdlib_code.jsonl.gz").split(objective_size=n_minor, test_size=n_minor, seed=0)
-    objective, test = torch.cat([major.objective, minor.objective]), torch.cat([major.test, minor.test])
-    near = ContextStream(tokenized(corpora / "cmake_docs.jsonl.gz").documents, length)
-    unrelated = ContextStream(tokenized(shared / "kjv.jsonl.gz").documents, length)
+    major, minor, objective, test, near_documents, unrelated_documents = r5_sources(
+        tokenizer, corpora, shared, objective_size=args.objective_size, test_size=args.test_size,
+        minority_share=args.minority_share, length=length)
+    near, unrelated = ContextStream(near_documents, length), ContextStream(unrelated_documents, length)
 
     def target_sample(count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Target contexts with the sub-domains in --minority-share proportion, and their source codes."""

@@ -36,8 +36,7 @@ import numpy as np
 import torch
 
 from learners.base_models import load_base_model
-from learners.corpora.contexts import ContextStream, CorpusSplit, TokenizedCorpus
-from learners.corpora.corpus import load_corpus
+from learners.corpora.contexts import ContextStream, CorpusSplit
 from learners.finetuning.training.loop import FinetuneConfig
 from learners.igf.build import BuildConfig, attach_target_affinity, learner_from_pairs
 from learners.igf.filter import InformationGainFilter
@@ -45,7 +44,7 @@ from learners.igf.head_training import HeadTrainingConfig
 from cards.format.metadata_sections import CorpusInfo, ProbeInfo
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_realistic import SOURCES  # noqa: E402
+from bench_realistic import SOURCES, r5_sources  # noqa: E402
 from bench_regimes import finish, machine, probe_all, reliability, run_arm, write  # noqa: E402
 from peer_selectors import classifier_scores, dsir_scores  # noqa: E402
 from regime_summary import by_seed  # noqa: E402
@@ -124,20 +123,13 @@ def main() -> int:
                          head=HeadTrainingConfig(head="bag_of_tokens"))
     length = config.context_length
 
-    def tokenized(path: Path) -> TokenizedCorpus:
-        return TokenizedCorpus.from_corpus(load_corpus(path), tokenizer, context_length=length)
-
     def texts(documents) -> list[str]:
         return tokenizer.batch_decode([d.tolist() for d in documents], skip_special_tokens=True,
                                       clean_up_tokenization_spaces=False)
 
-    n_minor = round(args.objective_size * args.minority_share)
-    major = tokenized(shared / "pydocs.jsonl.gz").split(objective_size=args.objective_size - n_minor,
-                                                        test_size=args.test_size - n_minor, seed=0)
-    minor = tokenized(corpora / "stdlib_code.jsonl.gz").split(objective_size=n_minor, test_size=n_minor, seed=0)
-    objective, test = torch.cat([major.objective, minor.objective]), torch.cat([major.test, minor.test])
-    near, unrelated = (tokenized(corpora / "cmake_docs.jsonl.gz").documents,
-                       tokenized(shared / "kjv.jsonl.gz").documents)
+    major, minor, objective, test, near, unrelated = r5_sources(
+        tokenizer, corpora, shared, objective_size=args.objective_size, test_size=args.test_size,
+        minority_share=args.minority_share, length=length)
 
     # The pool, by whole documents: the target's from a seeded half of its training documents.
     target_parts = {"target_majority": (major.train.documents, 1 - args.minority_share),
