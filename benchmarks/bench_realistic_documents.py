@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_realistic import SOURCES, r5_sources  # noqa: E402
 from bench_regimes import finish, machine, probe_all, reliability, run_arm, write  # noqa: E402
 from peer_selectors import classifier_scores, dsir_scores  # noqa: E402
-from regime_summary import by_seed  # noqa: E402
+from regime_summary import by_seed, merge_runs  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 REGIME = "R5_documents"
@@ -114,8 +114,13 @@ def main() -> int:
     parser.add_argument("--cache", default=".runs/r5_documents_labels.pt")
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--budget-minutes", type=float, default=None)
+    parser.add_argument("--merge", nargs="*", default=[], help="Result files of other processes (--first-seed): "
+                                                               "their runs are added to --out's, then it exits.")
     args = parser.parse_args()
     started, out = time.perf_counter(), Path(args.out)
+    if args.merge:   # JSON only: no model, no probe
+        return finish(merge_runs(json.loads(out.read_text()), [json.loads(Path(m).read_text()) for m in args.merge]),
+                      out, started)
     corpora, shared = Path(args.corpora), Path(args.shared)
     arms = [a for a in ARMS if a in args.arms.split(",")]
     model, tokenizer, ref = load_base_model(args.base_model)

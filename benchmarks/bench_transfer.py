@@ -51,7 +51,7 @@ from learners.text_igf.build import build_text_learner
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_regimes import machine, run_arm, write  # noqa: E402
 from peer_selectors import classifier_scores, dsir_scores  # noqa: E402
-from regime_summary import by_seed, final, plot_regimes, summarise  # noqa: E402
+from regime_summary import by_seed, final, merge_runs, plot_regimes, summarise  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 SETTINGS = ("pool", "variant", "family", "reverse")
@@ -128,8 +128,13 @@ def main() -> int:
     parser.add_argument("--out", default=str(RESULTS / "transfer.json"))
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--budget-minutes", type=float, default=None)
+    parser.add_argument("--merge", nargs="*", default=[], help="Result files of other processes (--first-seed): "
+                                                               "their runs are added to --out's, then it exits.")
     args = parser.parse_args()
     started, out = time.perf_counter(), Path(args.out)
+    if args.merge:   # JSON only: no model, no learner
+        return done(merge_settings(json.loads(out.read_text()), [json.loads(Path(m).read_text()) for m in args.merge]),
+                    out, started)
     settings = [s for s in SETTINGS if s in args.settings.split(",")]
     arms = [a for a in ARMS if a in args.arms.split(",")]
     config = BuildConfig(objective_size=args.objective_size, test_size=args.test_size, seed=0, pairs=args.pairs)
@@ -209,6 +214,14 @@ def main() -> int:
                                                                        lr=lr, eval_every=args.eval_every, seed=seed)))
                 write(results, out)
     return done(results, out, started)
+
+
+def merge_settings(results: dict, others: list[dict]) -> dict:
+    """`results` with the runs, commands, setups and models of `others` (other seeds, the same protocol)."""
+    for other in others:
+        results["setups"].update({k: v for k, v in other.get("setups", {}).items() if k not in results["setups"]})
+        results.setdefault("models", {}).update(other.get("models", {}))
+    return merge_runs(results, others)
 
 
 def done(results: dict, out: Path, started: float) -> int:

@@ -29,6 +29,19 @@ PAIRS = (("igf_target", "random_target"), ("igf_target", "dsir"), ("igf_target",
          ("igf_documents", "random_documents"), ("igf_documents", "igf_contexts"), ("igf_documents", "clean"))
 
 
+def merge_runs(results: dict, others: list[dict]) -> dict:
+    """`results` with the runs (every regime or setting) and commands of `others` added: result files of other
+    processes of the same protocol (--first-seed on another core); a seed already in `results` is kept."""
+    for other in others:
+        for regime, arms in other["runs"].items():
+            runs = results["runs"].setdefault(regime, {})
+            for arm, records in arms.items():
+                have = by_seed(runs.get(arm, []))
+                runs.setdefault(arm, []).extend(r for r in records if r["seed"] not in have)
+        results["commands"] += [c for c in other.get("commands", []) if c not in results["commands"]]
+    return results
+
+
 def final(run: dict) -> float:
     return run["evaluations"][-1]["test_perplexity"]
 
