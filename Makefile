@@ -6,7 +6,7 @@ TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser run lint test bench bench-fuzz bench-hub-calls bench-igf bench-regimes bench-regimes-adaptive bench-regimes-ceilings bench-realistic bench-scarce bench-offline-online bench-transfer bench-registry bench-scoring bench-server bench-streaming clean
+.PHONY: setup browser run lint test bench bench-fuzz bench-hub-calls bench-igf bench-regimes bench-regimes-adaptive bench-regimes-ceilings bench-realistic bench-realistic-documents bench-scarce bench-offline-online bench-transfer bench-registry bench-scoring bench-server bench-streaming clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -86,6 +86,19 @@ bench-realistic: $(STAMP)
 	$(BIN)/python benchmarks/bench_realistic.py --corpora .runs/r5 --shared $(CORPORA) --seeds 5 --resume & \
 	$(BIN)/python benchmarks/bench_realistic.py --corpora .runs/r5 --shared $(CORPORA) --first-seed 5 --seeds 10 \
 		--out benchmarks/results/regimes_R5_seeds5-9.json --resume; wait
+
+# R5 by whole documents (issue 18): the default's document cut, and DSIR and the classifier on whole documents at its
+# token rate, fine-tuned on what each keeps; 10 paired seeds in two processes (~2 h on 2 idle cores), then merged.
+DOCS_OUT := benchmarks/results/regimes_R5_documents_finetuning.json
+bench-realistic-documents: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[bench]"
+	$(BIN)/python benchmarks/realistic_corpora.py --out .runs/r5 --pydocs $(CORPORA)/pydocs.jsonl.gz
+	$(BIN)/python benchmarks/bench_realistic_documents.py --corpora .runs/r5 --shared $(CORPORA) --seeds 0 \
+		--out .runs/documents_probe_only.json
+	$(BIN)/python benchmarks/bench_realistic_documents.py --corpora .runs/r5 --shared $(CORPORA) --seeds 5 --resume & \
+	$(BIN)/python benchmarks/bench_realistic_documents.py --corpora .runs/r5 --shared $(CORPORA) --first-seed 5 \
+		--seeds 10 --out .runs/documents_seeds5-9.json --resume; wait
+	$(BIN)/python benchmarks/bench_realistic_documents.py --out $(DOCS_OUT) --merge .runs/documents_seeds5-9.json
 
 # Issue 18's R4, a scarce target (64 pydocs contexts) and a pool of other pages, CMake docs and kjv (~6 runs a seed).
 # Issue 20 item 5: learnerhub score + filter --threshold default, then fine-tuning, against the learner in the
