@@ -51,7 +51,7 @@ from cards.format.metadata_sections import CorpusInfo, ProbeInfo
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_regimes import finish, machine, probe_all, reliability, run_arm, write  # noqa: E402
 from peer_selectors import classifier_scores, dsir_scores  # noqa: E402
-from regime_summary import by_seed, merge_runs, summarise  # noqa: E402
+from regime_summary import by_seed, merge_runs, read_results, summarise  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 ARMS = ("standard", "clean", "igf_target", "igf_domain", "dsir", "classifier", "random_target", "igf_affinity",
@@ -152,8 +152,7 @@ def main() -> int:
     arms = [a for a in ARMS if a in args.arms.split(",")]
 
     if args.merge:   # JSON only: no model, no probe
-        return finish(merge_runs(json.loads(out.read_text()), [json.loads(Path(m).read_text()) for m in args.merge]),
-                      out, started)
+        return finish(merge_runs(*read_results(out, args.merge)), out, started)
     model, tokenizer, ref = load_base_model(args.base_model)
     config = BuildConfig(objective_size=args.objective_size, test_size=args.test_size, seed=0, pairs=args.build_pairs,
                          head=HeadTrainingConfig(head="bag_of_tokens"))

@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_realistic import SOURCES, r5_sources  # noqa: E402
 from bench_regimes import finish, machine, probe_all, reliability, run_arm, write  # noqa: E402
 from peer_selectors import classifier_scores, dsir_scores  # noqa: E402
-from regime_summary import by_seed, merge_runs  # noqa: E402
+from regime_summary import by_seed, merge_runs, read_results  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 REGIME = "R5_documents"
@@ -119,8 +119,7 @@ def main() -> int:
     args = parser.parse_args()
     started, out = time.perf_counter(), Path(args.out)
     if args.merge:   # JSON only: no model, no probe
-        return finish(merge_runs(json.loads(out.read_text()), [json.loads(Path(m).read_text()) for m in args.merge]),
-                      out, started)
+        return finish(merge_runs(*read_results(out, args.merge)), out, started)
     corpora, shared = Path(args.corpora), Path(args.shared)
     arms = [a for a in ARMS if a in args.arms.split(",")]
     model, tokenizer, ref = load_base_model(args.base_model)
@@ -205,11 +204,11 @@ def main() -> int:
     pool_like = target_documents(82, skip=taken)[0] + [
         documents[i] for code, documents in ((2, near), (3, unrelated))
         for i in draw_documents(documents, args.tokens_per_source, seed=83 + code, skip=in_pool[code])]
-    dsir_weights = dsir_scores(pool_texts, texts(held_out_documents)).numpy().astype(np.float64)
+    held_out_texts = texts(held_out_documents)
+    dsir_weights = dsir_scores(pool_texts, held_out_texts).numpy().astype(np.float64)
     scores = {"igf_documents": learner.score_documents(pool_texts, score="default").mean,
               "dsir_documents": dsir_weights / np.maximum([len(text.split()) for text in pool_texts], 1),
-              "classifier_documents": classifier_scores(pool_texts, texts(held_out_documents),
-                                                        texts(pool_like)).numpy()}
+              "classifier_documents": classifier_scores(pool_texts, held_out_texts, texts(pool_like)).numpy()}
     keep = {"standard": np.ones(len(sources), dtype=bool), "clean": sources <= 1,
             "igf_documents": np.nan_to_num(scores["igf_documents"], nan=-np.inf) >= document_cut}
     rate = float(tokens[keep["igf_documents"]].sum() / tokens.sum())

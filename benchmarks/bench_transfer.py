@@ -51,7 +51,7 @@ from learners.text_igf.build import build_text_learner
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_regimes import machine, run_arm, write  # noqa: E402
 from peer_selectors import classifier_scores, dsir_scores  # noqa: E402
-from regime_summary import by_seed, final, merge_runs, plot_regimes, summarise  # noqa: E402
+from regime_summary import by_seed, final, merge_runs, plot_regimes, read_results, summarise  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 SETTINGS = ("pool", "variant", "family", "reverse")
@@ -133,8 +133,7 @@ def main() -> int:
     args = parser.parse_args()
     started, out = time.perf_counter(), Path(args.out)
     if args.merge:   # JSON only: no model, no learner
-        return done(merge_settings(json.loads(out.read_text()), [json.loads(Path(m).read_text()) for m in args.merge]),
-                    out, started)
+        return done(merge_settings(*read_results(out, args.merge)), out, started)
     settings = [s for s in SETTINGS if s in args.settings.split(",")]
     arms = [a for a in ARMS if a in args.arms.split(",")]
     config = BuildConfig(objective_size=args.objective_size, test_size=args.test_size, seed=0, pairs=args.pairs)

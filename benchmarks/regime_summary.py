@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import statistics
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +29,20 @@ PAIRS = (("igf_target", "random_target"), ("igf_target", "dsir"), ("igf_target",
          ("transfer", "in_place"), ("transfer", "dsir"), ("transfer", "classifier"), ("in_place", "bag_of_tokens"),
          ("igf_documents", "dsir_documents"), ("igf_documents", "classifier_documents"),
          ("igf_documents", "random_documents"), ("igf_documents", "igf_contexts"), ("igf_documents", "clean"))
+
+
+def read_results(out: Path, others: list[str]) -> tuple[dict, list[dict]]:
+    """`--merge`'s inputs: the result file `out` and the other processes' files; a missing or unreadable one ends
+    the command with one line that names it (exit 2), never a traceback."""
+    def read(path: Path) -> dict:
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError) as error:
+            print(f"error: cannot read result file {path}: {error}. --merge adds the runs of the files given to "
+                  "--out's, so both must be result files this benchmark wrote.", file=sys.stderr)
+            raise SystemExit(2) from None
+
+    return read(Path(out)), [read(Path(other)) for other in others]
 
 
 def merge_runs(results: dict, others: list[dict]) -> dict:
