@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_regimes import machine, write  # noqa: E402
 from bench_transfer import long_enough  # noqa: E402
 from regime_summary import by_seed, effect, final  # noqa: E402
+from run_arguments import add_run_arguments  # noqa: E402
 from scoring_runs import learnerhub_command  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
@@ -95,17 +96,9 @@ def main() -> int:
     parser.add_argument("--learner", default=".runs/transfer/learners/igf-smollm2-pydocs")
     parser.add_argument("--work", default=".runs/offline_online")
     parser.add_argument("--arms", default=",".join(ARMS))
-    parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--first-seed", type=int, default=0, help="Run seeds first-seed..seeds-1 (a second process "
-                                                                    "on another core, into another --out).")
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--eval-every", type=int, default=10)
-    parser.add_argument("--lr", type=float, default=5e-5)
+    add_run_arguments(parser, seeds=10, eval_every=10, objective_size=False, test_size=False)
     parser.add_argument("--pairs", type=int, default=500, help="Probed pairs, when the learner is built here.")
     parser.add_argument("--out", default=str(RESULTS / "offline_online.json"))
-    parser.add_argument("--resume", action="store_true")
-    parser.add_argument("--budget-minutes", type=float, default=None)
     args = parser.parse_args()
     started, out, work = time.perf_counter(), Path(args.out), Path(args.work)
     config = BuildConfig(objective_size=64, test_size=64, seed=0, pairs=args.pairs)   # bench_transfer's

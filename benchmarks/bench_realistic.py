@@ -52,6 +52,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_regimes import finish, machine, probe_all, reliability, run_arm, write  # noqa: E402
 from peer_selectors import classifier_scores, dsir_scores  # noqa: E402
 from regime_summary import by_seed, merge_runs, read_results, summarise  # noqa: E402
+from run_arguments import add_run_arguments  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 ARMS = ("standard", "clean", "igf_target", "igf_domain", "dsir", "classifier", "random_target", "igf_affinity",
@@ -125,17 +126,9 @@ def main() -> int:
     parser.add_argument("--shared", default="../shared/corpora")
     parser.add_argument("--base-model", default="smollm2")
     parser.add_argument("--arms", default=",".join(ARMS))
-    parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--first-seed", type=int, default=0, help="Run seeds first-seed..seeds-1 (a second "
-                                                                  "process on another core, its own --out).")
+    add_run_arguments(parser, seeds=10, eval_every=5)
     parser.add_argument("--merge", nargs="*", default=[], help="Result files of other processes: their runs are "
                                                                "added to --out's (same protocol), then it exits.")
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--eval-every", type=int, default=5)
-    parser.add_argument("--lr", type=float, default=5e-5)
-    parser.add_argument("--objective-size", type=int, default=64)
-    parser.add_argument("--test-size", type=int, default=64)
     parser.add_argument("--minority-share", type=float, default=0.1)
     parser.add_argument("--build-pairs", type=int, default=600, help="Probed pairs the learner is built on.")
     parser.add_argument("--pool-per-source", type=int, default=600, help="Fine-tuning pool contexts per third.")
@@ -144,8 +137,6 @@ def main() -> int:
     parser.add_argument("--cache", default=".runs/r5_labels.pt")
     parser.add_argument("--documents-per-source", type=int, default=200,
                         help="Whole documents per source for the document-level selection table.")
-    parser.add_argument("--resume", action="store_true")
-    parser.add_argument("--budget-minutes", type=float, default=None)
     args = parser.parse_args()
     started = time.perf_counter()
     out, corpora, shared = Path(args.out), Path(args.corpora), Path(args.shared)

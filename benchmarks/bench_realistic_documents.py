@@ -48,6 +48,7 @@ from bench_realistic import SOURCES, r5_sources  # noqa: E402
 from bench_regimes import finish, machine, probe_all, reliability, run_arm, write  # noqa: E402
 from peer_selectors import classifier_scores, dsir_scores  # noqa: E402
 from regime_summary import by_seed, merge_runs, read_results  # noqa: E402
+from run_arguments import add_run_arguments  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 REGIME = "R5_documents"
@@ -96,15 +97,7 @@ def main() -> int:
     parser.add_argument("--shared", default="../shared/corpora")
     parser.add_argument("--base-model", default="smollm2")
     parser.add_argument("--arms", default=",".join(ARMS))
-    parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--first-seed", type=int, default=0, help="Run seeds first-seed..seeds-1 (a second "
-                                                                  "process on another core, its own --out).")
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--eval-every", type=int, default=5)
-    parser.add_argument("--lr", type=float, default=5e-5)
-    parser.add_argument("--objective-size", type=int, default=64)
-    parser.add_argument("--test-size", type=int, default=64)
+    add_run_arguments(parser, seeds=10, eval_every=5)
     parser.add_argument("--minority-share", type=float, default=0.1)
     parser.add_argument("--build-pairs", type=int, default=600, help="Probed pairs the learner is built on.")
     parser.add_argument("--tokens-per-source", type=int, default=200_000,
@@ -112,8 +105,6 @@ def main() -> int:
                              "handful of modules at this size).")
     parser.add_argument("--out", default=str(RESULTS / "regimes_R5_documents_finetuning.json"))
     parser.add_argument("--cache", default=".runs/r5_documents_labels.pt")
-    parser.add_argument("--resume", action="store_true")
-    parser.add_argument("--budget-minutes", type=float, default=None)
     parser.add_argument("--merge", nargs="*", default=[], help="Result files of other processes (--first-seed): "
                                                                "their runs are added to --out's, then it exits.")
     args = parser.parse_args()

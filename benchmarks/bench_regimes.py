@@ -62,6 +62,7 @@ from cards.format.metadata_sections import CorpusInfo, ProbeInfo
 sys.path.insert(0, str(Path(__file__).parent))
 from peer_selectors import classifier_scores, dsir_scores  # noqa: E402
 from regime_summary import by_seed, plot_regimes, summarise  # noqa: E402
+from run_arguments import add_run_arguments  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 ARMS = ("standard", "clean", "igf", "random", "oracle", "high_loss", "igf_target", "random_target", "standard_cosine",
@@ -126,13 +127,7 @@ def main() -> int:
     parser.add_argument("--base-model", default="smollm2")
     parser.add_argument("--regimes", default="R1,R3,R0")
     parser.add_argument("--arms", default=",".join(ARMS))
-    parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--eval-every", type=int, default=5)
-    parser.add_argument("--lr", type=float, default=5e-5)
-    parser.add_argument("--objective-size", type=int, default=64)
-    parser.add_argument("--test-size", type=int, default=64)
+    add_run_arguments(parser, seeds=10, eval_every=5, first_seed=False)
     parser.add_argument("--build-pairs", type=int, default=600, help="Probed pairs each regime's learner is built on.")
     parser.add_argument("--pool-target", type=int, default=800, help="kjv contexts in each fine-tuning pool.")
     parser.add_argument("--off-fraction", type=float, default=0.5)
@@ -143,10 +138,8 @@ def main() -> int:
                         help="igf_target's threshold: the quantile of held-out target text's scores.")
     parser.add_argument("--sharpness", type=float, default=DEFAULT_SHARPNESS,
                         help="igf_weighted's inverse temperature: each loss weighted by softmax(sharpness x score).")
-    parser.add_argument("--budget-minutes", type=float, default=None, help="Start no new run after this.")
     parser.add_argument("--out", default=str(RESULTS / "regimes.json"))
     parser.add_argument("--cache", default=".runs/regimes_labels.pt", help="Probe labels, reused by --resume.")
-    parser.add_argument("--resume", action="store_true", help="Keep the runs already in --out and do the rest.")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (two 1-thread runs side by side "
                                                                   "use 2 cores better than one 2-thread run).")
     args = parser.parse_args()

@@ -52,6 +52,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_regimes import machine, run_arm, write  # noqa: E402
 from peer_selectors import classifier_scores, dsir_scores  # noqa: E402
 from regime_summary import by_seed, final, merge_runs, plot_regimes, read_results, summarise  # noqa: E402
+from run_arguments import add_run_arguments  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 SETTINGS = ("pool", "variant", "family", "reverse")
@@ -112,22 +113,12 @@ def main() -> int:
     parser.add_argument("--variant-steps", type=int, default=200)
     parser.add_argument("--settings", default=",".join(SETTINGS))
     parser.add_argument("--arms", default=",".join(ARMS))
-    parser.add_argument("--seeds", type=int, default=8)
-    parser.add_argument("--first-seed", type=int, default=0, help="Run seeds first-seed..seeds-1 (a second process "
-                        "with its own --out; merge the runs afterwards)")
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--eval-every", type=int, default=10)
-    parser.add_argument("--lr", type=float, default=5e-5, help="Fine-tuning lr of the SmolLM2 models.")
+    add_run_arguments(parser, seeds=8, eval_every=10, lr_help="Fine-tuning lr of the SmolLM2 models.")
     parser.add_argument("--small-lr", type=float, default=5e-4, help="Fine-tuning lr of the small model.")
-    parser.add_argument("--objective-size", type=int, default=64)
-    parser.add_argument("--test-size", type=int, default=64)
     parser.add_argument("--pairs", type=int, default=500, help="Probed pairs each learner is built on.")
     parser.add_argument("--pool-target", type=int, default=600, help="kjv contexts in each fine-tuning pool.")
     parser.add_argument("--learners", default=".runs/transfer/learners", help="Built learners, reused.")
     parser.add_argument("--out", default=str(RESULTS / "transfer.json"))
-    parser.add_argument("--resume", action="store_true")
-    parser.add_argument("--budget-minutes", type=float, default=None)
     parser.add_argument("--merge", nargs="*", default=[], help="Result files of other processes (--first-seed): "
                                                                "their runs are added to --out's, then it exits.")
     args = parser.parse_args()
