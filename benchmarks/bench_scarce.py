@@ -9,8 +9,10 @@ reStructuredText, from benchmarks/realistic_corpora.py) and unrelated prose (the
 
 Arms, paired by seed: clean (the scarce target repeated), standard (the pool), igf_target (a learner
 built on probed pool pairs with the scarce target as its objective, default threshold), igf_with_target
-(the same learner filtering pool + the scarce target), igf_affinity (gain plus target affinity), dsir and
-random (at igf_target's rate). The moonshot: a selection arm below the clean target with its CI below 1.
+(the same learner filtering pool + the scarce target), igf_affinity (gain plus target affinity), dsir,
+classifier (a hashed word 1-2-gram logistic regression of the scarce target against the build pool) and
+random (at igf_target's rate), and dsir_affinity, classifier_affinity (the same peers at igf_affinity's
+rate, the default's). The moonshot: a selection arm below the clean target with its CI below 1.
 
     python benchmarks/realistic_corpora.py --out .runs/r5
     python benchmarks/bench_scarce.py --corpora .runs/r5 --seeds 10 --resume
@@ -43,13 +45,16 @@ from cards.format.metadata_sections import CorpusInfo, ProbeInfo
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_realistic import by_source, sample  # noqa: E402
 from bench_regimes import finish, machine, probe_all, reliability, run_arm, write  # noqa: E402
-from peer_selectors import dsir_scores  # noqa: E402
+from peer_selectors import classifier_scores, dsir_scores  # noqa: E402
 from regime_summary import by_seed, summarise  # noqa: E402
+from run_arguments import add_run_arguments  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
-ARMS = ("standard", "clean", "igf_target", "igf_with_target", "igf_affinity", "dsir", "random_target")
-#: Arms that keep at igf_target's measured rate in the same seed (so they run after it).
-AT_TARGET_RATE = ("dsir", "random_target")
+ARMS = ("standard", "clean", "igf_target", "igf_with_target", "igf_affinity", "dsir", "random_target", "classifier",
+        "dsir_affinity", "classifier_affinity")
+#: Arms that keep at another arm's measured rate in the same seed (so they run after it).
+AT_RATE_OF = {"dsir": "igf_target", "random_target": "igf_target", "classifier": "igf_target",
+              "dsir_affinity": "igf_affinity", "classifier_affinity": "igf_affinity"}
 SOURCES = ("target_other_pages", "near_domain", "unrelated")
 
 
@@ -59,21 +64,14 @@ def main() -> int:
     parser.add_argument("--shared", default="../shared/corpora")
     parser.add_argument("--base-model", default="smollm2")
     parser.add_argument("--arms", default=",".join(ARMS))
-    parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--eval-every", type=int, default=10)
-    parser.add_argument("--lr", type=float, default=5e-5)
+    add_run_arguments(parser, seeds=10, eval_every=10, first_seed=False, objective_size=False)
     parser.add_argument("--target-contexts", type=int, default=64, help="The scarce target: objective and clean arm.")
-    parser.add_argument("--test-size", type=int, default=64)
     parser.add_argument("--pool-mix", default="1,1,1", help="Pool shares: other pydocs pages, near-domain, unrelated.")
     parser.add_argument("--pool-size", type=int, default=1800)
     parser.add_argument("--build-pairs", type=int, default=600)
     parser.add_argument("--target-quantile", type=float, default=DEFAULT_TARGET_QUANTILE)
     parser.add_argument("--out", default=str(RESULTS / "regimes_R4.json"))
     parser.add_argument("--cache", default=".runs/r4_labels.pt")
-    parser.add_argument("--resume", action="store_true")
-    parser.add_argument("--budget-minutes", type=float, default=None)
     args = parser.parse_args()
     started = time.perf_counter()
     out, corpora, shared = Path(args.out), Path(args.corpora), Path(args.shared)
@@ -117,7 +115,9 @@ def main() -> int:
     attach_target_affinity(learner, tokenizer, CorpusSplit(objective=scarce, test=test, train=ContextStream(
         list(ft), length), target_train=ContextStream(list(scarce[:half]), length)), build, scarce[half:], config)
     with_target = torch.cat([ft, scarce])
-    dsir = dsir_scores(tokenizer.batch_decode(ft), tokenizer.batch_decode(scarce))
+    ft_texts, scarce_texts = tokenizer.batch_decode(ft), tokenizer.batch_decode(scarce)
+    dsir = dsir_scores(ft_texts, scarce_texts)
+    classifier = classifier_scores(ft_texts, scarce_texts, tokenizer.batch_decode(build))
 
     earlier = json.loads(out.read_text()) if args.resume and out.exists() else {}
     command = " ".join([Path(sys.executable).name, *sys.argv])
@@ -143,8 +143,8 @@ def main() -> int:
     initial = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
     runs = results["runs"].setdefault("R4", {})
 
-    def rate(seed: int) -> float:
-        return by_seed(runs["igf_target"])[seed]["acceptance_rate"]
+    def rate(seed: int, arm: str = "igf_target") -> float:
+        return by_seed(runs[arm])[seed]["acceptance_rate"]
 
     filters = {
         "standard": lambda seed: None, "clean": lambda seed: None,
@@ -152,13 +152,16 @@ def main() -> int:
         "igf_with_target": lambda seed: InformationGainFilter(learner, TargetQuantile(args.target_quantile)),
         "igf_affinity": lambda seed: InformationGainFilter(learner, AffinityQuantile(args.target_quantile)),
         "dsir": lambda seed: OracleFilter(ft, dsir, keep=rate(seed)),
-        "random_target": lambda seed: RandomFilter(rate(seed), seed=seed)}
+        "random_target": lambda seed: RandomFilter(rate(seed), seed=seed),
+        "classifier": lambda seed: OracleFilter(ft, classifier, keep=rate(seed)),
+        "dsir_affinity": lambda seed: OracleFilter(ft, dsir, keep=rate(seed, "igf_affinity")),
+        "classifier_affinity": lambda seed: OracleFilter(ft, classifier, keep=rate(seed, "igf_affinity"))}
     pools = {"clean": scarce, "igf_with_target": with_target}
     for seed in range(args.seeds):
         for arm in arms:
             if seed in by_seed(runs.get(arm, [])):
                 continue
-            if arm in AT_TARGET_RATE and seed not in by_seed(runs.get("igf_target", [])):
+            if arm in AT_RATE_OF and seed not in by_seed(runs.get(AT_RATE_OF[arm], [])):
                 continue
             if args.budget_minutes and (time.perf_counter() - started) / 60 > args.budget_minutes:
                 return finish(results, out, started)
