@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_realistic import by_source, sample  # noqa: E402
 from bench_regimes import finish, machine, probe_all, reliability, run_arm, write  # noqa: E402
 from peer_selectors import classifier_scores, dsir_scores  # noqa: E402
-from regime_summary import by_seed, summarise  # noqa: E402
+from regime_summary import by_seed, merge_runs, read_results, summarise  # noqa: E402
 from run_arguments import add_run_arguments  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
@@ -64,7 +64,7 @@ def main() -> int:
     parser.add_argument("--shared", default="../shared/corpora")
     parser.add_argument("--base-model", default="smollm2")
     parser.add_argument("--arms", default=",".join(ARMS))
-    add_run_arguments(parser, seeds=10, eval_every=10, first_seed=False, objective_size=False)
+    add_run_arguments(parser, seeds=10, eval_every=10, objective_size=False)
     parser.add_argument("--target-contexts", type=int, default=64, help="The scarce target: objective and clean arm.")
     parser.add_argument("--pool-mix", default="1,1,1", help="Pool shares: other pydocs pages, near-domain, unrelated.")
     parser.add_argument("--pool-size", type=int, default=1800)
@@ -72,11 +72,15 @@ def main() -> int:
     parser.add_argument("--target-quantile", type=float, default=DEFAULT_TARGET_QUANTILE)
     parser.add_argument("--out", default=str(RESULTS / "regimes_R4.json"))
     parser.add_argument("--cache", default=".runs/r4_labels.pt")
+    parser.add_argument("--merge", nargs="*", default=[], help="Result files of other processes (--first-seed): "
+                                                               "their runs are added to --out's, then it exits.")
     args = parser.parse_args()
     started = time.perf_counter()
     out, corpora, shared = Path(args.out), Path(args.corpora), Path(args.shared)
     arms = [a for a in ARMS if a in args.arms.split(",")]
 
+    if args.merge:   # JSON only: no model, no probe
+        return finish(merge_runs(*read_results(out, args.merge)), out, started)
     model, tokenizer, ref = load_base_model(args.base_model)
     config = BuildConfig(objective_size=args.target_contexts, test_size=args.test_size, seed=0, pairs=args.build_pairs,
                          head=HeadTrainingConfig(head="bag_of_tokens"))
@@ -157,7 +161,7 @@ def main() -> int:
         "dsir_affinity": lambda seed: OracleFilter(ft, dsir, keep=rate(seed, "igf_affinity")),
         "classifier_affinity": lambda seed: OracleFilter(ft, classifier, keep=rate(seed, "igf_affinity"))}
     pools = {"clean": scarce, "igf_with_target": with_target}
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.seeds):
         for arm in arms:
             if seed in by_seed(runs.get(arm, [])):
                 continue
