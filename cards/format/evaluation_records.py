@@ -63,12 +63,15 @@ class EffectSummary(_Record):
 
 class Effects(_Record):
     """The effect of a learner, igf over each other arm: standard fine-tuning (`final`: the headline, `best`),
-    random filtering at the learner's rate, fine-tuning on the clean target."""
+    random filtering at the learner's rate, fine-tuning on the clean target, DSIR and a classifier at its rate."""
 
     final: EffectSummary
     best: Lenient[EffectSummary] = None
     vs_random_final: Lenient[EffectSummary] = None
     vs_target_final: Lenient[EffectSummary] = None
+    #: The peers a user could pick instead (`learnerhub eval --peers`), at the learner's own rate.
+    vs_dsir_final: Lenient[EffectSummary] = None
+    vs_classifier_final: Lenient[EffectSummary] = None
 
 
 class CorpusRef(_Record):

@@ -121,5 +121,26 @@ def regime_limitations(records: list[dict]) -> list[str]:
             line += (f"; it lost to random filtering at its own rate ({random['median_ratio']:.3f})"
                      if random["median_ratio"] >= 1 else f"; {random['median_ratio']:.3f} of random filtering at "
                                                           "its own rate")
-        lines.append(line + ".")
+        lines.append(line + peer_words(record["effect"]) + ".")
     return lines
+
+
+_PEER_NAMES = {"dsir": "DSIR", "classifier": "a target-vs-pool classifier"}
+
+
+def peer_words(effects: dict) -> str:
+    """How it fared against the selectors a user could pick instead at its own rate (`eval --peers`), if run:
+    "; level with DSIR at its rate (0.996)". Behind a peer is said as a reason to pick the peer."""
+    words = ""
+    for peer, name in _PEER_NAMES.items():
+        effect = effects.get(f"vs_{peer}_final") or {}
+        if not isinstance(effect.get("median_ratio"), (int, float)):
+            continue
+        verdict, ratio = effect_verdict(effect), effect["median_ratio"]
+        if verdict == "better":
+            words += f"; ahead of {name} at its rate ({ratio:.3f})"
+        elif verdict == "worse":
+            words += f"; behind {name} at its rate ({ratio:.3f}): the cheaper selector does better on this pool"
+        else:
+            words += f"; level with {name} at its rate ({ratio:.3f}), which needs no probe"
+    return words

@@ -34,6 +34,11 @@ def add_eval_command(commands, add_corpus_arguments, add_build_arguments) -> arg
     add_threshold_argument(parser)
     parser.add_argument("--no-target-arm", action="store_true",
                         help="With --target, skip the standard-on-clean-target arm (a quicker run).")
+    parser.add_argument("--peers", default="", metavar="dsir,classifier",
+                        help="Also run the selectors a user could pick instead of a learner, keeping the learner's "
+                             "share of the same pool in each seed: dsir (DSIR's hashed n-gram importance weights; "
+                             "needs the data-selection package, `pip install 'learnerhub[peers]'`) and classifier "
+                             "(a hashed n-gram target-vs-pool logistic regression). Needs --target.")
     parser.add_argument("--json", action="store_true", help="Print the evaluation record as JSON.")
     add_build_arguments(parser)  # used by `auto` when the store has no learner yet
     add_kind_arguments(parser, "eval")
@@ -54,10 +59,11 @@ def run_eval(args: argparse.Namespace) -> int:
         parse_threshold(args.threshold)
     except ValueError as error:
         raise UsageError(str(error)) from None
+    peers = parse_peers(args.peers, has_target=args.target is not None)
     pool, target, model, tokenizer, ref = load_inputs(args)
     config = EvaluationConfig(seeds=args.seeds, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                               eval_every=args.eval_every, threshold=args.threshold,
-                              target_arm=not args.no_target_arm)
+                              target_arm=not args.no_target_arm, peers=peers)
     if args.learner == "auto":
         return _evaluate_auto(args, pool, target, model, tokenizer, ref, config)
     folder = Path(args.learner)
@@ -73,6 +79,23 @@ def run_eval(args: argparse.Namespace) -> int:
     draw_and_renew_card(folder, learner.metadata, record)
     return report(record, args, where=f"{folder} (record {record['id']} added to learner.json)",
                   plot=folder / EVAL_PLOT)
+
+
+def parse_peers(value: str, *, has_target: bool) -> tuple[str, ...]:
+    """`--peers`' names, checked before any model is loaded: known, with a target, their packages installed."""
+    from importlib.util import find_spec
+    from learners.finetuning.evaluation.peer_selectors import PEERS
+
+    names = tuple(dict.fromkeys(name.strip() for name in value.split(",") if name.strip()))
+    unknown = [name for name in names if name not in PEERS]
+    if unknown:
+        raise UsageError(f"--peers: unknown selector {unknown[0]!r}; choose from {', '.join(PEERS)}.")
+    if names and not has_target:
+        raise UsageError("--peers needs --target: the peers learn what the target looks like against the pool.")
+    if "dsir" in names and find_spec("data_selection") is None:
+        raise UsageError("--peers dsir needs the data-selection package: pip install 'learnerhub[peers]' (or leave "
+                         "dsir out).")
+    return names
 
 
 def _evaluate_auto(args, pool, target, model, tokenizer, ref, config) -> int:
@@ -131,6 +154,10 @@ def report(record: dict, args, *, where: str, plot: Path | None = None) -> int:
              f"{describe_effect(effect['vs_random_final'])}"]
     if "vs_target_final" in effect:
         lines.append(f"  igf / standard on clean target: {describe_effect(effect['vs_target_final'])}")
+    for peer, label in (("dsir", "DSIR"), ("classifier", "classifier")):
+        if f"vs_{peer}_final" in effect:
+            lines.append(f"  igf / {label} at its rate:{' ' * (15 - len(label))}"
+                         f"{describe_effect(effect[f'vs_{peer}_final'])}")
     drawn = (record.get("compute") or {}).get("candidates_per_trained_context")
     threshold = record["protocol"].get("threshold") or {}
     if drawn:

@@ -3,10 +3,12 @@
 `evaluate_learner` fine-tunes the base model from the same weights, paired by seed, with the learner
 (igf), without it (standard, on the pool) and with random filtering at the learner's measured
 acceptance rate and candidate budget (random); with a target apart from the pool, also standard on
-the clean target (the ideal a filter tries to reach). Runs use the learner's own split, so its
-objective and test documents were never probed or trained on. The result is an evaluation record
-(regime, protocol, per-seed perplexities, paired effects with bootstrap CIs) that is appended to
-learner.json's `evaluations`, drawn as a plot, and shown on the card and the hub's pages.
+the clean target (the ideal a filter tries to reach) and, when asked, the peers a user could pick
+instead of a learner (DSIR, a target-vs-pool classifier) keeping the same share of the same pool.
+Runs use the learner's own split, so its objective and test documents were never probed or trained on.
+The result is an evaluation record (regime, protocol, per-seed perplexities, paired effects with
+bootstrap CIs) that is appended to learner.json's `evaluations`, drawn as a plot, and shown on the
+card and the hub's pages.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 from types import SimpleNamespace
 
+import torch
 from torch import nn
 
 from cards.format.kinds import learner_kind
@@ -28,6 +31,7 @@ from ...progress import step_bar
 from .comparison import TrainOn, compare_filters
 from .effect import paired_effect
 from ..training.loop import FinetuneConfig, FinetuneResult
+from .peer_selectors import PEERS, PeerFilter, fit_peer
 from .reference_filters import RandomFilter
 
 #: Arm names as they appear in evaluation records, cards and plots; the learner's arm is named by its kind's
@@ -47,6 +51,10 @@ class EvaluationConfig:
     threshold: str = DEFAULT_THRESHOLD
     #: With a target apart from the pool, also fine-tune on the clean target (the ideal a filter tries to reach).
     target_arm: bool = True
+    #: Peer selectors (`peer_selectors.PEERS`) run at the learner's rate in each seed; they need a target.
+    peers: tuple[str, ...] = ()
+    #: Contexts of the target and of the pool the peers are fitted on, and of the pool their cut is placed on.
+    peer_contexts: int = 1024
 
 
 def corpus_facts(corpus: Corpus) -> dict:
@@ -82,7 +90,8 @@ def evaluate_learner(learner, model: nn.Module, tokenizer, pool: Corpus, *, targ
                     if target is not None and config.target_arm else None)
     make_filter = learner_filter_factory(learner, config)
     learner_arm = make_filter()[0]
-    runs: dict[str, list[FinetuneResult]] = {STANDARD: [], learner_arm: [], RANDOM: []}
+    peers, calibration = fit_peers(config, split, tokenizer, has_target=target is not None)
+    runs: dict[str, list[FinetuneResult]] = {STANDARD: [], learner_arm: [], RANDOM: [], **{p: [] for p in peers}}
     if target_train is not None:
         runs[TARGET] = []
     # One bar over every optimizer step of every run (seeds x arms x steps): its rate and time left cover
@@ -98,11 +107,35 @@ def evaluate_learner(learner, model: nn.Module, tokenizer, pool: Corpus, *, targ
             for name, result in compare_filters(model, split, arms, finetune_config, progress=bar).items():
                 runs[name].append(result)
             rate = runs[learner_arm][-1].acceptance_rate
-            runs[RANDOM].append(compare_filters(model, split, {RANDOM: RandomFilter(rate, seed=seed)},
-                                                finetune_config, progress=bar)[RANDOM])
+            at_rate = {RANDOM: RandomFilter(rate, seed=seed),
+                       **{name: PeerFilter.at_rate(name, scorer, tokenizer, calibration, rate)
+                          for name, scorer in peers.items()}}
+            for name, result in compare_filters(model, split, at_rate, finetune_config, progress=bar).items():
+                runs[name].append(result)
     record = evaluation_record(runs, learner=learner, pool=pool, target=target, config=config, split=split,
                                learner_arm=learner_arm)
     return {**record, "base_model": {"model_id": base_model or getattr(model.config, "_name_or_path", None)}}
+
+
+def fit_peers(config: EvaluationConfig, split, tokenizer, *, has_target: bool) -> tuple[dict, torch.Tensor | None]:
+    """The peers' text scorers, fitted once on decoded target and pool contexts, and the pool sample their
+    cut is placed on in each seed (at that seed's learner rate)."""
+    if not config.peers:
+        return {}, None
+    unknown = [name for name in config.peers if name not in PEERS]
+    if unknown:
+        raise ValueError(f"Unknown peer selector {unknown[0]!r}; choose from {', '.join(PEERS)}.")
+    if not has_target or split.target_train is None:
+        raise ValueError("Peer selectors learn what the target looks like against the pool: give the target apart "
+                         "from the pool (--target).")
+
+    def texts(stream, seed: int) -> list[str]:
+        return tokenizer.batch_decode(stream.sample(config.peer_contexts, torch.Generator().manual_seed(seed)),
+                                      skip_special_tokens=True)
+
+    target_texts, pool_texts = texts(split.target_train, 7919), texts(split.train, 7920)
+    calibration = split.train.sample(config.peer_contexts, torch.Generator().manual_seed(7921))
+    return {name: fit_peer(name, target_texts, pool_texts) for name in config.peers}, calibration
 
 
 def learner_filter_factory(learner, config: EvaluationConfig):
@@ -126,6 +159,9 @@ def evaluation_record(runs: dict[str, list[FinetuneResult]], *, learner, pool: C
               "vs_random_final": paired_effect(final[learner_arm], final[RANDOM])}
     if TARGET in runs:
         effect["vs_target_final"] = paired_effect(final[learner_arm], final[TARGET])
+    for peer in PEERS:
+        if peer in runs:
+            effect[f"vs_{peer}_final"] = paired_effect(final[learner_arm], final[peer])
     igf = runs[learner_arm]
     made = learner_filter_factory(learner, config)()[1]
     threshold = made.describe().get("threshold") if hasattr(made, "describe") else None

@@ -1,0 +1,92 @@
+"""The model-agnostic selectors a user could pick instead of a learner, as filters at the learner's own rate.
+
+A learner is worth its probe only if it beats what a user gets without one. Two such selectors score text
+alone (the contexts decoded with the base model's tokenizer), so they need no probe:
+
+- **DSIR** (Xie et al. 2023, PyPI `data-selection`): hashed unigram+bigram models of the target and of the
+  pool; a text's log importance weight log p_target(x) - log p_pool(x). Keeping the top of it is DSIR's
+  deterministic resampling.
+- **classifier**: a target-vs-pool logistic regression on hashed word 1-2-grams (fastText-style, scikit-learn):
+  the probability that a text is target text rather than pool text.
+
+`PeerFilter` keeps a candidate when its peer score is at least the pool's (1 - rate) quantile, so the peer
+keeps the same share of the same candidates as the learner it is compared with (`learnerhub eval --peers`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from ...context_filter import ContextFilter
+
+#: Score texts, higher = more like the target.
+TextScorer = Callable[[list[str]], np.ndarray]
+
+PEERS = ("dsir", "classifier")
+
+
+class PeerSelectorMissing(RuntimeError):
+    """A peer selector's package is not installed (DSIR needs `data-selection`)."""
+
+
+def fit_dsir(target_texts: list[str], pool_texts: list[str], *, buckets: int = 10000) -> TextScorer:
+    """DSIR's log importance weight toward `target_texts`, its raw distribution fitted on `pool_texts`."""
+    try:
+        from data_selection import HashedNgramDSIR
+    except ImportError:
+        raise PeerSelectorMissing("The DSIR peer needs the data-selection package: pip install "
+                                  "'learnerhub[peers]' (or data-selection), or leave dsir out of --peers.") from None
+
+    dsir = HashedNgramDSIR(raw_datasets=["pool"], target_datasets=["target"], cache_dir="/tmp/unused-dsir-cache",
+                           raw_load_dataset_fn=lambda _: pool_texts, raw_parse_example_fn=None,
+                           target_load_dataset_fn=lambda _: target_texts, target_parse_example_fn=None,
+                           num_proc=1, ngrams=2, num_buckets=buckets, min_example_length=0)
+    dsir.fit_importance_estimator(num_tokens_to_fit="all")
+    return lambda texts: np.asarray([dsir.importance_estimator(dsir.featurizer(text)) for text in texts],
+                                    dtype=np.float64)
+
+
+def fit_classifier(target_texts: list[str], pool_texts: list[str], *, features: int = 2 ** 18,
+                   seed: int = 0) -> TextScorer:
+    """P(target | text) from a logistic regression of `target_texts` against `pool_texts` (hashed word 1-2-grams)."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = HashingVectorizer(n_features=features, ngram_range=(1, 2), alternate_sign=False, norm="l2")
+    x = vectorizer.transform(target_texts + pool_texts)
+    y = np.r_[np.ones(len(target_texts)), np.zeros(len(pool_texts))]
+    model = LogisticRegression(max_iter=2000, C=1.0, random_state=seed).fit(x, y)
+    return lambda texts: model.predict_proba(vectorizer.transform(texts))[:, 1]
+
+
+def fit_peer(name: str, target_texts: list[str], pool_texts: list[str]) -> TextScorer:
+    """The scorer of peer `name` (one of `PEERS`), fitted on the target's and the pool's texts."""
+    if name == "dsir":
+        return fit_dsir(target_texts, pool_texts)
+    if name == "classifier":
+        return fit_classifier(target_texts, pool_texts)
+    raise ValueError(f"Unknown peer selector {name!r}; choose from {', '.join(PEERS)}.")
+
+
+class PeerFilter(ContextFilter):
+    """Keep candidates whose decoded text a peer selector scores at least `cut` (before the model sees them)."""
+
+    def __init__(self, name: str, scorer: TextScorer, tokenizer, cut: float) -> None:
+        self.name, self.scorer, self.tokenizer, self.cut = name, scorer, tokenizer, float(cut)
+
+    @classmethod
+    def at_rate(cls, name: str, scorer: TextScorer, tokenizer, calibration: torch.Tensor,
+                rate: float) -> PeerFilter:
+        """The filter keeping a `rate` share of contexts like `calibration` (a sample of the pool's contexts)."""
+        scores = scorer(tokenizer.batch_decode(calibration, skip_special_tokens=True))
+        return cls(name, scorer, tokenizer, float(np.quantile(scores, 1.0 - rate)))
+
+    def select_before_forward(self, input_ids: torch.Tensor, step: int) -> torch.Tensor:
+        texts = self.tokenizer.batch_decode(input_ids, skip_special_tokens=True)
+        return torch.as_tensor(np.asarray(self.scorer(texts)) >= self.cut)
+
+    def describe(self) -> dict:
+        return {"name": self.name, "cut": self.cut}
