@@ -39,38 +39,88 @@ def test_eval_runs_the_peers_at_the_learners_rate_and_the_card_names_them(tmp_pa
     assert "igf / DSIR at its rate:" in printed and "igf / classifier at its rate:" in printed
     record = json.loads((folder / "learner.json").read_text())["evaluations"][0]
     assert set(record["arms"]) == {"standard", "igf", "random", "dsir", "classifier"}
+    igf = record["arms"]["igf"]["final_perplexity"]
     for peer in ("dsir", "classifier"):
-        assert record["effect"][f"vs_{peer}_final"]["seeds"] == 3
-        # Paired: the same seed draws the same candidates, so every peer trains as many contexts as the others.
-        assert record["arms"][peer]["backward_contexts"] == record["arms"]["standard"]["backward_contexts"]
+        effect = record["effect"][f"vs_{peer}_final"]
+        assert effect["seeds"] == 3
+        # The effect is igf over this peer, seed by seed (not over another arm).
+        assert effect["ratios"] == [round(i / p, 5) for i, p in zip(igf, record["arms"][peer]["final_perplexity"])]
         # The peer filters (a candidate budget of 64 a draw makes a rate over 8 trained contexts small and noisy;
         # test_a_peer_keeps_its_rate_and_prefers_target_text measures the rate itself).
         assert all(0 < rate < 0.9 for rate in record["arms"][peer]["acceptance_rate"])
+    assert record["protocol"]["peers"]["names"] == ["dsir", "classifier"]
     card = (folder / "README.md").read_text()
-    assert "DSIR at its rate" in card and "classifier at its rate" in card
+    assert "DSIR at the learner's rate" in card and "n-gram classifier at the learner's rate" in card
 
 
-def test_a_peer_keeps_its_rate_and_prefers_target_text(tokenizer, documents):
-    target = [d[:200] for d in documents[:40]]
-    off = [d[:200] for d in off_target_documents()]
-    pool = target[::2] + off[::2]
-    contexts = torch.tensor([ids[:16] for ids in tokenizer(target[1::2] + off[1::2])["input_ids"]
-                             if len(ids) >= 16])
-    is_target = torch.arange(len(contexts)) < sum(len(ids) >= 16 for ids in tokenizer(target[1::2])["input_ids"])
-    for scorer in (fit_dsir(target[::2], pool), fit_classifier(target[::2], pool)):
-        peer = PeerFilter.at_rate("peer", scorer, tokenizer, contexts, rate=0.5)
-        kept = peer.select_before_forward(contexts, step=0)
-        assert abs(kept.float().mean().item() - 0.5) <= 0.1
+def contexts_of(tokenizer, texts: list[str], length: int = 16) -> torch.Tensor:
+    return torch.tensor([ids[start:start + length] for ids in tokenizer(texts)["input_ids"]
+                         for start in range(0, len(ids) - length + 1, length)])
+
+
+def test_a_peer_keeps_its_rate_on_unseen_candidates_and_prefers_target_text(tokenizer):
+    target = synthetic_documents(80, seed=11)
+    off = synthetic_documents(80, seed=12, vocabulary=[w[::-1] for w in WORDS])
+    fit_target, pool = target[:20], target[20:30] + off[:10]
+    # The cut is placed on one sample of a half-target pool; the rate must carry over to another sample of it.
+    calibration = torch.cat([contexts_of(tokenizer, target[30:50]), contexts_of(tokenizer, off[30:50])])
+    own, other = contexts_of(tokenizer, target[50:80]), contexts_of(tokenizer, off[50:80])
+    candidates = torch.cat([own, other])
+    is_target = torch.arange(len(candidates)) < len(own)
+    for scorer in (fit_dsir(fit_target, pool), fit_classifier(fit_target, pool)):
+        peer = PeerFilter.at_rate("peer", scorer, tokenizer, calibration, rate=0.4)
+        kept = peer.select_before_forward(candidates, step=0)
+        assert np.isfinite(peer.cut) and abs(kept.float().mean().item() - 0.4) <= 0.1
         assert kept[is_target].float().mean() > kept[~is_target].float().mean() + 0.5
-        assert np.isfinite(peer.cut)
+
+
+def test_the_card_words_each_verdict_against_a_peer_and_warns_when_a_peer_did_better():
+    from cards.model_card.sections import peer_words
+
+    def effect(ratio, low, high, p):
+        return {"median_ratio": ratio, "ci_low": low, "ci_high": high, "p_value": p, "seeds": 10}
+
+    final = effect(0.9, 0.88, 0.92, 0.002)
+    assert "behind DSIR at the learner's rate (1.200): the cheaper selector" in peer_words(
+        {"final": final, "vs_dsir_final": effect(1.2, 1.19, 1.21, 0.002)})
+    assert "probably behind DSIR" in peer_words({"final": final, "vs_dsir_final": effect(1.2, 1.19, 1.21, 0.25)})
+    assert "ahead of DSIR" in peer_words({"final": final, "vs_dsir_final": effect(0.97, 0.96, 0.98, 0.002)})
+    assert "level with a hashed word n-gram classifier" in peer_words(
+        {"final": final, "vs_classifier_final": effect(0.998, 0.99, 1.003, 0.3)})
+    assert "too few seeds to compare with DSIR" in peer_words(
+        {"final": final, "vs_dsir_final": {"median_ratio": 1.0, "seeds": 2}})
+    # A malformed entry is left out; it never breaks the card.
+    assert peer_words({"final": final, "vs_dsir_final": "x"}) == ""
+    assert peer_words({"final": final, "vs_dsir_final": {"median_ratio": 1.0, "ci_low": "a", "ci_high": 2}}) \
+        in ("", "; too few seeds to compare with DSIR at the learner's rate (1.000)")
 
 
 def test_peers_are_checked_before_any_model_is_loaded(tmp_path, documents):
     target = write(tmp_path / "bible.jsonl", documents)
-    for extra, said in ((["--target", str(target), "--peers", "rho"], "unknown selector 'rho'"),
-                        (["--peers", "dsir"], "--peers needs --target")):
-        result = subprocess.run([sys.executable, "-m", "learnerhub.cli", "eval", str(tmp_path / "nothing"),
-                                 "--corpus", str(target), "--base-model", str(tmp_path / "no-model"), *extra],
-                                capture_output=True, text=True)
+    # The last case runs as if data-selection were not installed (a None entry in sys.modules hides a package).
+    for extra, said, hide in ((["--target", str(target), "--peers", "rho"], "unknown selector 'rho'", False),
+                              (["--peers", "dsir"], "--peers needs --target", False),
+                              (["--target", "", "--peers", "classifier"], "--peers needs --target", False),
+                              (["--target", str(target), "--peers", "dsir"], "pip install 'learnerhub[peers]'", True)):
+        args = ["eval", str(tmp_path / "nothing"), "--corpus", str(target), "--base-model", str(tmp_path / "no"),
+                *extra]
+        code = (f"import sys; sys.modules['data_selection'] = None if {hide!r} else sys.modules.get('data_selection'); "
+                f"from learnerhub.cli.main import main; sys.exit(main({args!r}))")
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         assert result.returncode == 2 and said in result.stderr and "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_published_card_warns_when_a_peer_did_better(tmp_path, tiny_gpt2, tokenizer):
+    from registry import publish
+    from registry_helpers import evaluation_record, make_learner_folder
+
+    record = evaluation_record(0.91, (0.89, 0.93), seeds=10)
+    record["effect"]["vs_dsir_final"] = {"seeds": 10, "median_ratio": 1.04, "ci_low": 1.02, "ci_high": 1.06,
+                                         "p_value": 0.002, "wins": 0}
+    source = make_learner_folder(tmp_path / "learner", tiny_gpt2, tokenizer, evaluations=[record])
+    published = publish(source, version="1.0.0", store=tmp_path / "store")
+    card = subprocess.run(["git", f"--git-dir={tmp_path / 'store/models' / published.repo_id}", "show",
+                           "main:README.md"], capture_output=True, text=True, check=True).stdout
+    assert "DSIR keeping as much of the same pool did better than it (target kjv, pool kjv+pydocs: ratio 1.040)" in card
+    assert "behind DSIR at the learner's rate (1.040): the cheaper selector does better on this pool" in card

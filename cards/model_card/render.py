@@ -12,10 +12,11 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from cards import CARDS_DIR
 from ..format.constants import LIBRARY_NAME, EVAL_PLOT
+from ..format.effect_wording import effect_verdict
 from ..format.evaluation_records import usable_records
 from ..format.kinds import find_learner_kind, learner_kind
 from ..format.metadata import LearnerMetadata
-from .sections import cell, model_details, regime_limitations, training_data
+from .sections import cell, model_details, peer_effects, regime_limitations, training_data
 from .headline import headline
 from .usage import base_model_alias, usage_notes, usage_snippets
 
@@ -131,6 +132,11 @@ def card_warnings(metadata: LearnerMetadata) -> list[str]:
         if random and random.get("median_ratio") is not None and random["median_ratio"] >= 1:
             warnings.append(f"It did not beat random filtering at its own acceptance rate ({where}: ratio "
                             f"{random['median_ratio']:.3f}): its ranking added nothing over drawing more candidates.")
+        for peer, peer_effect in peer_effects(record["effect"]).items():
+            if effect_verdict(peer_effect) == "worse":
+                warnings.append(f"{peer[0].upper()}{peer[1:]} keeping as much of the same pool did better than it "
+                                f"({where}: ratio {peer_effect['median_ratio']:.3f}): on that pool use the cheaper "
+                                "selector, which needs no probe.")
     if kind is not None and kind.has("card_warnings"):   # what only this kind knows to warn of
         warnings += kind.behaviour("card_warnings")(metadata)
     return warnings

@@ -8,6 +8,7 @@ on the Hub), and a fact that is not recorded says so rather than being guessed.
 from __future__ import annotations
 
 from ..format.effect_wording import effect_verdict
+from ..format.evaluation_records import parse_record
 from ..format.kinds import find_learner_kind
 from ..format.metadata import LearnerMetadata
 from ..format.metadata_sections import CorpusInfo
@@ -121,26 +122,36 @@ def regime_limitations(records: list[dict]) -> list[str]:
             line += (f"; it lost to random filtering at its own rate ({random['median_ratio']:.3f})"
                      if random["median_ratio"] >= 1 else f"; {random['median_ratio']:.3f} of random filtering at "
                                                           "its own rate")
-        lines.append(line + peer_words(record["effect"]) + ".")
+        lines.append(line + peer_words(record.get("effect")) + ".")
     return lines
 
 
-_PEER_NAMES = {"dsir": "DSIR", "classifier": "a target-vs-pool classifier"}
+_PEER_NAMES = {"dsir": "DSIR", "classifier": "a hashed word n-gram classifier"}
+#: How each verdict of learner / peer reads on the card (`effect_verdict`); {peer} and {ratio} are filled in.
+_AGAINST_PEER = {
+    "better": "ahead of {peer} at the learner's rate ({ratio})",
+    "better, too few seeds": "probably ahead of {peer} at the learner's rate ({ratio}; CI below 1, too few seeds)",
+    "not significant": "level with {peer} at the learner's rate ({ratio}), which needs no probe",
+    "too few seeds": "too few seeds to compare with {peer} at the learner's rate ({ratio})",
+    "worse, too few seeds": "probably behind {peer} at the learner's rate ({ratio}; CI above 1, too few seeds)",
+    "worse": "behind {peer} at the learner's rate ({ratio}): the cheaper selector does better on this pool"}
 
 
-def peer_words(effects: dict) -> str:
-    """How it fared against the selectors a user could pick instead at its own rate (`eval --peers`), if run:
-    "; level with DSIR at its rate (0.996)". Behind a peer is said as a reason to pick the peer."""
-    words = ""
+def peer_effects(raw_effects: object) -> dict[str, dict]:
+    """{peer name: effect summary} of the peers an evaluation ran (`eval --peers`), from the typed record, so a
+    malformed entry is left out rather than breaking the card."""
+    effects = parse_record({"effect": raw_effects}) if isinstance(raw_effects, dict) else None
+    typed = effects.effect if effects is not None else None
+    found = {}
     for peer, name in _PEER_NAMES.items():
-        effect = effects.get(f"vs_{peer}_final") or {}
-        if not isinstance(effect.get("median_ratio"), (int, float)):
-            continue
-        verdict, ratio = effect_verdict(effect), effect["median_ratio"]
-        if verdict == "better":
-            words += f"; ahead of {name} at its rate ({ratio:.3f})"
-        elif verdict == "worse":
-            words += f"; behind {name} at its rate ({ratio:.3f}): the cheaper selector does better on this pool"
-        else:
-            words += f"; level with {name} at its rate ({ratio:.3f}), which needs no probe"
-    return words
+        summary = getattr(typed, f"vs_{peer}_final", None) if typed is not None else None
+        if summary is not None and summary.median_ratio is not None:
+            found[name] = summary.summary()
+    return found
+
+
+def peer_words(raw_effects: object) -> str:
+    """How it fared against the selectors a user could pick instead, at its own rate: "; level with DSIR at the
+    learner's rate (0.996), which needs no probe"."""
+    return "".join("; " + _AGAINST_PEER[effect_verdict(effect)].format(peer=name, ratio=f"{effect['median_ratio']:.3f}")
+                   for name, effect in peer_effects(raw_effects).items())

@@ -59,7 +59,7 @@ def run_eval(args: argparse.Namespace) -> int:
         parse_threshold(args.threshold)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    peers = parse_peers(args.peers, has_target=args.target is not None)
+    peers = parse_peers(args.peers, has_target=bool(args.target))
     pool, target, model, tokenizer, ref = load_inputs(args)
     config = EvaluationConfig(seeds=args.seeds, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                               eval_every=args.eval_every, threshold=args.threshold,
@@ -83,10 +83,12 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def parse_peers(value: str, *, has_target: bool) -> tuple[str, ...]:
     """`--peers`' names, checked before any model is loaded: known, with a target, their packages installed."""
+    names = tuple(dict.fromkeys(name.strip() for name in value.split(",") if name.strip()))
+    if not names:
+        return ()
     from importlib.util import find_spec
     from learners.finetuning.evaluation.peer_selectors import PEERS
 
-    names = tuple(dict.fromkeys(name.strip() for name in value.split(",") if name.strip()))
     unknown = [name for name in names if name not in PEERS]
     if unknown:
         raise UsageError(f"--peers: unknown selector {unknown[0]!r}; choose from {', '.join(PEERS)}.")
@@ -156,7 +158,7 @@ def report(record: dict, args, *, where: str, plot: Path | None = None) -> int:
         lines.append(f"  igf / standard on clean target: {describe_effect(effect['vs_target_final'])}")
     for peer, label in (("dsir", "DSIR"), ("classifier", "classifier")):
         if f"vs_{peer}_final" in effect:
-            lines.append(f"  igf / {label} at its rate:{' ' * (15 - len(label))}"
+            lines.append(f"  igf / {label} at its rate:{' ' * (13 - len(label))}"
                          f"{describe_effect(effect[f'vs_{peer}_final'])}")
     drawn = (record.get("compute") or {}).get("candidates_per_trained_context")
     threshold = record["protocol"].get("threshold") or {}

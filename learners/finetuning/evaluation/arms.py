@@ -108,7 +108,7 @@ def evaluate_learner(learner, model: nn.Module, tokenizer, pool: Corpus, *, targ
                 runs[name].append(result)
             rate = runs[learner_arm][-1].acceptance_rate
             at_rate = {RANDOM: RandomFilter(rate, seed=seed),
-                       **{name: PeerFilter.at_rate(name, scorer, tokenizer, calibration, rate)
+                       **{name: PeerFilter.at_rate(name, scorer, tokenizer, calibration, rate, seed=seed)
                           for name, scorer in peers.items()}}
             for name, result in compare_filters(model, split, at_rate, finetune_config, progress=bar).items():
                 runs[name].append(result)
@@ -173,7 +173,9 @@ def evaluation_record(runs: dict[str, list[FinetuneResult]], *, learner, pool: C
                    "target_is_pool": target is None},
         "protocol": {"steps": config.steps, "batch_size": config.batch_size, "lr": config.lr,
                      "eval_every": config.eval_every, "context_length": split.test.shape[1],
-                     "test_contexts": len(split.test), "threshold": threshold},
+                     "test_contexts": len(split.test), "threshold": threshold,
+                     **({"peers": {"names": list(config.peers), "fitted_on_contexts": config.peer_contexts,
+                                   "at_rate_of": learner_arm}} if config.peers else {})},
         "seeds": list(range(config.seeds)),
         "metric": {"name": "test_perplexity_ratio", "lower_is_better": True,
                    "description": "igf / standard test perplexity at the last step, median over paired seeds"},

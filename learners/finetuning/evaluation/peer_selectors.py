@@ -17,8 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import tempfile
+
 import numpy as np
 import torch
+
+from cards.format.errors import LearnerHubError
 
 from ...context_filter import ContextFilter
 
@@ -28,23 +32,25 @@ TextScorer = Callable[[list[str]], np.ndarray]
 PEERS = ("dsir", "classifier")
 
 
-class PeerSelectorMissing(RuntimeError):
-    """A peer selector's package is not installed (DSIR needs `data-selection`)."""
+class PeerSelectorMissing(LearnerHubError, ImportError):
+    """A peer selector's package cannot be imported (DSIR needs `data-selection`)."""
 
 
 def fit_dsir(target_texts: list[str], pool_texts: list[str], *, buckets: int = 10000) -> TextScorer:
     """DSIR's log importance weight toward `target_texts`, its raw distribution fitted on `pool_texts`."""
     try:
         from data_selection import HashedNgramDSIR
-    except ImportError:
-        raise PeerSelectorMissing("The DSIR peer needs the data-selection package: pip install "
-                                  "'learnerhub[peers]' (or data-selection), or leave dsir out of --peers.") from None
+    except ImportError as error:
+        raise PeerSelectorMissing(f"The DSIR peer needs the data-selection package, which cannot be imported "
+                                  f"({error}): pip install 'learnerhub[peers]', or omit dsir.") from None
 
-    dsir = HashedNgramDSIR(raw_datasets=["pool"], target_datasets=["target"], cache_dir="/tmp/unused-dsir-cache",
-                           raw_load_dataset_fn=lambda _: pool_texts, raw_parse_example_fn=None,
-                           target_load_dataset_fn=lambda _: target_texts, target_parse_example_fn=None,
-                           num_proc=1, ngrams=2, num_buckets=buckets, min_example_length=0)
-    dsir.fit_importance_estimator(num_tokens_to_fit="all")
+    # DSIR's constructor makes folders under cache_dir; nothing is cached when the texts are given in memory.
+    with tempfile.TemporaryDirectory(prefix="learnerhub-dsir-") as cache:
+        dsir = HashedNgramDSIR(raw_datasets=["pool"], target_datasets=["target"], cache_dir=cache,
+                               raw_load_dataset_fn=lambda _: pool_texts, raw_parse_example_fn=None,
+                               target_load_dataset_fn=lambda _: target_texts, target_parse_example_fn=None,
+                               num_proc=1, ngrams=2, num_buckets=buckets, min_example_length=0)
+        dsir.fit_importance_estimator(num_tokens_to_fit="all")
     return lambda texts: np.asarray([dsir.importance_estimator(dsir.featurizer(text)) for text in texts],
                                     dtype=np.float64)
 
@@ -72,21 +78,32 @@ def fit_peer(name: str, target_texts: list[str], pool_texts: list[str]) -> TextS
 
 
 class PeerFilter(ContextFilter):
-    """Keep candidates whose decoded text a peer selector scores at least `cut` (before the model sees them)."""
+    """Keep candidates whose decoded text a peer selector scores above `cut` (before the model sees them), and
+    those scored exactly `cut` with probability `tie_keep` (texts a selector knows nothing of all score alike,
+    so without it a tie at the cut would keep all of them and the peer would not keep the learner's share)."""
 
-    def __init__(self, name: str, scorer: TextScorer, tokenizer, cut: float) -> None:
+    def __init__(self, name: str, scorer: TextScorer, tokenizer, cut: float, *, tie_keep: float = 1.0,
+                 seed: int = 0) -> None:
         self.name, self.scorer, self.tokenizer, self.cut = name, scorer, tokenizer, float(cut)
+        self.tie_keep = float(tie_keep)
+        self.generator = torch.Generator().manual_seed(seed)
 
     @classmethod
-    def at_rate(cls, name: str, scorer: TextScorer, tokenizer, calibration: torch.Tensor,
-                rate: float) -> PeerFilter:
+    def at_rate(cls, name: str, scorer: TextScorer, tokenizer, calibration: torch.Tensor, rate: float, *,
+                seed: int = 0) -> PeerFilter:
         """The filter keeping a `rate` share of contexts like `calibration` (a sample of the pool's contexts)."""
-        scores = scorer(tokenizer.batch_decode(calibration, skip_special_tokens=True))
-        return cls(name, scorer, tokenizer, float(np.quantile(scores, 1.0 - rate)))
+        scores = np.asarray(scorer(tokenizer.batch_decode(calibration, skip_special_tokens=True)), dtype=np.float64)
+        cut = float(np.quantile(scores, 1.0 - rate))
+        above, tied = float((scores > cut).mean()), float((scores == cut).mean())
+        tie_keep = min(1.0, max(0.0, (rate - above) / tied)) if tied else 1.0
+        return cls(name, scorer, tokenizer, cut, tie_keep=tie_keep, seed=seed)
 
     def select_before_forward(self, input_ids: torch.Tensor, step: int) -> torch.Tensor:
         texts = self.tokenizer.batch_decode(input_ids, skip_special_tokens=True)
-        return torch.as_tensor(np.asarray(self.scorer(texts)) >= self.cut)
+        scores = torch.as_tensor(np.asarray(self.scorer(texts), dtype=np.float64))
+        tied = (scores == self.cut) & (torch.rand(len(scores), generator=self.generator, dtype=torch.float64)
+                                       < self.tie_keep)
+        return (scores > self.cut) | tied
 
     def describe(self) -> dict:
-        return {"name": self.name, "cut": self.cut}
+        return {"name": self.name, "cut": self.cut, "tie_keep": round(self.tie_keep, 4)}
