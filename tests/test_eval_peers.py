@@ -124,3 +124,15 @@ def test_a_published_card_warns_when_a_peer_did_better(tmp_path, tiny_gpt2, toke
                            "main:README.md"], capture_output=True, text=True, check=True).stdout
     assert "DSIR keeping as much of the same pool did better than it (target kjv, pool kjv+pydocs: ratio 1.040)" in card
     assert "behind DSIR at the learner's rate (1.040): the cheaper selector does better on this pool" in card
+
+
+def test_the_registry_ranks_by_the_ratio_to_each_peer():
+    from registry_helpers import evaluation_record
+
+    from server.browse.metrics import lower_is_better, numeric_metrics
+
+    record = evaluation_record(0.91, (0.89, 0.93), seeds=10)
+    record["effect"]["vs_dsir_final"] = {"seeds": 10, "median_ratio": 0.996, "ci_low": 0.99, "ci_high": 1.003}
+    metrics = numeric_metrics({"metrics": {}, "evaluations": [record]})
+    assert metrics["perplexity_ratio_vs_dsir"] == 0.996 and "perplexity_ratio_vs_classifier" not in metrics
+    assert lower_is_better("perplexity_ratio_vs_dsir") and lower_is_better("perplexity_ratio_vs_classifier")

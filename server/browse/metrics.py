@@ -1,5 +1,6 @@
 """The numbers a version is ranked by: learner.json's numeric metrics plus the headline evaluation's
-perplexity ratio (igf / standard), its confidence interval and its ratio to random selection; and
+perplexity ratio (igf / standard), its confidence interval and its ratios to random selection and to the
+peer selectors; and
 which way each is better."""
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ RATIO_METRIC = "perplexity_ratio"
 #: is a count, not a score). Metrics not listed have no direction and are shown, never ranked.
 METRIC_DIRECTIONS = {
     "perplexity_ratio": "lower", "perplexity_ratio_ci_high": "lower", "perplexity_ratio_ci_width": "lower",
-    "perplexity_ratio_vs_random": "lower", "test_perplexity_standard": "lower", "test_perplexity_igf": "lower",
+    "perplexity_ratio_vs_random": "lower", "perplexity_ratio_vs_dsir": "lower",
+    "perplexity_ratio_vs_classifier": "lower", "test_perplexity_standard": "lower", "test_perplexity_igf": "lower",
     "test_mse": "lower", "validation_mse": "lower", "build_seconds": "lower", "probe_seconds": "lower",
     "test_spearman": "higher", "validation_spearman": "higher", "predictor_accuracy": "higher",
 }
@@ -28,7 +30,8 @@ def is_score(metric: str) -> bool:
 
 def numeric_metrics(learner: dict) -> dict[str, float]:
     """learner.json's numeric metrics, plus the headline evaluation: perplexity_ratio (igf / standard,
-    median over paired seeds; below 1: the learner helps), its CI and CI width, and the ratio to random."""
+    median over paired seeds; below 1: the learner helps), its CI and CI width, and the ratios to random and to the
+    peers (DSIR, a classifier) at the learner's rate when the evaluation ran them."""
     metrics = learner.get("metrics") if isinstance(learner.get("metrics"), dict) else {}
     found = {name: number for name, value in metrics.items() if (number := finite_number(value)) is not None}
     standard, igf = found.get("test_perplexity_standard"), found.get("test_perplexity_igf")
@@ -43,4 +46,7 @@ def numeric_metrics(learner: dict) -> dict[str, float]:
                          perplexity_ratio_ci_width=round(effect.ci_high - effect.ci_low, 6))
         if random is not None:
             found["perplexity_ratio_vs_random"] = random.median_ratio
+        for peer in ("dsir", "classifier"):   # `learnerhub eval --peers`: the selectors a user could pick instead
+            if (against := getattr(record.effect, f"vs_{peer}_final")) is not None:
+                found[f"perplexity_ratio_vs_{peer}"] = against.median_ratio
     return found
