@@ -108,7 +108,7 @@ def evaluate_learner(learner, model: nn.Module, tokenizer, pool: Corpus, *, targ
                 runs[name].append(result)
             rate = runs[learner_arm][-1].acceptance_rate
             at_rate = {RANDOM: RandomFilter(rate, seed=seed),
-                       **{name: PeerFilter.at_rate(name, scorer, tokenizer, calibration, rate, seed=seed)
+                       **{name: PeerFilter.from_scores(name, scorer, tokenizer, calibration[name], rate, seed=seed)
                           for name, scorer in peers.items()}}
             for name, result in compare_filters(model, split, at_rate, finetune_config, progress=bar).items():
                 runs[name].append(result)
@@ -117,11 +117,11 @@ def evaluate_learner(learner, model: nn.Module, tokenizer, pool: Corpus, *, targ
     return {**record, "base_model": {"model_id": base_model or getattr(model.config, "_name_or_path", None)}}
 
 
-def fit_peers(config: EvaluationConfig, split, tokenizer, *, has_target: bool) -> tuple[dict, torch.Tensor | None]:
-    """The peers' text scorers, fitted once on decoded target and pool contexts, and the pool sample their
-    cut is placed on in each seed (at that seed's learner rate)."""
+def fit_peers(config: EvaluationConfig, split, tokenizer, *, has_target: bool) -> tuple[dict, dict]:
+    """The peers' text scorers, fitted once on decoded target and pool contexts, and each peer's scores of the
+    pool sample its cut is placed on in each seed (at that seed's learner rate), scored once."""
     if not config.peers:
-        return {}, None
+        return {}, {}
     unknown = [name for name in config.peers if name not in PEERS]
     if unknown:
         raise ValueError(f"Unknown peer selector {unknown[0]!r}; choose from {', '.join(PEERS)}.")
@@ -133,9 +133,10 @@ def fit_peers(config: EvaluationConfig, split, tokenizer, *, has_target: bool) -
         return tokenizer.batch_decode(stream.sample(config.peer_contexts, torch.Generator().manual_seed(seed)),
                                       skip_special_tokens=True)
 
-    target_texts, pool_texts = texts(split.target_train, 7919), texts(split.train, 7920)
-    calibration = split.train.sample(config.peer_contexts, torch.Generator().manual_seed(7921))
-    return {name: fit_peer(name, target_texts, pool_texts) for name in config.peers}, calibration
+    target_texts, pool_texts, calibration = (texts(split.target_train, 7919), texts(split.train, 7920),
+                                             texts(split.train, 7921))
+    peers = {name: fit_peer(name, target_texts, pool_texts) for name in config.peers}
+    return peers, {name: scorer(calibration) for name, scorer in peers.items()}
 
 
 def learner_filter_factory(learner, config: EvaluationConfig):

@@ -92,7 +92,14 @@ class PeerFilter(ContextFilter):
     def at_rate(cls, name: str, scorer: TextScorer, tokenizer, calibration: torch.Tensor, rate: float, *,
                 seed: int = 0) -> PeerFilter:
         """The filter keeping a `rate` share of contexts like `calibration` (a sample of the pool's contexts)."""
-        scores = np.asarray(scorer(tokenizer.batch_decode(calibration, skip_special_tokens=True)), dtype=np.float64)
+        scores = scorer(tokenizer.batch_decode(calibration, skip_special_tokens=True))
+        return cls.from_scores(name, scorer, tokenizer, scores, rate, seed=seed)
+
+    @classmethod
+    def from_scores(cls, name: str, scorer: TextScorer, tokenizer, calibration_scores: np.ndarray, rate: float, *,
+                    seed: int = 0) -> PeerFilter:
+        """As `at_rate`, from the peer's scores of the calibration sample (scored once for every seed's rate)."""
+        scores = np.asarray(calibration_scores, dtype=np.float64)
         cut = float(np.quantile(scores, 1.0 - rate))
         above, tied = float((scores > cut).mean()), float((scores == cut).mean())
         tie_keep = min(1.0, max(0.0, (rate - above) / tied)) if tied else 1.0
