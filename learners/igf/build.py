@@ -27,6 +27,7 @@ from ..distributed import make_accelerator
 from ..errors import CorpusError
 from ..fingerprint import embedding_fingerprint, tokenizer_fingerprint
 from ..progress import stage
+from ..embedding_affinity import EmbeddingAffinity
 from ..target_affinity import TargetAffinity
 from ..word_order import ORDER_FIT_TOKENS, ORDER_GATE_QUANTILE, WordOrderModel
 from .document_cut import calibrate_document_cut
@@ -181,6 +182,10 @@ def attach_target_affinity(learner: InformationGainLearner, tokenizer, split: Co
     target_examples = split.target_contexts.sample(config.calibration_contexts,
                                                    torch.Generator().manual_seed(config.seed + 4))
     learner.affinity = TargetAffinity.fit(texts(target_examples), texts(pool_contexts), seed=config.seed)
+    target_vectors = learner.input_embedding_means(target_examples)   # None for a kind that reads text
+    if target_vectors is not None:
+        learner.embedding_affinity = EmbeddingAffinity.fit(target_vectors, learner.input_embedding_means(pool_contexts),
+                                                           seed=config.seed)
     fitted, held_out = word_order_documents(split.target_contexts.documents, seed=config.seed + 5)
     learner.word_order = WordOrderModel.fit(texts(fitted))
     order_windows = ContextStream(held_out, split.target_contexts.context_length).sample(
@@ -193,8 +198,14 @@ def attach_target_affinity(learner: InformationGainLearner, tokenizer, split: Co
              "affinity_target_mean": float(odds.mean()), "affinity_target_std": float(odds.std()) or 1.0,
              "order_gate": float(np.quantile(order, ORDER_GATE_QUANTILE)),
              "order_target_std": float(order.std()) or 1.0}
-    combined = combined_target_score(stats, gain.numpy().astype(np.float64), odds.numpy().astype(np.float64),
-                                     learner.word_order.log_ratio(calibration_texts))
+    embedding_odds = learner.embedding_log_odds(target_calibration)
+    if embedding_odds is not None:
+        stats.update(embedding_target_mean=float(embedding_odds.mean()),
+                     embedding_target_std=float(embedding_odds.std()) or 1.0)
+    gain_odds = (gain.numpy().astype(np.float64), odds.numpy().astype(np.float64))
+    if embedding_odds is not None:   # three terms spread wider than two: scale the word-order shortfall to match
+        stats["order_weight"] = float(combined_target_score(stats, *gain_odds, None, embedding_odds).std()) or 1.0
+    combined = combined_target_score(stats, *gain_odds, learner.word_order.log_ratio(calibration_texts), embedding_odds)
     learner.metadata.metrics.update(**stats, affinity_target_quantiles=quantile_list(torch.from_numpy(combined)))
     calibrate_document_cut(learner, texts(held_out))
 

@@ -15,6 +15,7 @@ from cards.format.metadata import LearnerMetadata
 from ..constants import DEFAULT_TARGET_QUANTILE
 from ..learner import Learner, load_safetensors_into
 from ..plots import plot_held_out_gains
+from ..embedding_affinity import EMBEDDING_AFFINITY_PREFIX, EmbeddingAffinity, mean_input_embeddings
 from ..target_affinity import AFFINITY_PREFIX, TargetAffinity
 from ..word_order import ORDER_PREFIX, WordOrderModel
 from .bag_of_tokens_head import BagOfTokensHead
@@ -45,6 +46,7 @@ class InformationGainLearner(Learner):
         self.held_out: tuple[list[float], list[float]] | None = None   # (predicted, measured), set by the build
         self.affinity: TargetAffinity | None = None   # target-vs-pool classifier, for learners built with a pool
         self.word_order: WordOrderModel | None = None  # the target's word bigrams, beside the affinity
+        self.embedding_affinity: EmbeddingAffinity | None = None  # target vs pool over mean input embeddings
         self._embeddings: nn.Module | None = None
 
     def _on_attach(self, model: nn.Module) -> None:
@@ -79,13 +81,27 @@ class InformationGainLearner(Learner):
                                "learner.attach(model, tokenizer).")
         texts = self._tokenizer.batch_decode(input_ids.cpu().tolist(), skip_special_tokens=True,
                                              clean_up_tokenization_spaces=False)
-        return torch.as_tensor(self.gain_plus_affinity(self.score(input_ids).numpy(), texts), dtype=torch.float32)
+        return torch.as_tensor(self.gain_plus_affinity(self.score(input_ids).numpy(), texts,
+                                                       self.embedding_log_odds(input_ids)), dtype=torch.float32)
 
-    def gain_plus_affinity(self, gain: np.ndarray, texts: list[str]) -> np.ndarray:
+    def input_embedding_means(self, input_ids: torch.Tensor) -> np.ndarray | None:
+        """Each context's mean input embedding in the attached base model, or None when none is attached (a kind
+        that reads text)."""
+        return None if self._embeddings is None else mean_input_embeddings(input_ids, self._embeddings)
+
+    def embedding_log_odds(self, input_ids: torch.Tensor) -> np.ndarray | None:
+        """The embedding affinity's log-odds of each context, or None for a learner that carries none."""
+        if self.embedding_affinity is None or self._embeddings is None:
+            return None
+        return self.embedding_affinity.log_odds(self.input_embedding_means(input_ids))
+
+    def gain_plus_affinity(self, gain: np.ndarray, texts: list[str],
+                           embedding_odds: np.ndarray | None = None) -> np.ndarray:
         """The `affinity` score of texts whose standardised gain is `gain`: see `combined_target_score`."""
         metrics = self._require_affinity()
         order = self.word_order.log_ratio(texts) if self.word_order is not None else None
-        return combined_target_score(metrics, np.asarray(gain, dtype=np.float64), self.affinity.log_odds(texts), order)
+        return combined_target_score(metrics, np.asarray(gain, dtype=np.float64), self.affinity.log_odds(texts), order,
+                                     embedding_odds)
 
     def _default_score_contexts(self, input_ids: torch.Tensor) -> torch.Tensor:
         return self.affinity_score(input_ids) if self.has_affinity else self.score(input_ids)
@@ -127,7 +143,8 @@ class InformationGainLearner(Learner):
 
         path = staging / WEIGHTS_FILE
         order = self.word_order.tensors() if self.word_order is not None else {}
-        tensors = {**safetensors.torch.load_file(str(path)), **self.affinity.tensors(), **order}
+        embedding = self.embedding_affinity.tensors() if self.embedding_affinity is not None else {}
+        tensors = {**safetensors.torch.load_file(str(path)), **self.affinity.tensors(), **order, **embedding}
         safetensors.torch.save_file(tensors, str(path), metadata={"format": "pt"})
 
     def score_quantile(self, q: float) -> float:
@@ -156,7 +173,7 @@ class InformationGainLearner(Learner):
     @classmethod
     def _from_folder(cls, folder: Path, metadata: LearnerMetadata, config: dict) -> InformationGainLearner:
         head = head_from_config(config, folder)
-        load_safetensors_into(head, folder, beside=(AFFINITY_PREFIX, ORDER_PREFIX))
+        load_safetensors_into(head, folder, beside=(AFFINITY_PREFIX, ORDER_PREFIX, EMBEDDING_AFFINITY_PREFIX))
         return cls(head, metadata).with_affinity_from(folder)
 
     def with_affinity_from(self, folder: Path) -> InformationGainLearner:
@@ -166,6 +183,8 @@ class InformationGainLearner(Learner):
         tensors = safetensors.torch.load_file(str(folder / WEIGHTS_FILE))
         self.affinity = TargetAffinity.from_tensors({k: v for k, v in tensors.items() if k.startswith(AFFINITY_PREFIX)})
         self.word_order = WordOrderModel.from_tensors({k: v for k, v in tensors.items() if k.startswith(ORDER_PREFIX)})
+        self.embedding_affinity = EmbeddingAffinity.from_tensors(
+            {k: v for k, v in tensors.items() if k.startswith(EMBEDDING_AFFINITY_PREFIX)})
         return self
 
 
@@ -194,13 +213,21 @@ def interpolate_quantile(quantiles: list[float] | None, q: float) -> float:
     return float(quantiles[low] + (quantiles[high] - quantiles[low]) * (position - low))
 
 
-def combined_target_score(metrics: dict, gain: np.ndarray, odds: np.ndarray, order: np.ndarray | None) -> np.ndarray:
-    """Standardised gain plus standardised affinity log-odds, each on held-out target text; with a word-order
+def combined_target_score(metrics: dict, gain: np.ndarray, odds: np.ndarray, order: np.ndarray | None,
+                          embedding_odds: np.ndarray | None = None) -> np.ndarray:
+    """Standardised gain plus standardised affinity log-odds, each on held-out target text; with an embedding
+    affinity (learners that read token ids), minus how far its log-odds fall below the target's mean, in the
+    target's standard deviations (it vetoes what the base model places away from the target, never vouches: a
+    target whose contexts all look alike would otherwise let its extremes outweigh the rest); with a word-order
     model, minus how far a text's word-order ratio falls below the target's `order_gate` (the ratio of its
     lowest 2%), in the target's standard deviations: zero for text in the target's order, strongly negative
     for its words in no order. The one formula of the `affinity` score, for contexts and for documents."""
     total = ((gain - metrics["gain_target_mean"]) / metrics["gain_target_std"]
              + (odds - metrics["affinity_target_mean"]) / metrics["affinity_target_std"])
-    if order is not None and "order_gate" in metrics:
-        total = total + np.minimum(0.0, (order - metrics["order_gate"]) / metrics["order_target_std"])
+    if embedding_odds is not None and "embedding_target_mean" in metrics:   # a veto: below the target's mean only
+        total = total + np.minimum(0.0, (embedding_odds - metrics["embedding_target_mean"])
+                                   / metrics["embedding_target_std"])
+    if order is not None and "order_gate" in metrics:   # order_weight: the spread of the sum above (1 if unrecorded)
+        total = total + metrics.get("order_weight", 1.0) * np.minimum(
+            0.0, (order - metrics["order_gate"]) / metrics["order_target_std"])
     return total
