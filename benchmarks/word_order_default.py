@@ -27,7 +27,10 @@ from pathlib import Path
 from regime_summary import effect, final, summarise
 
 #: Pairs reported for the new default (igf_affinity) beside regime_summary's own.
-EXTRA_PAIRS = (("igf_affinity", "igf_affinity_before"), ("igf_affinity", "dsir"), ("igf_affinity", "classifier"))
+EXTRA_PAIRS = (("igf_affinity", "igf_affinity_before"), ("igf_affinity", "dsir"), ("igf_affinity", "classifier"),
+               ("igf_affinity", "dsir_affinity"), ("igf_affinity", "classifier_affinity"),
+               ("igf_affinity", "random_affinity"), ("igf_affinity_before", "dsir_affinity_before"),
+               ("igf_affinity_before", "classifier_affinity_before"))
 #: Arms read from the new files (a committed arm of the same name is replaced).
 NEW_ARMS = ("igf_affinity", "dsir_affinity", "classifier_affinity", "random_affinity")
 #: Committed arms read beside the new default (R5 keeps its own clean arm and its peers at the old default's rate).
@@ -35,10 +38,13 @@ KEPT_FROM_COMMITTED = ("standard", "clean", "igf_target", "dsir", "classifier", 
                        "classifier_affinity", "random_affinity", "standard_cosine", "igf_affinity_cosine")
 
 
-def combined(new_files: list[Path], committed: Path) -> dict:
+def combined(new_files: list[Path], committed: Path, before_files: list[Path] = ()) -> dict:
     """One results dict: a committed file's arms (its old default renamed) plus the new default's runs of the
     same regimes. One committed file at a time: each file's `shared` clean arm is the clean target in the order
-    of that file's first regime's pool, not interchangeable between files."""
+    of that file's first regime's pool, not interchangeable between files. A regime's previous default (and its
+    peers at that default's rate) may come from `before_files` instead, where a later default than the committed
+    file's was measured; peers at the previous default's rate keep a `_before` suffix once the new default has
+    its own runs."""
     data = json.loads(committed.read_text())
     runs: dict[str, dict[str, list]] = {}
     for regime, arms in data["runs"].items():
@@ -47,12 +53,22 @@ def combined(new_files: list[Path], committed: Path) -> dict:
                 name = "igf_affinity_before" if arm == "igf_affinity" and regime != "shared" else arm
                 runs.setdefault(regime, {})[name] = list(records)
     commands = list(data.get("commands", []))
+    for path in before_files:
+        before = json.loads(path.read_text())
+        for regime in [regime for regime in before["runs"] if regime in runs and regime != "shared"]:
+            commands += [c for c in before.get("commands", []) if c not in commands]
+            for arm in NEW_ARMS:
+                if before["runs"][regime].get(arm):
+                    runs[regime][f"{arm}_before"] = list(before["runs"][regime][arm])
     for path in new_files:
         new = json.loads(path.read_text())
         regimes = [regime for regime in new["runs"] if regime in runs and regime != "shared"]
         if regimes:
             commands += new.get("commands", [])
         for regime in regimes:   # the new default, and the peers at its rate where they were run with it
+            for arm in NEW_ARMS[1:]:   # peers at the previous default's rate are not at the new one's
+                if arm in runs[regime] and new["runs"][regime].get("igf_affinity"):
+                    runs[regime].setdefault(f"{arm}_before", runs[regime].pop(arm))
             for arm in NEW_ARMS:
                 if new["runs"][regime].get(arm):
                     runs[regime][arm] = list(new["runs"][regime][arm])
@@ -74,11 +90,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--new", nargs="+", type=Path, required=True)
     parser.add_argument("--committed", nargs="+", type=Path, required=True, help="Each summarised on its own.")
+    parser.add_argument("--before", nargs="*", type=Path, default=[],
+                        help="Files holding a later previous default than the committed ones (its runs as *_before).")
+    parser.add_argument("--note", default="igf_affinity = the default with the word-order model; igf_affinity_before "
+                                          "= the default before it; dsir and classifier ran at igf_target's rate, "
+                                          "not the new default's.")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     by_file, seeds, commands = {}, {}, []
     for committed in args.committed:
-        results = combined(args.new, committed)
+        results = combined(args.new, committed, args.before)
         by_file[committed.name] = compare(results)
         commands += [c for c in results["commands"] if c not in commands]
         seeds.update({regime: len(arms.get("igf_affinity", [])) for regime, arms in results["runs"].items()
@@ -86,8 +107,7 @@ def main() -> int:
     out = {"command": " ".join([Path(sys.executable).name, *sys.argv]), "date": dt.date.today().isoformat(),
            "new_default_seeds": seeds, "sources": {"new": [str(p) for p in args.new],
                                                    "committed": [str(p) for p in args.committed]},
-           "note": "igf_affinity = the default with the word-order model; igf_affinity_before = the default "
-                   "before it; dsir and classifier ran at igf_target's rate, not the new default's.",
+           "note": args.note,
            "summary_by_committed_file": by_file, "commands_of_the_runs": commands}
     args.out.write_text(json.dumps(out, indent=1) + "\n")
     for name, summary in by_file.items():

@@ -72,7 +72,7 @@ def test_filter_at_the_documents_threshold_reads_the_cut_scoring_recorded(docume
                                                                           tiny_model_folder, tmp_path):
     document_learner.metadata.base_model.name_or_path = str(tiny_model_folder)
     folder = document_learner.save(tmp_path / "learner")
-    documents = [*documents_of(tokenizer, TARGET, 20, 61), *documents_of(tokenizer, NEAR, 10, 62),
+    documents = [*documents_of(tokenizer, TARGET, 60, 61), *documents_of(tokenizer, NEAR, 10, 62),
                  *documents_of(tokenizer, UNRELATED, 10, 63)]
     texts = texts_of(tokenizer, documents)
     shard = tmp_path / "pool.jsonl"
@@ -86,7 +86,9 @@ def test_filter_at_the_documents_threshold_reads_the_cut_scoring_recorded(docume
     means = document_learner.score_documents(texts, score="default").mean
     kept_ids = [json.loads(line)["id"] for line in (tmp_path / "kept" / "pool.jsonl").read_text().splitlines()]
     assert kept_ids == [f"d{i}" for i in range(len(texts)) if means[i] >= cut]
-    assert set(kept_ids) <= {f"d{i}" for i in range(20)} and len(kept_ids) >= 15   # target documents, ~90% of them
+    # Only target documents, most of them: a 10% quantile of 12 calibration documents (between their lowest two)
+    # leaves about 16% of the target below it on average, and the draw of 12 moves that by +-10%.
+    assert set(kept_ids) <= {f"d{i}" for i in range(60)} and len(kept_ids) >= 42
 
     from learners.pipeline.datatrove_steps import LearnerFilter   # the same cut as a datatrove step
 

@@ -7,6 +7,7 @@ import pytest
 import safetensors.torch
 import torch
 
+from cards.model_card.folder_card import write_folder_card
 from learners.embedding_affinity import EMBEDDING_AFFINITY_PREFIX, EmbeddingAffinity, mean_input_embeddings
 from learners.igf.learner import InformationGainLearner, combined_target_score
 from test_target_affinity import near_domain_learner, pools  # noqa: F401  (fixtures)
@@ -55,6 +56,8 @@ def test_the_learner_carries_it_saves_it_and_it_only_vetoes(near_domain_learner,
     folder = near_domain_learner.save(tmp_path / "learner")
     names = set(safetensors.torch.load_file(str(folder / "model.safetensors")))
     assert {f"{EMBEDDING_AFFINITY_PREFIX}{part}" for part in ("coef", "intercept", "mean", "scale")} <= names
+    write_folder_card(folder, near_domain_learner.metadata, repo_id="local/near", version=None)
+    assert "mean embedding" in (folder / "README.md").read_text()      # the card says what the default reads
     loaded = InformationGainLearner.load(folder, tiny_gpt2, tokenizer)
     assert torch.allclose(loaded.affinity_score(contexts), near_domain_learner.affinity_score(contexts), atol=1e-5)
 

@@ -62,6 +62,8 @@ def default_score_description(metrics: dict) -> str | None:
     """What the default threshold reads, from the build's calibration (None for kinds without one)."""
     if "affinity_target_quantiles" in metrics:
         return ("predicted gain + target affinity (a target-vs-pool classifier)"
+                + (" - shortfall below the target in the base model's input embeddings (a target-vs-pool classifier"
+                   " of each context's mean embedding)" if "embedding_target_mean" in metrics else "")
                 + (" - shortfall below the target's word order (a word bigram model)" if "order_gate" in metrics
                    else "") + ", each standardised on held-out target text, cut at a low quantile of that text's")
     if "target_prediction_quantiles" in metrics:
