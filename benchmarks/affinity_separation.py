@@ -33,7 +33,7 @@ from learners.igf.head_training import HeadTrainingConfig
 from learners.igf.learner import combined_target_score
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_realistic import SOURCES, r5_sources, sample  # noqa: E402
+from bench_realistic import SOURCES, r5_draws, r5_sources  # noqa: E402
 from bench_regimes import machine, probe_all  # noqa: E402
 from peer_selectors import classifier_scores, dsir_scores  # noqa: E402
 
@@ -63,18 +63,7 @@ def main() -> int:
     near, unrelated = ContextStream(near_documents, length), ContextStream(unrelated_documents, length)
 
     # The same draws as bench_realistic.py (seeds 31, 41, 17, 19), so the learner and pool are its own.
-    def target_sample(count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-        k = round(count * 0.1)
-        contexts = torch.cat([sample(major.train, count - k, seed), sample(minor.train, k, seed + 1000)])
-        return contexts, torch.cat([torch.zeros(count - k, dtype=torch.long), torch.ones(k, dtype=torch.long)])
-
-    def pool(per_source: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-        own, own_sources = target_sample(per_source, seed)
-        contexts = torch.cat([own, sample(near, per_source, seed + 1), sample(unrelated, per_source, seed + 2)])
-        sources = torch.cat([own_sources, torch.full((per_source,), 2), torch.full((per_source,), 3)])
-        order = torch.randperm(len(contexts), generator=torch.Generator().manual_seed(seed + 3))
-        return contexts[order], sources[order]
-
+    target_sample, pool = r5_draws(major, minor, near, unrelated, 0.1)
     build, _ = pool(200, 31)
     ft, ft_sources = pool(600, 41)
     gains = probe_all(model, objective, {"build": build}, Path(args.cache))["build"].mean(1)

@@ -120,6 +120,26 @@ def r5_sources(tokenizer, corpora: Path, shared: Path, *, objective_size: int, t
             tokenized(shared / "kjv.jsonl.gz").documents)
 
 
+def r5_draws(major: CorpusSplit, minor: CorpusSplit, near: ContextStream, unrelated: ContextStream,
+             minority_share: float):
+    """(target_sample, pool): seeded draws of R5's contexts with their source codes (indices into SOURCES).
+    target_sample(count, seed): target contexts, the sub-domains in `minority_share` proportion; pool(per_source,
+    seed): a third each the target's, near-domain and unrelated contexts, shuffled."""
+    def target_sample(count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        k = round(count * minority_share)
+        contexts = torch.cat([sample(major.train, count - k, seed), sample(minor.train, k, seed + 1000)])
+        return contexts, torch.cat([torch.zeros(count - k, dtype=torch.long), torch.ones(k, dtype=torch.long)])
+
+    def pool(per_source: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        own, own_sources = target_sample(per_source, seed)
+        contexts = torch.cat([own, sample(near, per_source, seed + 1), sample(unrelated, per_source, seed + 2)])
+        sources = torch.cat([own_sources, torch.full((per_source,), 2), torch.full((per_source,), 3)])
+        order = torch.randperm(len(contexts), generator=torch.Generator().manual_seed(seed + 3))
+        return contexts[order], sources[order]
+
+    return target_sample, pool
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpora", default=".runs/r5", help="Folder realistic_corpora.py wrote.")
@@ -154,19 +174,7 @@ def main() -> int:
         minority_share=args.minority_share, length=length)
     near, unrelated = ContextStream(near_documents, length), ContextStream(unrelated_documents, length)
 
-    def target_sample(count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Target contexts with the sub-domains in --minority-share proportion, and their source codes."""
-        k = round(count * args.minority_share)
-        contexts = torch.cat([sample(major.train, count - k, seed), sample(minor.train, k, seed + 1000)])
-        return contexts, torch.cat([torch.zeros(count - k, dtype=torch.long), torch.ones(k, dtype=torch.long)])
-
-    def pool(per_source: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-        own, own_sources = target_sample(per_source, seed)
-        contexts = torch.cat([own, sample(near, per_source, seed + 1), sample(unrelated, per_source, seed + 2)])
-        sources = torch.cat([own_sources, torch.full((per_source,), 2), torch.full((per_source,), 3)])
-        order = torch.randperm(len(contexts), generator=torch.Generator().manual_seed(seed + 3))
-        return contexts[order], sources[order]
-
+    target_sample, pool = r5_draws(major, minor, near, unrelated, args.minority_share)
     build, build_sources = pool(args.build_pairs // 3, 31)
     ft, ft_sources = pool(args.pool_per_source, 41)
     labels = probe_all(model, objective, {"build": build, "ft": ft}, Path(args.cache))

@@ -22,7 +22,7 @@ import torch
 from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_realistic import SOURCES, by_source, r5_sources, sample  # noqa: E402
+from bench_realistic import SOURCES, by_source, r5_draws, r5_sources, sample  # noqa: E402
 from bench_regimes import machine, write  # noqa: E402
 
 from learners.base_models import load_base_model  # noqa: E402
@@ -51,10 +51,7 @@ def main() -> int:
         length=32)
     near, unrelated = ContextStream(near_documents, 32), ContextStream(unrelated_documents, 32)
 
-    def target_sample(count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-        k = round(count * 0.1)
-        return (torch.cat([sample(major.train, count - k, seed), sample(minor.train, k, seed + 1000)]),
-                torch.cat([torch.zeros(count - k, dtype=torch.long), torch.ones(k, dtype=torch.long)]))
+    target_sample, _ = r5_draws(major, minor, near, unrelated, 0.1)   # bench_realistic's draws of the target
 
     own, own_sources = target_sample(args.pool_per_source, 31)
     n = args.pool_per_source
