@@ -86,6 +86,43 @@ def compare(results: dict) -> dict:
     return summary
 
 
+#: What the plot calls each paired arm.
+PLOT_NAMES = {"igf_affinity_before": "previous default", "dsir_affinity": "DSIR, same rate",
+              "classifier_affinity": "classifier, same rate", "dsir": "DSIR, target:0.1's rate",
+              "classifier": "classifier, target:0.1's rate", "igf_target": "target:0.1", "clean": "clean target",
+              "random_affinity": "random, same rate"}
+
+
+def plot_ratios(by_file: dict, path: Path) -> Path:
+    """Per-seed ratios of the new default to each arm it is paired with, one panel per regime: dots are seeds,
+    bars the medians; below 1 the new default is ahead."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [(regime, section) for summary in by_file.values() for regime, section in summary.items()
+              if any(k.startswith("igf_affinity/") for k in section["pairs"])]
+    figure, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), squeeze=False)
+    for axis, (regime, section) in zip(axes[0], panels):
+        pairs = {k.split("/")[1]: v["final"] for k, v in section["pairs"].items() if k.startswith("igf_affinity/")}
+        standard = section["arms"]["igf_affinity"].get("vs_standard_final")
+        if standard:
+            pairs = {"standard": standard, **pairs}
+        for i, effect_ in enumerate(pairs.values()):
+            axis.scatter([i] * len(effect_["ratios"]), effect_["ratios"], s=12, alpha=0.6)
+            axis.hlines(effect_["median_ratio"], i - 0.3, i + 0.3, color="black")
+        axis.axhline(1.0, color="grey", linewidth=0.8, linestyle="--")
+        axis.set_xticks(range(len(pairs)), [PLOT_NAMES.get(name, name) for name in pairs], rotation=60, ha="right",
+                        fontsize=7)
+        axis.set_title(f"{regime}: the default / each arm", fontsize=9)
+        axis.set_ylabel("test perplexity ratio (per seed)")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--new", nargs="+", type=Path, required=True)
@@ -96,6 +133,7 @@ def main() -> int:
                                           "= the default before it; dsir and classifier ran at igf_target's rate, "
                                           "not the new default's.")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--plot", type=Path, default=None, help="Also draw the per-seed ratios here (a .png).")
     args = parser.parse_args()
     by_file, seeds, commands = {}, {}, []
     for committed in args.committed:
@@ -110,6 +148,8 @@ def main() -> int:
            "note": args.note,
            "summary_by_committed_file": by_file, "commands_of_the_runs": commands}
     args.out.write_text(json.dumps(out, indent=1) + "\n")
+    if args.plot:
+        plot_ratios(by_file, args.plot)
     for name, summary in by_file.items():
         for regime, section in summary.items():
             row = section["arms"].get("igf_affinity", {})
