@@ -86,17 +86,12 @@ def parse_peers(value: str, *, has_target: bool) -> tuple[str, ...]:
     names = tuple(dict.fromkeys(name.strip() for name in value.split(",") if name.strip()))
     if not names:
         return ()
-    from importlib.util import find_spec
-    from learners.finetuning.evaluation.peer_selectors import PEERS
+    from learners.finetuning.evaluation.peer_selectors import PeerSelectorMissing, check_peers
 
-    unknown = [name for name in names if name not in PEERS]
-    if unknown:
-        raise UsageError(f"--peers: unknown selector {unknown[0]!r}; choose from {', '.join(PEERS)}.")
-    if names and not has_target:
-        raise UsageError("--peers needs --target: the peers learn what the target looks like against the pool.")
-    if "dsir" in names and find_spec("data_selection") is None:
-        raise UsageError("--peers dsir needs the data-selection package: pip install 'learnerhub[peers]' (or leave "
-                         "dsir out).")
+    try:
+        check_peers(names, has_target=has_target)
+    except (ValueError, PeerSelectorMissing) as error:
+        raise UsageError(str(error)) from None
     return names
 
 

@@ -31,7 +31,7 @@ from ...progress import step_bar
 from .comparison import TrainOn, compare_filters
 from .effect import paired_effect
 from ..training.loop import FinetuneConfig, FinetuneResult
-from .peer_selectors import PEERS, PeerFilter, fit_peer
+from .peer_selectors import PEERS, PeerFilter, check_peers, fit_peer
 from .reference_filters import RandomFilter
 
 #: Arm names as they appear in evaluation records, cards and plots; the learner's arm is named by its kind's
@@ -122,12 +122,7 @@ def fit_peers(config: EvaluationConfig, split, tokenizer, *, has_target: bool) -
     pool sample its cut is placed on in each seed (at that seed's learner rate), scored once."""
     if not config.peers:
         return {}, {}
-    unknown = [name for name in config.peers if name not in PEERS]
-    if unknown:
-        raise ValueError(f"Unknown peer selector {unknown[0]!r}; choose from {', '.join(PEERS)}.")
-    if not has_target or split.target_train is None:
-        raise ValueError("Peer selectors learn what the target looks like against the pool: give the target apart "
-                         "from the pool (--target).")
+    check_peers(config.peers, has_target=has_target and split.target_train is not None)
 
     def texts(stream, seed: int) -> list[str]:
         return tokenizer.batch_decode(stream.sample(config.peer_contexts, torch.Generator().manual_seed(seed)),

@@ -36,6 +36,22 @@ class PeerSelectorMissing(LearnerHubError, ImportError):
     """A peer selector's package cannot be imported (DSIR needs `data-selection`)."""
 
 
+def check_peers(names: tuple[str, ...] | list[str], *, has_target: bool) -> None:
+    """Why `names` cannot run as peers, raised before any model is loaded or text scored: an unknown name
+    (ValueError), no target apart from the pool (ValueError), DSIR without its package (PeerSelectorMissing)."""
+    unknown = [name for name in names if name not in PEERS]
+    if unknown:
+        raise ValueError(f"--peers: unknown selector {unknown[0]!r}; choose from {', '.join(PEERS)}.")
+    if names and not has_target:
+        raise ValueError("--peers needs --target: the peers learn what the target looks like against the pool.")
+    if "dsir" in names:
+        from importlib.util import find_spec
+
+        if find_spec("data_selection") is None:
+            raise PeerSelectorMissing("--peers dsir needs the data-selection package: pip install "
+                                      "'learnerhub[peers]' (or leave dsir out).")
+
+
 def fit_dsir(target_texts: list[str], pool_texts: list[str], *, buckets: int = 10000) -> TextScorer:
     """DSIR's log importance weight toward `target_texts`, its raw distribution fitted on `pool_texts`."""
     try:
