@@ -11,8 +11,8 @@ Arms, paired by seed: clean (the scarce target repeated), standard (the pool), i
 built on probed pool pairs with the scarce target as its objective, default threshold), igf_with_target
 (the same learner filtering pool + the scarce target), igf_affinity (gain plus target affinity), dsir,
 classifier (a hashed word 1-2-gram logistic regression of the scarce target against the build pool) and
-random (at igf_target's rate), and dsir_affinity, classifier_affinity (the same peers at igf_affinity's
-rate, the default's). The moonshot: a selection arm below the clean target with its CI below 1.
+random (at igf_target's rate), and dsir_affinity, classifier_affinity, random_affinity (the same peers and
+random at igf_affinity's rate, the default's). The moonshot: a selection arm below the clean target with its CI below 1.
 
     python benchmarks/realistic_corpora.py --out .runs/r5
     python benchmarks/bench_scarce.py --corpora .runs/r5 --seeds 10 --resume
@@ -51,10 +51,10 @@ from run_arguments import add_run_arguments  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 ARMS = ("standard", "clean", "igf_target", "igf_with_target", "igf_affinity", "dsir", "random_target", "classifier",
-        "dsir_affinity", "classifier_affinity")
+        "dsir_affinity", "classifier_affinity", "random_affinity")
 #: Arms that keep at another arm's measured rate in the same seed (so they run after it).
 AT_RATE_OF = {"dsir": "igf_target", "random_target": "igf_target", "classifier": "igf_target",
-              "dsir_affinity": "igf_affinity", "classifier_affinity": "igf_affinity"}
+              "dsir_affinity": "igf_affinity", "classifier_affinity": "igf_affinity", "random_affinity": "igf_affinity"}
 SOURCES = ("target_other_pages", "near_domain", "unrelated")
 
 
@@ -159,7 +159,8 @@ def main() -> int:
         "random_target": lambda seed: RandomFilter(rate(seed), seed=seed),
         "classifier": lambda seed: OracleFilter(ft, classifier, keep=rate(seed)),
         "dsir_affinity": lambda seed: OracleFilter(ft, dsir, keep=rate(seed, "igf_affinity")),
-        "classifier_affinity": lambda seed: OracleFilter(ft, classifier, keep=rate(seed, "igf_affinity"))}
+        "classifier_affinity": lambda seed: OracleFilter(ft, classifier, keep=rate(seed, "igf_affinity")),
+        "random_affinity": lambda seed: RandomFilter(rate(seed, "igf_affinity"), seed=seed)}
     pools = {"clean": scarce, "igf_with_target": with_target}
     for seed in range(args.first_seed, args.seeds):
         for arm in arms:

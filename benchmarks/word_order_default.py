@@ -30,9 +30,9 @@ from regime_summary import effect, final, summarise
 EXTRA_PAIRS = (("igf_affinity", "igf_affinity_before"), ("igf_affinity", "dsir"), ("igf_affinity", "classifier"),
                ("igf_affinity", "dsir_affinity"), ("igf_affinity", "classifier_affinity"),
                ("igf_affinity", "random_affinity"), ("igf_affinity_before", "dsir_affinity_before"),
-               ("igf_affinity_before", "classifier_affinity_before"))
+               ("igf_affinity_before", "classifier_affinity_before"), ("igf_affinity_cosine_before", "standard_cosine"))
 #: Arms read from the new files (a committed arm of the same name is replaced).
-NEW_ARMS = ("igf_affinity", "dsir_affinity", "classifier_affinity", "random_affinity")
+NEW_ARMS = ("igf_affinity", "dsir_affinity", "classifier_affinity", "random_affinity", "igf_affinity_cosine")
 #: Committed arms read beside the new default (R5 keeps its own clean arm and its peers at the old default's rate).
 KEPT_FROM_COMMITTED = ("standard", "clean", "igf_target", "dsir", "classifier", "igf_affinity", "dsir_affinity",
                        "classifier_affinity", "random_affinity", "standard_cosine", "igf_affinity_cosine")
@@ -79,7 +79,9 @@ def compare(results: dict) -> dict:
     """regime_summary's summary, plus the new default against the old one and the peers at their own rate."""
     summary = summarise(results)
     for regime, section in summary.items():
-        arms = {**results["runs"].get(regime, {}), "clean": results["runs"].get("shared", {}).get("clean", [])}
+        arms = dict(results["runs"].get(regime, {}))
+        if results["runs"].get("shared", {}).get("clean"):   # R4 holds its own clean arm (the scarce target)
+            arms["clean"] = results["runs"]["shared"]["clean"]
         for a, b in EXTRA_PAIRS:
             if arms.get(a) and arms.get(b):
                 section["pairs"][f"{a}/{b}"] = {"final": effect(arms[a], arms[b], final)}
@@ -90,7 +92,7 @@ def compare(results: dict) -> dict:
 PLOT_NAMES = {"igf_affinity_before": "previous default", "dsir_affinity": "DSIR, same rate",
               "classifier_affinity": "classifier, same rate", "dsir": "DSIR, target:0.1's rate",
               "classifier": "classifier, target:0.1's rate", "igf_target": "target:0.1", "clean": "clean target",
-              "random_affinity": "random, same rate"}
+              "random_affinity": "random, same rate", "igf_affinity_cosine": "the default, cosine LR"}
 
 
 def plot_ratios(by_file: dict, path: Path) -> Path:
