@@ -8,6 +8,8 @@ previous default's). Scorers: the default's score (gain + n-gram affinity + the 
 the word-order gate), the previous default (without the embedding affinity), the predicted gain alone, the
 learner's n-gram and embedding classifiers alone, and the peers DSIR and the n-gram classifier as the
 regimes benchmarks fit them. Same R5 build as bench_realistic.py (the learner's 600 probed pairs; cached).
+Also what the default's cut keeps of each source with its two vetoes weighted 1-3 times as built
+(`score_terms.veto_weight_sweep`; bench_regimes.py records the same for R1, R3 and R0).
 
     python benchmarks/realistic_corpora.py --out .runs/r5
     python benchmarks/affinity_separation.py --corpora .runs/r5 --out benchmarks/results/embedding_affinity_R5.json
@@ -36,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_realistic import SOURCES, r5_draws, r5_sources  # noqa: E402
 from bench_regimes import machine, probe_all  # noqa: E402
 from peer_selectors import classifier_scores, dsir_scores  # noqa: E402
+from score_terms import decode as decode_contexts, score_terms, veto_weight_sweep  # noqa: E402
 
 
 def composition(scores: np.ndarray, sources: np.ndarray, rate: float) -> dict:
@@ -78,20 +81,19 @@ def main() -> int:
         list(ft), length), target_train=target_train), build, target_held_out, config)
 
     def decode(contexts: torch.Tensor) -> list[str]:
-        return tokenizer.batch_decode([c.tolist() for c in contexts], skip_special_tokens=True,
-                                      clean_up_tokenization_spaces=False)
+        return decode_contexts(tokenizer, contexts)
 
     metrics = learner.metadata.metrics
     before = {k: v for k, v in metrics.items() if k != "order_weight"}   # the previous default's formula
 
-    def parts(contexts: torch.Tensor) -> dict:
-        texts = decode(contexts)
-        gain, odds = learner.score(contexts).numpy().astype(np.float64), learner.affinity.log_odds(texts)
-        return {"default": learner.affinity_score(contexts).numpy().astype(np.float64),
-                "default_before": combined_target_score(before, gain, odds, learner.word_order.log_ratio(texts)),
-                "gain": gain, "ngram_affinity": odds, "embedding_affinity": learner.embedding_log_odds(contexts)}
+    def parts(terms: dict) -> dict:
+        scores = {name: values for name, values in terms.items() if name != "word_order"}
+        scores["default_before"] = combined_target_score(before, terms["gain"], terms["ngram_affinity"],
+                                                         terms["word_order"])
+        return scores
 
-    scores, held = parts(ft), parts(target_held_out)
+    pool_terms, target_terms = score_terms(learner, tokenizer, ft), score_terms(learner, tokenizer, target_held_out)
+    scores, held = parts(pool_terms), parts(target_terms)
     texts, peer_target = decode(ft), decode(target_for_peers)
     scores["dsir"] = dsir_scores(texts, peer_target).numpy().astype(np.float64)
     scores["classifier"] = classifier_scores(texts, peer_target, decode(build)).numpy().astype(np.float64)
@@ -114,12 +116,16 @@ def main() -> int:
                                      "order_weight": metrics["order_weight"]},
               "pool": {"contexts": len(ft),
                        "per_source": {n: int((sources == i).sum()) for i, n in enumerate(SOURCES)}},
-              "scorers": table}
+              "scorers": table,
+              "veto_weight_sweep": veto_weight_sweep(pool_terms, target_terms, metrics,
+                                                     {name: sources == i for i, name in enumerate(SOURCES)})}
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
     for name, row in table.items():
         print(f"{name:20s} AUC near {row['auc_target_vs_near_domain']:.3f}  kept at default rate "
               f"{row['kept_at_default_rate']}")
     print("rates", result["rates_at_target_10pct"])
+    for weight, row in result["veto_weight_sweep"].items():
+        print(f"vetoes x{weight}: rate {row['rate']:.3f} AUC {row['auc_target_vs_other']} kept {row['kept']}")
     return 0
 
 

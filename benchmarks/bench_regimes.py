@@ -63,6 +63,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from peer_selectors import classifier_scores, dsir_scores  # noqa: E402
 from regime_summary import by_seed, plot_regimes, summarise  # noqa: E402
 from run_arguments import add_run_arguments  # noqa: E402
+from score_terms import score_terms, separation, veto_weight_sweep  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 ARMS = ("standard", "clean", "igf", "random", "oracle", "high_loss", "igf_target", "random_target", "standard_cosine",
@@ -238,6 +239,13 @@ def main() -> int:
                 info["learners"][head]["affinity_quantile_selection"] = {
                     str(q): selection(learner.affinity_score(ft.contexts), learner.affinity_quantile(q), ft.is_target)
                     for q in SELECTION_QUANTILES}
+                # Which term tells the target from the rest of this pool, by ranking alone (None on R0), and
+                # what the default's cut would keep with heavier vetoes (score_terms.py).
+                pool_terms, is_target = score_terms(learner, tokenizer, ft.contexts), ft.is_target.numpy()
+                info["learners"][head]["term_auc_target_vs_other"] = separation(pool_terms, is_target)
+                info["learners"][head]["veto_weight_sweep"] = veto_weight_sweep(
+                    pool_terms, score_terms(learner, tokenizer, target_held_out), learner.metadata.metrics,
+                    {"target": is_target, "other": ~is_target})
                 learners[regime] = (learner, ft, gains)
         info["oracle_target_quantile_selection"] = {
             str(q): selection(gains, float(torch.quantile(target_gains, q)), ft.is_target) for q in SELECTION_QUANTILES}
