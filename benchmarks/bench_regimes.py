@@ -255,6 +255,11 @@ def main() -> int:
             peers[regime] = {"dsir": dsir_scores(texts, target_texts),
                              "classifier": classifier_scores(texts, target_texts,
                                                              tokenizer.batch_decode(build.contexts))}
+            # What each peer keeps at the default's rate on this pool, beside what the default keeps.
+            rate = info["learners"][args.head]["affinity_quantile_selection"][str(DEFAULT_TARGET_QUANTILE)]
+            info["peers_at_default_rate"] = {
+                name: selection(scores, float(torch.quantile(scores.float(), 1 - rate["kept_fraction_of_pool"])),
+                                ft.is_target) for name, scores in peers[regime].items()}
     write(results, out)
 
     initial = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
