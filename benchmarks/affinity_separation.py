@@ -87,7 +87,7 @@ def main() -> int:
     before = {k: v for k, v in metrics.items() if k != "order_weight"}   # the previous default's formula
 
     def parts(terms: dict) -> dict:
-        scores = {name: values for name, values in terms.items() if name != "word_order"}
+        scores = dict(terms)
         scores["default_before"] = combined_target_score(before, terms["gain"], terms["ngram_affinity"],
                                                          terms["word_order"])
         return scores

@@ -260,6 +260,8 @@ def main() -> int:
             info["peers_at_default_rate"] = {
                 name: selection(scores, float(torch.quantile(scores.float(), 1 - rate["kept_fraction_of_pool"])),
                                 ft.is_target) for name, scores in peers[regime].items()}
+            info["peers_auc_target_vs_other"] = separation(
+                {name: scores.double().numpy() for name, scores in peers[regime].items()}, ft.is_target.numpy())
     write(results, out)
 
     initial = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
