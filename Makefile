@@ -87,23 +87,33 @@ bench-realistic: $(STAMP)
 	$(BIN)/python benchmarks/bench_realistic.py --corpora .runs/r5 --shared $(CORPORA) --first-seed 5 --seeds 10 \
 		--out benchmarks/results/regimes_R5_seeds5-9.json --resume; wait
 
-# The default with the embedding affinity (issue 18), on R5, R3, R0 and R1 (new files, paired by seed with the committed
-# arms; ~3 h on one idle core, two processes side by side as run), then the comparison with the committed arms.
+# The default with the embedding affinity (issue 18), on R5, R4, R3, R0 and R1 with random, the peers and (R1) the cosine
+# schedule at its rate (new files, paired by seed with the committed arms; ~7 h of one core, two processes side by
+# side as run), then the comparison with the committed arms, and the terms ranked alone (no fine-tuning).
 bench-embedding-default: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[bench]"
 	$(BIN)/python benchmarks/realistic_corpora.py --out .runs/r5 --pydocs $(CORPORA)/pydocs.jsonl.gz
 	$(BIN)/python benchmarks/affinity_separation.py --corpora .runs/r5 --shared $(CORPORA) \
 		--out benchmarks/results/embedding_affinity_R5.json
-	$(BIN)/python benchmarks/bench_realistic.py --corpora .runs/r5 --shared $(CORPORA) --resume --seeds 10 \
-		--arms igf_affinity,dsir_affinity,classifier_affinity --out benchmarks/results/regimes_R5_embedding.json & \
-	for regime in R3 R0 R1; do arms=igf_affinity; [ $$regime = R3 ] && arms=igf_affinity,dsir_affinity,classifier_affinity; \
+	( $(BIN)/python benchmarks/bench_realistic.py --corpora .runs/r5 --shared $(CORPORA) --resume --seeds 10 \
+		--arms igf_affinity,dsir_affinity,classifier_affinity,random_affinity \
+		--out benchmarks/results/regimes_R5_embedding.json; \
+		$(BIN)/python benchmarks/bench_scarce.py --corpora .runs/r5 --shared $(CORPORA) --seeds 10 --resume \
+		--arms igf_affinity,random_affinity,dsir_affinity,classifier_affinity \
+		--out benchmarks/results/regimes_R4_embedding.json ) & \
+	for regime in R3 R0 R1; do arms=igf_affinity; \
+		[ $$regime = R3 ] && arms=igf_affinity,dsir_affinity,classifier_affinity,random_affinity; \
+		[ $$regime = R1 ] && arms=igf_affinity,dsir_affinity,classifier_affinity,igf_affinity_cosine; \
 		$(BIN)/python benchmarks/bench_regimes.py $(REGIME_ARGS) --threads 1 --resume --regimes $$regime --arms $$arms \
 		--seeds 10 --out benchmarks/results/regimes_$${regime}_embedding.json; done; wait
 	$(BIN)/python benchmarks/word_order_default.py --new benchmarks/results/regimes_R*_embedding.json \
 		--committed benchmarks/results/regimes_R3_R0.json benchmarks/results/regimes_R1.json \
-		benchmarks/results/regimes_R5.json --before benchmarks/results/regimes_R3_word_order.json \
+		benchmarks/results/regimes_R5.json benchmarks/results/regimes_R4.json \
+		--before benchmarks/results/regimes_R3_word_order.json \
 		--note "igf_affinity = the default with the embedding affinity; igf_affinity_before = the default before it" \
-		--out benchmarks/results/embedding_default.json
+		--out benchmarks/results/embedding_default.json --plot benchmarks/results/embedding_default.png
+	$(BIN)/python benchmarks/bench_regimes.py $(REGIME_ARGS) --regimes R1,R3,R0 --arms dsir_affinity,classifier_affinity \
+		--seeds 0 --out benchmarks/results/score_terms_regimes.json
 
 # R5 by whole documents (issue 18): the default's document cut, and DSIR and the classifier on whole documents at its
 # token rate, fine-tuned on what each keeps; 10 paired seeds in two processes (~2 h on 2 idle cores), then merged.
