@@ -63,12 +63,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 from peer_selectors import classifier_scores, dsir_scores  # noqa: E402
 from regime_summary import by_seed, plot_regimes, summarise  # noqa: E402
 from run_arguments import add_run_arguments  # noqa: E402
-from score_terms import score_terms, separation, veto_weight_sweep  # noqa: E402
+from score_terms import learner_with_veto_weight, score_terms, separation, veto_weight_sweep  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 ARMS = ("standard", "clean", "igf", "random", "oracle", "high_loss", "igf_target", "random_target", "standard_cosine",
         "igf_target_cosine", "dsir", "classifier", "igf_weighted", "igf_affinity", "dsir_affinity",
-        "classifier_affinity", "random_affinity", "igf_affinity_cosine")
+        "classifier_affinity", "random_affinity", "igf_affinity_cosine", "igf_veto2")
 #: Arms whose keep rate is igf_target's in the same seed (so they run after it).
 AT_TARGET_RATE = ("random_target", "dsir", "classifier")
 #: The peers and random again at igf_affinity's (the default's) rate in the same seed.
@@ -308,6 +308,9 @@ def main() -> int:
                         learner, AffinityQuantile(args.target_quantile)),
                     "igf_affinity_cosine": lambda learner=learner: InformationGainFilter(
                         learner, AffinityQuantile(args.target_quantile)),
+                    "igf_veto2": lambda learner=learner: InformationGainFilter(   # both vetoes x2 (score_terms.py)
+                        learner_with_veto_weight(learner, tokenizer, target_held_out, 2.0),
+                        AffinityQuantile(args.target_quantile)),
                     "random_affinity": lambda runs=runs, seed=seed: RandomFilter(affinity_rate(runs, seed), seed=seed),
                     "random_target": lambda runs=runs, seed=seed: RandomFilter(target_rate(runs, seed), seed=seed),
                     "dsir": lambda ft=ft, regime=regime, runs=runs, seed=seed: OracleFilter(

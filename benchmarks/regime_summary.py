@@ -26,6 +26,7 @@ PAIRS = (("igf_target", "random_target"), ("igf_target", "dsir"), ("igf_target",
          ("igf_affinity", "igf_target"), ("igf_affinity", "clean"), ("igf_affinity", "random_affinity"),
          ("igf_affinity", "dsir_affinity"), ("igf_affinity", "classifier_affinity"), ("igf_affinity", "igf_domain"),
          ("igf_affinity_cosine", "standard_cosine"), ("igf_affinity_cosine", "igf_affinity"),
+         ("igf_veto2", "igf_affinity"), ("igf_veto2", "dsir_affinity"), ("igf_veto2", "clean"),
          ("transfer", "in_place"), ("transfer", "dsir"), ("transfer", "classifier"), ("in_place", "bag_of_tokens"),
          ("igf_documents", "dsir_documents"), ("igf_documents", "classifier_documents"),
          ("igf_documents", "random_documents"), ("igf_documents", "igf_contexts"), ("igf_documents", "clean"))

@@ -83,3 +83,21 @@ def veto_weight_sweep(pool_terms: dict[str, np.ndarray], target_terms: dict[str,
             "auc_target_vs_other": (round(float(roc_auc_score(is_target, pool)), 4)
                                     if is_target.any() and not is_target.all() else None)}
     return sweep
+
+
+def learner_with_veto_weight(learner, tokenizer, target_calibration: torch.Tensor, weight: float):
+    """A shallow copy of `learner` whose default score weighs both vetoes `weight` times as built, its cut (the
+    target quantiles) recalibrated on the same held-out target contexts the build used: the `igf_veto2` arm, an
+    experiment beside the default (which is weight 1). The head and classifiers are shared, not copied."""
+    import copy
+
+    from learners.igf.build import quantile_list
+
+    twin = copy.copy(learner)
+    twin.metadata = copy.deepcopy(learner.metadata)
+    twin.metadata.metrics = with_veto_weight(learner.metadata.metrics, weight)
+    terms = score_terms(twin, tokenizer, target_calibration)
+    combined = combined_target_score(twin.metadata.metrics, terms["gain"], terms["ngram_affinity"],
+                                     terms["word_order"], terms.get("embedding_affinity"))
+    twin.metadata.metrics["affinity_target_quantiles"] = quantile_list(torch.from_numpy(combined))
+    return twin
