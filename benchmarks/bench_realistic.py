@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import sys
 import time
@@ -51,9 +52,9 @@ from cards.format.metadata_sections import CorpusInfo, ProbeInfo
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_regimes import finish, machine, probe_all, reliability, run_arm, write  # noqa: E402
 from peer_selectors import classifier_scores, dsir_scores  # noqa: E402
-from score_terms import learner_with_veto_weight  # noqa: E402
 from regime_summary import by_seed, merge_runs, read_results, summarise  # noqa: E402
 from run_arguments import add_run_arguments  # noqa: E402
+from score_terms import learner_with_veto_weight  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 ARMS = ("standard", "clean", "igf_target", "igf_domain", "dsir", "classifier", "random_target", "igf_affinity",
@@ -262,13 +263,18 @@ def main() -> int:
         return by_seed(runs[arm])[seed]["acceptance_rate"]
 
     combined_rate = float((combined >= combined_cut).float().mean())
+
+    @functools.cache
+    def veto2_learner():
+        """The default with both vetoes x2 (score_terms.py), an experiment: recalibrated once, the first time."""
+        return learner_with_veto_weight(learner, tokenizer, target_held_out, 2.0)
+
     filters = {
         "standard": lambda seed: None, "clean": lambda seed: None,
         "igf_target": lambda seed: InformationGainFilter(learner, TargetQuantile(args.target_quantile)),
         "igf_domain": lambda seed: OracleFilter(ft, combined, keep=combined_rate),
         "igf_affinity": lambda seed: InformationGainFilter(learner, AffinityQuantile(args.target_quantile)),
-        "igf_veto2": lambda seed: InformationGainFilter(   # both vetoes x2 (score_terms.py), an experiment
-            learner_with_veto_weight(learner, tokenizer, target_held_out, 2.0), AffinityQuantile(args.target_quantile)),
+        "igf_veto2": lambda seed: InformationGainFilter(veto2_learner(), AffinityQuantile(args.target_quantile)),
         "dsir": lambda seed: OracleFilter(ft, scores["dsir"], keep=rate("igf_target", seed)),
         "classifier": lambda seed: OracleFilter(ft, scores["classifier"], keep=rate("igf_target", seed)),
         "random_target": lambda seed: RandomFilter(rate("igf_target", seed), seed=seed),

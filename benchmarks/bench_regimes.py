@@ -267,6 +267,13 @@ def main() -> int:
     initial = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
     finetune_config = dict(steps=args.steps, batch_size=args.batch_size, lr=args.lr, eval_every=args.eval_every)
     test = split.test
+    veto2_learners: dict = {}   # igf_veto2's learner per regime, recalibrated once (score_terms.py)
+
+    def veto2_learner(regime: str, learner):
+        if regime not in veto2_learners:
+            veto2_learners[regime] = learner_with_veto_weight(learner, tokenizer, target_held_out, 2.0)
+        return veto2_learners[regime]
+
     for seed in range(args.seeds):
         for regime in regimes:
             learner, ft, gains = learners[regime]
@@ -308,9 +315,8 @@ def main() -> int:
                         learner, AffinityQuantile(args.target_quantile)),
                     "igf_affinity_cosine": lambda learner=learner: InformationGainFilter(
                         learner, AffinityQuantile(args.target_quantile)),
-                    "igf_veto2": lambda learner=learner: InformationGainFilter(   # both vetoes x2 (score_terms.py)
-                        learner_with_veto_weight(learner, tokenizer, target_held_out, 2.0),
-                        AffinityQuantile(args.target_quantile)),
+                    "igf_veto2": lambda learner=learner, regime=regime: InformationGainFilter(   # vetoes x2
+                        veto2_learner(regime, learner), AffinityQuantile(args.target_quantile)),
                     "random_affinity": lambda runs=runs, seed=seed: RandomFilter(affinity_rate(runs, seed), seed=seed),
                     "random_target": lambda runs=runs, seed=seed: RandomFilter(target_rate(runs, seed), seed=seed),
                     "dsir": lambda ft=ft, regime=regime, runs=runs, seed=seed: OracleFilter(

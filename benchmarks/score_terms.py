@@ -9,11 +9,14 @@ seconds (affinity_separation.py on R5, bench_regimes.py on R1 and R3). The same 
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
 from learners.constants import DEFAULT_TARGET_QUANTILE
+from learners.igf.build import quantile_list
 from learners.igf.learner import combined_target_score
 
 
@@ -89,10 +92,6 @@ def learner_with_veto_weight(learner, tokenizer, target_calibration: torch.Tenso
     """A shallow copy of `learner` whose default score weighs both vetoes `weight` times as built, its cut (the
     target quantiles) recalibrated on the same held-out target contexts the build used: the `igf_veto2` arm, an
     experiment beside the default (which is weight 1). The head and classifiers are shared, not copied."""
-    import copy
-
-    from learners.igf.build import quantile_list
-
     twin = copy.copy(learner)
     twin.metadata = copy.deepcopy(learner.metadata)
     twin.metadata.metrics = with_veto_weight(learner.metadata.metrics, weight)
